@@ -1,0 +1,350 @@
+//! `platform.kdl` -> [`Platform`].
+
+use indexmap::IndexMap;
+
+use super::reader::{expect_one_of, expect_str, Cx, NodeReader, Once};
+use super::service::{read_resources, read_scale, single_str};
+use super::{names, units};
+use crate::diagnostics::codes;
+use crate::model::*;
+use crate::source::{Span, Spanned};
+use crate::syntax::Node;
+
+pub const PLATFORM_NODES: &[&str] = &[
+    "cloud", "registry", "domain", "ingress", "gitops", "ci", "identity", "secret-store", "runbooks",
+    "terraform-backend", "stdlib", "defaults", "environment", "policies",
+];
+
+const CLOUDS: [(&str, Cloud); 1] = [("aws", Cloud::Aws)];
+const GITOPS: [(&str, GitOpsEngine); 2] = [("argocd", GitOpsEngine::ArgoCd), ("flux", GitOpsEngine::Flux)];
+const CI: [(&str, CiSystem); 2] = [("github-actions", CiSystem::GithubActions), ("gitlab", CiSystem::Gitlab)];
+const IDENTITY: [(&str, Identity); 2] = [("pod-identity", Identity::PodIdentity), ("irsa", Identity::Irsa)];
+const INGRESS: [(&str, bool); 2] = [("ingress", false), ("gateway-api", true)];
+
+/// Reads `platform NAME { ... }`. Missing optional decisions get documented defaults.
+pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
+    let mut r = NodeReader::new(node);
+    let name = r.req_arg_str(cx, 0, "a name", "platform acme { ... }");
+    let children = r.allow_children();
+    r.finish(cx);
+    let name = name?;
+    names::check_dns(cx, &name, "platform name");
+    let mut p = Platform {
+        file: cx.file,
+        name: name.clone(),
+        cloud: Cloud::Aws,
+        region: "us-east-1".into(),
+        registry: Spanned::new(String::new(), name.span),
+        domain: Spanned::new(String::new(), name.span),
+        ingress: Ingress::Ingress { class: "nginx".into(), controller_namespace: "ingress-nginx".into() },
+        gitops: GitOps { engine: GitOpsEngine::ArgoCd, repo: String::new(), branch: "main".into(), path: "deploy".into() },
+        ci: CiSystem::GithubActions,
+        identity: Identity::PodIdentity,
+        secret_store: SecretStore { name: "platform-secrets".into(), kind: "ClusterSecretStore".into() },
+        runbooks: None,
+        terraform_backend: None,
+        stdlib: Vec::new(),
+        defaults: Defaults::builtin(),
+        environments: IndexMap::new(),
+        policies: Vec::new(),
+    };
+    let mut once = Once::default();
+    let (mut has_registry, mut has_domain, mut has_gitops) = (false, false, false);
+    for child in children {
+        let repeatable = matches!(child.name.value.as_str(), "environment" | "stdlib");
+        if PLATFORM_NODES.contains(&child.name.value.as_str()) && !repeatable && !once.first(cx, child) {
+            continue;
+        }
+        match child.name.value.as_str() {
+            "cloud" => {
+                let mut cr = NodeReader::new(child);
+                let cloud = cr.req_arg_str(cx, 0, "a cloud", "cloud aws region=\"eu-west-1\"");
+                if let Some(region) = cr.prop_str(cx, "region", "region=\"eu-west-1\"") {
+                    p.region = region.value;
+                }
+                cr.finish(cx);
+                if let Some(c) = cloud.and_then(|c| expect_one_of(cx, &c, "cloud", &CLOUDS)) {
+                    p.cloud = c;
+                }
+            }
+            "registry" => {
+                if let Some(reg) = single_str(cx, child, "a registry", "registry \"ghcr.io/acme\"") {
+                    has_registry = true;
+                    p.registry = Spanned::new(reg.value.trim_end_matches('/').to_string(), reg.span);
+                }
+            }
+            "domain" => {
+                if let Some(d) = single_str(cx, child, "a domain", "domain \"acme.example.com\"") {
+                    names::check_host(cx, &d);
+                    has_domain = true;
+                    p.domain = d;
+                }
+            }
+            "ingress" => {
+                let mut cr = NodeReader::new(child);
+                let kind = cr.req_arg_str(cx, 0, "`ingress` or `gateway-api`", "ingress gateway-api gateway=\"public\" namespace=\"gateway\"");
+                let class = cr.prop_str(cx, "class", "class=nginx");
+                let gateway = cr.prop_str(cx, "gateway", "gateway=public");
+                let namespace = cr.prop_str(cx, "namespace", "namespace=gateway");
+                cr.finish(cx);
+                match kind.and_then(|k| expect_one_of(cx, &k, "ingress kind", &INGRESS)) {
+                    Some(true) => {
+                        p.ingress = Ingress::GatewayApi {
+                            gateway: gateway.map(|g| g.value).unwrap_or_else(|| "public".into()),
+                            namespace: namespace.map(|n| n.value).unwrap_or_else(|| "gateway".into()),
+                        }
+                    }
+                    Some(false) => {
+                        p.ingress = Ingress::Ingress {
+                            class: class.map(|c| c.value).unwrap_or_else(|| "nginx".into()),
+                            controller_namespace: namespace.map(|n| n.value).unwrap_or_else(|| "ingress-nginx".into()),
+                        }
+                    }
+                    None => {}
+                }
+            }
+            "gitops" => {
+                let mut cr = NodeReader::new(child);
+                let engine = cr.req_arg_str(cx, 0, "a GitOps engine", "gitops argocd repo=\"https://github.com/acme/gitops.git\"");
+                let repo = cr.prop_str(cx, "repo", "repo=\"https://github.com/acme/gitops.git\"");
+                let branch = cr.prop_str(cx, "branch", "branch=main");
+                let path = cr.prop_str(cx, "path", "path=deploy");
+                cr.finish(cx);
+                if let Some(e) = engine.and_then(|e| expect_one_of(cx, &e, "GitOps engine", &GITOPS)) {
+                    p.gitops.engine = e;
+                }
+                match repo {
+                    Some(repo) => {
+                        check_url(cx, &repo);
+                        has_gitops = true;
+                        p.gitops.repo = repo.value;
+                    }
+                    None => {
+                        cx.error(codes::MISSING_VALUE, child.head, "`repo` missing", "`gitops` needs the GitOps repository")
+                            .help = Some("add repo=\"https://github.com/acme/gitops.git\"".into());
+                    }
+                }
+                if let Some(b) = branch {
+                    p.gitops.branch = b.value;
+                }
+                if let Some(path) = path {
+                    p.gitops.path = path.value.trim_matches('/').to_string();
+                }
+            }
+            "ci" => {
+                if let Some(c) = single_str(cx, child, "a CI system", "ci github-actions").and_then(|c| expect_one_of(cx, &c, "CI system", &CI)) {
+                    p.ci = c;
+                }
+            }
+            "identity" => {
+                if let Some(i) = single_str(cx, child, "an identity mechanism", "identity pod-identity").and_then(|i| expect_one_of(cx, &i, "identity mechanism", &IDENTITY)) {
+                    p.identity = i;
+                }
+            }
+            "secret-store" => {
+                let mut cr = NodeReader::new(child);
+                let name = cr.req_arg_str(cx, 0, "the store name", "secret-store platform-secrets kind=ClusterSecretStore");
+                let kind = cr.prop_str(cx, "kind", "kind=ClusterSecretStore");
+                cr.finish(cx);
+                let kind = kind.and_then(|k| expect_one_of(cx, &k, "secret store kind", &[("ClusterSecretStore", "ClusterSecretStore"), ("SecretStore", "SecretStore")]));
+                if let Some(n) = name {
+                    names::check_dns(cx, &n, "secret store name");
+                    p.secret_store = SecretStore { name: n.value, kind: kind.unwrap_or("ClusterSecretStore").to_string() };
+                }
+            }
+            "runbooks" => {
+                if let Some(u) = single_str(cx, child, "a base URL", "runbooks \"https://runbooks.acme.example.com\"") {
+                    check_url(cx, &u);
+                    p.runbooks = Some(u.value.trim_end_matches('/').to_string());
+                }
+            }
+            "terraform-backend" => p.terraform_backend = read_backend(cx, child),
+            "stdlib" => p.stdlib.extend(single_str(cx, child, "a directory", "stdlib \"./platform-stdlib\"")),
+            "defaults" => p.defaults = read_defaults(cx, child),
+            "environment" => {
+                if let Some(env) = read_environment(cx, child) {
+                    if let Some(first) = p.environments.get(&env.name.value) {
+                        let first = first.name.span;
+                        cx.error(codes::DUPLICATE, env.name.span, "defined again here", format!("environment `{}` is defined more than once", env.name.value))
+                            .label(first, "first defined here")
+                            .help = Some("keep one `environment` node per name".into());
+                    } else {
+                        p.environments.insert(env.name.value.clone(), env);
+                    }
+                }
+            }
+            "policies" => p.policies = super::policy::read(cx, child),
+            _ => cx.unknown_node(child, "platform", PLATFORM_NODES),
+        }
+    }
+    let required = [
+        (has_registry, "registry", "registry \"ghcr.io/acme\""),
+        (has_domain, "domain", "domain \"acme.example.com\""),
+        (has_gitops, "gitops", "gitops argocd repo=\"https://github.com/acme/gitops.git\""),
+    ];
+    for (present, what, example) in required {
+        if !present {
+            cx.error(codes::MISSING_VALUE, name.span, format!("no `{what}`"), format!("platform `{}` has no `{what}`", name.value))
+                .help = Some(format!("add it inside the platform block: {example}"));
+        }
+    }
+    if p.environments.is_empty() {
+        cx.error(codes::MISSING_VALUE, name.span, "no environments", format!("platform `{}` declares no environment", name.value))
+            .help = Some("declare at least one, e.g. environment dev { provision in-cluster }".into());
+    }
+    Some(p)
+}
+
+fn check_url(cx: &mut Cx, url: &Spanned<String>) {
+    let ok = (url.value.starts_with("https://") || url.value.starts_with("http://") || url.value.starts_with("ssh://") || url.value.starts_with("git@"))
+        && !url.value.contains(char::is_whitespace);
+    if !ok {
+        cx.error(codes::INVALID_URL, url.span, "not a URL", format!("invalid URL \"{}\"", url.value))
+            .help = Some("write a full URL, e.g. \"https://github.com/acme/gitops.git\"".into());
+    }
+}
+
+fn read_backend(cx: &mut Cx, node: &Node) -> Option<TerraformBackend> {
+    let mut r = NodeReader::new(node);
+    let kind = r.req_arg_str(cx, 0, "a backend kind", "terraform-backend s3 bucket=\"acme-tf-state\"");
+    let bucket = r.prop_str(cx, "bucket", "bucket=\"acme-tf-state\"");
+    let region = r.prop_str(cx, "region", "region=\"eu-west-1\"");
+    let lock_table = r.prop_str(cx, "lock-table", "lock-table=\"terraform-locks\"");
+    let key_prefix = r.prop_str(cx, "key-prefix", "key-prefix=\"platc\"");
+    r.finish(cx);
+    kind.and_then(|k| expect_one_of(cx, &k, "Terraform backend", &[("s3", ())]))?;
+    let Some(bucket) = bucket else {
+        cx.error(codes::MISSING_VALUE, node.head, "`bucket` missing", "the s3 backend needs a bucket").help = Some("add bucket=\"acme-tf-state\"".into());
+        return None;
+    };
+    Some(TerraformBackend {
+        bucket: bucket.value,
+        region: region.map(|r| r.value).unwrap_or_default(),
+        lock_table: lock_table.map(|l| l.value),
+        key_prefix: key_prefix.map(|k| k.value).unwrap_or_else(|| "platc".into()),
+    })
+}
+
+impl Defaults {
+    /// What platc assumes when platform.kdl says nothing: small, safe and bounded.
+    pub fn builtin() -> Self {
+        let at = Span::default();
+        Defaults {
+            resources: ResourceSpec {
+                cpu: Some(Spanned::new(Cpu(100), at)),
+                memory: Some(Spanned::new(Memory(128 << 20), at)),
+                cpu_limit: Some(Spanned::new(Cpu(500), at)),
+                memory_limit: Some(Spanned::new(Memory(256 << 20), at)),
+            },
+            scale: ScaleSpec {
+                min: Some(Spanned::new(1, at)),
+                max: Some(Spanned::new(3, at)),
+                cpu: Some(Spanned::new(Percent(80 * Percent::SCALE), at)),
+                memory: None,
+            },
+            slo_window: Duration(30 * 86_400_000),
+        }
+    }
+}
+
+const DEFAULT_NODES: &[&str] = &["resources", "scale", "slo-window"];
+
+fn read_defaults(cx: &mut Cx, node: &Node) -> Defaults {
+    let mut r = NodeReader::new(node);
+    let children = r.allow_children();
+    r.finish(cx);
+    let mut d = Defaults::builtin();
+    let mut once = Once::default();
+    for child in children {
+        if DEFAULT_NODES.contains(&child.name.value.as_str()) && !once.first(cx, child) {
+            continue;
+        }
+        match child.name.value.as_str() {
+            "resources" => {
+                let spec = read_resources(cx, child);
+                // Each field given replaces the built-in one; the rest stay.
+                d.resources.cpu = spec.cpu.or(d.resources.cpu);
+                d.resources.memory = spec.memory.or(d.resources.memory);
+                d.resources.cpu_limit = spec.cpu_limit.or(d.resources.cpu_limit);
+                d.resources.memory_limit = spec.memory_limit.or(d.resources.memory_limit);
+            }
+            "scale" => {
+                let spec = read_scale(cx, child);
+                d.scale.min = spec.min.or(d.scale.min);
+                d.scale.max = spec.max.or(d.scale.max);
+                d.scale.cpu = spec.cpu.or(d.scale.cpu);
+                d.scale.memory = spec.memory.or(d.scale.memory);
+            }
+            "slo-window" => {
+                let mut cr = NodeReader::new(child);
+                if let Some(v) = cr.arg(0) {
+                    if let Some(w) = super::reader::parse_unit(cx, v, codes::INVALID_DURATION, "duration", units::duration) {
+                        d.slo_window = w.value;
+                    }
+                }
+                cr.finish(cx);
+            }
+            _ => cx.unknown_node(child, "defaults", DEFAULT_NODES),
+        }
+    }
+    d
+}
+
+/// `environment NAME ttl="72h" protected=#true { provision aws redis=in-cluster }`
+fn read_environment(cx: &mut Cx, node: &Node) -> Option<Environment> {
+    let mut r = NodeReader::new(node);
+    let name = r.req_arg_str(cx, 0, "an environment name", "environment prod { provision aws }");
+    let ttl = r.prop_unit(cx, "ttl", codes::INVALID_DURATION, "duration", units::duration).map(|t| t.value);
+    let protected = r.prop_bool(cx, "protected").map(|b| b.value).unwrap_or(false);
+    let children = r.allow_children();
+    r.finish(cx);
+    let name = name?;
+    names::check_dns(cx, &name, "environment name");
+    let mut env = Environment {
+        name,
+        ttl,
+        protected,
+        provisioner: Provisioner::InCluster,
+        per_type: IndexMap::new(),
+        span: node.head,
+    };
+    let mut once = Once::default();
+    for child in children {
+        if child.name.value != "provision" {
+            cx.unknown_node(child, "environment", &["provision"]);
+            continue;
+        }
+        if !once.first(cx, child) {
+            continue;
+        }
+        let mut cr = NodeReader::new(child);
+        let default = cr.req_arg_str(cx, 0, "a provisioner", "provision aws redis=in-cluster");
+        cr.props_are_data();
+        cr.finish(cx);
+        if let Some(p) = default.and_then(|d| provisioner(cx, &d)) {
+            env.provisioner = p;
+        }
+        // Per-type provisioners; the type names are checked against the stdlib later.
+        for prop in &child.props {
+            if let Some(v) = expect_str(cx, &prop.value, "a provisioner", "redis=in-cluster") {
+                if let Some(p) = provisioner(cx, &v) {
+                    env.per_type.insert(prop.name.value.clone(), p);
+                }
+            }
+        }
+    }
+    Some(env)
+}
+
+fn provisioner(cx: &mut Cx, v: &Spanned<String>) -> Option<Provisioner> {
+    if let Some((_, p)) = Provisioner::ALL.iter().find(|(s, _)| *s == v.value) {
+        return Some(*p);
+    }
+    let words: Vec<&str> = Provisioner::ALL.iter().map(|(s, _)| *s).collect();
+    let help = match super::suggest::did_you_mean(&v.value, words.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? provisioners: {}", super::suggest::list(&words)),
+        None => format!("provisioners: {}", super::suggest::list(&words)),
+    };
+    cx.error(codes::UNKNOWN_PROVISIONER, v.span, "unknown provisioner", format!("unknown provisioner `{}`", v.value)).help = Some(help);
+    None
+}

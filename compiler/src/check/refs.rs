@@ -1,0 +1,238 @@
+//! Checks across files, once every spec has been read: `${...}` references, calls and
+//! start-up dependencies between services, environment names, duplicate services, and the
+//! platform's per-type provisioners.
+
+use std::collections::HashMap;
+
+use super::suggest;
+use crate::diagnostics::{codes, Diagnostic, Diagnostics, Label};
+use crate::model::*;
+use crate::source::{FileId, Span};
+
+/// Runs every cross-file check.
+pub fn check(ws: &Workspace, diags: &mut Diagnostics) {
+    let by_name = duplicate_services(&ws.services, diags);
+    check_platform(ws, diags);
+    for s in &ws.services {
+        let mut cx = Refs { file: s.file, diags };
+        for e in all_env(s) {
+            cx.template(s, &e.value, ws, &by_name);
+        }
+        for c in &s.calls {
+            cx.service_ref(s, &c.service.value, c.span_of_name(), &by_name, "calls");
+            if let (Some(port), Some(callee)) = (&c.port, by_name.get(c.service.value.as_str())) {
+                if callee.port(&port.value).is_none() {
+                    let names: Vec<&str> = callee.ports.iter().map(|p| p.name.value.as_str()).collect();
+                    let help = suggest::help_for_unknown(&port.value, &names, "port");
+                    cx.diags.push(
+                        Diagnostic::new(codes::UNKNOWN_PORT, Label::new(s.file, port.span, "no such port"), format!("service `{}` has no port `{}`", callee.name.value, port.value))
+                            .with_label(Label::new(callee.file, callee.name.span, "service declared here"))
+                            .with_help(help),
+                    );
+                }
+            }
+        }
+        for d in &s.depends_on {
+            cx.service_ref(s, &d.value, d.span, &by_name, "depends-on");
+        }
+        for o in &s.overrides {
+            cx.environment(&o.environment.value, o.environment.span, &ws.platform);
+        }
+        for p in &s.patches {
+            if let Some(e) = &p.environment {
+                cx.environment(&e.value, e.span, &ws.platform);
+            }
+        }
+        warnings(s, diags);
+        super::policy::enforce(&ws.platform, s, diags);
+    }
+}
+
+/// Every env var of a service: base, per-environment and per-process.
+fn all_env(s: &Service) -> impl Iterator<Item = &EnvVar> {
+    s.env.iter().chain(s.overrides.iter().flat_map(|o| o.env.iter())).chain(s.processes.iter().flat_map(|p| p.env.iter()))
+}
+
+impl Call {
+    fn span_of_name(&self) -> Span {
+        self.service.span
+    }
+}
+
+struct Refs<'a> {
+    file: FileId,
+    diags: &'a mut Diagnostics,
+}
+
+impl Refs<'_> {
+    fn error(&mut self, code: crate::diagnostics::Code, span: Span, label: &str, message: String, help: String) {
+        self.diags.push(Diagnostic::new(code, Label::new(self.file, span, label), message).with_help(help));
+    }
+
+    fn template(&mut self, s: &Service, t: &Template, ws: &Workspace, services: &HashMap<&str, &Service>) {
+        let mut secret_ref = None;
+        for r in t.refs() {
+            match &r.value {
+                Reference::Resource { name, output } => {
+                    let Some(u) = s.uses.iter().find(|u| &u.name.value == name) else {
+                        let declared: Vec<&str> = s.uses.iter().map(|u| u.name.value.as_str()).collect();
+                        let help = match suggest::did_you_mean(name, declared.iter().copied()) {
+                            Some(d) => format!("did you mean `${{resources.{d}.{output}}}`?"),
+                            None if declared.is_empty() => format!("declare the resource first, e.g. uses postgres {name}"),
+                            None => format!("declared resources: {}; or declare it: uses TYPE {name}", suggest::list(&declared)),
+                        };
+                        self.error(codes::UNKNOWN_RESOURCE, r.span, "undeclared resource", format!("service `{}` uses no resource `{name}`", s.name.value), help);
+                        continue;
+                    };
+                    let Some(ty) = ws.types.get(&u.ty.value) else { continue };
+                    match ty.outputs.get(output) {
+                        Some(o) if o.secret => secret_ref = Some((r.span, output.clone())),
+                        Some(_) => {}
+                        None => {
+                            let outs: Vec<&str> = ty.outputs.keys().map(String::as_str).collect();
+                            let help = match suggest::did_you_mean(output, outs.iter().copied()) {
+                                Some(o) => format!("did you mean `${{resources.{name}.{o}}}`?"),
+                                None => format!("`{}` outputs: {}", u.ty.value, suggest::list(&outs)),
+                            };
+                            self.diags.push(
+                                Diagnostic::new(codes::UNKNOWN_OUTPUT, Label::new(self.file, r.span, "no such output"), format!("resource type `{}` has no output `{output}`", u.ty.value))
+                                    .with_label(Label::new(self.file, u.span, format!("`{name}` is a {}", u.ty.value)))
+                                    .with_help(help),
+                            );
+                        }
+                    }
+                }
+                Reference::Service { name, attr } => {
+                    self.service_ref(s, name, r.span, services, "reference");
+                    if !SERVICE_ATTRS.contains(&attr.as_str()) {
+                        let help = match suggest::did_you_mean(attr, SERVICE_ATTRS) {
+                            Some(a) => format!("did you mean `${{service.{name}.{a}}}`?"),
+                            None => format!("a service reference ends in {}", suggest::list(&SERVICE_ATTRS)),
+                        };
+                        self.error(codes::UNKNOWN_OUTPUT, r.span, "no such attribute", format!("services have no attribute `{attr}`"), help);
+                    }
+                }
+                Reference::Platform { key } => {
+                    if !PLATFORM_VALUES.contains(&key.as_str()) {
+                        let help = match suggest::did_you_mean(key, PLATFORM_VALUES) {
+                            Some(k) => format!("did you mean `${{platform.{k}}}`?"),
+                            None => format!("platform values: {}", suggest::list(&PLATFORM_VALUES)),
+                        };
+                        self.error(codes::UNKNOWN_PLATFORM_VALUE, r.span, "unknown platform value", format!("the platform has no value `{key}`"), help);
+                    }
+                }
+            }
+        }
+        // A secret output reaches the pod through a Secret key reference, which holds the whole
+        // value: it cannot be spliced into a longer string without writing the secret out.
+        if let Some((span, output)) = secret_ref {
+            if t.parts.len() > 1 {
+                self.error(
+                    codes::SECRET_OUTPUT_IN_ENV,
+                    span,
+                    "secret inside a larger string",
+                    format!("secret output `{output}` is embedded in a larger string"),
+                    "give the secret output a variable of its own, e.g. DB_PASSWORD=\"${resources.db.password}\"; compose it in the app".into(),
+                );
+            }
+        }
+    }
+
+    fn service_ref(&mut self, s: &Service, name: &str, span: Span, services: &HashMap<&str, &Service>, what: &str) {
+        if name == s.name.value {
+            self.error(
+                codes::SELF_CALL,
+                span,
+                "this service itself",
+                format!("service `{name}` {} itself", if what == "depends-on" { "depends on" } else { "calls" }),
+                "remove it: a service reaches itself without a declaration".into(),
+            );
+            return;
+        }
+        if services.contains_key(name) {
+            return;
+        }
+        let mut known: Vec<&str> = services.keys().copied().filter(|n| *n != s.name.value).collect();
+        known.sort_unstable();
+        let help = match suggest::did_you_mean(name, known.iter().copied()) {
+            Some(n) => format!("did you mean `{n}`?"),
+            None if known.is_empty() => "no other service is in this tree; check the path given to platc".into(),
+            None => format!("services in this tree: {}", suggest::list(&known)),
+        };
+        self.error(codes::UNKNOWN_SERVICE, span, "no such service", format!("no service `{name}` in this tree"), help);
+    }
+
+    fn environment(&mut self, name: &str, span: Span, platform: &Platform) {
+        if platform.environments.contains_key(name) {
+            return;
+        }
+        let envs: Vec<&str> = platform.environments.keys().map(String::as_str).collect();
+        let help = suggest::help_for_unknown(name, &envs, "environment");
+        self.diags.push(
+            Diagnostic::new(codes::UNKNOWN_ENVIRONMENT, Label::new(self.file, span, "not a platform environment"), format!("environment `{name}` is not declared in platform.kdl"))
+                .with_label(Label::new(platform.file, platform.name.span, "environments are declared in this platform"))
+                .with_help(help),
+        );
+    }
+}
+
+/// Reports services defined twice (by name) and returns the first of each name.
+fn duplicate_services<'a>(services: &'a [Service], diags: &mut Diagnostics) -> HashMap<&'a str, &'a Service> {
+    let mut by_name: HashMap<&str, &Service> = HashMap::with_capacity(services.len());
+    for s in services {
+        if let Some(first) = by_name.get(s.name.value.as_str()) {
+            diags.push(
+                Diagnostic::new(codes::DUPLICATE, Label::new(s.file, s.name.span, "defined again here"), format!("service `{}` is defined more than once", s.name.value))
+                    .with_label(Label::new(first.file, first.name.span, "first defined here"))
+                    .with_help("service names are unique across the tree: rename one of them"),
+            );
+        } else {
+            by_name.insert(&s.name.value, s);
+        }
+    }
+    by_name
+}
+
+fn check_platform(ws: &Workspace, diags: &mut Diagnostics) {
+    let p = &ws.platform;
+    let known: Vec<&str> = ws.types.names().collect();
+    for env in p.environments.values() {
+        for ty in env.per_type.keys() {
+            if ws.types.get(ty).is_none() {
+                let help = suggest::help_for_unknown(ty, &known, "resource type");
+                // The property's span is not kept in the model; point at the environment.
+                diags.push(Diagnostic::new(codes::UNKNOWN_RESOURCE_TYPE, Label::new(p.file, env.span, format!("provisions unknown type `{ty}`")), format!("unknown resource type `{ty}`")).with_help(help));
+            }
+        }
+    }
+    for policy in &p.policies {
+        if let Some(e) = &policy.environment {
+            if !p.environments.contains_key(&e.value) {
+                let envs: Vec<&str> = p.environments.keys().map(String::as_str).collect();
+                diags.push(
+                    Diagnostic::new(codes::UNKNOWN_ENVIRONMENT, Label::new(p.file, e.span, "not declared"), format!("policy names environment `{}`, which is not declared", e.value))
+                        .with_help(suggest::help_for_unknown(&e.value, &envs, "environment")),
+                );
+            }
+        }
+    }
+}
+
+/// Warnings: legal but probably not what was meant.
+fn warnings(s: &Service, diags: &mut Diagnostics) {
+    let serves_http = s.ports.iter().any(|p| p.protocol != Protocol::Tcp);
+    if serves_http && s.health.readiness.is_none() {
+        diags.push(
+            Diagnostic::new(codes::NO_READINESS_PROBE, Label::new(s.file, s.name.span, "no readiness probe"), format!("service `{}` has no readiness probe", s.name.value))
+                .with_help("without one, traffic reaches pods before they are ready: health readiness=\"/ready\" liveness=\"/healthz\""),
+        );
+    }
+    if s.slo.is_none() {
+        if let Some(r) = s.routes.iter().find(|r| r.public) {
+            diags.push(
+                Diagnostic::new(codes::PUBLIC_ROUTE_WITHOUT_SLO, Label::new(s.file, r.span, "public route"), format!("service `{}` is public but has no SLO", s.name.value))
+                    .with_help("add an objective so that burn-rate alerts page someone: slo availability=\"99.9%\""),
+            );
+        }
+    }
+}

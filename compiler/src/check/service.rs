@@ -1,0 +1,614 @@
+//! `service.kdl` -> [`Service`]: reads every node of a service and checks it locally (units,
+//! names, ranges, duplicates inside the service). References to other files are checked later
+//! in [`super::refs`], once every file has been read.
+
+use super::reader::{expect_int, expect_one_of, expect_str, Cx, NodeReader, Once};
+use super::{names, template, units, uses};
+use crate::diagnostics::codes;
+use crate::model::*;
+use crate::source::{Span, Spanned};
+use crate::syntax::{Node, Value};
+
+/// Child nodes of `service`, for did-you-mean.
+pub const SERVICE_NODES: &[&str] = &[
+    "owner", "description", "language", "image", "port", "route", "health", "env", "secret",
+    "resources", "scale", "uses", "calls", "depends-on", "worker", "cron", "slo", "alert",
+    "environment", "patch", "security",
+];
+
+/// Reads a `service NAME { ... }` node.
+pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> {
+    let mut r = NodeReader::new(node);
+    let name = r.req_arg_str(cx, 0, "a name", "service checkout { ... }");
+    let children = r.allow_children();
+    r.finish(cx);
+    let name = name?;
+    names::check_dns(cx, &name, "service name");
+
+    let mut s = Service {
+        file: cx.file,
+        name,
+        owner: None,
+        description: None,
+        language: None,
+        image: None,
+        ports: Vec::new(),
+        routes: Vec::new(),
+        health: Health::default(),
+        env: Vec::new(),
+        secrets: Vec::new(),
+        resources: ResourceSpec::default(),
+        scale: ScaleSpec::default(),
+        uses: Vec::new(),
+        calls: Vec::new(),
+        depends_on: Vec::new(),
+        processes: Vec::new(),
+        slo: None,
+        alerts: Vec::new(),
+        overrides: Vec::new(),
+        patches: Vec::new(),
+        security: Security::default(),
+    };
+    let mut once = Once::default();
+    for child in children {
+        let single = matches!(
+            child.name.value.as_str(),
+            "owner" | "description" | "language" | "image" | "health" | "resources" | "scale" | "slo" | "security"
+        );
+        if single && !once.first(cx, child) {
+            continue;
+        }
+        match child.name.value.as_str() {
+            "owner" => s.owner = single_str(cx, child, "a team name", "owner team-payments"),
+            "description" => s.description = single_str(cx, child, "a description", "description \"Takes payments\"").map(|d| d.value),
+            "language" => {
+                s.language = single_str(cx, child, "a language", "language go")
+                    .and_then(|l| expect_one_of(cx, &l, "language", &Language::ALL).map(|v| Spanned::new(v, l.span)))
+            }
+            "image" => s.image = single_str(cx, child, "an image repository", "image \"ghcr.io/acme/checkout\"").and_then(|i| names::check_image(cx, i)),
+            "port" => s.ports.extend(read_port(cx, child)),
+            "route" => s.routes.extend(read_route(cx, child)),
+            "health" => s.health = read_health(cx, child),
+            "env" => s.env.extend(read_env(cx, child)),
+            "secret" => s.secrets.extend(read_secret(cx, child)),
+            "resources" => s.resources = read_resources(cx, child),
+            "scale" => s.scale = read_scale(cx, child),
+            "uses" => s.uses.extend(uses::read(cx, child, types)),
+            "calls" => s.calls.extend(read_call(cx, child)),
+            "depends-on" => s.depends_on.extend(read_depends_on(cx, child)),
+            "worker" | "cron" => s.processes.extend(read_process(cx, child)),
+            "slo" => s.slo = read_slo(cx, child),
+            "alert" => s.alerts.extend(read_alert(cx, child)),
+            "environment" => s.overrides.extend(read_override(cx, child)),
+            "patch" => s.patches.extend(read_patch(cx, child)),
+            "security" => s.security = read_security(cx, child),
+            _ => cx.unknown_node(child, "service", SERVICE_NODES),
+        }
+    }
+    check_local(cx, &s);
+    Some(s)
+}
+
+/// A node with exactly one string argument.
+pub fn single_str(cx: &mut Cx, node: &Node, what: &str, example: &str) -> Option<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let v = r.req_arg_str(cx, 0, what, example);
+    r.finish(cx);
+    v
+}
+
+fn read_port(cx: &mut Cx, node: &Node) -> Option<Port> {
+    let mut r = NodeReader::new(node);
+    let name = r.req_arg_str(cx, 0, "a name", "port http 8080");
+    let number = match r.arg(1) {
+        Some(v) => expect_int(cx, v, "a port number", 1, 65535),
+        None => {
+            cx.error(codes::MISSING_VALUE, node.head, "port number missing", "`port` needs a number")
+                .help = Some("write it like this: port http 8080".into());
+            None
+        }
+    };
+    let protocol = r.prop_str(cx, "protocol", "protocol=grpc").and_then(|p| expect_one_of(cx, &p, "protocol", &Protocol::ALL));
+    r.finish(cx);
+    let name = name?;
+    names::check_port_name(cx, &name);
+    // Without protocol=, a port named like a protocol is that protocol (`port grpc 9090`).
+    let protocol = protocol.unwrap_or_else(|| Protocol::ALL.iter().find(|(p, _)| *p == name.value).map(|(_, p)| *p).unwrap_or(Protocol::Http));
+    Some(Port { name, number: number.map(|n| Spanned::new(n.value as u16, n.span))?, protocol })
+}
+
+fn read_route(cx: &mut Cx, node: &Node) -> Option<Route> {
+    let mut r = NodeReader::new(node);
+    let path = r.req_arg_str(cx, 0, "a path", "route \"/api\" public=#true");
+    let host = r.prop_str(cx, "host", "host=\"shop.example.com\"");
+    let port = r.prop_str(cx, "port", "port=http");
+    let public = r.prop_bool(cx, "public").map(|b| b.value).unwrap_or(false);
+    r.finish(cx);
+    let path = path?;
+    names::check_path(cx, &path);
+    if let Some(h) = &host {
+        names::check_host(cx, h);
+    }
+    // An absent port means the first port; `refs` resolves and reports it.
+    let port = port.unwrap_or_else(|| Spanned::new(String::new(), node.head));
+    Some(Route { path, host, port, public, span: node.head })
+}
+
+const PROBES: &[&str] = &["readiness", "liveness", "startup"];
+const PROBE_CHECKS: [(&str, u8); 3] = [("http", 0), ("grpc", 1), ("tcp", 2)];
+
+fn read_health(cx: &mut Cx, node: &Node) -> Health {
+    let mut r = NodeReader::new(node);
+    let mut health = Health::default();
+    // Shorthand: `health readiness="/ready" liveness="/healthz"` (HTTP on the first port).
+    for (i, kind) in PROBES.iter().enumerate() {
+        if let Some(path) = r.prop_str(cx, kind, "readiness=\"/ready\"") {
+            names::check_path(cx, &path);
+            let probe = Probe {
+                check: ProbeCheck::Http { path: path.value.clone() },
+                port: Spanned::new(String::new(), path.span),
+                initial_delay: None,
+                period: None,
+                timeout: None,
+                failure_threshold: None,
+                span: path.span,
+            };
+            set_probe(&mut health, i, probe);
+        }
+    }
+    let children = r.allow_children();
+    r.finish(cx);
+    let mut once = Once::default();
+    for child in children {
+        let Some(i) = PROBES.iter().position(|p| *p == child.name.value) else {
+            cx.unknown_node(child, "health", PROBES);
+            continue;
+        };
+        if !once.first(cx, child) {
+            continue;
+        }
+        if let Some(p) = read_probe(cx, child) {
+            set_probe(&mut health, i, p);
+        }
+    }
+    health
+}
+
+fn set_probe(h: &mut Health, i: usize, p: Probe) {
+    match i {
+        0 => h.readiness = Some(p),
+        1 => h.liveness = Some(p),
+        _ => h.startup = Some(p),
+    }
+}
+
+/// `readiness http "/ready" port=http initial-delay="5s" period="10s" timeout="1s" failure-threshold=3`
+fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
+    let mut r = NodeReader::new(node);
+    let example = format!("{} http \"/ready\"", node.name.value);
+    let kind = r.req_arg_str(cx, 0, "a check kind (http, grpc or tcp)", &example);
+    let kind = kind.and_then(|k| expect_one_of(cx, &k, "probe check", &PROBE_CHECKS));
+    let check = match kind {
+        Some(0) => {
+            let path = r.req_arg_str(cx, 1, "a path for the HTTP check", &example);
+            if let Some(p) = &path {
+                names::check_path(cx, p);
+            }
+            ProbeCheck::Http { path: path.map(|p| p.value).unwrap_or_else(|| "/".into()) }
+        }
+        Some(1) => ProbeCheck::Grpc,
+        Some(_) => ProbeCheck::Tcp,
+        None => {
+            r.arg(1);
+            ProbeCheck::Tcp
+        }
+    };
+    let port = r.prop_str(cx, "port", "port=http").unwrap_or_else(|| Spanned::new(String::new(), node.head));
+    let initial_delay = r.prop_unit(cx, "initial-delay", codes::INVALID_DURATION, "duration", units::duration).map(|d| d.value);
+    let period = r.prop_unit(cx, "period", codes::INVALID_DURATION, "duration", units::duration);
+    let timeout = r.prop_unit(cx, "timeout", codes::INVALID_DURATION, "duration", units::duration);
+    let failure_threshold = r.prop_int(cx, "failure-threshold", 1, 100).map(|n| n.value as u32);
+    r.finish(cx);
+    kind?;
+    for d in [&period, &timeout].into_iter().flatten() {
+        if d.value.0 < 1000 || d.value.0 % 1000 != 0 {
+            cx.error(codes::OUT_OF_RANGE, d.span, "not whole seconds", "probe timings are whole seconds, at least 1s")
+                .help = Some("Kubernetes counts probe periods and timeouts in whole seconds: write e.g. \"1s\" or \"10s\"".into());
+        }
+    }
+    if let (Some(p), Some(t)) = (&period, &timeout) {
+        if t.value > p.value {
+            cx.error(codes::OUT_OF_RANGE, t.span, "longer than the period", "probe timeout is longer than its period")
+                .help = Some(format!("use a timeout of at most {} or a longer period", p.value));
+        }
+    }
+    Some(Probe {
+        check,
+        port,
+        initial_delay,
+        period: period.map(|p| p.value),
+        timeout: timeout.map(|t| t.value),
+        failure_threshold,
+        span: node.head,
+    })
+}
+
+/// `env NAME=VALUE ...`: properties are the variables.
+pub fn read_env(cx: &mut Cx, node: &Node) -> Vec<EnvVar> {
+    let mut r = NodeReader::new(node);
+    r.props_are_data();
+    let mut out = Vec::new();
+    for p in &node.props {
+        if let Err(help) = units::env_name(&p.name.value) {
+            cx.error(codes::INVALID_ENV_NAME, p.name.span, "invalid name", format!("`{}` is not a valid environment variable name", p.name.value))
+                .help = Some(help);
+            continue;
+        }
+        let text = match &p.value.value {
+            Value::Null => {
+                cx.error(codes::WRONG_TYPE, p.value.span, "#null here", format!("`{}` has no value", p.name.value))
+                    .help = Some(format!("write a string, e.g. {}=\"\"", p.name.value));
+                continue;
+            }
+            v => Spanned::new(v.to_text(), p.value.span),
+        };
+        let value = template::parse(cx, &text);
+        out.push(EnvVar { name: p.name.clone(), value, span: p.span });
+    }
+    if node.props.is_empty() && node.args.is_empty() {
+        cx.error(codes::MISSING_VALUE, node.head, "no variables", "`env` sets no variables")
+            .help = Some("write variables as properties: env LOG_LEVEL=info PORT=\"8080\"".into());
+    }
+    for a in &node.args {
+        let help = match &a.value {
+            Value::String(s) if s.contains('=') => format!("write it as a property, without quotes around the name: env {}", s.replacen('=', "=\"", 1) + "\""),
+            _ => "write variables as properties: env NAME=\"value\"".into(),
+        };
+        cx.error(codes::UNEXPECTED_ARGUMENT, a.span, "not a `NAME=value` property", "unexpected argument to `env`").help = Some(help);
+    }
+    r.finish(cx);
+    out
+}
+
+fn read_secret(cx: &mut Cx, node: &Node) -> Option<Secret> {
+    let mut r = NodeReader::new(node);
+    let name = r.req_arg_str(cx, 0, "an environment variable name", "secret STRIPE_KEY from=\"payments/stripe\" key=api-key");
+    let from = r.prop_str(cx, "from", "from=\"payments/stripe\"");
+    let key = r.prop_str(cx, "key", "key=api-key");
+    // A literal value is exactly what a secret reference must never hold.
+    if let Some(v) = r.prop(cx, "value") {
+        cx.error(codes::UNKNOWN_PROPERTY, v.span, "a secret value in the spec", "secrets are references, never values")
+            .help = Some("store the value in the platform's secret store and reference it: secret NAME from=\"path/in/store\" key=KEY".into());
+    }
+    r.finish(cx);
+    let name = name?;
+    if let Err(help) = units::env_name(&name.value) {
+        cx.error(codes::INVALID_ENV_NAME, name.span, "invalid name", format!("`{}` is not a valid environment variable name", name.value)).help = Some(help);
+    }
+    let Some(from) = from else {
+        cx.error(codes::MISSING_VALUE, node.head, "`from` missing", format!("secret `{}` does not say where it comes from", name.value))
+            .help = Some(format!("add the path in the secret store: secret {} from=\"team/app\" key=KEY", name.value));
+        return None;
+    };
+    if from.value.trim().is_empty() {
+        cx.error(codes::MISSING_VALUE, from.span, "empty path", "secret path is empty").help = Some("write the path in the secret store, e.g. from=\"payments/stripe\"".into());
+    }
+    Some(Secret { name, from, key, span: node.head })
+}
+
+/// `resources cpu= memory= cpu-limit= memory-limit=`
+pub fn read_resources(cx: &mut Cx, node: &Node) -> ResourceSpec {
+    let mut r = NodeReader::new(node);
+    let spec = ResourceSpec {
+        cpu: r.prop_unit(cx, "cpu", codes::INVALID_CPU, "CPU quantity", units::cpu),
+        memory: r.prop_unit(cx, "memory", codes::INVALID_MEMORY, "memory quantity", units::memory),
+        cpu_limit: r.prop_unit(cx, "cpu-limit", codes::INVALID_CPU, "CPU quantity", units::cpu),
+        memory_limit: r.prop_unit(cx, "memory-limit", codes::INVALID_MEMORY, "memory quantity", units::memory),
+    };
+    r.finish(cx);
+    check_request_limit(cx, &spec);
+    spec
+}
+
+/// Requests must not exceed limits (Kubernetes rejects such a pod).
+pub fn check_request_limit(cx: &mut Cx, spec: &ResourceSpec) {
+    if let (Some(req), Some(lim)) = (&spec.cpu, &spec.cpu_limit) {
+        if req.value > lim.value {
+            cx.error(codes::REQUEST_ABOVE_LIMIT, req.span, format!("request {}", req.value), "CPU request is greater than the CPU limit")
+                .label(lim.span, format!("limit {}", lim.value))
+                .help = Some(format!("lower the request to at most {} or raise cpu-limit to at least {}", lim.value, req.value));
+        }
+    }
+    if let (Some(req), Some(lim)) = (&spec.memory, &spec.memory_limit) {
+        if req.value > lim.value {
+            cx.error(codes::REQUEST_ABOVE_LIMIT, req.span, format!("request {}", req.value), "memory request is greater than the memory limit")
+                .label(lim.span, format!("limit {}", lim.value))
+                .help = Some(format!("lower the request to at most {} or raise memory-limit to at least {}", lim.value, req.value));
+        }
+    }
+}
+
+/// `scale min= max= cpu= memory=`
+pub fn read_scale(cx: &mut Cx, node: &Node) -> ScaleSpec {
+    let mut r = NodeReader::new(node);
+    let spec = ScaleSpec {
+        min: r.prop_int(cx, "min", 0, 1000).map(|n| Spanned::new(n.value as u32, n.span)),
+        max: r.prop_int(cx, "max", 1, 1000).map(|n| Spanned::new(n.value as u32, n.span)),
+        cpu: r.prop_unit(cx, "cpu", codes::INVALID_PERCENT, "percentage", units::percent),
+        memory: r.prop_unit(cx, "memory", codes::INVALID_PERCENT, "percentage", units::percent),
+    };
+    r.finish(cx);
+    check_min_max(cx, &spec);
+    spec
+}
+
+pub fn check_min_max(cx: &mut Cx, spec: &ScaleSpec) {
+    if let (Some(min), Some(max)) = (&spec.min, &spec.max) {
+        if min.value > max.value {
+            cx.error(codes::MIN_ABOVE_MAX, min.span, format!("min is {}", min.value), "minimum replicas are greater than maximum replicas")
+                .label(max.span, format!("max is {}", max.value))
+                .help = Some(format!("make min at most {} or max at least {}", max.value, min.value));
+        }
+    }
+}
+
+fn read_call(cx: &mut Cx, node: &Node) -> Option<Call> {
+    let mut r = NodeReader::new(node);
+    let service = r.req_arg_str(cx, 0, "a service name", "calls payments");
+    let port = r.prop_str(cx, "port", "port=grpc");
+    r.finish(cx);
+    Some(Call { service: service?, port, span: node.head })
+}
+
+fn read_depends_on(cx: &mut Cx, node: &Node) -> Vec<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let args = r.rest_args(0);
+    r.finish(cx);
+    if args.is_empty() {
+        cx.error(codes::MISSING_VALUE, node.head, "no service named", "`depends-on` names no service").help = Some("write depends-on payments".into());
+    }
+    args.iter().filter_map(|a| expect_str(cx, a, "a service name", "depends-on payments")).collect()
+}
+
+const CONCURRENCY: [(&str, CronConcurrency); 3] =
+    [("allow", CronConcurrency::Allow), ("forbid", CronConcurrency::Forbid), ("replace", CronConcurrency::Replace)];
+const PROCESS_NODES: &[&str] = &["command", "env", "resources", "replicas"];
+
+/// `worker NAME { command ...; replicas N }` or `cron NAME schedule="..." { command ... }`
+fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
+    let is_cron = node.name.value == "cron";
+    let example = if is_cron { "cron cleanup schedule=\"0 3 * * *\" { command \"bin/cleanup\" }" } else { "worker mailer { command \"bin/mailer\" }" };
+    let mut r = NodeReader::new(node);
+    let name = r.req_arg_str(cx, 0, "a name", example);
+    let schedule = if is_cron { r.prop_str(cx, "schedule", "schedule=\"0 3 * * *\"") } else { None };
+    let concurrency = if is_cron {
+        r.prop_str(cx, "concurrency", "concurrency=forbid").and_then(|c| expect_one_of(cx, &c, "concurrency policy", &CONCURRENCY))
+    } else {
+        None
+    };
+    let children = r.allow_children();
+    r.finish(cx);
+    let name = name?;
+    names::check_dns(cx, &name, "process name");
+    let mut command = Vec::new();
+    let mut env = Vec::new();
+    let mut resources = ResourceSpec::default();
+    let mut replicas = 1;
+    let mut once = Once::default();
+    for child in children {
+        let known = if is_cron { &PROCESS_NODES[..3] } else { PROCESS_NODES };
+        if !known.contains(&child.name.value.as_str()) {
+            cx.unknown_node(child, &node.name.value, known);
+            continue;
+        }
+        if child.name.value != "env" && !once.first(cx, child) {
+            continue;
+        }
+        match child.name.value.as_str() {
+            "command" => {
+                let mut cr = NodeReader::new(child);
+                let args = cr.rest_args(0);
+                cr.finish(cx);
+                command = args.iter().filter_map(|a| expect_str(cx, a, "a command word", "command \"bin/worker\" \"--queue=emails\"")).map(|s| s.value).collect();
+                if args.is_empty() {
+                    cx.error(codes::MISSING_VALUE, child.head, "empty command", "`command` has no words").help = Some("write the program and its arguments: command \"bin/worker\" \"--verbose\"".into());
+                }
+            }
+            "env" => env.extend(read_env(cx, child)),
+            "resources" => resources = read_resources(cx, child),
+            _ => {
+                let mut rr = NodeReader::new(child);
+                if let Some(v) = rr.arg(0) {
+                    if let Some(n) = expect_int(cx, v, "`replicas`", 0, 1000) {
+                        replicas = n.value as u32;
+                    }
+                } else {
+                    cx.error(codes::MISSING_VALUE, child.head, "number missing", "`replicas` needs a number").help = Some("write replicas 2".into());
+                }
+                rr.finish(cx);
+            }
+        }
+    }
+    if command.is_empty() && !children.iter().any(|c| c.name.value == "command") {
+        cx.error(codes::MISSING_VALUE, node.head, "no command", format!("{} `{}` has no command", node.name.value, name.value))
+            .help = Some(format!("add the program to run: {example}"));
+    }
+    let kind = if is_cron {
+        let Some(schedule) = schedule else {
+            cx.error(codes::MISSING_VALUE, node.head, "schedule missing", format!("cron `{}` has no schedule", name.value))
+                .help = Some("add schedule=\"0 3 * * *\" (minute hour day month weekday)".into());
+            return None;
+        };
+        if let Err(help) = units::cron(schedule.value.trim()) {
+            cx.error(codes::INVALID_SCHEDULE, schedule.span, "not a cron schedule", format!("invalid cron schedule \"{}\"", schedule.value)).help = Some(help);
+        }
+        ProcessKind::Cron { schedule: schedule.value.trim().to_string(), concurrency: concurrency.unwrap_or(CronConcurrency::Forbid) }
+    } else {
+        ProcessKind::Worker { replicas }
+    };
+    Some(Process { name, kind, command, env, resources, span: node.head })
+}
+
+const LATENCY_PROPS: [(&str, u8); 4] = [("latency-p50", 50), ("latency-p90", 90), ("latency-p95", 95), ("latency-p99", 99)];
+
+/// `slo availability="99.9%" latency-p99="300ms" window="30d"`
+fn read_slo(cx: &mut Cx, node: &Node) -> Option<Slo> {
+    let mut r = NodeReader::new(node);
+    let availability = r.prop_unit(cx, "availability", codes::INVALID_PERCENT, "percentage", units::percent);
+    let mut latency = None;
+    for (prop, percentile) in LATENCY_PROPS {
+        if let Some(d) = r.prop_unit(cx, prop, codes::INVALID_DURATION, "duration", units::duration) {
+            latency = Some(LatencySlo { percentile, threshold: d });
+        }
+    }
+    let window = r.prop_unit(cx, "window", codes::INVALID_DURATION, "duration", units::duration);
+    r.finish(cx);
+    if let Some(a) = &availability {
+        if a.value.0 >= 100 * Percent::SCALE {
+            cx.error(codes::OUT_OF_RANGE, a.span, "no error budget", "an availability objective of 100% leaves no error budget")
+                .help = Some("pick a target below 100%, e.g. availability=\"99.9%\"".into());
+        }
+    }
+    if availability.is_none() && latency.is_none() {
+        cx.error(codes::MISSING_VALUE, node.head, "no objective", "`slo` sets no objective")
+            .help = Some("write slo availability=\"99.9%\" latency-p99=\"300ms\"".into());
+        return None;
+    }
+    let window = match window {
+        Some(w) if w.value.0 < 3_600_000 => {
+            cx.error(codes::OUT_OF_RANGE, w.span, "shorter than an hour", "an SLO window must be at least 1h")
+                .help = Some("use the usual 30-day window: window=\"30d\"".into());
+            Duration(30 * 86_400_000)
+        }
+        Some(w) => w.value,
+        None => Duration(30 * 86_400_000),
+    };
+    Some(Slo { availability, latency, window, span: node.head })
+}
+
+const SEVERITIES: [(&str, u8); 3] = [("critical", 0), ("warning", 1), ("info", 2)];
+
+/// `alert NAME expr="..." for="10m" severity=warning summary="..." description="..."`
+fn read_alert(cx: &mut Cx, node: &Node) -> Option<Alert> {
+    let mut r = NodeReader::new(node);
+    let name = r.req_arg_str(cx, 0, "an alert name", "alert QueueBacklog expr=\"queue_depth > 100\"");
+    let expr = r.prop_str(cx, "expr", "expr=\"queue_depth > 100\"");
+    let for_ = r.prop_unit(cx, "for", codes::INVALID_DURATION, "duration", units::duration).map(|d| d.value);
+    let severity = r.prop_str(cx, "severity", "severity=warning");
+    let summary = r.prop_str(cx, "summary", "summary=\"Queue is backing up\"").map(|s| s.value);
+    let description = r.prop_str(cx, "description", "description=\"...\"").map(|s| s.value);
+    r.finish(cx);
+    let name = name?;
+    names::check_alert_name(cx, &name);
+    let severity = match severity {
+        Some(s) => expect_one_of(cx, &s, "severity", &SEVERITIES).map(|_| s.value)?,
+        None => "warning".to_string(),
+    };
+    let Some(expr) = expr else {
+        cx.error(codes::MISSING_VALUE, node.head, "`expr` missing", format!("alert `{}` has no expression", name.value))
+            .help = Some("add the PromQL condition: expr=\"rate(errors_total[5m]) > 1\"".into());
+        return None;
+    };
+    names::check_promql(cx, &expr);
+    Some(Alert { name, expr, for_, severity, summary, description, span: node.head })
+}
+
+const OVERRIDE_NODES: &[&str] = &["resources", "scale", "env"];
+
+/// `environment NAME { resources ...; scale ...; env ... }`
+fn read_override(cx: &mut Cx, node: &Node) -> Option<EnvOverride> {
+    let mut r = NodeReader::new(node);
+    let environment = r.req_arg_str(cx, 0, "an environment name", "environment prod { scale min=3 }");
+    let children = r.allow_children();
+    r.finish(cx);
+    let mut o = EnvOverride { environment: environment?, resources: ResourceSpec::default(), scale: ScaleSpec::default(), env: Vec::new(), span: node.head };
+    let mut once = Once::default();
+    for child in children {
+        match child.name.value.as_str() {
+            "resources" if once.first(cx, child) => o.resources = read_resources(cx, child),
+            "scale" if once.first(cx, child) => o.scale = read_scale(cx, child),
+            "env" => o.env.extend(read_env(cx, child)),
+            "resources" | "scale" => {}
+            _ => cx.unknown_node(child, "environment", OVERRIDE_NODES),
+        }
+    }
+    Some(o)
+}
+
+/// `patch KIND name=NAME merge="{...}" | json="[...]" env=ENV`
+fn read_patch(cx: &mut Cx, node: &Node) -> Option<Patch> {
+    let mut r = NodeReader::new(node);
+    let kind = r.req_arg_str(cx, 0, "the kind of object to patch", "patch Deployment merge=#\"{\"spec\":{}}\"#");
+    let name = r.prop_str(cx, "name", "name=checkout");
+    let merge = r.prop_str(cx, "merge", "merge=#\"{\"metadata\":{}}\"#");
+    let json = r.prop_str(cx, "json", "json=#\"[{\"op\":\"add\",...}]\"#");
+    let environment = r.prop_str(cx, "env", "env=prod");
+    r.finish(cx);
+    let kind = kind?;
+    let op = match (merge, json) {
+        (Some(m), None) => super::patch::parse_merge(cx, &m).map(PatchOp::Merge),
+        (None, Some(j)) => super::patch::parse_json_patch(cx, &j).map(PatchOp::Json),
+        (Some(_), Some(j)) => {
+            cx.error(codes::INVALID_PATCH, j.span, "second patch body", "a patch has either `merge` or `json`, not both")
+                .help = Some("split it into two `patch` nodes".into());
+            None
+        }
+        (None, None) => {
+            cx.error(codes::INVALID_PATCH, node.head, "no patch body", "`patch` has no `merge` or `json` body")
+                .help = Some("add merge=#\"{...}\"# (JSON merge patch, RFC 7386) or json=#\"[...]\"# (JSON patch, RFC 6902)".into());
+            None
+        }
+    }?;
+    Some(Patch { kind, name, op, environment, span: node.head })
+}
+
+/// `security run-as-root=#true writable-root-fs=#true service-account-token=#true`
+fn read_security(cx: &mut Cx, node: &Node) -> Security {
+    let mut r = NodeReader::new(node);
+    let s = Security {
+        run_as_root: r.prop_bool(cx, "run-as-root"),
+        writable_root_fs: r.prop_bool(cx, "writable-root-fs"),
+        service_account_token: r.prop_bool(cx, "service-account-token"),
+    };
+    r.finish(cx);
+    s
+}
+
+/// Checks that need the whole service: duplicates and references to its own ports.
+fn check_local(cx: &mut Cx, s: &Service) {
+    names::duplicates(cx, s.ports.iter().map(|p| (&p.name.value, p.name.span)), "port");
+    let numbers: Vec<(String, Span)> = s.ports.iter().map(|p| (p.number.value.to_string(), p.number.span)).collect();
+    names::duplicates(cx, numbers.iter().map(|(n, sp)| (n, *sp)), "port number");
+    let env_names = s.env.iter().map(|e| (&e.name.value, e.name.span)).chain(s.secrets.iter().map(|x| (&x.name.value, x.name.span)));
+    names::duplicates(cx, env_names, "environment variable");
+    names::duplicates(cx, s.uses.iter().map(|u| (&u.name.value, u.name.span)), "resource");
+    names::duplicates(cx, s.processes.iter().map(|p| (&p.name.value, p.name.span)), "process");
+    names::duplicates(cx, s.alerts.iter().map(|a| (&a.name.value, a.name.span)), "alert");
+    names::duplicates(cx, s.calls.iter().map(|c| (&c.service.value, c.service.span)), "call");
+    names::duplicates(cx, s.overrides.iter().map(|o| (&o.environment.value, o.environment.span)), "environment override");
+    let routes: Vec<(String, Span)> = s.routes.iter().map(|r| (format!("{} {}", r.host.as_ref().map(|h| h.value.as_str()).unwrap_or("(default host)"), r.path.value), r.path.span)).collect();
+    names::duplicates(cx, routes.iter().map(|(n, sp)| (n, *sp)), "route");
+    for p in &s.processes {
+        let env_names = p.env.iter().map(|e| (&e.name.value, e.name.span));
+        names::duplicates(cx, env_names, "environment variable");
+        check_request_limit(cx, &p.resources);
+    }
+    // Port references inside the service.
+    let port_names: Vec<&str> = s.ports.iter().map(|p| p.name.value.as_str()).collect();
+    let probes = [&s.health.readiness, &s.health.liveness, &s.health.startup];
+    let refs = s.routes.iter().map(|r| &r.port).chain(probes.into_iter().flatten().map(|p| &p.port));
+    for port in refs {
+        if port.value.is_empty() {
+            if s.ports.is_empty() {
+                cx.error(codes::UNKNOWN_PORT, port.span, "needs a port", format!("service `{}` declares no port", s.name.value))
+                    .help = Some("declare one: port http 8080".into());
+                break;
+            }
+            continue;
+        }
+        if !port_names.contains(&port.value.as_str()) {
+            let help = super::suggest::help_for_unknown(&port.value, &port_names, "port");
+            cx.error(codes::UNKNOWN_PORT, port.span, "no such port", format!("service `{}` has no port `{}`", s.name.value, port.value)).help = Some(help);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! `platc check [PATH...]`: read, parse and check every spec; report all problems at once.
+
+use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
+use crate::fs::RealFs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Treat warnings as errors (exit 1 when there are any).
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+pub fn run(args: &Args) -> i32 {
+    let cwd = cwd();
+    let loaded = match crate::load::load(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    if loaded.inputs.services.is_empty() && loaded.inputs.platforms.is_empty() {
+        return fail(format!(
+            "no service.kdl or platform.kdl found under {}",
+            args.input.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let (_, diags) = crate::check::check(&loaded.sources, &loaded.inputs);
+    args.report.emit(&diags, &loaded.sources);
+    let failed = diags.has_errors() || (args.deny_warnings && !diags.is_empty());
+    if args.report.format == crate::diagnostics::Format::Human && diags.is_empty() {
+        eprintln!("checked {} service{}: no problems", loaded.inputs.services.len(), if loaded.inputs.services.len() == 1 { "" } else { "s" });
+    }
+    if failed { EXIT_ERRORS } else { EXIT_OK }
+}

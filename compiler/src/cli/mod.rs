@@ -1,0 +1,137 @@
+//! The command line: parse arguments, run one subcommand, return its exit code.
+//!
+//! Exit codes everywhere: 0 success, 1 the input has errors, 2 usage or I/O failure.
+
+mod check;
+pub mod explain;
+mod fmt;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::diagnostics::{render, Diagnostics, Format};
+use crate::source::SourceMap;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the input has errors.
+pub const EXIT_ERRORS: i32 = 1;
+/// Exit code: usage or I/O failure.
+pub const EXIT_FAILURE: i32 = 2;
+
+/// platc: a declarative platform compiler.
+///
+/// Write a short service.kdl; platc checks it and emits Helm charts, Kubernetes manifests,
+/// Terraform, CI pipelines, alert rules and dashboards.
+#[derive(Debug, Parser)]
+#[command(name = "platc", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check service.kdl and platform.kdl files and report every problem.
+    Check(check::Args),
+    /// Rewrite .kdl files in canonical form, keeping comments.
+    Fmt(fmt::Args),
+    /// Explain a diagnostic code, e.g. `platc explain E0102`.
+    Explain(explain::Args),
+}
+
+/// Options shared by commands that report diagnostics.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// When to use colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ReportArgs {
+    /// Prints diagnostics to stderr (human) or stdout (machine formats, for piping).
+    pub fn emit(&self, diags: &Diagnostics, sources: &SourceMap) {
+        let items: Vec<_> = diags.iter().cloned().collect();
+        let human = self.format == Format::Human;
+        let color = match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => human && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        let text = render(&items, sources, self.format, color);
+        if text.is_empty() {
+            return;
+        }
+        // A closed pipe (`platc check | head`) is not an error worth a panic.
+        if human {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        } else {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+}
+
+/// Paths and stdlib overlays shared by commands that read specs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// Files or directories to read (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// A stdlib overlay directory (may be repeated); adds or replaces resource types and
+    /// templates without rebuilding platc.
+    #[arg(long = "stdlib", value_name = "DIR")]
+    pub stdlib: Vec<PathBuf>,
+}
+
+impl InputArgs {
+    pub fn paths(&self) -> Vec<PathBuf> {
+        if self.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            self.paths.clone()
+        }
+    }
+}
+
+/// Runs the CLI with the process arguments and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_FAILURE } else { EXIT_OK };
+        }
+    };
+    run(cli)
+}
+
+/// Runs one parsed command.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Explain(args) => explain::run(&args),
+    }
+}
+
+/// Prints an I/O or usage failure and returns exit code 2.
+pub fn fail(message: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {message}");
+    EXIT_FAILURE
+}
+
+/// The current directory, for relative file names in diagnostics.
+pub fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}

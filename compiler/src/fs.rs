@@ -1,0 +1,109 @@
+//! File access behind a trait, so that the compiler runs on an in-memory tree in tests and on
+//! the real disk in the CLI (the approach of Gleam's compiler-core).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Directory names never searched for specs: VCS data, build output, dependencies.
+pub const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules", ".terraform", "vendor", "dist"];
+
+/// The read side of a file system.
+pub trait FileSystem: Sync {
+    fn read_to_string(&self, path: &Path) -> io::Result<String>;
+    fn is_dir(&self, path: &Path) -> bool;
+    fn is_file(&self, path: &Path) -> bool;
+    /// Every file under `root`, recursively, in a stable (sorted) order. Directories for which
+    /// `skip_dir` returns true are not entered.
+    fn walk(&self, root: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>>;
+}
+
+/// The real disk.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RealFs;
+
+impl FileSystem for RealFs {
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        let bytes = std::fs::read(path)?;
+        String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    fn walk(&self, root: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        let walker = walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !skip_dir(e.path()));
+        for entry in walker {
+            let entry = entry.map_err(|e| {
+                let msg = e.to_string();
+                e.into_io_error().unwrap_or_else(|| io::Error::other(msg))
+            })?;
+            if entry.file_type().is_file() {
+                out.push(entry.into_path());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// An in-memory tree for tests: paths map to contents.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryFs {
+    pub files: BTreeMap<PathBuf, String>,
+}
+
+impl MemoryFs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a file.
+    pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> &mut Self {
+        self.files.insert(path.into(), text.into());
+        self
+    }
+}
+
+impl FileSystem for MemoryFs {
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        self.files.get(path).cloned().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{} not found", path.display())))
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.files.keys().any(|p| p != path && p.starts_with(path))
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.files.contains_key(path)
+    }
+
+    fn walk(&self, root: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>> {
+        if !self.is_dir(root) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("{} not found", root.display())));
+        }
+        Ok(self
+            .files
+            .keys()
+            .filter(|p| p.starts_with(root))
+            .filter(|p| {
+                let rel = p.strip_prefix(root).unwrap_or(p);
+                let mut dir = root.to_path_buf();
+                let comps: Vec<_> = rel.components().collect();
+                comps[..comps.len().saturating_sub(1)].iter().all(|c| {
+                    dir.push(c);
+                    !skip_dir(&dir)
+                })
+            })
+            .cloned()
+            .collect())
+    }
+}

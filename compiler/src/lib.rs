@@ -1,0 +1,17 @@
+//! platc: a declarative platform compiler.
+//!
+//! Pipeline: [`load`] (find and read inputs) -> [`syntax`] (KDL -> untyped AST) -> [`check`]
+//! (AST + [`stdlib`] -> typed [`model`]) -> graph -> emit -> write. Each stage has its own
+//! types; errors are [`diagnostics`] data, rendered at the edge by the [`cli`].
+
+pub mod check;
+pub mod cli;
+pub mod diagnostics;
+pub mod format;
+pub mod fs;
+pub mod load;
+pub mod model;
+pub mod source;
+pub mod stdlib;
+pub mod syntax;
+pub mod write;

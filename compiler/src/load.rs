@@ -1,0 +1,170 @@
+//! Finding and reading the inputs of a run: `service.kdl` and `platform.kdl` files under the
+//! given paths (or `platform.kdl` in a parent directory), and the stdlib with its overlays.
+//! Everything here is I/O; failures are [`LoadError`]s (exit code 2), not diagnostics.
+
+use std::path::{Path, PathBuf};
+
+use crate::check::Inputs;
+use crate::fs::{FileSystem, SKIP_DIRS};
+use crate::source::{SourceFile, SourceMap};
+use crate::stdlib::Stdlib;
+
+/// Every input of a run, read into memory.
+#[derive(Debug)]
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub inputs: Inputs,
+    pub stdlib: Stdlib,
+    /// The directory of platform.kdl (outputs and overlays are relative to it).
+    pub root: Option<PathBuf>,
+}
+
+/// Why the inputs could not be read.
+#[derive(Debug)]
+pub struct LoadError(pub String);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The file name of a service spec.
+pub const SERVICE_FILE: &str = "service.kdl";
+/// The file name of the platform configuration.
+pub const PLATFORM_FILE: &str = "platform.kdl";
+/// Marks the root of a generated output tree (never searched for specs).
+pub const LOCK_FILE: &str = "platc.lock";
+
+/// Finds and reads the specs under `paths` (files or directories), the platform.kdl that
+/// governs them, and the stdlib with overlays from `stdlib_dirs` and from platform.kdl.
+/// `cwd` makes displayed file names relative.
+pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd: &Path) -> Result<Loaded, LoadError> {
+    let mut services = Vec::new();
+    let mut platforms = Vec::new();
+    for path in paths {
+        let abs = absolute(cwd, path);
+        if fs.is_file(&abs) {
+            if abs.file_name().is_some_and(|n| n == PLATFORM_FILE) {
+                platforms.push(abs);
+            } else {
+                services.push(abs);
+            }
+        } else if fs.is_dir(&abs) {
+            let skip = |dir: &Path| {
+                let name = dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+                SKIP_DIRS.contains(&name.as_ref()) || name.starts_with('.') || fs.is_file(&dir.join(LOCK_FILE))
+            };
+            let files = fs.walk(&abs, &skip).map_err(|e| LoadError(format!("cannot read {}: {e}", path.display())))?;
+            for f in files {
+                match f.file_name().and_then(|n| n.to_str()) {
+                    Some(SERVICE_FILE) => services.push(f),
+                    Some(PLATFORM_FILE) => platforms.push(f),
+                    _ => {}
+                }
+            }
+        } else {
+            return Err(LoadError(format!("{}: no such file or directory", path.display())));
+        }
+    }
+    if platforms.is_empty() {
+        // Specs checked from inside the tree (`platc check services/checkout`) find the
+        // platform.kdl of an enclosing directory.
+        if let Some(first) = paths.first() {
+            let start = absolute(cwd, first);
+            if let Some(found) = start.ancestors().skip(1).map(|d| d.join(PLATFORM_FILE)).find(|p| fs.is_file(p)) {
+                platforms.push(found);
+            }
+        }
+    }
+    platforms.sort();
+    platforms.dedup();
+    services.sort();
+    services.dedup();
+
+    let mut sources = SourceMap::new();
+    let mut inputs = Inputs::default();
+    let read = |fs: &dyn FileSystem, p: &Path| fs.read_to_string(p).map_err(|e| LoadError(format!("cannot read {}: {e}", display(cwd, p))));
+    let mut overlay_dirs: Vec<PathBuf> = stdlib_dirs.iter().map(|d| absolute(cwd, d)).collect();
+    for p in &platforms {
+        let text = read(fs, p)?;
+        overlay_dirs.extend(platform_stdlib_dirs(&text, p.parent().unwrap_or(cwd)));
+        inputs.platforms.push(sources.add(SourceFile::new(display(cwd, p), Some(p.clone()), text)));
+    }
+    for p in &services {
+        let text = read(fs, p)?;
+        inputs.services.push(sources.add(SourceFile::new(display(cwd, p), Some(p.clone()), text)));
+    }
+    let stdlib = Stdlib::with_overlays(fs, &overlay_dirs)
+        .map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
+    for (_, f) in stdlib.type_files() {
+        let display = match &f.overlay {
+            Some(_) => display(cwd, Path::new(&f.display)),
+            None => f.display.clone(),
+        };
+        inputs.types.push(sources.add(SourceFile::new(display, None, f.text.clone())));
+    }
+    let root = platforms.first().and_then(|p| p.parent()).map(Path::to_path_buf);
+    Ok(Loaded { sources, inputs, stdlib, root })
+}
+
+/// The `stdlib "DIR"` entries of a platform.kdl, resolved against its directory. A syntax
+/// error here is ignored: the checker reports it with full diagnostics right after.
+fn platform_stdlib_dirs(text: &str, dir: &Path) -> Vec<PathBuf> {
+    let Ok(doc) = text.parse::<kdl::KdlDocument>() else { return Vec::new() };
+    doc.nodes()
+        .iter()
+        .filter(|n| n.name().value() == "platform")
+        .filter_map(|n| n.children())
+        .flat_map(|c| c.nodes())
+        .filter(|n| n.name().value() == "stdlib")
+        .filter_map(|n| n.get(0).and_then(|v| v.as_string()).map(|s| dir.join(s)))
+        .collect()
+}
+
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+    // Lexically drop `.` and resolve `..`, so that names and ancestors are clean without
+    // touching the disk (canonicalize would also resolve symlinks, surprising users).
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A path as shown to the user: relative to `cwd` when inside it, with forward slashes.
+pub fn display(cwd: &Path, p: &Path) -> String {
+    let rel = p.strip_prefix(cwd).unwrap_or(p);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    if s.is_empty() { ".".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::MemoryFs;
+
+    #[test]
+    fn finds_specs_and_parent_platform_and_skips_outputs() {
+        let mut fs = MemoryFs::new();
+        fs.add("/r/platform.kdl", "platform p {}")
+            .add("/r/svc/a/service.kdl", "service a {}")
+            .add("/r/svc/b/service.kdl", "service b {}")
+            .add("/r/out/platc.lock", "")
+            .add("/r/out/x/service.kdl", "service stale {}")
+            .add("/r/.git/service.kdl", "");
+        let l = load(&fs, &[PathBuf::from("svc")], &[], Path::new("/r")).unwrap();
+        let names: Vec<&str> = l.sources.iter().map(|(_, f)| f.name.as_str()).filter(|n| !n.starts_with('<')).collect();
+        assert_eq!(names, ["platform.kdl", "svc/a/service.kdl", "svc/b/service.kdl"]);
+        let l = load(&fs, &[PathBuf::from(".")], &[], Path::new("/r")).unwrap();
+        assert_eq!(l.inputs.services.len(), 2, "output tree and .git are skipped");
+        assert!(load(&fs, &[PathBuf::from("nope")], &[], Path::new("/r")).is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! The typed model: what checking produces and every backend consumes.
+//!
+//! Values here are already validated (units parsed, names checked, references resolved to
+//! things that exist). Spans are kept where a later stage may still need to point at the spec
+//! (graph cycles, patches that match nothing, policies).
+
+mod platform;
+mod resource_type;
+mod service;
+mod units;
+
+pub use platform::*;
+pub use resource_type::*;
+pub use service::*;
+pub use units::*;
+
+/// Everything one run of the checker produced: the platform, every service and the resource
+/// types they were checked against.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub platform: Platform,
+    pub services: Vec<Service>,
+    pub types: ResourceTypes,
+}
