@@ -43,6 +43,7 @@ pub fn check(ws: &Workspace, diags: &mut Diagnostics) {
                 cx.environment(&e.value, e.span, &ws.platform);
             }
         }
+        super::effective::check(&ws.platform, s, diags);
         warnings(s, diags);
         super::policy::enforce(&ws.platform, s, diags);
     }

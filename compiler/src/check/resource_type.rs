@@ -15,12 +15,18 @@ const TYPE_NODES: &[&str] = &["description", "param", "output"];
 /// Reads `resource-type NAME { description ...; param ...; output ... }`.
 pub fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
     let mut r = NodeReader::new(node);
-    let name = r.req_arg_str(cx, 0, "a type name", "resource-type mongodb { ... }");
+    let name = r.req_arg_str(cx, 0, "a type name", "resource-type mongodb port=27017 { ... }");
+    let port = r.prop_int(cx, "port", 1, 65535).map(|p| p.value as u16);
     let children = r.allow_children();
     r.finish(cx);
     let name = name?;
     names::check_dns(cx, &name, "resource type name");
-    let mut t = ResourceType { file: cx.file, name, description: String::new(), params: IndexMap::new(), outputs: IndexMap::new() };
+    let Some(port) = port else {
+        cx.error(codes::MISSING_VALUE, node.head, "`port` missing", format!("resource type `{}` does not say which port clients connect to", name.value))
+            .help = Some(format!("add the port: resource-type {} port=5432 {{ ... }}", name.value));
+        return None;
+    };
+    let mut t = ResourceType { file: cx.file, name, description: String::new(), port, params: IndexMap::new(), outputs: IndexMap::new() };
     for child in children {
         match child.name.value.as_str() {
             "description" => t.description = single_str(cx, child, "a description", "description \"MongoDB database\"").map(|d| d.value).unwrap_or_default(),

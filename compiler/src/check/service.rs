@@ -306,26 +306,7 @@ pub fn read_resources(cx: &mut Cx, node: &Node) -> ResourceSpec {
         memory_limit: r.prop_unit(cx, "memory-limit", codes::INVALID_MEMORY, "memory quantity", units::memory),
     };
     r.finish(cx);
-    check_request_limit(cx, &spec);
     spec
-}
-
-/// Requests must not exceed limits (Kubernetes rejects such a pod).
-pub fn check_request_limit(cx: &mut Cx, spec: &ResourceSpec) {
-    if let (Some(req), Some(lim)) = (&spec.cpu, &spec.cpu_limit) {
-        if req.value > lim.value {
-            cx.error(codes::REQUEST_ABOVE_LIMIT, req.span, format!("request {}", req.value), "CPU request is greater than the CPU limit")
-                .label(lim.span, format!("limit {}", lim.value))
-                .help = Some(format!("lower the request to at most {} or raise cpu-limit to at least {}", lim.value, req.value));
-        }
-    }
-    if let (Some(req), Some(lim)) = (&spec.memory, &spec.memory_limit) {
-        if req.value > lim.value {
-            cx.error(codes::REQUEST_ABOVE_LIMIT, req.span, format!("request {}", req.value), "memory request is greater than the memory limit")
-                .label(lim.span, format!("limit {}", lim.value))
-                .help = Some(format!("lower the request to at most {} or raise memory-limit to at least {}", lim.value, req.value));
-        }
-    }
 }
 
 /// `scale min= max= cpu= memory=`
@@ -338,18 +319,7 @@ pub fn read_scale(cx: &mut Cx, node: &Node) -> ScaleSpec {
         memory: r.prop_unit(cx, "memory", codes::INVALID_PERCENT, "percentage", units::percent),
     };
     r.finish(cx);
-    check_min_max(cx, &spec);
     spec
-}
-
-pub fn check_min_max(cx: &mut Cx, spec: &ScaleSpec) {
-    if let (Some(min), Some(max)) = (&spec.min, &spec.max) {
-        if min.value > max.value {
-            cx.error(codes::MIN_ABOVE_MAX, min.span, format!("min is {}", min.value), "minimum replicas are greater than maximum replicas")
-                .label(max.span, format!("max is {}", max.value))
-                .help = Some(format!("make min at most {} or max at least {}", max.value, min.value));
-        }
-    }
 }
 
 fn read_call(cx: &mut Cx, node: &Node) -> Option<Call> {
@@ -581,6 +551,10 @@ fn check_local(cx: &mut Cx, s: &Service) {
     names::duplicates(cx, numbers.iter().map(|(n, sp)| (n, *sp)), "port number");
     let env_names = s.env.iter().map(|e| (&e.name.value, e.name.span)).chain(s.secrets.iter().map(|x| (&x.name.value, x.name.span)));
     names::duplicates(cx, env_names, "environment variable");
+    for o in &s.overrides {
+        let names = o.env.iter().map(|e| (&e.name.value, e.name.span)).chain(s.secrets.iter().map(|x| (&x.name.value, x.name.span)));
+        names::duplicates(cx, names, "environment variable");
+    }
     names::duplicates(cx, s.uses.iter().map(|u| (&u.name.value, u.name.span)), "resource");
     names::duplicates(cx, s.processes.iter().map(|p| (&p.name.value, p.name.span)), "process");
     names::duplicates(cx, s.alerts.iter().map(|a| (&a.name.value, a.name.span)), "alert");
@@ -591,7 +565,6 @@ fn check_local(cx: &mut Cx, s: &Service) {
     for p in &s.processes {
         let env_names = p.env.iter().map(|e| (&e.name.value, e.name.span));
         names::duplicates(cx, env_names, "environment variable");
-        check_request_limit(cx, &p.resources);
     }
     // Port references inside the service.
     let port_names: Vec<&str> = s.ports.iter().map(|p| p.name.value.as_str()).collect();

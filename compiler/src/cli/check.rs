@@ -26,7 +26,7 @@ pub fn run(args: &Args) -> i32 {
             args.input.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
     }
-    let (_, diags) = crate::check::check(&loaded.sources, &loaded.inputs);
+    let diags = crate::driver::analyze(&loaded).diags;
     args.report.emit(&diags, &loaded.sources);
     let failed = diags.has_errors() || (args.deny_warnings && !diags.is_empty());
     if args.report.format == crate::diagnostics::Format::Human && diags.is_empty() {

@@ -2,9 +2,11 @@
 //!
 //! Exit codes everywhere: 0 success, 1 the input has errors, 2 usage or I/O failure.
 
+mod build;
 mod check;
 pub mod explain;
 mod fmt;
+mod graph;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -36,6 +38,10 @@ pub struct Cli {
 pub enum Command {
     /// Check service.kdl and platform.kdl files and report every problem.
     Check(check::Args),
+    /// Check, then generate every artifact into the output directory.
+    Build(build::Args),
+    /// Print the dependency graph of services and resources.
+    Graph(graph::Args),
     /// Rewrite .kdl files in canonical form, keeping comments.
     Fmt(fmt::Args),
     /// Explain a diagnostic code, e.g. `platc explain E0102`.
@@ -120,6 +126,8 @@ pub fn main() -> i32 {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Build(args) => build::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Explain(args) => explain::run(&args),
     }

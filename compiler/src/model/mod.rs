@@ -4,11 +4,13 @@
 //! things that exist). Spans are kept where a later stage may still need to point at the spec
 //! (graph cycles, patches that match nothing, policies).
 
+pub mod effective;
 mod platform;
 mod resource_type;
 mod service;
 mod units;
 
+pub use effective::*;
 pub use platform::*;
 pub use resource_type::*;
 pub use service::*;

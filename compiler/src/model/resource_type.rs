@@ -28,6 +28,8 @@ pub struct ResourceType {
     pub file: FileId,
     pub name: Spanned<String>,
     pub description: String,
+    /// The TCP port clients connect to (NetworkPolicy egress).
+    pub port: u16,
     pub params: IndexMap<String, ParamSpec>,
     pub outputs: IndexMap<String, OutputSpec>,
 }

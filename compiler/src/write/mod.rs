@@ -1,7 +1,17 @@
 //! Writing outputs: deterministic bytes, written atomically.
+//!
+//! A build's output tree is assembled next to the output directory and swapped in with two
+//! renames, so that readers (and a failed build) never see a half-written tree. Files whose
+//! bytes did not change are hard-linked from the previous tree, which keeps their mtimes:
+//! tools that watch the tree see only what really changed.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::emit::Output;
+use crate::load::LOCK_FILE;
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
 /// renamed over the target, so that readers never see a half-written file.
@@ -19,4 +29,118 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// `sha256:<hex>` of some bytes.
+pub fn hash(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    let mut s = String::with_capacity(71);
+    s.push_str("sha256:");
+    for b in d {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The lock file: platc version, a hash of every input and of every generated file, one per
+/// line and sorted, so that it is deterministic and diffs well.
+pub fn lock_file(inputs: &[(String, &[u8])], out: &Output) -> String {
+    let mut s = String::from("# platc.lock: what the last `platc build` read and wrote. Generated; do not edit.\n");
+    s.push_str(&format!("platc {}\n", env!("CARGO_PKG_VERSION")));
+    let mut ins: Vec<(&String, String)> = inputs.iter().map(|(p, b)| (p, hash(b))).collect();
+    ins.sort();
+    for (p, h) in ins {
+        s.push_str(&format!("input {h} {p}\n"));
+    }
+    for (p, b) in &out.files {
+        s.push_str(&format!("output {} {p}\n", hash(b)));
+    }
+    s
+}
+
+/// What [`write_tree`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// Replaces the directory `dir` with exactly the files of `out`.
+///
+/// Refuses to replace a non-empty directory that is not a platc output (no lock file), so a
+/// wrong `--out` never deletes someone's work.
+pub fn write_tree(dir: &Path, out: &Output) -> Result<WriteReport, String> {
+    let exists = dir.exists();
+    if exists && !dir.join(LOCK_FILE).is_file() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(format!("{} exists and is not a platc output (no {LOCK_FILE}); refusing to replace it: choose an empty or new --out directory", dir.display()));
+    }
+    let old = if exists { read_tree(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { Default::default() };
+    let mut report = WriteReport::default();
+    report.removed = old.keys().filter(|k| !out.files.contains_key(*k)).count();
+    for (p, bytes) in &out.files {
+        if old.get(p) == Some(bytes) { report.unchanged += 1 } else { report.written += 1 }
+    }
+    if report.written == 0 && report.removed == 0 {
+        return Ok(report);
+    }
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let staging = parent.join(format!(".{name}.platc-new-{}", std::process::id()));
+    let backup = parent.join(format!(".{name}.platc-old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let staged = stage(&staging, dir, out, &old);
+    if let Err(e) = staged {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("cannot write {}: {e}", staging.display()));
+    }
+    if exists {
+        std::fs::rename(dir, &backup).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staging);
+            format!("cannot move {} aside: {e}", dir.display())
+        })?;
+    }
+    if let Err(e) = std::fs::rename(&staging, dir) {
+        // Put the previous tree back: a failed write leaves the old output as it was.
+        if exists {
+            let _ = std::fs::rename(&backup, dir);
+        }
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(format!("cannot move the new tree into {}: {e}", dir.display()));
+    }
+    if exists {
+        let _ = std::fs::remove_dir_all(&backup);
+    }
+    Ok(report)
+}
+
+fn stage(staging: &Path, dir: &Path, out: &Output, old: &std::collections::BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
+    for (p, bytes) in &out.files {
+        let target = staging.join(p);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        if old.get(p) == Some(bytes) && std::fs::hard_link(dir.join(p), &target).is_ok() {
+            continue;
+        }
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&target)?);
+        f.write_all(bytes)?;
+        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Every file under `dir` by relative path (forward slashes).
+pub fn read_tree(dir: &Path) -> std::io::Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    let mut files = std::collections::BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_file() {
+            let rel: PathBuf = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
+            let key = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            files.insert(key, std::fs::read(entry.path())?);
+        }
+    }
+    Ok(files)
 }

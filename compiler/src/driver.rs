@@ -1,0 +1,32 @@
+//! The front half of the pipeline shared by every command: check the loaded inputs and build
+//! the IR graph, collecting every diagnostic of both stages.
+
+use crate::diagnostics::Diagnostics;
+use crate::graph::Graph;
+use crate::load::Loaded;
+use crate::model::Workspace;
+
+/// A checked workspace and its graph, or why there is none.
+pub struct Analysis {
+    pub workspace: Option<Workspace>,
+    pub graph: Option<Graph>,
+    pub diags: Diagnostics,
+}
+
+impl Analysis {
+    /// The workspace and graph when the input has no errors.
+    pub fn ok(&self) -> Option<(&Workspace, &Graph)> {
+        if self.diags.has_errors() {
+            return None;
+        }
+        Some((self.workspace.as_ref()?, self.graph.as_ref()?))
+    }
+}
+
+/// Checks the inputs and lowers them into the graph (cycles are reported here).
+pub fn analyze(loaded: &Loaded) -> Analysis {
+    let (workspace, mut diags) = crate::check::check(&loaded.sources, &loaded.inputs);
+    let graph = workspace.as_ref().map(|ws| Graph::build(ws, &mut diags));
+    diags.sort(&loaded.sources);
+    Analysis { workspace, graph, diags }
+}

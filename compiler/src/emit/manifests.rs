@@ -1,0 +1,239 @@
+//! Rendered Kubernetes manifests: the objects of one service in one environment, built from
+//! the same [`Values`] the Helm chart gets. The chart's templates (stdlib/helm) produce the
+//! same objects; a test runs real `helm template` and compares them.
+
+use indexmap::IndexMap;
+use serde_json::{json, Map, Value as Json};
+
+use crate::lower::{Values, Worker};
+
+/// Chart identity, used in the `helm.sh/chart` label.
+#[derive(Debug, Clone)]
+pub struct ChartMeta {
+    pub name: String,
+    pub version: String,
+    pub app_version: String,
+}
+
+/// Every object of one service in one environment, in a stable order.
+pub fn objects(v: &Values, chart: &ChartMeta) -> Vec<Json> {
+    let mut out = vec![service_account(v, chart)];
+    if !v.config.is_empty() {
+        out.push(obj(v, chart, "v1", "ConfigMap", &format!("{}-config", v.fullname), web(v), json!({"data": v.config})));
+    }
+    if v.externalSecret.enabled {
+        out.push(external_secret(v, chart));
+    }
+    out.push(web_deployment(v, chart));
+    if v.service.enabled {
+        let spec = json!({"spec": {"type": "ClusterIP", "selector": selector(v, web(v)), "ports": v.service.ports}});
+        out.push(obj(v, chart, "v1", "Service", &v.fullname, web(v), spec));
+    }
+    if v.autoscaling.enabled {
+        let spec = json!({"spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": v.fullname},
+            "minReplicas": v.autoscaling.minReplicas,
+            "maxReplicas": v.autoscaling.maxReplicas,
+            "metrics": v.autoscaling.metrics,
+        }});
+        out.push(obj(v, chart, "autoscaling/v2", "HorizontalPodAutoscaler", &v.fullname, web(v), spec));
+    }
+    if v.podDisruptionBudget.enabled {
+        let spec = json!({"spec": {"maxUnavailable": v.podDisruptionBudget.maxUnavailable, "selector": {"matchLabels": selector(v, web(v))}}});
+        out.push(obj(v, chart, "policy/v1", "PodDisruptionBudget", &v.fullname, web(v), spec));
+    }
+    if v.networkPolicy.enabled {
+        let spec = json!({"spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": v.fullname}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": v.networkPolicy.ingress,
+            "egress": v.networkPolicy.egress,
+        }});
+        out.push(obj(v, chart, "networking.k8s.io/v1", "NetworkPolicy", &v.fullname, web(v), spec));
+    }
+    for item in &v.ingress.items {
+        let mut o = obj(v, chart, "networking.k8s.io/v1", "Ingress", &item.name, web(v), json!({"spec": {"ingressClassName": item.className, "tls": item.tls, "rules": item.rules}}));
+        add_annotations(&mut o, &item.annotations);
+        out.push(o);
+    }
+    for item in &v.httpRoute.items {
+        let spec = json!({"spec": {"parentRefs": item.parentRefs, "hostnames": item.hostnames, "rules": item.rules}});
+        out.push(obj(v, chart, "gateway.networking.k8s.io/v1", "HTTPRoute", &item.name, web(v), spec));
+    }
+    if v.serviceMonitor.enabled {
+        let spec = json!({"spec": {
+            "selector": {"matchLabels": selector(v, web(v))},
+            "endpoints": [{"port": v.serviceMonitor.port, "path": v.serviceMonitor.path, "interval": v.serviceMonitor.interval}],
+        }});
+        out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), spec));
+    }
+    for w in &v.workers {
+        out.push(worker_deployment(v, chart, w));
+    }
+    for c in &v.cronJobs {
+        let container = container(v, &c.name, Some(&c.command), &c.env, &c.resources, false);
+        let pod = pod_spec(v, vec![container], Some("OnFailure"));
+        let spec = json!({"spec": {
+            "schedule": c.schedule,
+            "concurrencyPolicy": c.concurrencyPolicy,
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"metadata": pod_metadata(v, chart, ("cron", &c.name)), "spec": pod}}},
+        }});
+        out.push(obj(v, chart, "batch/v1", "CronJob", &c.name, ("cron", &c.name), spec));
+    }
+    out
+}
+
+/// Which process an object belongs to: its component (`web`, `worker`, `cron`) and the
+/// process's object name.
+type Process<'a> = (&'a str, &'a str);
+
+/// The standard labels of every object (`_helpers.tpl` defines the same).
+pub fn labels(v: &Values, chart: &ChartMeta, process: Process) -> Map<String, Json> {
+    let mut m = Map::new();
+    m.insert("helm.sh/chart".into(), json!(format!("{}-{}", chart.name, chart.version)));
+    if let Json::Object(sel) = selector(v, process) {
+        m.extend(sel);
+    }
+    m.insert("app.kubernetes.io/version".into(), json!(v.image.tag));
+    m.insert("app.kubernetes.io/part-of".into(), json!(v.partOf));
+    m.insert("app.kubernetes.io/managed-by".into(), json!("platc"));
+    m.insert("platc.dev/environment".into(), json!(v.environment));
+    if !v.owner.is_empty() {
+        m.insert("platc.dev/owner".into(), json!(v.owner));
+    }
+    m
+}
+
+/// Selector labels of one process. Every process carries the service name (so that the
+/// service's NetworkPolicy covers it) and its own process name (so that selectors of two
+/// workloads never overlap).
+fn selector(v: &Values, (component, process): Process) -> Json {
+    json!({
+        "app.kubernetes.io/name": v.fullname,
+        "app.kubernetes.io/component": component,
+        "platc.dev/process": process,
+    })
+}
+
+fn web(v: &Values) -> Process<'_> {
+    ("web", &v.fullname)
+}
+
+fn obj(v: &Values, chart: &ChartMeta, api: &str, kind: &str, name: &str, process: Process, body: Json) -> Json {
+    let mut metadata = json!({"name": name, "namespace": v.namespace, "labels": labels(v, chart, process)});
+    if !v.commonAnnotations.is_empty() {
+        metadata["annotations"] = json!(v.commonAnnotations);
+    }
+    let mut o = json!({"apiVersion": api, "kind": kind, "metadata": metadata});
+    if let (Json::Object(target), Json::Object(extra)) = (&mut o, body) {
+        target.extend(extra);
+    }
+    o
+}
+
+fn add_annotations(o: &mut Json, extra: &IndexMap<String, String>) {
+    if extra.is_empty() {
+        return;
+    }
+    let meta = &mut o["metadata"];
+    if meta.get("annotations").is_none() {
+        meta["annotations"] = json!({});
+    }
+    for (k, val) in extra {
+        meta["annotations"][k] = json!(val);
+    }
+}
+
+fn service_account(v: &Values, chart: &ChartMeta) -> Json {
+    let mut o = obj(v, chart, "v1", "ServiceAccount", &v.serviceAccount.name, web(v), json!({"automountServiceAccountToken": v.serviceAccount.automount}));
+    add_annotations(&mut o, &v.serviceAccount.annotations);
+    o
+}
+
+fn external_secret(v: &Values, chart: &ChartMeta) -> Json {
+    let e = &v.externalSecret;
+    let spec = json!({"spec": {
+        "refreshInterval": e.refreshInterval,
+        "secretStoreRef": e.secretStoreRef,
+        "target": {"name": e.name, "creationPolicy": "Owner"},
+        "data": e.data,
+    }});
+    obj(v, chart, "external-secrets.io/v1", "ExternalSecret", &e.name, web(v), spec)
+}
+
+fn pod_metadata(v: &Values, chart: &ChartMeta, process: Process) -> Json {
+    let mut m = json!({"labels": labels(v, chart, process)});
+    if !v.commonAnnotations.is_empty() {
+        m["annotations"] = json!(v.commonAnnotations);
+    }
+    m
+}
+
+fn container(v: &Values, name: &str, command: Option<&Vec<String>>, env: &[Json], resources: &Json, web: bool) -> Json {
+    let mut c = json!({
+        "name": name,
+        "image": format!("{}:{}", v.image.repository, v.image.tag),
+        "imagePullPolicy": v.image.pullPolicy,
+    });
+    if let Some(cmd) = command.filter(|c| !c.is_empty()) {
+        c["command"] = json!(cmd);
+    }
+    if web && !v.containerPorts.is_empty() {
+        c["ports"] = json!(v.containerPorts);
+    }
+    if !env.is_empty() {
+        c["env"] = json!(env);
+    }
+    c["resources"] = resources.clone();
+    c["securityContext"] = v.securityContext.clone();
+    if web {
+        for (key, probe) in [("readinessProbe", &v.readinessProbe), ("livenessProbe", &v.livenessProbe), ("startupProbe", &v.startupProbe)] {
+            if let Some(p) = probe {
+                c[key] = p.clone();
+            }
+        }
+    }
+    c["volumeMounts"] = json!([{"name": "tmp", "mountPath": "/tmp"}]);
+    c
+}
+
+fn pod_spec(v: &Values, containers: Vec<Json>, restart: Option<&str>) -> Json {
+    let mut spec = json!({
+        "serviceAccountName": v.serviceAccount.name,
+        "automountServiceAccountToken": v.serviceAccount.automount,
+        "securityContext": v.podSecurityContext,
+        "containers": containers,
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
+    });
+    if let Some(r) = restart {
+        spec["restartPolicy"] = json!(r);
+    }
+    spec
+}
+
+fn web_deployment(v: &Values, chart: &ChartMeta) -> Json {
+    let c = container(v, &v.fullname, None, &v.env, &v.resources, true);
+    let mut spec = json!({
+        "revisionHistoryLimit": 5,
+        "selector": {"matchLabels": selector(v, web(v))},
+        "template": {"metadata": pod_metadata(v, chart, web(v)), "spec": pod_spec(v, vec![c], None)},
+    });
+    // With autoscaling, the HPA owns the replica count; a fixed one would fight it on sync.
+    if !v.autoscaling.enabled {
+        spec["replicas"] = json!(v.replicaCount);
+    }
+    obj(v, chart, "apps/v1", "Deployment", &v.fullname, web(v), json!({"spec": spec}))
+}
+
+fn worker_deployment(v: &Values, chart: &ChartMeta, w: &Worker) -> Json {
+    let c = container(v, &w.name, Some(&w.command), &w.env, &w.resources, false);
+    let spec = json!({"spec": {
+        "replicas": w.replicas,
+        "revisionHistoryLimit": 5,
+        "selector": {"matchLabels": selector(v, ("worker", &w.name))},
+        "template": {"metadata": pod_metadata(v, chart, ("worker", &w.name)), "spec": pod_spec(v, vec![c], None)},
+    }});
+    obj(v, chart, "apps/v1", "Deployment", &w.name, ("worker", &w.name), spec)
+}

@@ -1,0 +1,373 @@
+//! Lower: the checked workspace and its IR graph -> per service and environment, the typed
+//! Helm [`Values`] every Kubernetes backend renders from.
+
+mod naming;
+mod network;
+mod values;
+mod wiring;
+
+pub use naming::{dns_safe, placement, short_hash, BuildOptions, Placement};
+pub use values::*;
+
+use indexmap::IndexMap;
+use serde_json::{json, Value as Json};
+
+use crate::graph::Graph;
+use crate::model::{effective, Ingress, ProbeCheck, Protocol, Service, Workspace};
+
+/// Everything the backends emit, per service and environment.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The environments built, in platform.kdl order.
+    pub environments: Vec<Placement>,
+    pub services: Vec<ServicePlan>,
+}
+
+/// One service across the environments built.
+#[derive(Debug, Clone)]
+pub struct ServicePlan {
+    /// Index into `Workspace::services`.
+    pub index: usize,
+    pub name: String,
+    /// Start-up wave (Argo CD sync wave / Flux ordering).
+    pub wave: u32,
+    /// Names of the services it must start after (Flux `dependsOn`).
+    pub depends_on: Vec<String>,
+    pub envs: IndexMap<String, Values>,
+}
+
+/// Why a build cannot start (a usage problem: exit code 2).
+#[derive(Debug)]
+pub struct PlanError(pub String);
+
+/// Which environments a build covers: every environment, or the one asked for. Ephemeral ones
+/// (with a TTL) need a branch; without one they are skipped in a full build.
+pub fn environments(ws: &Workspace, opts: &BuildOptions) -> Result<Vec<Placement>, PlanError> {
+    let p = &ws.platform;
+    if let Some(name) = &opts.env {
+        let Some(env) = p.environments.get(name) else {
+            let names: Vec<&str> = p.environments.keys().map(String::as_str).collect();
+            return Err(PlanError(format!("unknown environment `{name}`; platform.kdl declares: {}", names.join(", "))));
+        };
+        if env.ttl.is_some() && opts.branch.is_none() {
+            return Err(PlanError(format!("`{name}` is a preview environment: give the branch with --set branch=NAME")));
+        }
+        return Ok(vec![placement(p, env, opts.branch.as_deref())]);
+    }
+    Ok(p.environments.values().filter(|e| e.ttl.is_none() || opts.branch.is_some()).map(|e| placement(p, e, opts.branch.as_deref())).collect())
+}
+
+/// Lowers every service for the given environments.
+pub fn lower(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions) -> Plan {
+    let services = ws
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ServicePlan {
+            index: i,
+            name: s.name.value.clone(),
+            wave: graph.waves[i],
+            depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
+            envs: envs.iter().map(|pl| (pl.env.clone(), service_values(ws, graph, i, pl, opts))).collect(),
+        })
+        .collect();
+    Plan { environments: envs.to_vec(), services }
+}
+
+/// The base environment of charts (its values are values.yaml): the first environment of
+/// platform.kdl that is not ephemeral, whichever environments a build covers, so that
+/// values.yaml does not depend on `--env`.
+pub fn base_placement(ws: &Workspace) -> Option<Placement> {
+    let p = &ws.platform;
+    p.environments.values().find(|e| e.ttl.is_none()).or_else(|| p.environments.values().next()).map(|e| placement(p, e, None))
+}
+
+/// Values of service `i` in one environment.
+pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, opts: &BuildOptions) -> Values {
+    let s = &ws.services[i];
+    let p = &ws.platform;
+    let env = &p.environments[&pl.env];
+    let name = s.name.value.clone();
+    let res = effective::web_resources(p, s, &pl.env);
+    let scale = effective::scale(p, s, &pl.env);
+    let ephemeral = env.ttl.is_some();
+    // Previews run minimal: one replica, no autoscaling.
+    let (min, max) = if ephemeral { (1, 1) } else { (scale.min.value, scale.max.value) };
+    let mut metrics = Vec::new();
+    if let Some(c) = &scale.cpu {
+        metrics.push(utilization("cpu", c.value.whole().unwrap_or(80)));
+    }
+    if let Some(m) = &scale.memory {
+        metrics.push(utilization("memory", m.value.whole().unwrap_or(80)));
+    }
+    if metrics.is_empty() {
+        metrics.push(utilization("cpu", 80));
+    }
+    let mut common_annotations = IndexMap::new();
+    if let (Some(ttl), Some(slug)) = (env.ttl, &pl.slug) {
+        common_annotations.insert("platc.dev/ttl".to_string(), ttl.to_string());
+        common_annotations.insert("platc.dev/preview-branch".to_string(), opts.branch.clone().unwrap_or_else(|| slug.clone()));
+    }
+    let wiring = wiring::env(ws, graph, i, pl);
+    Values {
+        fullname: name.clone(),
+        namespace: pl.namespace.clone(),
+        environment: pl.env.clone(),
+        partOf: p.name.value.clone(),
+        owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
+        commonAnnotations: common_annotations,
+        image: Image {
+            repository: s.image.as_ref().map(|i| i.value.clone()).unwrap_or_else(|| format!("{}/{}", p.registry.value, name)),
+            tag: opts.image_tag.clone().unwrap_or_else(|| DEFAULT_TAG.to_string()),
+            pullPolicy: "Always".into(),
+        },
+        replicaCount: min,
+        autoscaling: Autoscaling { enabled: max > min, minReplicas: min, maxReplicas: max, metrics },
+        serviceAccount: ServiceAccount {
+            name: name.clone(),
+            automount: s.security.service_account_token.as_ref().is_some_and(|t| t.value),
+            annotations: IndexMap::new(),
+        },
+        podSecurityContext: pod_security_context(s),
+        securityContext: container_security_context(s),
+        resources: resources_json(&res),
+        containerPorts: s.ports.iter().map(|port| json!({"name": port.name.value, "containerPort": port.number.value, "protocol": "TCP"})).collect(),
+        service: ServiceValues {
+            enabled: !s.ports.is_empty(),
+            ports: s
+                .ports
+                .iter()
+                .map(|port| {
+                    let mut v = json!({"name": port.name.value, "port": port.number.value, "targetPort": port.name.value, "protocol": "TCP"});
+                    if port.protocol == Protocol::Grpc {
+                        v["appProtocol"] = json!("grpc");
+                    } else if port.protocol == Protocol::Http {
+                        v["appProtocol"] = json!("http");
+                    }
+                    v
+                })
+                .collect(),
+        },
+        readinessProbe: probe(s, s.health.readiness.as_ref(), "readiness"),
+        livenessProbe: probe(s, s.health.liveness.as_ref(), "liveness"),
+        startupProbe: s.health.startup.as_ref().and_then(|pr| probe(s, Some(pr), "startup")),
+        env: wiring.env,
+        config: wiring.config,
+        externalSecret: ExternalSecret {
+            enabled: !s.secrets.is_empty(),
+            name: format!("{name}-secrets"),
+            refreshInterval: "1h".into(),
+            secretStoreRef: json!({"name": p.secret_store.name, "kind": p.secret_store.kind}),
+            data: s
+                .secrets
+                .iter()
+                .map(|x| {
+                    let mut remote = json!({"key": x.from.value});
+                    if let Some(k) = &x.key {
+                        remote["property"] = json!(k.value);
+                    }
+                    json!({"secretKey": x.name.value, "remoteRef": remote})
+                })
+                .collect(),
+        },
+        podDisruptionBudget: Pdb { enabled: true, maxUnavailable: 1 },
+        networkPolicy: network::policy(ws, graph, i, pl),
+        ingress: ingress(ws, s, pl),
+        httpRoute: http_route(ws, s, pl),
+        workers: s
+            .processes
+            .iter()
+            .filter_map(|pr| match &pr.kind {
+                crate::model::ProcessKind::Worker { replicas } => Some(Worker {
+                    name: format!("{name}-{}", pr.name.value),
+                    replicas: if ephemeral { (*replicas).min(1) } else { *replicas },
+                    command: pr.command.clone(),
+                    env: wiring::process_env(ws, graph, i, pl, pr),
+                    resources: resources_json(&effective::resources(p, s.file, &pr.resources, None)),
+                }),
+                _ => None,
+            })
+            .collect(),
+        cronJobs: s
+            .processes
+            .iter()
+            .filter_map(|pr| match &pr.kind {
+                crate::model::ProcessKind::Cron { schedule, concurrency } => Some(CronJob {
+                    name: format!("{name}-{}", pr.name.value),
+                    schedule: schedule.clone(),
+                    concurrencyPolicy: format!("{concurrency:?}"),
+                    command: pr.command.clone(),
+                    env: wiring::process_env(ws, graph, i, pl, pr),
+                    resources: resources_json(&effective::resources(p, s.file, &pr.resources, None)),
+                }),
+                _ => None,
+            })
+            .collect(),
+        serviceMonitor: service_monitor(s),
+    }
+}
+
+/// The tag used when no `--set image-tag` is given: Helm charts default to the chart's
+/// appVersion; platc never writes `latest`.
+pub const DEFAULT_TAG: &str = "0.1.0";
+
+fn utilization(resource: &str, percent: u64) -> Json {
+    json!({"type": "Resource", "resource": {"name": resource, "target": {"type": "Utilization", "averageUtilization": percent}}})
+}
+
+pub(crate) fn resources_json(r: &effective::Resources) -> Json {
+    json!({
+        "requests": {"cpu": r.cpu.value.to_string(), "memory": r.memory.value.to_string()},
+        "limits": {"cpu": r.cpu_limit.value.to_string(), "memory": r.memory_limit.value.to_string()},
+    })
+}
+
+/// Non-root with a fixed high UID, seccomp RuntimeDefault; `run-as-root` loosens it.
+fn pod_security_context(s: &Service) -> Json {
+    let root = s.security.run_as_root.as_ref().is_some_and(|r| r.value);
+    if root {
+        json!({"runAsNonRoot": false, "runAsUser": 0, "seccompProfile": {"type": "RuntimeDefault"}})
+    } else {
+        json!({"runAsNonRoot": true, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}})
+    }
+}
+
+fn container_security_context(s: &Service) -> Json {
+    let writable = s.security.writable_root_fs.as_ref().is_some_and(|w| w.value);
+    let root = s.security.run_as_root.as_ref().is_some_and(|r| r.value);
+    json!({
+        "allowPrivilegeEscalation": false,
+        "privileged": false,
+        "readOnlyRootFilesystem": !writable,
+        "runAsNonRoot": !root,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    })
+}
+
+/// A probe in Kubernetes' shape. Without a declared readiness or liveness probe, a TCP check
+/// on the first port keeps the secure default "every container has probes".
+fn probe(s: &Service, pr: Option<&crate::model::Probe>, _kind: &str) -> Option<Json> {
+    let Some(pr) = pr else {
+        let port = s.ports.first()?;
+        return Some(json!({"tcpSocket": {"port": port.name.value}, "periodSeconds": 10}));
+    };
+    // An unnamed port means the first port of the right protocol.
+    let port = if pr.port.value.is_empty() {
+        let want = match pr.check {
+            ProbeCheck::Grpc => Some(Protocol::Grpc),
+            ProbeCheck::Http { .. } => Some(Protocol::Http),
+            ProbeCheck::Tcp => None,
+        };
+        s.ports.iter().find(|p| want.is_none_or(|w| p.protocol == w)).or(s.ports.first())?
+    } else {
+        s.port(&pr.port.value)?
+    };
+    let mut v = match &pr.check {
+        ProbeCheck::Http { path } => json!({"httpGet": {"path": path, "port": port.name.value}}),
+        // gRPC probes take a port number, not a name.
+        ProbeCheck::Grpc => json!({"grpc": {"port": port.number.value}}),
+        ProbeCheck::Tcp => json!({"tcpSocket": {"port": port.name.value}}),
+    };
+    if let Some(d) = pr.initial_delay {
+        v["initialDelaySeconds"] = json!(d.as_secs());
+    }
+    v["periodSeconds"] = json!(pr.period.map(|d| d.as_secs()).unwrap_or(10));
+    if let Some(t) = pr.timeout {
+        v["timeoutSeconds"] = json!(t.as_secs());
+    }
+    if let Some(f) = pr.failure_threshold {
+        v["failureThreshold"] = json!(f);
+    }
+    Some(v)
+}
+
+/// Hosts of a route in one placement: as written, or `NAME.ENV.DOMAIN`; previews always get
+/// their own host under the branch's domain.
+pub fn route_host(s: &Service, route: &crate::model::Route, pl: &Placement) -> String {
+    match (&route.host, &pl.slug) {
+        (Some(h), None) => h.value.clone(),
+        _ => format!("{}.{}", s.name.value, pl.domain),
+    }
+}
+
+fn route_port<'a>(s: &'a Service, route: &crate::model::Route) -> Option<&'a crate::model::Port> {
+    if route.port.value.is_empty() { s.ports.first() } else { s.port(&route.port.value) }
+}
+
+fn ingress(ws: &Workspace, s: &Service, pl: &Placement) -> IngressValues {
+    let Ingress::Ingress { class, .. } = &ws.platform.ingress else {
+        return IngressValues { items: Vec::new() };
+    };
+    let mut items = Vec::new();
+    for public in [true, false] {
+        let routes: Vec<_> = s.routes.iter().filter(|r| r.public == public).collect();
+        if routes.is_empty() {
+            continue;
+        }
+        let mut hosts: IndexMap<String, Vec<Json>> = IndexMap::new();
+        for r in routes {
+            let Some(port) = route_port(s, r) else { continue };
+            let path = json!({"path": r.path.value, "pathType": "Prefix", "backend": {"service": {"name": s.name.value, "port": {"name": port.name.value}}}});
+            hosts.entry(route_host(s, r, pl)).or_default().push(path);
+        }
+        let name = if public { s.name.value.clone() } else { format!("{}-internal", s.name.value) };
+        let mut annotations = IndexMap::new();
+        if s.ports.iter().any(|p| p.protocol == Protocol::Grpc && s.routes.iter().any(|r| r.public == public && route_port(s, r).is_some_and(|rp| rp.name.value == p.name.value))) {
+            annotations.insert("nginx.ingress.kubernetes.io/backend-protocol".to_string(), "GRPC".to_string());
+        }
+        items.push(IngressItem {
+            name: name.clone(),
+            className: if public { class.clone() } else { format!("{class}-internal") },
+            annotations,
+            tls: vec![json!({"hosts": hosts.keys().collect::<Vec<_>>(), "secretName": format!("{name}-tls")})],
+            rules: hosts.into_iter().map(|(host, paths)| json!({"host": host, "http": {"paths": paths}})).collect(),
+        });
+    }
+    IngressValues { items }
+}
+
+fn http_route(ws: &Workspace, s: &Service, pl: &Placement) -> HttpRouteValues {
+    let Ingress::GatewayApi { gateway, namespace } = &ws.platform.ingress else {
+        return HttpRouteValues { items: Vec::new() };
+    };
+    let mut items = Vec::new();
+    for public in [true, false] {
+        let routes: Vec<_> = s.routes.iter().filter(|r| r.public == public).collect();
+        if routes.is_empty() {
+            continue;
+        }
+        let mut hostnames = Vec::new();
+        let mut rules = Vec::new();
+        for r in routes {
+            let Some(port) = route_port(s, r) else { continue };
+            let host = route_host(s, r, pl);
+            if !hostnames.contains(&host) {
+                hostnames.push(host);
+            }
+            rules.push(json!({
+                "matches": [{"path": {"type": "PathPrefix", "value": r.path.value}}],
+                "backendRefs": [{"name": s.name.value, "port": port.number.value}],
+            }));
+        }
+        let gw = if public { gateway.clone() } else { format!("{gateway}-internal") };
+        items.push(HttpRouteItem {
+            name: if public { s.name.value.clone() } else { format!("{}-internal", s.name.value) },
+            parentRefs: vec![json!({"name": gw, "namespace": namespace})],
+            hostnames,
+            rules,
+        });
+    }
+    HttpRouteValues { items }
+}
+
+/// Scrape the port named `metrics`, else the first HTTP port, at `/metrics`.
+fn service_monitor(s: &Service) -> ServiceMonitor {
+    let port = s.port("metrics").or_else(|| s.ports.iter().find(|p| p.protocol == Protocol::Http));
+    ServiceMonitor {
+        enabled: port.is_some(),
+        port: port.map(|p| p.name.value.clone()).unwrap_or_default(),
+        path: "/metrics".into(),
+        interval: "30s".into(),
+    }
+}

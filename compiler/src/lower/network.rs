@@ -1,0 +1,88 @@
+//! NetworkPolicy derived from the graph: default deny in both directions, then exactly the
+//! traffic the specs declare.
+
+use serde_json::{json, Value as Json};
+
+use super::{NetworkPolicy, Placement};
+use crate::graph::Graph;
+use crate::model::{Ingress, Provisioner, Workspace};
+
+/// Namespace of the Prometheus that scrapes ServiceMonitors.
+pub const MONITORING_NAMESPACE: &str = "monitoring";
+
+fn pods(name: &str) -> Json {
+    json!({"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}})
+}
+
+fn namespace(name: &str) -> Json {
+    json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}})
+}
+
+fn tcp(port: u16) -> Json {
+    json!({"protocol": "TCP", "port": port})
+}
+
+/// The policy of service `i` in one placement.
+pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement) -> NetworkPolicy {
+    let s = &ws.services[i];
+    let all_ports: Vec<Json> = s.ports.iter().map(|p| tcp(p.number.value)).collect();
+    let mut ingress = Vec::new();
+    // Callers reach every port of the service.
+    let callers = graph.callers(i);
+    if !callers.is_empty() && !all_ports.is_empty() {
+        let from: Vec<Json> = callers.iter().map(|&c| pods(&ws.services[c].name.value)).collect();
+        ingress.push(json!({"from": from, "ports": all_ports}));
+    }
+    // The ingress controller (or gateway) reaches the ports that routes expose.
+    let mut route_ports: Vec<u16> = s
+        .routes
+        .iter()
+        .filter_map(|r| if r.port.value.is_empty() { s.ports.first() } else { s.port(&r.port.value) })
+        .map(|p| p.number.value)
+        .collect();
+    route_ports.sort_unstable();
+    route_ports.dedup();
+    if !route_ports.is_empty() {
+        let ns = match &ws.platform.ingress {
+            Ingress::Ingress { controller_namespace, .. } => controller_namespace.clone(),
+            Ingress::GatewayApi { namespace, .. } => namespace.clone(),
+        };
+        ingress.push(json!({"from": [namespace(&ns)], "ports": route_ports.iter().map(|p| tcp(*p)).collect::<Vec<_>>()}));
+    }
+    // Prometheus scrapes the metrics port.
+    let metrics = s.port("metrics").or_else(|| s.ports.iter().find(|p| p.protocol == crate::model::Protocol::Http));
+    if let Some(m) = metrics {
+        ingress.push(json!({"from": [namespace(MONITORING_NAMESPACE)], "ports": [tcp(m.number.value)]}));
+    }
+
+    let mut egress = vec![json!({
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    })];
+    for c in graph.callees(i) {
+        let callee = &ws.services[c];
+        let ports: Vec<Json> = callee.ports.iter().map(|p| tcp(p.number.value)).collect();
+        if !ports.is_empty() {
+            egress.push(json!({"to": [pods(&callee.name.value)], "ports": ports}));
+        }
+    }
+    let env = &ws.platform.environments[&pl.env];
+    let mut cloud_ports: Vec<u16> = Vec::new();
+    for u in &s.uses {
+        let Some(ty) = ws.types.get(&u.ty.value) else { continue };
+        match env.provisioner_for(&u.ty.value) {
+            Provisioner::InCluster => egress.push(json!({"to": [pods(&format!("{}-{}", s.name.value, u.name.value))], "ports": [tcp(ty.port)]})),
+            Provisioner::Aws => cloud_ports.push(ty.port),
+        }
+    }
+    if !cloud_ports.is_empty() {
+        // Managed services live outside the cluster at addresses known only after apply;
+        // allow their ports, plus HTTPS for the AWS APIs and the EKS Pod Identity agent.
+        cloud_ports.push(443);
+        cloud_ports.sort_unstable();
+        cloud_ports.dedup();
+        egress.push(json!({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": cloud_ports.iter().map(|p| tcp(*p)).collect::<Vec<_>>()}));
+        egress.push(json!({"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": [tcp(80)]}));
+    }
+    NetworkPolicy { enabled: true, ingress, egress }
+}

@@ -1,0 +1,177 @@
+#![allow(non_snake_case)] // Field names are the Helm values keys, verbatim, so code and chart read alike.
+
+//! The Helm values of one service in one environment: the single typed description from
+//! which both the chart's `values-ENV.yaml` and platc's rendered manifests are produced.
+//!
+//! Field names follow the conventions of `helm create` charts (`replicaCount`, `image`,
+//! `serviceAccount`, `podSecurityContext`, `autoscaling`, ...), so that people who know Helm
+//! find their way. Sub-objects that Kubernetes defines (probes, security contexts, resources,
+//! env vars, NetworkPolicy rules) are kept in Kubernetes' own shape and placed by the templates
+//! with `toYaml`, which keeps the Go templates and the Rust renderer trivially equivalent.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// Values of one service in one environment.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Values {
+    /// Name of every object of the web process (the service name).
+    pub fullname: String,
+    pub namespace: String,
+    pub environment: String,
+    /// `app.kubernetes.io/part-of`: the platform name.
+    pub partOf: String,
+    pub owner: String,
+    /// Extra annotations on every pod and workload (e.g. preview TTL).
+    pub commonAnnotations: IndexMap<String, String>,
+    pub image: Image,
+    pub replicaCount: u32,
+    pub autoscaling: Autoscaling,
+    pub serviceAccount: ServiceAccount,
+    pub podSecurityContext: Json,
+    pub securityContext: Json,
+    pub resources: Json,
+    pub containerPorts: Vec<Json>,
+    pub service: ServiceValues,
+    pub readinessProbe: Option<Json>,
+    pub livenessProbe: Option<Json>,
+    pub startupProbe: Option<Json>,
+    /// Container env vars (values, ConfigMap and Secret key references), in spec order.
+    pub env: Vec<Json>,
+    /// ConfigMap data: the non-secret env values.
+    pub config: IndexMap<String, String>,
+    pub externalSecret: ExternalSecret,
+    pub podDisruptionBudget: Pdb,
+    pub networkPolicy: NetworkPolicy,
+    pub ingress: IngressValues,
+    pub httpRoute: HttpRouteValues,
+    pub workers: Vec<Worker>,
+    pub cronJobs: Vec<CronJob>,
+    pub serviceMonitor: ServiceMonitor,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    pub repository: String,
+    pub tag: String,
+    pub pullPolicy: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Autoscaling {
+    pub enabled: bool,
+    pub minReplicas: u32,
+    pub maxReplicas: u32,
+    /// HPA metrics in Kubernetes' `autoscaling/v2` shape.
+    pub metrics: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccount {
+    pub name: String,
+    pub automount: bool,
+    pub annotations: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceValues {
+    pub enabled: bool,
+    pub ports: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecret {
+    pub enabled: bool,
+    /// Name of the ExternalSecret and of the Secret it creates.
+    pub name: String,
+    pub refreshInterval: String,
+    pub secretStoreRef: Json,
+    /// `spec.data` entries: which remote key lands under which secret key.
+    pub data: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Pdb {
+    pub enabled: bool,
+    pub maxUnavailable: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicy {
+    pub enabled: bool,
+    pub ingress: Vec<Json>,
+    pub egress: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressValues {
+    /// One Ingress object per entry (public and internal routes use different classes).
+    pub items: Vec<IngressItem>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressItem {
+    pub name: String,
+    pub className: String,
+    pub annotations: IndexMap<String, String>,
+    /// `spec.rules` in Kubernetes' shape.
+    pub rules: Vec<Json>,
+    pub tls: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRouteValues {
+    /// One HTTPRoute per entry.
+    pub items: Vec<HttpRouteItem>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRouteItem {
+    pub name: String,
+    pub parentRefs: Vec<Json>,
+    pub hostnames: Vec<String>,
+    pub rules: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Worker {
+    pub name: String,
+    pub replicas: u32,
+    pub command: Vec<String>,
+    pub env: Vec<Json>,
+    pub resources: Json,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CronJob {
+    pub name: String,
+    pub schedule: String,
+    pub concurrencyPolicy: String,
+    pub command: Vec<String>,
+    pub env: Vec<Json>,
+    pub resources: Json,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceMonitor {
+    pub enabled: bool,
+    pub port: String,
+    pub path: String,
+    pub interval: String,
+}

@@ -1,0 +1,177 @@
+//! Env var wiring: connection details of backing resources, secret references, and the
+//! service's own variables with `${...}` references resolved.
+//!
+//! Every output of every resource a service uses reaches the container as `RESOURCE_OUTPUT`
+//! (e.g. `ORDERS_HOST`), read from the Secret `SERVICE-RESOURCE-connection`, whichever
+//! provisioner serves the environment: the app sees the same names everywhere. A reference
+//! inside a longer string becomes Kubernetes' dependent variable syntax `$(ORDERS_HOST)`,
+//! expanded by the kubelet, so no value is ever copied into the manifests.
+
+use indexmap::IndexMap;
+use serde_json::{json, Value as Json};
+
+use super::Placement;
+use crate::graph::Graph;
+use crate::model::{effective, EnvVar, Process, Protocol, Reference, Service, TemplatePart, Workspace};
+
+/// The env vars and ConfigMap data of the web container.
+pub struct Wiring {
+    pub env: Vec<Json>,
+    pub config: IndexMap<String, String>,
+}
+
+/// Env var name of a resource output: `orders` + `host` -> `ORDERS_HOST`.
+pub fn output_var(resource: &str, output: &str) -> String {
+    format!("{resource}_{output}").to_ascii_uppercase().replace('-', "_")
+}
+
+/// Name of the Secret holding a resource's connection details.
+pub fn connection_secret(service: &str, resource: &str) -> String {
+    format!("{service}-{resource}-connection")
+}
+
+/// Name of the ConfigMap with the service's plain env values.
+pub fn config_map(service: &str) -> String {
+    format!("{service}-config")
+}
+
+/// The web container's env.
+pub fn env(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement) -> Wiring {
+    let s = &ws.services[i];
+    let vars = effective::env_vars(s, &pl.env);
+    let mut env = injected(ws, s, &vars);
+    let mut config = IndexMap::new();
+    for v in vars {
+        match resolve(ws, graph, i, pl, v) {
+            Resolved::Literal(text) => {
+                env.push(json!({"name": v.name.value, "valueFrom": {"configMapKeyRef": {"name": config_map(&s.name.value), "key": v.name.value}}}));
+                config.insert(v.name.value.clone(), text);
+            }
+            Resolved::Entry(e) => env.push(e),
+        }
+    }
+    Wiring { env, config }
+}
+
+/// A worker's or cron job's env: the service's wiring plus its own variables (inline).
+pub fn process_env(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, p: &Process) -> Vec<Json> {
+    let s = &ws.services[i];
+    let mut vars = effective::env_vars(s, &pl.env);
+    for v in &p.env {
+        match vars.iter().position(|e| e.name.value == v.name.value) {
+            Some(k) => vars[k] = v,
+            None => vars.push(v),
+        }
+    }
+    let mut env = injected(ws, s, &vars);
+    for v in vars {
+        let own = p.env.iter().any(|e| std::ptr::eq(e, v));
+        match resolve(ws, graph, i, pl, v) {
+            // The service's plain values come from its ConfigMap; the process's own inline.
+            Resolved::Literal(text) if own => env.push(json!({"name": v.name.value, "value": escape(&text)})),
+            Resolved::Literal(_) => env.push(json!({"name": v.name.value, "valueFrom": {"configMapKeyRef": {"name": config_map(&s.name.value), "key": v.name.value}}})),
+            Resolved::Entry(e) => env.push(e),
+        }
+    }
+    env
+}
+
+/// Connection variables of every resource, then secret references; a variable the spec
+/// defines itself is left to the spec.
+fn injected(ws: &Workspace, s: &Service, vars: &[&EnvVar]) -> Vec<Json> {
+    let mut env = Vec::new();
+    let defined = |n: &str| vars.iter().any(|v| v.name.value == n);
+    for u in &s.uses {
+        let Some(ty) = ws.types.get(&u.ty.value) else { continue };
+        for out in ty.outputs.keys() {
+            let name = output_var(&u.name.value, out);
+            if !defined(&name) {
+                env.push(json!({"name": name, "valueFrom": {"secretKeyRef": {"name": connection_secret(&s.name.value, &u.name.value), "key": out}}}));
+            }
+        }
+    }
+    for x in &s.secrets {
+        env.push(json!({"name": x.name.value, "valueFrom": {"secretKeyRef": {"name": format!("{}-secrets", s.name.value), "key": x.name.value}}}));
+    }
+    env
+}
+
+enum Resolved {
+    /// Known at build time: goes to the ConfigMap.
+    Literal(String),
+    /// A full env entry (`value` with `$(VAR)` references or `valueFrom`).
+    Entry(Json),
+}
+
+fn resolve(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, v: &EnvVar) -> Resolved {
+    let s = &ws.services[i];
+    // A whole-value resource reference reads the connection Secret directly.
+    if let [TemplatePart::Ref(r)] = v.value.parts.as_slice() {
+        if let Reference::Resource { name, output } = &r.value {
+            return Resolved::Entry(json!({"name": v.name.value, "valueFrom": {"secretKeyRef": {"name": connection_secret(&s.name.value, name), "key": output}}}));
+        }
+    }
+    let mut text = String::new();
+    let mut dependent = false;
+    for part in &v.value.parts {
+        match part {
+            TemplatePart::Text(t) => text.push_str(&escape(t)),
+            TemplatePart::Ref(r) => match &r.value {
+                Reference::Resource { name, output } => {
+                    dependent = true;
+                    text.push_str(&format!("$({})", output_var(name, output)));
+                }
+                Reference::Service { name, attr } => text.push_str(&escape(&service_attr(ws, graph, i, pl, name, attr))),
+                Reference::Platform { key } => text.push_str(&escape(&platform_value(ws, pl, key))),
+            },
+        }
+    }
+    if dependent {
+        Resolved::Entry(json!({"name": v.name.value, "value": text}))
+    } else {
+        // No kubelet expansion happens for ConfigMap values: keep the text unescaped.
+        Resolved::Literal(unescape(&text))
+    }
+}
+
+/// `$(` would be expanded by the kubelet in a `value`; `$$(` keeps it literal.
+fn escape(text: &str) -> String {
+    text.replace("$(", "$$(")
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("$$(", "$(")
+}
+
+/// `${service.NAME.url|host|port}`: the in-cluster address of another service, on the port
+/// this service calls (or the callee's first port).
+fn service_attr(ws: &Workspace, _graph: &Graph, i: usize, pl: &Placement, name: &str, attr: &str) -> String {
+    let s = &ws.services[i];
+    let Some(callee) = ws.services.iter().find(|c| c.name.value == name) else { return String::new() };
+    let port_name = s.calls.iter().find(|c| c.service.value == name).and_then(|c| c.port.as_ref()).map(|p| p.value.as_str());
+    let port = port_name.and_then(|p| callee.port(p)).or(callee.ports.first());
+    let host = format!("{name}.{}.svc.cluster.local", pl.namespace);
+    let number = port.map(|p| p.number.value).unwrap_or(80);
+    match attr {
+        "host" => host,
+        "port" => number.to_string(),
+        _ => match port.map(|p| p.protocol) {
+            Some(Protocol::Grpc) => format!("dns:///{host}:{number}"),
+            Some(Protocol::Tcp) => format!("tcp://{host}:{number}"),
+            _ => format!("http://{host}:{number}"),
+        },
+    }
+}
+
+/// `${platform.KEY}` in one placement.
+pub fn platform_value(ws: &Workspace, pl: &Placement, key: &str) -> String {
+    let p = &ws.platform;
+    match key {
+        "name" => p.name.value.clone(),
+        "domain" => p.domain.value.clone(),
+        "region" => p.region.clone(),
+        "environment" => pl.env.clone(),
+        "registry" => p.registry.value.clone(),
+        _ => String::new(),
+    }
+}
