@@ -1,6 +1,7 @@
 //! The back half of the pipeline: lower the checked workspace, run every backend and add the
 //! lock file, all in memory.
 
+use crate::diagnostics::Diagnostics;
 use crate::emit::Output;
 use crate::graph::Graph;
 use crate::load::{Loaded, LOCK_FILE};
@@ -8,10 +9,12 @@ use crate::lower::{self, BuildOptions, Placement};
 use crate::model::Workspace;
 
 /// The complete output tree of a build.
-pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions) -> Output {
-    let plan = lower::lower(ws, graph, envs, opts);
+/// Problems found while emitting (patches that match nothing) are errors: the caller writes
+/// nothing when `diags` has any.
+pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics) -> Output {
+    let mut plan = lower::lower(ws, graph, envs, opts);
     let base_pl = lower::base_placement(ws);
-    let base: Vec<lower::Values> = plan
+    let mut base: Vec<lower::Values> = plan
         .services
         .iter()
         .map(|sp| match &base_pl {
@@ -19,7 +22,8 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
             None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
         })
         .collect();
-    let mut out = crate::emit::emit(ws, &plan, &base, &loaded.stdlib, &loaded.sources);
+    let mut out = crate::emit::emit(ws, &mut plan, &mut base, &loaded.stdlib, &loaded.sources, diags);
+    diags.sort(&loaded.sources);
     let inputs: Vec<(String, &[u8])> = ws
         .services
         .iter()

@@ -68,7 +68,13 @@ pub fn run(args: &Args) -> i32 {
         Ok(e) => e,
         Err(e) => return fail(e.0),
     };
-    let out = crate::build::build(&loaded, ws, graph, &envs, &opts);
+    let mut diags = crate::diagnostics::Diagnostics::new();
+    let out = crate::build::build(&loaded, ws, graph, &envs, &opts, &mut diags);
+    args.report.emit(&diags, &loaded.sources);
+    if diags.has_errors() {
+        eprintln!("nothing written: fix the errors above first");
+        return EXIT_ERRORS;
+    }
     let root = loaded.root.clone().unwrap_or_else(|| cwd.clone());
     let dir = match &args.out {
         Some(d) if d.is_absolute() => d.clone(),

@@ -204,6 +204,7 @@ pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, o
             })
             .collect(),
         serviceMonitor: service_monitor(s),
+        patches: IndexMap::new(),
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Values {
     pub workers: Vec<Worker>,
     pub cronJobs: Vec<CronJob>,
     pub serviceMonitor: ServiceMonitor,
+    /// JSON merge patches by `Kind/name`, from the spec's `patch` blocks (see emit::patch).
+    pub patches: IndexMap<String, Json>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
