@@ -38,3 +38,34 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
     out.add(LOCK_FILE, lock);
     out
 }
+
+/// A whole build from inputs on a file system to the output tree, in memory.
+pub struct BuildResult {
+    pub loaded: Loaded,
+    /// The output, when there were no errors.
+    pub output: Option<Output>,
+    /// Diagnostics of every stage, sorted.
+    pub diags: Diagnostics,
+    /// The environments built.
+    pub environments: Vec<Placement>,
+}
+
+/// Loads, checks, lowers and emits. `Err` is a usage or I/O problem (exit code 2).
+pub fn build_paths(fs: &dyn crate::fs::FileSystem, paths: &[std::path::PathBuf], stdlib_dirs: &[std::path::PathBuf], cwd: &std::path::Path, opts: &BuildOptions) -> Result<BuildResult, String> {
+    let loaded = crate::load::load(fs, paths, stdlib_dirs, cwd).map_err(|e| e.0)?;
+    let analysis = crate::driver::analyze(&loaded);
+    let mut diags = analysis.diags;
+    let (Some(ws), Some(graph)) = (analysis.workspace.as_ref(), analysis.graph.as_ref()) else {
+        if diags.has_errors() {
+            return Ok(BuildResult { loaded, output: None, diags, environments: Vec::new() });
+        }
+        return Err("no platform.kdl found".into());
+    };
+    if diags.has_errors() {
+        return Ok(BuildResult { loaded, output: None, diags, environments: Vec::new() });
+    }
+    let envs = lower::environments(ws, opts).map_err(|e| e.0)?;
+    let out = build(&loaded, ws, graph, &envs, opts, &mut diags);
+    let output = (!diags.has_errors()).then_some(out);
+    Ok(BuildResult { loaded, output, diags, environments: envs })
+}

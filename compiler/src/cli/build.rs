@@ -51,30 +51,17 @@ pub fn run(args: &Args) -> i32 {
         Err(e) => return fail(e),
     };
     let cwd = cwd();
-    let loaded = match crate::load::load(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd) {
-        Ok(l) => l,
+    let result = match crate::build::build_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts) {
+        Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let analysis = crate::driver::analyze(&loaded);
-    args.report.emit(&analysis.diags, &loaded.sources);
-    let Some((ws, graph)) = analysis.ok() else {
-        if analysis.diags.has_errors() {
-            eprintln!("nothing written: fix the errors above first");
-            return EXIT_ERRORS;
-        }
-        return fail("no platform.kdl and no service.kdl found");
-    };
-    let envs = match crate::lower::environments(ws, &opts) {
-        Ok(e) => e,
-        Err(e) => return fail(e.0),
-    };
-    let mut diags = crate::diagnostics::Diagnostics::new();
-    let out = crate::build::build(&loaded, ws, graph, &envs, &opts, &mut diags);
-    args.report.emit(&diags, &loaded.sources);
-    if diags.has_errors() {
+    args.report.emit(&result.diags, &result.loaded.sources);
+    let Some(out) = result.output else {
         eprintln!("nothing written: fix the errors above first");
         return EXIT_ERRORS;
-    }
+    };
+    let (loaded, envs) = (result.loaded, result.environments);
+    let services = loaded.inputs.services.len();
     let root = loaded.root.clone().unwrap_or_else(|| cwd.clone());
     let dir = match &args.out {
         Some(d) if d.is_absolute() => d.clone(),
@@ -85,8 +72,8 @@ pub fn run(args: &Args) -> i32 {
         Ok(r) => {
             eprintln!(
                 "built {} service{} for {}: {} files written, {} unchanged, {} removed in {}",
-                ws.services.len(),
-                if ws.services.len() == 1 { "" } else { "s" },
+                services,
+                if services == 1 { "" } else { "s" },
                 envs.iter().map(|e| e.env.as_str()).collect::<Vec<_>>().join(", "),
                 r.written,
                 r.unchanged,

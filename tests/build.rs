@@ -1,0 +1,149 @@
+//! `platc build`: determinism, atomic writes, previews, the cycle diagnostic, and a snapshot
+//! of the whole generated tree of examples/hello.
+
+use std::path::{Path, PathBuf};
+
+use platc::build::{build_paths, BuildResult};
+use platc::diagnostics::{render, Format};
+use platc::emit::Output;
+use platc::fs::{MemoryFs, RealFs};
+use platc::lower::BuildOptions;
+use platc::write::{read_tree, write_tree};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn build_example(name: &str, opts: &BuildOptions) -> BuildResult {
+    build_paths(&RealFs, &[PathBuf::from(format!("examples/{name}"))], &[], &root(), opts).expect("example loads")
+}
+
+fn output(r: BuildResult) -> Output {
+    let text = render(&r.diags.iter().cloned().collect::<Vec<_>>(), &r.loaded.sources, Format::Human, false);
+    r.output.unwrap_or_else(|| panic!("build failed:\n{text}"))
+}
+
+#[test]
+fn two_builds_are_byte_identical() {
+    for ex in ["hello", "shop"] {
+        let a = output(build_example(ex, &BuildOptions::default()));
+        let b = output(build_example(ex, &BuildOptions::default()));
+        assert!(a.files.len() > 20, "{ex}: only {} files", a.files.len());
+        assert_eq!(a, b, "{ex}: two builds differ");
+    }
+}
+
+#[test]
+fn rewriting_the_same_tree_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("deploy");
+    let out = output(build_example("hello", &BuildOptions::default()));
+    let first = write_tree(&out_dir, &out).unwrap();
+    assert_eq!(first.written, out.files.len());
+    let mtimes = |d: &Path| -> Vec<(String, std::time::SystemTime)> {
+        walkdir::WalkDir::new(d).sort_by_file_name().into_iter().filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()).map(|e| (e.path().display().to_string(), e.metadata().unwrap().modified().unwrap())).collect()
+    };
+    let before = mtimes(&out_dir);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let second = write_tree(&out_dir, &out).unwrap();
+    assert_eq!((second.written, second.removed, second.unchanged), (0, 0, out.files.len()));
+    assert_eq!(before, mtimes(&out_dir), "a no-change rebuild must keep every mtime");
+    assert_eq!(read_tree(&out_dir).unwrap(), out.files);
+}
+
+#[test]
+fn a_write_that_fails_half_way_leaves_the_previous_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("deploy");
+    let good = output(build_example("hello", &BuildOptions::default()));
+    write_tree(&out_dir, &good).unwrap();
+    // A file and a directory of the same name: staging fails after some files were written.
+    let mut bad = good.clone();
+    bad.add("zzz", "a file");
+    bad.add("zzz/below", "cannot exist");
+    assert!(write_tree(&out_dir, &bad).is_err());
+    assert_eq!(read_tree(&out_dir).unwrap(), good.files, "previous output must be untouched");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("deploy")], "no staging directory left behind");
+}
+
+#[test]
+fn a_spec_with_errors_writes_nothing() {
+    let mut fs = MemoryFs::new();
+    fs.add("/r/platform.kdl", std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap());
+    fs.add("/r/a/service.kdl", "service a {\n    port http 8080\n    resources cpu=\"lots\"\n}\n");
+    let r = build_paths(&fs, &[PathBuf::from(".")], &[], Path::new("/r"), &BuildOptions::default()).unwrap();
+    assert!(r.output.is_none());
+    assert!(r.diags.has_errors());
+}
+
+#[test]
+fn refuses_to_replace_a_directory_that_is_not_a_platc_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("precious.txt"), "mine").unwrap();
+    let out = output(build_example("hello", &BuildOptions::default()));
+    let err = write_tree(dir.path(), &out).unwrap_err();
+    assert!(err.contains("not a platc output"), "{err}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(), "mine");
+}
+
+#[test]
+fn preview_names_come_from_the_branch() {
+    let branch = "feature/JIRA-1234-Checkout-Redesign/with-a-very-long-description-of-the-change";
+    let opts = BuildOptions { env: Some("preview".into()), branch: Some(branch.into()), ..Default::default() };
+    let out = output(build_example("hello", &opts));
+    let deployment = String::from_utf8(out.files["hello/manifests/preview/deployment-hello.yaml"].clone()).unwrap();
+    let ns_line = deployment.lines().find(|l| l.trim_start().starts_with("namespace:")).unwrap();
+    let ns = ns_line.split(':').nth(1).unwrap().trim();
+    assert!(ns.len() <= 63, "{ns}");
+    assert!(ns.starts_with("acme-preview-feature-jira-1234-checkout"), "{ns}");
+    assert!(ns.ends_with(&platc::lower::short_hash(branch)), "long branches end in a short hash: {ns}");
+    assert!(ns.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{ns}");
+    assert!(deployment.contains("platc.dev/ttl:"), "TTL annotation missing");
+    assert!(deployment.contains("replicas: 1\n"), "previews run one replica");
+    assert!(!out.files.keys().any(|k| k.contains("horizontalpodautoscaler")), "no autoscaling in previews");
+    let route = out.files.iter().find(|(k, _)| k.starts_with("hello/manifests/preview/") && (k.contains("ingress-") || k.contains("httproute-"))).map(|(_, v)| String::from_utf8(v.clone()).unwrap()).unwrap();
+    let slug = platc::lower::dns_safe(branch, 40);
+    assert!(route.contains(&format!("hello.{slug}.preview.")), "host derived from the branch: {route}");
+    // Without a branch, a preview build is a usage error.
+    let err = build_paths(&RealFs, &[PathBuf::from("examples/hello")], &[], &root(), &BuildOptions { env: Some("preview".into()), ..Default::default() });
+    assert!(err.is_err());
+}
+
+#[test]
+fn startup_cycles_name_every_member_and_edge() {
+    let mut fs = MemoryFs::new();
+    fs.add("/r/platform.kdl", std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap());
+    for (name, dep) in [("api", "auth"), ("auth", "users"), ("users", "api"), ("web", "api")] {
+        fs.add(
+            format!("/r/{name}/service.kdl"),
+            format!("service {name} {{\n    owner team-a\n    port http 8080\n    health readiness=\"/ready\"\n    scale min=2\n    depends-on {dep}\n    slo availability=\"99.9%\"\n}}\n"),
+        );
+    }
+    let r = build_paths(&fs, &[PathBuf::from(".")], &[], Path::new("/r"), &BuildOptions::default()).unwrap();
+    let cycles: Vec<_> = r.diags.iter().filter(|d| d.code == platc::diagnostics::codes::DEPENDENCY_CYCLE).cloned().collect();
+    assert_eq!(cycles.len(), 1, "one cycle");
+    let d = &cycles[0];
+    for name in ["`api`", "`auth`", "`users`"] {
+        assert!(d.message.contains(name), "{}", d.message);
+    }
+    assert!(!d.message.contains("`web`"), "web is not in the cycle");
+    assert_eq!(1 + d.secondary.len(), 3, "every edge of the cycle is labelled");
+    assert!(r.output.is_none());
+    let text = render(&cycles, &r.loaded.sources, Format::Human, false);
+    insta::with_settings!({snapshot_path => root().join("snapshots/build"), prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("cycle_diagnostic", text);
+    });
+}
+
+#[test]
+fn hello_tree_snapshot() {
+    let out = output(build_example("hello", &BuildOptions::default()));
+    let mut listing = String::new();
+    for (path, bytes) in &out.files {
+        listing.push_str(&format!("==> {path} <==\n{}\n", String::from_utf8_lossy(bytes)));
+    }
+    insta::with_settings!({snapshot_path => root().join("snapshots/build"), prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("hello_tree", listing);
+    });
+}
