@@ -4,6 +4,8 @@
 
 mod build;
 mod check;
+mod diff;
+mod eject;
 pub mod explain;
 mod fmt;
 mod graph;
@@ -42,6 +44,10 @@ pub enum Command {
     Build(build::Args),
     /// Print the dependency graph of services and resources.
     Graph(graph::Args),
+    /// Show what a build would change on disk, as a unified diff.
+    Diff(diff::Args),
+    /// Take generated files over: later builds leave them alone.
+    Eject(eject::Args),
     /// Rewrite .kdl files in canonical form, keeping comments.
     Fmt(fmt::Args),
     /// Explain a diagnostic code, e.g. `platc explain E0102`.
@@ -128,6 +134,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Eject(args) => eject::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Explain(args) => explain::run(&args),
     }

@@ -13,6 +13,14 @@ use sha2::{Digest, Sha256};
 use crate::emit::Output;
 use crate::load::LOCK_FILE;
 
+pub mod drift;
+pub mod lock;
+
+pub use lock::{Lock, LOCK_PATH};
+
+/// Where deploy artifacts live under the output root; swapped in as one directory.
+pub const DEPLOY_DIR: &str = "deploy";
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
 /// renamed over the target, so that readers never see a half-written file.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -38,22 +46,6 @@ pub fn hash(bytes: &[u8]) -> String {
     s.push_str("sha256:");
     for b in d {
         s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-/// The lock file: platc version, a hash of every input and of every generated file, one per
-/// line and sorted, so that it is deterministic and diffs well.
-pub fn lock_file(inputs: &[(String, &[u8])], out: &Output) -> String {
-    let mut s = String::from("# platc.lock: what the last `platc build` read and wrote. Generated; do not edit.\n");
-    s.push_str(&format!("platc {}\n", env!("CARGO_PKG_VERSION")));
-    let mut ins: Vec<(&String, String)> = inputs.iter().map(|(p, b)| (p, hash(b))).collect();
-    ins.sort();
-    for (p, h) in ins {
-        s.push_str(&format!("input {h} {p}\n"));
-    }
-    for (p, b) in &out.files {
-        s.push_str(&format!("output {} {p}\n", hash(b)));
     }
     s
 }
@@ -129,6 +121,42 @@ fn stage(staging: &Path, dir: &Path, out: &Output, old: &std::collections::BTree
         f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     }
     Ok(())
+}
+
+/// Writes a build's output under `root`: the `deploy/` tree is swapped in atomically; files
+/// outside it (CI workflows at the repository root) are written one by one, atomically, and
+/// files that an earlier build generated there but this one does not are removed.
+pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<WriteReport, String> {
+    let prefix = format!("{DEPLOY_DIR}/");
+    let mut deploy = Output::default();
+    let mut others = Vec::new();
+    for (p, b) in &out.files {
+        match p.strip_prefix(&prefix) {
+            Some(rel) => deploy.add(rel, b.clone()),
+            None => others.push((p, b)),
+        }
+    }
+    let mut report = write_tree(&root.join(DEPLOY_DIR), &deploy)?;
+    for (p, bytes) in others {
+        let path = root.join(p);
+        if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
+            report.unchanged += 1;
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        atomic_write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        report.written += 1;
+    }
+    if let Some(prev) = previous {
+        for p in prev.outputs.keys().filter(|p| !p.starts_with(&prefix) && !out.files.contains_key(*p)) {
+            if std::fs::remove_file(root.join(p)).is_ok() {
+                report.removed += 1;
+            }
+        }
+    }
+    Ok(report)
 }
 
 /// Every file under `dir` by relative path (forward slashes).

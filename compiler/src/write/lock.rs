@@ -1,0 +1,99 @@
+//! `platc.lock`: what the last build read and wrote, and which files were ejected.
+//!
+//! One entry per line, sorted, paths relative to the output root (the directory holding
+//! `deploy/`), so that the file is deterministic and reviews as a small diff:
+//!
+//! ```text
+//! platc 0.1.0
+//! input sha256:… platform.kdl
+//! output sha256:… deploy/checkout/chart/Chart.yaml
+//! ejected deploy/checkout/chart/values-prod.yaml
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::hash;
+use crate::emit::Output;
+
+/// Path of the lock file, relative to the output root.
+pub const LOCK_PATH: &str = "deploy/platc.lock";
+
+/// The parsed lock file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lock {
+    pub version: String,
+    pub inputs: BTreeMap<String, String>,
+    pub outputs: BTreeMap<String, String>,
+    pub ejected: BTreeSet<String>,
+}
+
+impl Lock {
+    /// The lock of a build: hashes of `inputs` and of every file of `out` except ejected ones.
+    pub fn new(inputs: &[(String, &[u8])], out: &Output, ejected: BTreeSet<String>) -> Lock {
+        Lock {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            inputs: inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect(),
+            outputs: out.files.iter().filter(|(p, _)| !ejected.contains(*p) && p.as_str() != LOCK_PATH).map(|(p, b)| (p.clone(), hash(b))).collect(),
+            ejected,
+        }
+    }
+
+    /// Parses a lock file; unknown lines are an error (a lock file is never hand-written).
+    pub fn parse(text: &str) -> Result<Lock, String> {
+        let mut lock = Lock::default();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut parts = line.splitn(3, ' ');
+            let bad = || format!("{LOCK_PATH}:{}: cannot read `{line}`; rebuild to regenerate the lock file", n + 1);
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("platc"), Some(v), None) => lock.version = v.to_string(),
+                (Some("input"), Some(h), Some(p)) => {
+                    lock.inputs.insert(p.to_string(), h.to_string());
+                }
+                (Some("output"), Some(h), Some(p)) => {
+                    lock.outputs.insert(p.to_string(), h.to_string());
+                }
+                (Some("ejected"), Some(p), None) => {
+                    lock.ejected.insert(p.to_string());
+                }
+                _ => return Err(bad()),
+            }
+        }
+        Ok(lock)
+    }
+
+    /// The lock file's text.
+    pub fn render(&self) -> String {
+        let mut s = String::from("# platc.lock: what the last `platc build` read and wrote. Generated; do not edit.\n");
+        s.push_str(&format!("platc {}\n", self.version));
+        for (p, h) in &self.inputs {
+            s.push_str(&format!("input {h} {p}\n"));
+        }
+        for (p, h) in &self.outputs {
+            s.push_str(&format!("output {h} {p}\n"));
+        }
+        for p in &self.ejected {
+            s.push_str(&format!("ejected {p}\n"));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let mut out = Output::default();
+        out.add("deploy/a.yaml", "a");
+        out.add("deploy/b.yaml", "b");
+        let lock = Lock::new(&[("platform.kdl".into(), b"p".as_slice())], &out, BTreeSet::from(["deploy/b.yaml".to_string()]));
+        assert_eq!(Lock::parse(&lock.render()), Ok(lock.clone()));
+        assert!(!lock.outputs.contains_key("deploy/b.yaml"), "ejected files are not judged");
+        assert!(Lock::parse("nonsense here").is_err());
+    }
+}

@@ -1,0 +1,288 @@
+//! The documentation matches the compiler:
+//!
+//! - every diagnostic code has a page `docs/errors/CODE.md` (on disk and embedded in the binary
+//!   for `platc explain`), every page is a code, and each page has the code's title and the
+//!   sections of the template;
+//! - each page's example reproduces its code (with `platc check`, or `platc build` for codes
+//!   found while generating), and the fixed version has no error;
+//! - `docs/diagnostics.md` lists every code;
+//! - `docs/language.md` documents every node of service.kdl and platform.kdl, every policy and
+//!   every closed set of words;
+//! - `platc explain` prints the page verbatim.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use platc::diagnostics::{codes, Code, Severity};
+use platc::fs::MemoryFs;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(rel: &str) -> String {
+    let path = root().join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn all_codes() -> Vec<(Code, &'static str)> {
+    codes::ALL.iter().map(|(c, t)| (*c, *t)).collect()
+}
+
+/// The pages in docs/errors, by file name, read from disk.
+fn pages_on_disk() -> BTreeMap<String, String> {
+    let dir = root().join("docs/errors");
+    let mut pages = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display())) {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        pages.insert(name, text);
+    }
+    pages
+}
+
+#[test]
+fn every_code_has_a_page_and_every_page_is_a_code() {
+    let expected: BTreeSet<String> = all_codes().iter().map(|(c, _)| format!("{c}.md")).collect();
+    let on_disk: BTreeSet<String> = pages_on_disk().into_keys().collect();
+    let embedded: BTreeSet<String> = platc::cli::explain::page_names().into_iter().collect();
+
+    let missing: Vec<_> = expected.difference(&on_disk).collect();
+    assert!(missing.is_empty(), "codes without a page in docs/errors: {missing:?}");
+    let extra: Vec<_> = on_disk.difference(&expected).collect();
+    assert!(extra.is_empty(), "files in docs/errors that are not a code: {extra:?}");
+    assert_eq!(embedded, on_disk, "the pages embedded for `platc explain` differ from docs/errors");
+}
+
+#[test]
+fn every_page_has_the_title_and_the_sections_of_its_code() {
+    let pages = pages_on_disk();
+    for (code, title) in all_codes() {
+        let Some(text) = pages.get(&format!("{code}.md")) else { continue };
+        let first = text.lines().next().unwrap_or("");
+        assert!(first.starts_with(&format!("# {code}:")), "{code}.md must start with `# {code}:`, found {first:?}");
+        assert_eq!(first, format!("# {code}: {title}"), "{code}.md: the title must be the one in codes.rs");
+        let why = match code.severity() {
+            Severity::Error => "## Why it is an error",
+            Severity::Warning => "## Why it is a warning",
+        };
+        for section in ["## What it means", why, "## Example", "## How to fix"] {
+            assert!(text.lines().any(|l| l == section), "{code}.md has no `{section}` section");
+        }
+        assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{code}.md must end with exactly one newline");
+        assert!(!text.contains('\r') && !text.contains('\t'), "{code}.md: no tabs or carriage returns");
+    }
+}
+
+#[test]
+fn explain_prints_the_page() {
+    let code = Code::parse("E0102").expect("E0102 is a code");
+    let page = platc::cli::explain::page(code).expect("E0102 has a page");
+    assert!(page.starts_with("# E0102: unknown property\n"), "{page}");
+    assert_eq!(page, read("docs/errors/E0102.md"));
+    for (code, _) in all_codes() {
+        assert!(platc::cli::explain::page(code).is_some(), "`platc explain {code}` finds no page");
+    }
+}
+
+#[test]
+fn diagnostics_index_lists_every_code() {
+    let index = read("docs/diagnostics.md");
+    for (code, title) in all_codes() {
+        let severity = code.severity().as_str();
+        let row = format!("| [{code}](errors/{code}.md) | {severity} | {title} |");
+        assert!(index.contains(&row), "docs/diagnostics.md has no row `{row}`");
+    }
+    for format in ["--format human", "--format json", "--format github", "--format sarif"] {
+        assert!(index.contains(format), "docs/diagnostics.md does not show `{format}`");
+    }
+}
+
+/// The string literals of `pub const NAME: &[&str] = &[...];` in a source file.
+///
+/// `SERVICE_NODES` and `PLATFORM_NODES` live in private modules of the checker, so the test
+/// reads them from the source; with `pub use` re-exports in `platc::check` this can use them
+/// directly.
+fn const_list(rel: &str, name: &str) -> Vec<String> {
+    let src = read(rel);
+    let start = src.find(&format!("pub const {name}: &[&str] = &[")).unwrap_or_else(|| panic!("no `pub const {name}` in {rel}"));
+    let body = &src[start..];
+    let body = &body[body.find("= &[").unwrap() + 4..body.find("];").unwrap()];
+    let items: Vec<String> = body.split('"').skip(1).step_by(2).map(str::to_string).collect();
+    assert!(!items.is_empty(), "`{name}` in {rel} parsed as empty");
+    items
+}
+
+#[test]
+fn language_reference_documents_every_node() {
+    let lang = read("docs/language.md");
+    let heading = |node: &str| format!("### `{node}`");
+    let has_heading = |node: &str| lang.lines().any(|l| l == heading(node) || l.starts_with(&format!("{} (", heading(node))));
+    for node in const_list("compiler/src/check/service.rs", "SERVICE_NODES") {
+        assert!(has_heading(&node), "docs/language.md has no `{}` heading for the service node", heading(&node));
+    }
+    for node in const_list("compiler/src/check/platform.rs", "PLATFORM_NODES") {
+        assert!(has_heading(&node), "docs/language.md has no `{}` heading for the platform node", heading(&node));
+    }
+    for node in ["service", "platform", "resource-type", "param", "output"] {
+        assert!(has_heading(node), "docs/language.md has no `{}` heading", heading(node));
+    }
+    for policy in platc::model::POLICY_NAMES {
+        assert!(lang.contains(&format!("| `{policy}")), "docs/language.md does not document the policy `{policy}` in its table");
+    }
+    let words = platc::model::SERVICE_ATTRS
+        .iter()
+        .chain(platc::model::PLATFORM_VALUES.iter())
+        .copied()
+        .chain(platc::model::Language::ALL.iter().map(|(w, _)| *w))
+        .chain(platc::model::Protocol::ALL.iter().map(|(w, _)| *w))
+        .chain(platc::model::Provisioner::ALL.iter().map(|(w, _)| *w))
+        .chain(platc::model::ParamType::ALL.iter().map(|(w, _)| *w));
+    for word in words {
+        assert!(lang.contains(&format!("`{word}`")), "docs/language.md never mentions `{word}`");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Examples: each page's `## Example` reproduces its code; its `## How to fix` has no error.
+//
+// The KDL blocks of a section are the files of a small tree. A block whose first line is a
+// comment `// PATH.kdl` is that file; otherwise a `platform` block is `platform.kdl`, a
+// `resource-type NAME` block is `platform-stdlib/types/NAME.kdl` (checked as a stdlib
+// overlay), and anything else is `checkout/service.kdl`. A tree without a platform gets
+// `DEFAULT_PLATFORM` (except for E0501, whose point is that there is none) and a tree without a
+// service gets `DEFAULT_SERVICE`. The fix replaces the example's files by path.
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULT_PLATFORM: &str = r#"platform acme {
+    registry "ghcr.io/acme"
+    domain "acme.example.com"
+    gitops argocd repo="https://github.com/acme/gitops.git"
+    environment dev { provision in-cluster }
+    environment prod protected=#true { provision aws }
+}
+"#;
+
+const DEFAULT_SERVICE: &str = r#"service checkout {
+    port http 8080
+    health readiness="/ready"
+}
+"#;
+
+/// Pages whose example cannot be run: a file that is not UTF-8 cannot be written as a KDL block
+/// (and the loader reports it as an I/O failure today).
+const NOT_REPRODUCIBLE: &[&str] = &["E0002"];
+
+/// Codes reported by `platc build` (when generating), not by `platc check`.
+const BUILD_CODES: &[&str] = &["E0412"];
+
+const OVERLAY: &str = "platform-stdlib";
+
+/// The text of section `## title` (up to the next `## `).
+fn section<'a>(page: &'a str, title: &str) -> &'a str {
+    let head = format!("\n## {title}");
+    let Some(start) = page.find(&head) else { return "" };
+    let rest = &page[start + head.len()..];
+    &rest[..rest.find("\n## ").unwrap_or(rest.len())]
+}
+
+/// The ```kdl blocks of a section.
+fn kdl_blocks(section: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in section.lines() {
+        match (&mut current, line) {
+            (None, "```kdl") => current = Some(String::new()),
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+fn path_of(block: &str) -> String {
+    let first = block.lines().next().unwrap_or("").trim();
+    if let Some(p) = first.strip_prefix("// ").filter(|p| p.ends_with(".kdl") && !p.contains(' ')) {
+        return p.to_string();
+    }
+    let head = block.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("//")).unwrap_or("");
+    let mut words = head.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some("platform"), _) => "platform.kdl".into(),
+        (Some("resource-type"), Some(name)) => format!("{OVERLAY}/types/{name}.kdl"),
+        _ => "checkout/service.kdl".into(),
+    }
+}
+
+fn tree(code: &str, blocks: &[String], mut files: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    for b in blocks {
+        files.insert(path_of(b), b.clone());
+    }
+    if code != "E0501" && !files.keys().any(|p| p == "platform.kdl" || p.ends_with("/platform.kdl")) {
+        files.insert("platform.kdl".into(), DEFAULT_PLATFORM.into());
+    }
+    if !files.keys().any(|p| p.ends_with("service.kdl")) {
+        files.insert("checkout/service.kdl".into(), DEFAULT_SERVICE.into());
+    }
+    files
+}
+
+/// Checks a tree the way `platc check [--stdlib platform-stdlib]` does from its root (or
+/// `platc build`, when `build`), and returns the codes reported, with a rendering for failure
+/// messages.
+fn check(files: &BTreeMap<String, String>, build: bool) -> (Vec<Code>, String) {
+    let root = Path::new("/w");
+    let mut fs = MemoryFs::new();
+    for (p, t) in files {
+        fs.add(root.join(p), t.clone());
+    }
+    let overlays: Vec<PathBuf> = if files.keys().any(|p| p.starts_with(&format!("{OVERLAY}/"))) { vec![root.join(OVERLAY)] } else { Vec::new() };
+    let paths = [root.to_path_buf()];
+    let (diags, sources) = if build {
+        let r = platc::build::build_paths(&fs, &paths, &overlays, root, &Default::default()).expect("the example tree builds");
+        (r.diags, r.loaded.sources)
+    } else {
+        let loaded = platc::load::load(&fs, &paths, &overlays, root).expect("the example tree loads");
+        (platc::driver::analyze(&loaded).diags, loaded.sources)
+    };
+    let items: Vec<_> = diags.iter().cloned().collect();
+    let shown = platc::diagnostics::render(&items, &sources, platc::diagnostics::Format::Human, false);
+    (diags.iter().map(|d| d.code).collect(), shown)
+}
+
+#[test]
+fn every_example_reproduces_its_code_and_every_fix_is_clean() {
+    let pages = pages_on_disk();
+    for (code, _) in all_codes() {
+        let Some(page) = pages.get(&format!("{code}.md")) else { continue };
+        let example = kdl_blocks(section(page, "Example"));
+        if NOT_REPRODUCIBLE.contains(&code.as_str()) {
+            continue;
+        }
+        let build = BUILD_CODES.contains(&code.as_str());
+        assert!(!example.is_empty(), "{code}.md: `## Example` has no ```kdl block");
+        let files = tree(code.as_str(), &example, BTreeMap::new());
+        let (found, shown) = check(&files, build);
+        assert!(found.contains(&code), "{code}.md: the example does not produce {code}; it produces:\n{shown}");
+        let command = if build { "$ platc build\n" } else { "" };
+        assert!(
+            page.contains(&format!("```text\n{command}{code}\n")),
+            "{code}.md: the example's output (a ```text block starting with the code) is missing"
+        );
+
+        let fix = kdl_blocks(section(page, "How to fix"));
+        if fix.is_empty() {
+            continue; // The fix is not a change to a file (E0502: check one tree at a time).
+        }
+        let example_files: BTreeMap<String, String> = example.iter().map(|b| (path_of(b), b.clone())).collect();
+        let fixed = tree(code.as_str(), &fix, example_files);
+        let (found, shown) = check(&fixed, build);
+        let errors: Vec<_> = found.iter().filter(|c| c.severity() == Severity::Error).collect();
+        assert!(errors.is_empty() && !found.contains(&code), "{code}.md: the fixed example still reports:\n{shown}");
+    }
+}
