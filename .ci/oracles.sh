@@ -16,6 +16,7 @@
 #   PLATC_ORACLE_TOOLS   install dir (default ~/.cache/platc-oracles)
 #   PLATC_K8S_VERSION    Kubernetes version to validate against (default 1.32.0)
 #   PLATC_CHECKOV        report (default: findings printed, only parse errors fail) | enforce
+#   PLATC_CHECKOV_SKIP   comma-separated checkov ids to skip (justify each in docs/security.md)
 #   PLATC_GRAFANA_LAX=1  accept unknown keys in dashboards (default: strict schema)
 #   PLATC_TF_MIRROR      provider mirror dir (default: the image's tf-plugins folder near /)
 # See docs/validation.md.
@@ -103,7 +104,7 @@ install_tools() {
   fi
   # Checked on every run, even when up to date: terraform and the mirror come from the machine
   # image, which can change under a cached $TOOLS.
-  write_terraformrc || die "terraform provider mirror: see above"
+  write_terraformrc || die "terraform or its provider mirror is missing (see above)"
 }
 
 do_install() {
@@ -228,7 +229,10 @@ report() {  # report PASS|FAIL VALIDATOR TARGET [OUTPUT-FILE]
 run_check() {
   local v=$1 tg=$2; shift 2
   local out a; out=$(mktemp "$WORK/out.XXXXXX")
-  command -v "$1" >/dev/null || { echo "missing program: $1" > "$out"; report FAIL "$v" "$tg" "$out"; return 1; }
+  if ! command -v "$1" >/dev/null; then
+    if [[ "$1" == "$TOOLS"/* ]]; then echo "missing: $1 (run .ci/oracles.sh install)"; else echo "missing program: $1 (not on PATH)"; fi > "$out"
+    report FAIL "$v" "$tg" "$out"; return 1
+  fi
   for a in "$@"; do
     if [[ "$a" == "$TOOLS"/* ]] && [ ! -e "$a" ]; then
       echo "missing: $a (run .ci/oracles.sh install)" > "$out"; report FAIL "$v" "$tg" "$out"; return 1
@@ -236,14 +240,26 @@ run_check() {
   done
   if "$@" >"$out" 2>&1; then report PASS "$v" "$tg"; else report FAIL "$v" "$tg" "$out"; return 1; fi
 }
+# tf_with TERRAFORMRC ARGS...: terraform with our CLI config. The config is an argument (not an
+# exported variable) so that run_check sees it and fails the check when it is missing.
+tf_with() {
+  command -v terraform >/dev/null || { echo "missing program: terraform (expected in the machine image)"; return 127; }
+  TF_CLI_CONFIG_FILE="$1" terraform "${@:2}"
+}
 # to_file OUT CMD...: run CMD with stdout to OUT (for run_check, which keeps stdout for errors).
 to_file() { local o=$1; shift; "$@" > "$o"; }
 # checkov_json CHECKOV HELM ROOT OUT: checkov's helm framework renders charts itself, with the
 # `helm` it finds on PATH; give it ours. --soft-fail: findings are judged afterwards by
-# checkov_summary.py, so a non-zero exit here can only mean checkov itself broke.
+# checkov_summary.py, so a non-zero exit here can only mean checkov itself broke. The framework
+# list is explicit: left to itself checkov also tries to read any JSON as a Terraform plan.
+CHECKOV_FRAMEWORKS=terraform,kubernetes,helm,kustomize,dockerfile,github_actions,gitlab_ci,secrets
+# PLATC_CHECKOV_SKIP: comma-separated check ids to skip; each must be justified in
+# docs/security.md (the caller's responsibility; .ci/run keeps the list next to that rule).
 checkov_json() {
-  PATH="$(dirname "$2"):$PATH" "$1" -d "$3" --skip-download --soft-fail --quiet --compact -o json \
-    --skip-path '\.terraform/' > "$4"
+  local skip=()
+  [ -n "${PLATC_CHECKOV_SKIP:-}" ] && skip=(--skip-check "$PLATC_CHECKOV_SKIP")
+  PATH="$(dirname "$2"):$PATH" "$1" -d "$3" --framework "$CHECKOV_FRAMEWORKS" --skip-download \
+    --soft-fail --quiet --compact -o json --skip-path '\.terraform/' "${skip[@]}" > "$4"
 }
 
 kval() { run_check kubernetes-validate "$1" "$(tp kubernetes-validate)" --strict --quiet -k "$K8S_VERSION" "$2"; }
@@ -256,12 +272,15 @@ manifests() {  # manifests LABEL FILE
   kval "$label" "$file"
   [ -x "$(tp python)" ] || return 0  # already reported by kval's missing-tool FAIL
   sub=$(mktemp -d "$WORK/embedded.XXXXXX")
+  # A crash here would silently drop the payload checks, so it is a failed check of its own.
+  "$(tp python)" "$LIB/extract.py" "$file" "$sub" > "$sub/list.tsv" 2> "$sub/err" \
+    || { report FAIL "extract embedded payloads" "$label" "$sub/err"; return 1; }
   while IFS=$'\t' read -r kind path what; do
     case $kind in
       promrules) promrules "$label: $what" "$path" ;;
       grafana)   dashboard "$label: $what" "$path" ;;
     esac
-  done < <("$(tp python)" "$LIB/extract.py" "$file" "$sub")
+  done < "$sub/list.tsv"
 }
 
 check_dir() {
@@ -350,33 +369,35 @@ check_dir() {
   # --- Terraform: fmt, then init + validate against the offline mirror. Run on a copy so that
   # .terraform/ and lock files never land in the artifact tree.
   if list tfdir | grep -q .; then
-    export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE="$(tp terraformrc)"
+    export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
     mkdir -p "$WORK/tf" && cp -r "$root/." "$WORK/tf/" && find "$WORK/tf" -name .terraform -type d -prune -exec rm -rf {} +
-    local mirror; mirror=$(find_tf_mirror)
+    # The mirror terraform will use is the one written into terraformrc at install time.
+    local mirror; mirror=$(sed -n 's/^ *path *= *"\(.*\)"$/\1/p' "$(tp terraformrc)" 2>/dev/null)
     while IFS= read -r d; do
       local r; r=$(rel "$d"); local wd="$WORK/tf/${r#.}"
       run_check "terraform fmt -check" "$r" terraform -chdir="$wd" fmt -check -diff -no-color
-      if ! mirror_ok "$mirror"; then
-        echo "no provider mirror with hashicorp/aws (looked at: ${mirror:-/*/tf-plugins}); set PLATC_TF_MIRROR" > "$WORK/err"
+      if [ -f "$(tp terraformrc)" ] && ! mirror_ok "$mirror"; then
+        echo "the provider mirror in $(tp terraformrc) has no hashicorp/aws: '${mirror}' (rerun install, or set PLATC_TF_MIRROR and rerun install)" > "$WORK/err"
         report FAIL "terraform init" "$r" "$WORK/err"; continue
       fi
-      run_check "terraform init" "$r" terraform -chdir="$wd" init -backend=false -input=false -no-color \
-        && run_check "terraform validate" "$r" terraform -chdir="$wd" validate -no-color
+      run_check "terraform init" "$r" tf_with "$(tp terraformrc)" -chdir="$wd" init -backend=false -input=false -no-color \
+        && run_check "terraform validate" "$r" tf_with "$(tp terraformrc)" -chdir="$wd" validate -no-color
     done < <(list tfdir)
   fi
 
   # --- checkov, once over the whole tree (it finds Terraform, manifests, charts, Dockerfiles and
-  # workflows itself; its helm framework needs helm on PATH).
+  # workflows itself). Only when the tree holds something in its scope: a tree of dashboards
+  # and rule files gives it nothing to scan, and "scanned nothing" is otherwise a failure.
   case $CHECKOV_MODE in
     report|enforce) ;;
     *) echo "PLATC_CHECKOV must be report or enforce, not '$CHECKOV_MODE'" > "$WORK/err"; report FAIL checkov . "$WORK/err"; CHECKOV_MODE="" ;;
   esac
-  if [ -n "$CHECKOV_MODE" ]; then
+  if [ -n "$CHECKOV_MODE" ] && cut -f1 "$WORK/inventory.tsv" | grep -qxE 'chart|kustomize|k8s|tfdir|docker|gha|gh-action|gitlab'; then
     if run_check "checkov scan" . checkov_json "$(tp checkov)" "$(tp helm4)" "$root" "$WORK/checkov.json"; then
-      run_check "checkov ($CHECKOV_MODE)" . "$(tp python)" "$LIB/checkov_summary.py" "$WORK/checkov.json" "$CHECKOV_MODE"
-      # In report mode the per-framework counts stay visible even on PASS.
-      [ "$CHECKOV_MODE" = report ] && "$(tp python)" "$LIB/checkov_summary.py" "$WORK/checkov.json" report \
-        | grep -v '^  CKV' | sed -e 's/^/      | /'
+      # In report mode the per-framework finding counts stay visible on PASS too.
+      run_check "checkov ($CHECKOV_MODE)" . "$(tp python)" "$LIB/checkov_summary.py" "$WORK/checkov.json" "$CHECKOV_MODE" \
+        && [ "$CHECKOV_MODE" = report ] \
+        && "$(tp python)" "$LIB/checkov_summary.py" "$WORK/checkov.json" report | grep -v '^  CKV' | sed -e 's/^/      | /'
     fi
   fi
 

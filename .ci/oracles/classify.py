@@ -31,8 +31,8 @@ def load_yaml_docs(path):
 
 
 def is_dashboard(doc):
-    # The two shapes Grafana accepts on import: a bare dashboard model, recognised by keys
-    # every dashboard export has.
+    # A bare dashboard model (what Grafana imports and the provisioning sidecar loads),
+    # recognised by keys every dashboard has.
     return isinstance(doc, dict) and ("panels" in doc or ("schemaVersion" in doc and "title" in doc))
 
 
