@@ -26,6 +26,7 @@ impl Analysis {
 /// Checks the inputs and lowers them into the graph (cycles are reported here).
 pub fn analyze(loaded: &Loaded) -> Analysis {
     let (workspace, mut diags) = crate::check::check(&loaded.sources, &loaded.inputs);
+    diags.extend(loaded.diags.iter().cloned());
     let graph = workspace.as_ref().map(|ws| Graph::build(ws, &mut diags));
     diags.sort(&loaded.sources);
     Analysis { workspace, graph, diags }

@@ -11,6 +11,7 @@ pub const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules", ".terraform",
 /// The read side of a file system.
 pub trait FileSystem: Sync {
     fn read_to_string(&self, path: &Path) -> io::Result<String>;
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     fn is_dir(&self, path: &Path) -> bool;
     fn is_file(&self, path: &Path) -> bool;
     /// Every file under `root`, recursively, in a stable (sorted) order. Directories for which
@@ -23,6 +24,10 @@ pub trait FileSystem: Sync {
 pub struct RealFs;
 
 impl FileSystem for RealFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         let bytes = std::fs::read(path)?;
         String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
@@ -74,6 +79,10 @@ impl MemoryFs {
 }
 
 impl FileSystem for MemoryFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.read_to_string(path).map(String::into_bytes)
+    }
+
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         self.files.get(path).cloned().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{} not found", path.display())))
     }

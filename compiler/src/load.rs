@@ -17,6 +17,23 @@ pub struct Loaded {
     pub stdlib: Stdlib,
     /// The directory of platform.kdl (outputs and overlays are relative to it).
     pub root: Option<PathBuf>,
+    /// When the paths given are inside a platform's tree (`platc check services/a`), every
+    /// service of the tree is loaded so that references resolve, and these paths say which
+    /// files the user asked about.
+    pub focus: Option<Vec<PathBuf>>,
+    /// Problems with the files themselves (not valid UTF-8).
+    pub diags: crate::diagnostics::Diagnostics,
+}
+
+impl Loaded {
+    /// True when diagnostics in this file should be shown (see `focus`).
+    pub fn in_focus(&self, file: crate::source::FileId) -> bool {
+        let Some(focus) = &self.focus else { return true };
+        match &self.sources.get(file).path {
+            Some(p) => focus.iter().any(|f| p.starts_with(f)) || p.file_name().is_some_and(|n| n == PLATFORM_FILE),
+            None => true,
+        }
+    }
 }
 
 /// Why the inputs could not be read.
@@ -42,6 +59,10 @@ pub const LOCK_FILE: &str = "platc.lock";
 pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd: &Path) -> Result<Loaded, LoadError> {
     let mut services = Vec::new();
     let mut platforms = Vec::new();
+    let skip = |dir: &Path| {
+        let name = dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        SKIP_DIRS.contains(&name.as_ref()) || name.starts_with('.') || fs.is_file(&dir.join(LOCK_FILE))
+    };
     for path in paths {
         let abs = absolute(cwd, path);
         if fs.is_file(&abs) {
@@ -51,10 +72,6 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
                 services.push(abs);
             }
         } else if fs.is_dir(&abs) {
-            let skip = |dir: &Path| {
-                let name = dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-                SKIP_DIRS.contains(&name.as_ref()) || name.starts_with('.') || fs.is_file(&dir.join(LOCK_FILE))
-            };
             let files = fs.walk(&abs, &skip).map_err(|e| LoadError(format!("cannot read {}: {e}", path.display())))?;
             for f in files {
                 match f.file_name().and_then(|n| n.to_str()) {
@@ -67,12 +84,17 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
             return Err(LoadError(format!("{}: no such file or directory", path.display())));
         }
     }
+    let mut focus = None;
     if platforms.is_empty() {
         // Specs checked from inside the tree (`platc check services/checkout`) find the
-        // platform.kdl of an enclosing directory.
+        // platform.kdl of an enclosing directory, and the other services of its tree.
         if let Some(first) = paths.first() {
             let start = absolute(cwd, first);
             if let Some(found) = start.ancestors().skip(1).map(|d| d.join(PLATFORM_FILE)).find(|p| fs.is_file(p)) {
+                let tree = found.parent().unwrap_or(cwd).to_path_buf();
+                let files = fs.walk(&tree, &skip).map_err(|e| LoadError(format!("cannot read {}: {e}", tree.display())))?;
+                services.extend(files.into_iter().filter(|f| f.file_name().is_some_and(|n| n == SERVICE_FILE)));
+                focus = Some(paths.iter().map(|p| absolute(cwd, p)).collect());
                 platforms.push(found);
             }
         }
@@ -84,16 +106,37 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
 
     let mut sources = SourceMap::new();
     let mut inputs = Inputs::default();
-    let read = |fs: &dyn FileSystem, p: &Path| fs.read_to_string(p).map_err(|e| LoadError(format!("cannot read {}: {e}", display(cwd, p))));
+    let mut diags = crate::diagnostics::Diagnostics::new();
+    // A file that is not UTF-8 is an input error (E0002) pointing at the first bad byte, not
+    // an I/O failure: the rest of the run goes on.
+    let mut read_file = |sources: &mut SourceMap, p: &Path| -> Result<crate::source::FileId, LoadError> {
+        let bytes = fs.read(p).map_err(|e| LoadError(format!("cannot read {}: {e}", display(cwd, p))))?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(sources.add(SourceFile::new(display(cwd, p), Some(p.to_path_buf()), text))),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let id = sources.add(SourceFile::new(display(cwd, p), Some(p.to_path_buf()), text));
+                diags.push(
+                    crate::diagnostics::Diagnostic::new(
+                        crate::diagnostics::codes::NOT_UTF8,
+                        crate::diagnostics::Label::new(id, crate::source::Span::new(at, at + 1), "not UTF-8"),
+                        "this file is not valid UTF-8",
+                    )
+                    .with_help("save the file as UTF-8 (specs are KDL, which is always UTF-8)"),
+                );
+                Ok(id)
+            }
+        }
+    };
     let mut overlay_dirs: Vec<PathBuf> = stdlib_dirs.iter().map(|d| absolute(cwd, d)).collect();
     for p in &platforms {
-        let text = read(fs, p)?;
-        overlay_dirs.extend(platform_stdlib_dirs(&text, p.parent().unwrap_or(cwd)));
-        inputs.platforms.push(sources.add(SourceFile::new(display(cwd, p), Some(p.clone()), text)));
+        let id = read_file(&mut sources, p)?;
+        overlay_dirs.extend(platform_stdlib_dirs(&sources.get(id).text, p.parent().unwrap_or(cwd)));
+        inputs.platforms.push(id);
     }
     for p in &services {
-        let text = read(fs, p)?;
-        inputs.services.push(sources.add(SourceFile::new(display(cwd, p), Some(p.clone()), text)));
+        inputs.services.push(read_file(&mut sources, p)?);
     }
     let stdlib = Stdlib::with_overlays(fs, &overlay_dirs)
         .map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
@@ -105,7 +148,7 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
         inputs.types.push(sources.add(SourceFile::new(display, None, f.text.clone())));
     }
     let root = platforms.first().and_then(|p| p.parent()).map(Path::to_path_buf);
-    Ok(Loaded { sources, inputs, stdlib, root })
+    Ok(Loaded { sources, inputs, stdlib, root, focus, diags })
 }
 
 /// The `stdlib "DIR"` entries of a platform.kdl, resolved against its directory. A syntax

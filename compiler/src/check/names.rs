@@ -19,7 +19,15 @@ pub fn check_dns(cx: &mut Cx, name: &Spanned<String>, what: &str) -> bool {
 
 /// Port names become Kubernetes port names: DNS labels of at most 15 characters.
 pub fn check_port_name(cx: &mut Cx, name: &Spanned<String>) {
-    if check_dns(cx, name, "port name") && name.value.len() > 15 {
+    if !check_dns(cx, name, "port name") {
+        return;
+    }
+    if !name.value.chars().any(|c| c.is_ascii_lowercase()) || name.value.contains("--") {
+        cx.error(codes::INVALID_NAME, name.span, "not a port name", format!("invalid port name `{}`", name.value))
+            .help = Some("Kubernetes port names need at least one letter and no `--`, e.g. `http` or `grpc`".into());
+        return;
+    }
+    if name.value.len() > 15 {
         cx.error(codes::INVALID_NAME, name.span, "longer than 15 characters", format!("port name `{}` is too long", name.value))
             .help = Some("Kubernetes port names have at most 15 characters; use a short name such as `http` or `grpc`".into());
     }

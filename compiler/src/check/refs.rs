@@ -71,7 +71,7 @@ impl Refs<'_> {
     }
 
     fn template(&mut self, s: &Service, t: &Template, ws: &Workspace, services: &HashMap<&str, &Service>) {
-        let mut secret_ref = None;
+        let mut secret_refs = Vec::new();
         for r in t.refs() {
             match &r.value {
                 Reference::Resource { name, output } => {
@@ -87,7 +87,7 @@ impl Refs<'_> {
                     };
                     let Some(ty) = ws.types.get(&u.ty.value) else { continue };
                     match ty.outputs.get(output) {
-                        Some(o) if o.secret => secret_ref = Some((r.span, output.clone())),
+                        Some(o) if o.secret => secret_refs.push((r.span, output.clone())),
                         Some(_) => {}
                         None => {
                             let outs: Vec<&str> = ty.outputs.keys().map(String::as_str).collect();
@@ -126,7 +126,7 @@ impl Refs<'_> {
         }
         // A secret output reaches the pod through a Secret key reference, which holds the whole
         // value: it cannot be spliced into a longer string without writing the secret out.
-        if let Some((span, output)) = secret_ref {
+        for (span, output) in secret_refs {
             if t.parts.len() > 1 {
                 self.error(
                     codes::SECRET_OUTPUT_IN_ENV,
@@ -207,6 +207,20 @@ fn check_platform(ws: &Workspace, diags: &mut Diagnostics) {
         }
     }
     for policy in &p.policies {
+        // Defaults every service inherits must obey the platform's own limits.
+        let d = &p.defaults.resources;
+        let over: Vec<(String, crate::source::Span)> = match &policy.rule {
+            PolicyRule::MaxCpu(max) => [&d.cpu, &d.cpu_limit].into_iter().flatten().filter(|c| c.value > *max && !c.span.is_empty()).map(|c| (format!("default CPU {} is above the maximum {max}", c.value), c.span)).collect(),
+            PolicyRule::MaxMemory(max) => [&d.memory, &d.memory_limit].into_iter().flatten().filter(|m| m.value > *max && !m.span.is_empty()).map(|m| (format!("default memory {} is above the maximum {max}", m.value), m.span)).collect(),
+            _ => Vec::new(),
+        };
+        for (message, span) in over {
+            diags.push(
+                Diagnostic::new(codes::POLICY_VIOLATION, Label::new(p.file, span, "default above the policy"), message)
+                    .with_label(Label::new(p.file, policy.span, format!("policy `{}` is set here", policy.rule.name())))
+                    .with_help("lower the default so that a service that says nothing complies"),
+            );
+        }
         if let Some(e) = &policy.environment {
             if !p.environments.contains_key(&e.value) {
                 let envs: Vec<&str> = p.environments.keys().map(String::as_str).collect();

@@ -85,7 +85,8 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> 
             _ => cx.unknown_node(child, "service", SERVICE_NODES),
         }
     }
-    check_local(cx, &s);
+    let had_port_nodes = children.iter().any(|c| c.name.value == "port");
+    check_local(cx, &s, had_port_nodes);
     Some(s)
 }
 
@@ -167,6 +168,12 @@ fn read_health(cx: &mut Cx, node: &Node) -> Health {
         if !once.first(cx, child) {
             continue;
         }
+        if let Some(short) = node.props.iter().find(|p| p.name.value == child.name.value) {
+            cx.error(codes::REPEATED_NODE, child.name.span, "given again here", format!("`{}` is given twice", child.name.value))
+                .label(short.span, "first given here")
+                .help = Some(format!("keep either `{0}=\"/path\"` or the `{0} ...` block", child.name.value));
+            continue;
+        }
         if let Some(p) = read_probe(cx, child) {
             set_probe(&mut health, i, p);
         }
@@ -204,16 +211,18 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
         }
     };
     let port = r.prop_str(cx, "port", "port=http").unwrap_or_else(|| Spanned::new(String::new(), node.head));
-    let initial_delay = r.prop_unit(cx, "initial-delay", codes::INVALID_DURATION, "duration", units::duration).map(|d| d.value);
+    let initial_delay = r.prop_unit(cx, "initial-delay", codes::INVALID_DURATION, "duration", units::duration);
     let period = r.prop_unit(cx, "period", codes::INVALID_DURATION, "duration", units::duration);
     let timeout = r.prop_unit(cx, "timeout", codes::INVALID_DURATION, "duration", units::duration);
     let failure_threshold = r.prop_int(cx, "failure-threshold", 1, 100).map(|n| n.value as u32);
     r.finish(cx);
     kind?;
-    for d in [&period, &timeout].into_iter().flatten() {
-        if d.value.0 < 1000 || d.value.0 % 1000 != 0 {
-            cx.error(codes::OUT_OF_RANGE, d.span, "not whole seconds", "probe timings are whole seconds, at least 1s")
-                .help = Some("Kubernetes counts probe periods and timeouts in whole seconds: write e.g. \"1s\" or \"10s\"".into());
+    // Kubernetes counts probe timings in whole seconds; an initial delay may be zero.
+    let timings = [(&initial_delay, 0), (&period, 1000), (&timeout, 1000)];
+    for (d, min) in timings.iter().filter_map(|(d, min)| d.as_ref().map(|d| (d, *min))) {
+        if d.value.0 < min || d.value.0 % 1000 != 0 {
+            cx.error(codes::OUT_OF_RANGE, d.span, "not whole seconds", "probe timings are whole seconds")
+                .help = Some("Kubernetes counts probe delays, periods and timeouts in whole seconds: write e.g. \"1s\" or \"10s\"".into());
         }
     }
     if let (Some(p), Some(t)) = (&period, &timeout) {
@@ -225,7 +234,7 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
     Some(Probe {
         check,
         port,
-        initial_delay,
+        initial_delay: initial_delay.map(|d| d.value),
         period: period.map(|p| p.value),
         timeout: timeout.map(|t| t.value),
         failure_threshold,
@@ -313,10 +322,10 @@ pub fn read_resources(cx: &mut Cx, node: &Node) -> ResourceSpec {
 pub fn read_scale(cx: &mut Cx, node: &Node) -> ScaleSpec {
     let mut r = NodeReader::new(node);
     let spec = ScaleSpec {
-        min: r.prop_int(cx, "min", 0, 1000).map(|n| Spanned::new(n.value as u32, n.span)),
+        min: r.prop_int(cx, "min", 1, 1000).map(|n| Spanned::new(n.value as u32, n.span)),
         max: r.prop_int(cx, "max", 1, 1000).map(|n| Spanned::new(n.value as u32, n.span)),
-        cpu: r.prop_unit(cx, "cpu", codes::INVALID_PERCENT, "percentage", units::percent),
-        memory: r.prop_unit(cx, "memory", codes::INVALID_PERCENT, "percentage", units::percent),
+        cpu: r.prop_unit(cx, "cpu", codes::INVALID_PERCENT, "percentage", units::whole_percent),
+        memory: r.prop_unit(cx, "memory", codes::INVALID_PERCENT, "percentage", units::whole_percent),
     };
     r.finish(cx);
     spec
@@ -425,9 +434,16 @@ const LATENCY_PROPS: [(&str, u8); 4] = [("latency-p50", 50), ("latency-p90", 90)
 fn read_slo(cx: &mut Cx, node: &Node) -> Option<Slo> {
     let mut r = NodeReader::new(node);
     let availability = r.prop_unit(cx, "availability", codes::INVALID_PERCENT, "percentage", units::percent);
-    let mut latency = None;
+    let mut latency: Option<LatencySlo> = None;
     for (prop, percentile) in LATENCY_PROPS {
         if let Some(d) = r.prop_unit(cx, prop, codes::INVALID_DURATION, "duration", units::duration) {
+            if let Some(first) = &latency {
+                let first_span = first.threshold.span;
+                cx.error(codes::REPEATED_NODE, d.span, "second latency objective", "an SLO has one latency objective")
+                    .label(first_span, "first one")
+                    .help = Some("keep the percentile your users feel, usually latency-p99=\"300ms\"".into());
+                continue;
+            }
             latency = Some(LatencySlo { percentile, threshold: d });
         }
     }
@@ -448,10 +464,10 @@ fn read_slo(cx: &mut Cx, node: &Node) -> Option<Slo> {
         Some(w) if w.value.0 < 3_600_000 => {
             cx.error(codes::OUT_OF_RANGE, w.span, "shorter than an hour", "an SLO window must be at least 1h")
                 .help = Some("use the usual 30-day window: window=\"30d\"".into());
-            Duration(30 * 86_400_000)
+            None
         }
-        Some(w) => w.value,
-        None => Duration(30 * 86_400_000),
+        Some(w) => Some(w.value),
+        None => None,
     };
     Some(Slo { availability, latency, window, span: node.head })
 }
@@ -547,7 +563,7 @@ fn read_security(cx: &mut Cx, node: &Node) -> Security {
 }
 
 /// Checks that need the whole service: duplicates and references to its own ports.
-fn check_local(cx: &mut Cx, s: &Service) {
+fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
     names::duplicates(cx, s.ports.iter().map(|p| (&p.name.value, p.name.span)), "port");
     let numbers: Vec<(String, Span)> = s.ports.iter().map(|p| (p.number.value.to_string(), p.number.span)).collect();
     names::duplicates(cx, numbers.iter().map(|(n, sp)| (n, *sp)), "port number");
@@ -574,7 +590,7 @@ fn check_local(cx: &mut Cx, s: &Service) {
     let refs = s.routes.iter().map(|r| &r.port).chain(probes.into_iter().flatten().map(|p| &p.port));
     for port in refs {
         if port.value.is_empty() {
-            if s.ports.is_empty() {
+            if s.ports.is_empty() && !had_port_nodes {
                 cx.error(codes::UNKNOWN_PORT, port.span, "needs a port", format!("service `{}` declares no port", s.name.value))
                     .help = Some("declare one: port http 8080".into());
                 break;

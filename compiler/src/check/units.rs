@@ -141,6 +141,15 @@ fn decimal_scaled(s: &str, places: u32) -> Option<u64> {
     int.checked_mul(10u64.pow(places))?.checked_add(frac_scaled)
 }
 
+/// A percentage that is a whole number (`"70%"`): autoscaling targets are integers.
+pub fn whole_percent(v: &Value) -> Result<Percent, String> {
+    let p = percent(v)?;
+    match p.whole() {
+        Some(_) => Ok(p),
+        None => Err(format!("autoscaling targets are whole percentages: write \"{}%\"", (p.0 as f64 / Percent::SCALE as f64).round() as u64)),
+    }
+}
+
 /// A DNS-1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric, at most
 /// 63 characters. Returns the help text on failure.
 pub fn dns_label(name: &str) -> Result<(), String> {

@@ -26,7 +26,8 @@ pub fn run(args: &Args) -> i32 {
             args.input.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         ));
     }
-    let diags = crate::driver::analyze(&loaded).diags;
+    let mut diags = crate::diagnostics::Diagnostics::new();
+    diags.extend(crate::driver::analyze(&loaded).diags.into_iter().filter(|d| loaded.in_focus(d.primary.file)));
     args.report.emit(&diags, &loaded.sources);
     let failed = diags.has_errors() || (args.deny_warnings && !diags.is_empty());
     if args.report.format == crate::diagnostics::Format::Human && diags.is_empty() {

@@ -59,9 +59,23 @@ pub fn resources(platform: &Platform, file: FileId, base: &ResourceSpec, over: O
         memory_limit: pick(&[(pf, &d.memory_limit), (file, &base.memory_limit), (file, &over.memory_limit)], At { value: Memory(256 << 20), file: pf, span: at_platform(None) }),
     }
     .with_platform_spans(platform)
+    .limits_follow_requests(pf)
 }
 
 impl Resources {
+    /// A request written in a spec above a limit that only comes from the platform defaults
+    /// raises that limit: the author asked for the request, nobody asked for that limit. A
+    /// limit written in a spec is never raised (the checker reports the conflict).
+    fn limits_follow_requests(mut self, platform_file: FileId) -> Self {
+        if self.cpu_limit.file == platform_file && self.cpu.file != platform_file && self.cpu.value > self.cpu_limit.value {
+            self.cpu_limit = self.cpu;
+        }
+        if self.memory_limit.file == platform_file && self.memory.file != platform_file && self.memory.value > self.memory_limit.value {
+            self.memory_limit = self.memory;
+        }
+        self
+    }
+
     /// Built-in defaults have no place in platform.kdl; point them at the platform's name.
     fn with_platform_spans(mut self, platform: &Platform) -> Self {
         for span in [&mut self.cpu.span, &mut self.memory.span, &mut self.cpu_limit.span, &mut self.memory_limit.span] {

@@ -273,7 +273,8 @@ pub struct Slo {
     pub availability: Option<Spanned<Percent>>,
     /// Latency objective: the percentile (e.g. 99) and its threshold.
     pub latency: Option<LatencySlo>,
-    pub window: Duration,
+    /// The SLO window; `None` means the platform's `defaults { slo-window }` (30d built in).
+    pub window: Option<Duration>,
     pub span: Span,
 }
 
