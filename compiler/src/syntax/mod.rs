@@ -23,7 +23,10 @@ pub fn parse(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Opt
                 let span = clamp(Span::from(d.span), file.text.len());
                 let message = d.message.unwrap_or_else(|| "invalid KDL".to_string());
                 let label = d.label.unwrap_or_else(|| "here".to_string());
-                let help = d.help.unwrap_or_else(|| {
+                // When platc recognises the mistake, point at the offending value itself.
+                let hint = hint_for(&file.text, span);
+                let span = hint.as_ref().map(|(_, at)| *at).unwrap_or(span);
+                let help = hint.map(|(h, _)| h).or(d.help).unwrap_or_else(|| {
                     "see docs/language.md for the syntax; strings with spaces, units or `%` \
                      need quotes, e.g. cpu=\"250m\""
                         .to_string()
@@ -36,6 +39,34 @@ pub fn parse(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Opt
             None
         }
     }
+}
+
+/// platc's own hint for the KDL mistakes people make most, searched in the lines the error
+/// covers: units and percentages need quotes in KDL v2 (`250m` is not a value), and booleans
+/// are `#true`. Returns the hint and the span of the offending value.
+fn hint_for(text: &str, span: Span) -> Option<(String, Span)> {
+    let start = text[..span.start.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let end = text[span.end.min(text.len())..].find('\n').map(|i| span.end + i).unwrap_or(text.len());
+    let region = &text[start..end];
+    let mut offset = start;
+    for token in region.split_inclusive(char::is_whitespace) {
+        let at = offset;
+        offset += token.len();
+        let token = token.trim_end();
+        let (value, value_at) = match token.split_once('=') {
+            Some((k, v)) => (v, at + k.len() + 1),
+            None => (token, at),
+        };
+        let value_span = Span::new(value_at, value_at + value.len());
+        if matches!(value, "true" | "false" | "null") {
+            return Some((format!("KDL v2 writes booleans and null with a `#`: write `#{value}`"), value_span));
+        }
+        let rest = value.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+        if value.starts_with(|c: char| c.is_ascii_digit()) && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphabetic() || c == '%') {
+            return Some((format!("values with units or `%` are strings in KDL: write \"{value}\""), value_span));
+        }
+    }
+    None
 }
 
 fn clamp(span: Span, len: usize) -> Span {
@@ -119,6 +150,14 @@ mod tests {
         assert_eq!(&text[p.value.span.start..p.value.span.end], "\"grpc\"");
         assert_eq!(&text[p.name.span.start..p.name.span.end], "protocol");
         assert_eq!(&text[port.head.start..port.head.end], "port http 8080 protocol=\"grpc\"");
+    }
+
+    #[test]
+    fn common_mistakes_get_platc_hints() {
+        let (_, diags) = parse_str("service a {\n  resources cpu=250m\n}\n");
+        assert!(diags.iter().any(|d| d.help.as_deref() == Some("values with units or `%` are strings in KDL: write \"250m\"")), "{diags:?}");
+        let (_, diags) = parse_str("service a {\n  route \"/\" public=true\n}\n");
+        assert!(diags.iter().any(|d| d.help.as_deref().is_some_and(|h| h.contains("#true"))), "{diags:?}");
     }
 
     #[test]
