@@ -18,9 +18,17 @@ fn build_example(name: &str, opts: &BuildOptions) -> BuildResult {
     build_paths(&RealFs, &[PathBuf::from(format!("examples/{name}"))], &[], &root(), opts).expect("example loads")
 }
 
+/// The deploy tree of a build (paths relative to `deploy/`).
 fn output(r: BuildResult) -> Output {
     let text = render(&r.diags.iter().cloned().collect::<Vec<_>>(), &r.loaded.sources, Format::Human, false);
-    r.output.unwrap_or_else(|| panic!("build failed:\n{text}"))
+    let out = r.output.unwrap_or_else(|| panic!("build failed:\n{text}"));
+    let mut deploy = Output::default();
+    for (p, b) in out.files {
+        if let Some(rel) = p.strip_prefix("deploy/") {
+            deploy.add(rel, b);
+        }
+    }
+    deploy
 }
 
 #[test]
@@ -37,7 +45,8 @@ fn two_builds_are_byte_identical() {
 fn rewriting_the_same_tree_touches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("deploy");
-    let out = output(build_example("hello", &BuildOptions::default()));
+    let mut out = output(build_example("hello", &BuildOptions::default()));
+    out.add("platc.lock", "platc test\n");
     let first = write_tree(&out_dir, &out).unwrap();
     assert_eq!(first.written, out.files.len());
     let mtimes = |d: &Path| -> Vec<(String, std::time::SystemTime)> {
@@ -55,7 +64,8 @@ fn rewriting_the_same_tree_touches_nothing() {
 fn a_write_that_fails_half_way_leaves_the_previous_tree() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("deploy");
-    let good = output(build_example("hello", &BuildOptions::default()));
+    let mut good = output(build_example("hello", &BuildOptions::default()));
+    good.add("platc.lock", "platc test\n");
     write_tree(&out_dir, &good).unwrap();
     // A file and a directory of the same name: staging fails after some files were written.
     let mut bad = good.clone();

@@ -13,9 +13,11 @@
 //!   line of its own at the node's level. An empty block with no comments is `{}`.
 //! * Inside a node's line, parts are separated by a single space: `name arg key=value {`.
 //!   Properties are written `key=value` (no spaces around `=`) and type annotations `(type)value`
-//!   and `(type)name`, with no spaces inside the parentheses. `;` terminators become newlines;
-//!   line continuations (`\`) are dropped (the node's line is joined), except one followed by a
-//!   `//` comment, which is kept as ` \ // comment` and the line continues one level deeper.
+//!   and `(type)name`, with no spaces inside the parentheses (a comment there stays, spaced from
+//!   names and values). `;` terminators become newlines; line continuations (`\`) are dropped
+//!   (the node's line is joined), except one followed by a `//` comment, which is kept as
+//!   ` \ // comment` and the line continues one level deeper (when nothing of the node follows,
+//!   the comment becomes the node's trailing comment).
 //! * **Tokens are kept as written**: a string keeps its quoting (bare, `"quoted"`, `#"raw"#`,
 //!   multi-line `"""`), a number its representation (`0x10`, `1_000`, `1.50`, `1e3`), keywords
 //!   (`#true`, `#null`) and node, property and type names likewise. Multi-line strings are copied

@@ -581,6 +581,14 @@ fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
     let routes: Vec<(String, Span)> = s.routes.iter().map(|r| (format!("{} {}", r.host.as_ref().map(|h| h.value.as_str()).unwrap_or("(default host)"), r.path.value), r.path.span)).collect();
     names::duplicates(cx, routes.iter().map(|(n, sp)| (n, *sp)), "route");
     for p in &s.processes {
+        // Objects of a process are named SERVICE-PROCESS; CronJob names leave 11 characters
+        // for the Job suffix Kubernetes adds.
+        let max = if matches!(p.kind, ProcessKind::Cron { .. }) { 52 } else { 63 };
+        let full = s.name.value.len() + 1 + p.name.value.len();
+        if full > max {
+            cx.error(codes::INVALID_NAME, p.name.span, format!("`{}-{}` has {full} characters", s.name.value, p.name.value), format!("the name of {} `{}` is too long", if max == 52 { "cron job" } else { "worker" }, p.name.value))
+                .help = Some(format!("its objects are named SERVICE-NAME, at most {max} characters: shorten the process name to {} characters or fewer", max.saturating_sub(s.name.value.len() + 1)));
+        }
         let env_names = p.env.iter().map(|e| (&e.name.value, e.name.span));
         names::duplicates(cx, env_names, "environment variable");
     }

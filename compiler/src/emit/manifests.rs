@@ -236,17 +236,6 @@ fn worker_deployment(v: &Values, chart: &ChartMeta, w: &Worker) -> Json {
         "template": {"metadata": pod_metadata(v, chart, ("worker", &w.name)), "spec": pod_spec(v, vec![c], None)},
     }});
     let mut o = obj(v, chart, "apps/v1", "Deployment", &w.name, ("worker", &w.name), spec);
-    add_annotations(&mut o, &worker_skips());
+    add_annotations(&mut o, &w.annotations);
     o
-}
-
-/// Workers serve no port, so they have no HTTP or TCP probe to offer; Kubernetes restarts a
-/// worker whose process exits. The policy scanner is told so on the object itself (rather
-/// than by a global skip, which would also hide a web container without probes).
-fn worker_skips() -> IndexMap<String, String> {
-    let reason = "workers serve no port; Kubernetes restarts the container when the process exits";
-    IndexMap::from([
-        ("checkov.io/skip1".to_string(), format!("CKV_K8S_8={reason}")),
-        ("checkov.io/skip2".to_string(), format!("CKV_K8S_9={reason}")),
-    ])
 }

@@ -1,6 +1,7 @@
 //! Emit: one backend per artifact kind, each writing files into an in-memory [`Output`] tree.
 //! Nothing here touches the disk; [`crate::write`] does, atomically.
 
+pub mod ci;
 pub mod gitops;
 pub mod helm;
 pub mod manifests;
@@ -50,7 +51,7 @@ fn patched(ws: &Workspace, index: usize, values: &mut Values, chart: &manifests:
                 .with_help("check the operation's `path` against the generated object (see the rendered manifests), or use a merge patch"),
         );
     }
-    values.patches = applied.values;
+    values.patches = applied.values.into_iter().map(|(k, v)| (k, v.to_string())).collect();
     objects
 }
 

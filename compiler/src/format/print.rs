@@ -154,9 +154,8 @@ impl Block {
             Term::Semicolon | Term::End => {}
         }
         // A comment after a final line continuation (`a 1 \ // c`) becomes a trailing comment.
-        if term_comment.is_none() {
-            if let Some(Tok::Line(_)) = toks.last() {
-                let Some(Tok::Line(c)) = toks.pop() else { unreachable!() };
+        if term_comment.is_none() && matches!(toks.last(), Some(Tok::Line(_))) {
+            if let Some(Tok::Line(c)) = toks.pop() {
                 term_comment = Some(c);
                 ends_line = true;
             }
@@ -189,7 +188,7 @@ enum Tok {
     Comment(String),
     /// A `//` comment inside a node, printed after a line continuation `\`.
     Line(String),
-    /// No space between the neighbouring words (ignored next to comments).
+    /// No space between the neighbouring tokens (see `join` for comments next to it).
     Glue,
 }
 
@@ -391,9 +390,11 @@ fn join(toks: &[Tok], level: usize) -> String {
                 out.push('\n');
                 out.push_str(&continuation);
             }
-            // Glued: `key=value`, `(type)`, `/-entry`; a comment may sit right after `(`, `=`
-            // or `)`, and right before `)`, but is spaced from the value or name after it.
-            Some(Tok::Word(_)) if glue && matches!(tok, Tok::Word(_) | Tok::Comment(_)) => {}
+            // Glued: `key=value`, `(type)value`, `/-entry`. A comment at a glued place sticks
+            // to the `(`, `=` or `)` before it and to a `)` after it, and is spaced from
+            // names and values.
+            Some(Tok::Word(_)) if glue && matches!(tok, Tok::Word(_)) => {}
+            Some(Tok::Word(w)) if glue && matches!(tok, Tok::Comment(_)) && matches!(w.as_str(), "(" | "=" | ")") => {}
             Some(Tok::Comment(_)) if glue && matches!(tok, Tok::Word(w) if w == ")") => {}
             Some(_) => out.push(' '),
         }

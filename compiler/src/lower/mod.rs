@@ -116,11 +116,7 @@ pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, o
         partOf: p.name.value.clone(),
         owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
         commonAnnotations: common_annotations,
-        image: Image {
-            repository: s.image.as_ref().map(|i| i.value.clone()).unwrap_or_else(|| format!("{}/{}", p.registry.value, name)),
-            tag: opts.image_tag.clone().unwrap_or_else(|| DEFAULT_TAG.to_string()),
-            pullPolicy: "Always".into(),
-        },
+        image: image(s, &p.registry.value, opts),
         replicaCount: min,
         autoscaling: Autoscaling { enabled: max > min, minReplicas: min, maxReplicas: max, metrics },
         serviceAccount: ServiceAccount {
@@ -180,6 +176,7 @@ pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, o
             .filter_map(|pr| match &pr.kind {
                 crate::model::ProcessKind::Worker { replicas } => Some(Worker {
                     name: format!("{name}-{}", pr.name.value),
+                    annotations: worker_skips(),
                     replicas: if ephemeral { (*replicas).min(1) } else { *replicas },
                     command: pr.command.clone(),
                     env: wiring::process_env(ws, graph, i, pl, pr),
@@ -205,6 +202,33 @@ pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, o
             .collect(),
         serviceMonitor: service_monitor(s),
         patches: IndexMap::new(),
+    }
+}
+
+/// Workers serve no port, so they have no HTTP or TCP probe to offer; Kubernetes restarts a
+/// worker whose process exits. The policy scanner is told so on the object itself (rather
+/// than by a global skip, which would also hide a web container without probes).
+fn worker_skips() -> IndexMap<String, String> {
+    let reason = "workers serve no port; Kubernetes restarts the container when the process exits";
+    IndexMap::from([
+        ("checkov.io/skip1".to_string(), format!("CKV_K8S_8={reason}")),
+        ("checkov.io/skip2".to_string(), format!("CKV_K8S_9={reason}")),
+    ])
+}
+
+/// Repository and tag of the service's image: a tag written in the spec (a third-party image,
+/// warned about by W0102) wins; otherwise the CI tag or [`DEFAULT_TAG`].
+fn image(s: &Service, registry: &str, opts: &BuildOptions) -> Image {
+    let written = s.image.as_ref().map(|i| i.value.clone()).unwrap_or_else(|| format!("{registry}/{}", s.name.value));
+    let last_slash = written.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (repository, tag) = match written[last_slash..].find(':') {
+        Some(i) => (written[..last_slash + i].to_string(), Some(written[last_slash + i + 1..].to_string())),
+        None => (written, None),
+    };
+    Image {
+        repository,
+        tag: tag.or_else(|| opts.image_tag.clone()).unwrap_or_else(|| DEFAULT_TAG.to_string()),
+        pullPolicy: "Always".into(),
     }
 }
 

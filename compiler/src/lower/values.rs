@@ -50,8 +50,10 @@ pub struct Values {
     pub workers: Vec<Worker>,
     pub cronJobs: Vec<CronJob>,
     pub serviceMonitor: ServiceMonitor,
-    /// JSON merge patches by `Kind/name`, from the spec's `patch` blocks (see emit::patch).
-    pub patches: IndexMap<String, Json>,
+    /// JSON merge patches by `Kind/name`, from the spec's `patch` blocks (see emit::patch),
+    /// each as JSON text: a `null` inside a patch must survive Helm's values merge, which
+    /// would otherwise read it as "delete this key".
+    pub patches: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -152,6 +154,8 @@ pub struct HttpRouteItem {
 #[serde(rename_all = "camelCase")]
 pub struct Worker {
     pub name: String,
+    /// Annotations of the worker's Deployment.
+    pub annotations: IndexMap<String, String>,
     pub replicas: u32,
     pub command: Vec<String>,
     pub env: Vec<Json>,

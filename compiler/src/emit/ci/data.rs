@@ -67,6 +67,7 @@ pub struct Settings {
     pub deploy_timeout_minutes: u32,
     pub install: Install,
     pub terraform: Terraform,
+    pub cosign: Cosign,
     pub docker: Docker,
     pub secrets: Secrets,
     pub variables: Variables,
@@ -94,6 +95,12 @@ pub struct GitlabInstall {
 pub struct Terraform {
     pub version: String,
     pub gitlab_image: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Cosign {
+    pub version: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,0 +1,339 @@
+//! CI/CD: the pipeline of the repository (GitHub Actions by default, GitLab CI when platform.kdl
+//! says `ci gitlab`) and a Dockerfile per service with a `language`.
+//!
+//! Paths in the [`Output`] are relative to the repository root (the directory of platform.kdl):
+//! `.github/workflows/platc.yml` or `.gitlab-ci.yml`, and `deploy/SERVICE/Dockerfile`.
+//!
+//! Everything a platform engineer may want to change is data in the stdlib (`ci/`, `docker/`),
+//! read through [`Stdlib`] so an overlay replaces it: pinned actions, runner and tool images,
+//! secret names, how CI gets platc, each language's setup, cache and test commands, and the
+//! Dockerfile templates. Pipelines are built as typed JSON values and serialized by
+//! [`crate::emit::yaml`]; see docs/ci.md for the design.
+
+mod data;
+mod docker;
+mod github;
+mod gitlab;
+mod scripts;
+
+use std::path::{Component, Path};
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::Value as Json;
+
+pub use data::CiError;
+use data::CiData;
+
+use crate::emit::Output;
+use crate::lower::Plan;
+use crate::model::{CiSystem, Language, Provisioner, Workspace};
+use crate::source::{FileId, SourceMap};
+use crate::stdlib::Stdlib;
+
+/// The output directory of `platc build` next to platform.kdl (Dockerfiles live there too).
+pub const DEPLOY_DIR: &str = "deploy";
+/// The one GitHub Actions workflow of the repository.
+pub const GITHUB_WORKFLOW: &str = ".github/workflows/platc.yml";
+/// The GitLab CI pipeline of the repository.
+pub const GITLAB_PIPELINE: &str = ".gitlab-ci.yml";
+/// Where pipeline jobs check out the GitOps repository (a dot directory: never read as specs).
+pub const GITOPS_CHECKOUT: &str = ".gitops";
+/// The user and group images run as; equal to the pod securityContext of the charts.
+pub const RUN_AS: u32 = 10001;
+
+/// The CI files of the repository. Problems in stdlib CI data (only possible with an overlay)
+/// leave the output empty; [`try_emit`] reports them.
+pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Output {
+    try_emit(ws, plan, stdlib, sources).unwrap_or_default()
+}
+
+/// The CI files of the repository, or every problem in the stdlib CI data (a usage problem of
+/// the overlay, exit code 2, like other overlay errors).
+pub fn try_emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Output, Vec<CiError>> {
+    let services = services(ws, plan, sources);
+    let mut languages: Vec<Language> = services.iter().filter_map(|s| s.language).collect();
+    languages.sort_by_key(|l| l.as_str());
+    languages.dedup();
+    let data = CiData::load(stdlib, &languages, env!("CARGO_PKG_VERSION"))?;
+    let ctx = Ctx { ws, data, services, platform_source: repo_name(sources, ws.platform.file, ws) };
+    let mut out = Output::default();
+    let mut errors = Vec::new();
+    match ws.platform.ci {
+        CiSystem::GithubActions => match github::workflow(&ctx) {
+            Ok(text) => out.add(GITHUB_WORKFLOW, text),
+            Err(e) => errors.push(e),
+        },
+        CiSystem::Gitlab => match gitlab::pipeline(&ctx) {
+            Ok(text) => out.add(GITLAB_PIPELINE, text),
+            Err(e) => errors.push(e),
+        },
+    }
+    for s in &ctx.services {
+        if let Some(lang) = s.language {
+            match docker::dockerfile(&ctx, s, lang) {
+                Ok(text) => out.add(s.dockerfile.clone(), text),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// What the pipeline needs to know about one service.
+#[derive(Debug, Clone)]
+pub struct ServiceCi {
+    pub name: String,
+    /// Its directory relative to the repository root (`.` for the root itself); the image's
+    /// build context and the working directory of its test job.
+    pub dir: String,
+    pub language: Option<Language>,
+    /// Image repository without a tag; CI tags it with the commit SHA.
+    pub image: String,
+    /// The Dockerfile the image is built from, relative to the repository root: the generated
+    /// one for services with a language, else the team's own `DIR/Dockerfile`.
+    pub dockerfile: String,
+    /// The first port (EXPOSE).
+    pub port: Option<u16>,
+    /// service.kdl relative to the repository root, for headers.
+    pub source: String,
+}
+
+/// One environment of the platform as the pipeline sees it.
+#[derive(Debug, Clone)]
+pub struct EnvCi {
+    pub name: String,
+    pub protected: bool,
+    /// Some service's resources are provisioned by `aws` here: there is Terraform to plan and
+    /// apply under `deploy/*/terraform/ENV`.
+    pub terraform: bool,
+    /// Time to live of an ephemeral (preview) environment, in seconds.
+    pub ttl_secs: Option<u64>,
+}
+
+pub(crate) struct Ctx<'a> {
+    pub ws: &'a Workspace,
+    pub data: CiData,
+    pub services: Vec<ServiceCi>,
+    /// platform.kdl relative to the repository root.
+    pub platform_source: String,
+}
+
+impl Ctx<'_> {
+    /// Non-ephemeral environments in promotion order (platform.kdl order).
+    pub fn promotion(&self) -> Vec<EnvCi> {
+        environments(self.ws).into_iter().filter(|e| e.ttl_secs.is_none()).collect()
+    }
+
+    /// The ephemeral environment pull requests get, if the platform has one.
+    pub fn preview(&self) -> Option<EnvCi> {
+        environments(self.ws).into_iter().find(|e| e.ttl_secs.is_some())
+    }
+
+    /// The GitOps repository as `OWNER/REPO` when it is on github.com (checked out with
+    /// actions/checkout), `None` for any other host (cloned with git).
+    pub fn gitops_github_repo(&self) -> Option<String> {
+        github_repo(&self.ws.platform.gitops.repo)
+    }
+}
+
+/// Every environment of the platform, in platform.kdl order.
+pub fn environments(ws: &Workspace) -> Vec<EnvCi> {
+    ws.platform
+        .environments
+        .values()
+        .map(|e| EnvCi {
+            name: e.name.value.clone(),
+            protected: e.protected,
+            terraform: ws.services.iter().any(|s| s.uses.iter().any(|u| e.provisioner_for(&u.ty.value) == Provisioner::Aws)),
+            ttl_secs: e.ttl.map(|t| t.as_secs()),
+        })
+        .collect()
+}
+
+/// The services of the workspace, in workspace order.
+pub fn services(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Vec<ServiceCi> {
+    ws.services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let name = s.name.value.clone();
+            let dir = service_dir(ws, sources, s.file, &name);
+            let language = s.language.as_ref().map(|l| l.value);
+            // The repository the manifests reference, as lowering computed it.
+            let image = plan
+                .services
+                .iter()
+                .find(|sp| sp.index == i)
+                .and_then(|sp| sp.envs.values().next())
+                .map(|v| v.image.repository.clone())
+                .unwrap_or_else(|| s.image.as_ref().map(|im| im.value.clone()).unwrap_or_else(|| format!("{}/{}", ws.platform.registry.value, name)));
+            let dockerfile = match language {
+                Some(_) => format!("{DEPLOY_DIR}/{name}/Dockerfile"),
+                None => join(&dir, "Dockerfile"),
+            };
+            ServiceCi {
+                source: repo_name(sources, s.file, ws),
+                name,
+                dir,
+                language,
+                image,
+                dockerfile,
+                port: s.ports.first().map(|p| p.number.value),
+            }
+        })
+        .collect()
+}
+
+/// `dir/file`, or `file` when `dir` is the root.
+pub fn join(dir: &str, file: &str) -> String {
+    if dir == "." { file.to_string() } else { format!("{dir}/{file}") }
+}
+
+/// The directory of a service relative to the directory of platform.kdl.
+fn service_dir(ws: &Workspace, sources: &SourceMap, file: FileId, name: &str) -> String {
+    let service = sources.get(file);
+    let platform = sources.get(ws.platform.file);
+    let rel = match (&service.path, &platform.path) {
+        (Some(s), Some(p)) => s.parent().zip(p.parent()).and_then(|(s, p)| s.strip_prefix(p).ok()).map(slash_path),
+        _ => None,
+    };
+    // Without paths (specs not read from disk), the display names are relative to one
+    // directory; failing that, the service name is the conventional directory.
+    let rel = rel.or_else(|| {
+        let s = Path::new(&service.name).parent()?;
+        let p = Path::new(&platform.name).parent()?;
+        s.strip_prefix(p).ok().map(slash_path)
+    });
+    match rel {
+        Some(r) if r.is_empty() => ".".into(),
+        Some(r) => r,
+        None => name.to_string(),
+    }
+}
+
+/// A file of the workspace relative to the repository root, for headers.
+fn repo_name(sources: &SourceMap, file: FileId, ws: &Workspace) -> String {
+    let f = sources.get(file);
+    let root = sources.get(ws.platform.file);
+    let rel = match (&f.path, &root.path) {
+        (Some(fp), Some(rp)) => rp.parent().and_then(|r| fp.strip_prefix(r).ok()).map(slash_path),
+        _ => None,
+    };
+    rel.filter(|r| !r.is_empty()).unwrap_or_else(|| f.name.clone())
+}
+
+fn slash_path(p: &Path) -> String {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `OWNER/REPO` of a github.com URL (`https://github.com/o/r(.git)`, `git@github.com:o/r.git`).
+pub fn github_repo(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://github.com/").or_else(|| url.strip_prefix("git@github.com:")).or_else(|| url.strip_prefix("ssh://git@github.com/"))?;
+    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix(".git").unwrap_or(rest);
+    let mut parts = rest.split('/');
+    let (owner, repo) = (parts.next()?, parts.next()?);
+    if parts.next().is_some() || owner.is_empty() || repo.is_empty() {
+        return None;
+    }
+    Some(format!("{owner}/{repo}"))
+}
+
+/// The registry host of an image repository (`ghcr.io/acme/x` -> `ghcr.io`; Docker Hub names
+/// without a host -> `docker.io`).
+pub fn registry_host(image: &str) -> String {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => first.to_string(),
+        _ => "docker.io".to_string(),
+    }
+}
+
+/// How CI logs in to a registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registry {
+    /// GitHub Container Registry: the workflow's own token with `packages: write`.
+    Ghcr,
+    /// Amazon ECR in this region: OIDC to an IAM role, no stored keys.
+    Ecr { region: String },
+    /// Anything else: username and password secrets.
+    Other,
+}
+
+pub fn registry_kind(host: &str) -> Registry {
+    if host == "ghcr.io" {
+        return Registry::Ghcr;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    // ACCOUNT.dkr.ecr.REGION.amazonaws.com
+    if labels.len() == 6 && labels[1] == "dkr" && labels[2] == "ecr" && labels[4] == "amazonaws" && labels[5] == "com" {
+        return Registry::Ecr { region: labels[3].to_string() };
+    }
+    Registry::Other
+}
+
+/// A JSON value serialized as YAML with `# VERSION` after each `uses: OWNER/REPO@SHA` of a
+/// pinned action (the form Dependabot and Renovate read), everything else unchanged.
+pub(crate) struct Annotated<'a> {
+    pub value: &'a Json,
+    pub data: &'a CiData,
+}
+
+impl Serialize for Annotated<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Json::Object(map) => {
+                let mut m = serializer.serialize_map(Some(map.len()))?;
+                for (k, v) in map {
+                    let version = match (k.as_str(), v) {
+                        ("uses", Json::String(r)) => self.data.actions.values().find(|p| p.reference() == *r).map(|p| p.version.clone()),
+                        _ => None,
+                    };
+                    match version {
+                        Some(version) => m.serialize_entry(k, &serde_saphyr::Commented(v.as_str().unwrap_or_default().to_string(), version))?,
+                        None => m.serialize_entry(k, &Annotated { value: v, data: self.data })?,
+                    }
+                }
+                m.end()
+            }
+            Json::Array(items) => {
+                let mut s = serializer.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    s.serialize_element(&Annotated { value: v, data: self.data })?;
+                }
+                s.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_urls() {
+        assert_eq!(github_repo("https://github.com/acme/gitops.git").as_deref(), Some("acme/gitops"));
+        assert_eq!(github_repo("git@github.com:acme/gitops.git").as_deref(), Some("acme/gitops"));
+        assert_eq!(github_repo("https://github.com/acme/gitops").as_deref(), Some("acme/gitops"));
+        assert_eq!(github_repo("https://gitlab.com/acme/gitops.git"), None);
+        assert_eq!(github_repo("https://github.com/acme"), None);
+    }
+
+    #[test]
+    fn registries() {
+        assert_eq!(registry_host("ghcr.io/acme/x"), "ghcr.io");
+        assert_eq!(registry_host("acme/x"), "docker.io");
+        assert_eq!(registry_host("localhost:5000/x"), "localhost:5000");
+        assert_eq!(registry_kind("ghcr.io"), Registry::Ghcr);
+        assert_eq!(registry_kind("123456789012.dkr.ecr.eu-west-1.amazonaws.com"), Registry::Ecr { region: "eu-west-1".into() });
+        assert_eq!(registry_kind("registry.gitlab.com"), Registry::Other);
+    }
+}
