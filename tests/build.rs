@@ -102,7 +102,9 @@ fn preview_names_come_from_the_branch() {
     let branch = "feature/JIRA-1234-Checkout-Redesign/with-a-very-long-description-of-the-change";
     let opts = BuildOptions { env: Some("preview".into()), branch: Some(branch.into()), ..Default::default() };
     let out = output(build_example("hello", &opts));
-    let deployment = String::from_utf8(out.files["hello/manifests/preview/deployment-hello.yaml"].clone()).unwrap();
+    let slug = platc::lower::dns_safe(branch, 40);
+    let dir = format!("hello/manifests/preview-{slug}/");
+    let deployment = String::from_utf8(out.files[&format!("{dir}deployment-hello.yaml")].clone()).unwrap();
     let ns_line = deployment.lines().find(|l| l.trim_start().starts_with("namespace:")).unwrap();
     let ns = ns_line.split(':').nth(1).unwrap().trim();
     assert!(ns.len() <= 63, "{ns}");
@@ -112,8 +114,7 @@ fn preview_names_come_from_the_branch() {
     assert!(deployment.contains("platc.dev/ttl:"), "TTL annotation missing");
     assert!(deployment.contains("replicas: 1\n"), "previews run one replica");
     assert!(!out.files.keys().any(|k| k.contains("horizontalpodautoscaler")), "no autoscaling in previews");
-    let route = out.files.iter().find(|(k, _)| k.starts_with("hello/manifests/preview/") && (k.contains("ingress-") || k.contains("httproute-"))).map(|(_, v)| String::from_utf8(v.clone()).unwrap()).unwrap();
-    let slug = platc::lower::dns_safe(branch, 40);
+    let route = out.files.iter().find(|(k, _)| k.starts_with(&dir) && (k.contains("ingress-") || k.contains("httproute-"))).map(|(_, v)| String::from_utf8(v.clone()).unwrap()).unwrap();
     assert!(route.contains(&format!("hello.{slug}.preview.")), "host derived from the branch: {route}");
     // Without a branch, a preview build is a usage error.
     let err = build_paths(&RealFs, &[PathBuf::from("examples/hello")], &[], &root(), &BuildOptions { env: Some("preview".into()), ..Default::default() });
@@ -148,7 +149,8 @@ fn startup_cycles_name_every_member_and_edge() {
 
 #[test]
 fn hello_tree_snapshot() {
-    let out = output(build_example("hello", &BuildOptions::default()));
+    // The whole output: the deploy tree and the CI files at the root.
+    let out = build_example("hello", &BuildOptions::default()).output.expect("hello builds");
     let mut listing = String::new();
     for (path, bytes) in &out.files {
         listing.push_str(&format!("==> {path} <==\n{}\n", String::from_utf8_lossy(bytes)));

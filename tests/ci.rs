@@ -32,7 +32,7 @@ fn ci_output(fs: &dyn FileSystem, path: &Path, cwd: &Path) -> Output {
     let opts = BuildOptions::default();
     let envs = platc::lower::environments(ws, &opts).expect("environments");
     let plan = platc::lower::lower(ws, graph, &envs, &opts);
-    platc::emit::ci::try_emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap_or_else(|e| panic!("stdlib CI data: {e:?}"))
+    platc::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap_or_else(|e| panic!("stdlib CI data: {e:?}"))
 }
 
 /// An example as it is in the repository.
@@ -270,7 +270,7 @@ fn build_options(args: &[String]) -> BuildOptions {
 fn preview_names(opts: &BuildOptions) -> (String, Vec<String>, Output) {
     let r = build_paths(&RealFs, &[PathBuf::from("examples/hello")], &[], &root(), opts).expect("builds");
     let out = r.output.expect("no errors");
-    let files: Vec<String> = out.files.iter().filter(|(k, _)| k.contains("hello/manifests/preview/")).map(|(_, v)| String::from_utf8(v.clone()).unwrap()).collect();
+    let files: Vec<String> = out.files.iter().filter(|(k, _)| k.contains("hello/manifests/preview-")).map(|(_, v)| String::from_utf8(v.clone()).unwrap()).collect();
     let mut namespaces: Vec<String> = files.iter().flat_map(|f| f.lines().filter_map(|l| l.trim().strip_prefix("namespace: ").map(str::to_string)).collect::<Vec<_>>()).collect();
     namespaces.sort();
     namespaces.dedup();
@@ -436,12 +436,12 @@ fn a_stdlib_overlay_changes_language_steps_and_cannot_unpin_actions() {
     let (ws, graph) = analysis.ok().unwrap();
     let envs = platc::lower::environments(ws, &BuildOptions::default()).unwrap();
     let plan = platc::lower::lower(ws, graph, &envs, &BuildOptions::default());
-    let out = platc::emit::ci::try_emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap();
+    let out = platc::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap();
     assert!(text(&out, ".github/workflows/platc.yml").contains("run: staticcheck ./..."));
 
     fs.add("/ov2/ci/languages/go.yaml", std::fs::read_to_string(root().join("stdlib/ci/languages/go.yaml")).unwrap().replace("uses: setup-go", "uses: actions/setup-go@v7"));
     let loaded = platc::load::load(&fs, &[PathBuf::from("/repo")], &[PathBuf::from("/ov2")], Path::new("/repo")).unwrap();
-    let errors = platc::emit::ci::try_emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap_err();
+    let errors = platc::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap_err();
     assert!(errors.iter().any(|e| e.message.contains("actions/setup-go@v7") && e.message.contains("pin")), "{errors:?}");
 }
 

@@ -176,9 +176,14 @@ fn index(docs: Vec<Json>, what: &str) -> Objects {
     m
 }
 
-/// platc's rendered manifests of one environment.
+/// platc's rendered manifests of one environment (a preview's are under `ENV-BRANCH/`).
 fn manifests(service: &Path, env: &str) -> Objects {
-    let dir = service.join("manifests").join(env);
+    let base = service.join("manifests");
+    let dir = std::fs::read_dir(&base)
+        .unwrap_or_else(|e| panic!("{}: {e}", base.display()))
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == env || n.to_string_lossy().starts_with(&format!("{env}-"))))
+        .unwrap_or_else(|| base.join(env));
     let mut docs = Vec::new();
     for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let p = e.unwrap().path();

@@ -26,13 +26,42 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
             None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
         })
         .collect();
-    let deploy = crate::emit::emit(ws, &mut plan, &mut base, &loaded.stdlib, &loaded.sources, diags);
-    diags.sort(&loaded.sources);
+    let mut deploy = crate::emit::emit(ws, &mut plan, &mut base, &loaded.stdlib, &loaded.sources, diags);
+    match crate::emit::terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
+        Ok(tf) => deploy.files.extend(tf.files),
+        Err(problems) => diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p))),
+    }
     let mut out = Output::default();
     for (p, b) in deploy.files {
         out.add(format!("{DEPLOY_DIR}/{p}"), b);
     }
+    // CI files are relative to the output root (`.github/workflows/...`).
+    match crate::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
+        Ok(ci) => out.files.extend(ci.files),
+        Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
+    }
+    diags.sort(&loaded.sources);
     out
+}
+
+/// A broken stdlib template (from an overlay) as a diagnostic: at the `uses` it was rendering
+/// for, else at the platform (which names the overlay).
+fn terraform_problem(_loaded: &Loaded, ws: &Workspace, p: &crate::emit::terraform::Problem) -> crate::diagnostics::Diagnostic {
+    use crate::diagnostics::{codes, Diagnostic, Label};
+    let label = match (p.service, p.uses) {
+        (Some(i), Some(u)) => Label::new(ws.services[i].file, ws.services[i].uses[u].span, "its Terraform template is broken"),
+        (Some(i), None) => Label::new(ws.services[i].file, ws.services[i].name.span, "its Terraform template is broken"),
+        _ => Label::new(ws.platform.file, ws.platform.name.span, "a stdlib template of this platform is broken"),
+    };
+    Diagnostic::new(codes::INVALID_RESOURCE_TYPE, label, format!("stdlib template {} cannot be rendered for `{}`", p.template, p.env))
+        .with_help(format!("{}; fix the template in the stdlib overlay (see docs/stdlib.md)", p.message))
+}
+
+/// A broken stdlib data file (from an overlay) as a diagnostic at the platform.
+fn stdlib_problem(ws: &Workspace, message: &str) -> crate::diagnostics::Diagnostic {
+    use crate::diagnostics::{codes, Diagnostic, Label};
+    Diagnostic::new(codes::INVALID_RESOURCE_TYPE, Label::new(ws.platform.file, ws.platform.name.span, "a stdlib file of this platform is broken"), format!("invalid stdlib data: {message}"))
+        .with_help("fix the file in the stdlib overlay (see docs/stdlib.md)")
 }
 
 /// Inputs of the lock file: every spec and platform.kdl, by path relative to the output root
@@ -70,6 +99,26 @@ pub fn finalize(out: &mut Output, inputs: &[(String, &[u8])], previous: Option<&
     lock
 }
 
+/// Keeps the files of environment instances this build did not produce: all other instances
+/// when only some environments were built (`--env`), and previews of other branches always
+/// (a preview goes away when its pull request closes, not when someone builds main).
+pub fn carry_over(out: &mut Output, previous: Option<&Lock>, built: &[Placement], partial: bool, ws: &Workspace, disk: &dyn Fn(&str) -> Option<Vec<u8>>) {
+    let Some(previous) = previous else { return };
+    let built: Vec<String> = built.iter().map(crate::emit::gitops::instance).collect();
+    let envs = crate::history::layout::env_names(ws);
+    let prefix = format!("{DEPLOY_DIR}/");
+    for path in previous.outputs.keys() {
+        let Some(placed) = path.strip_prefix(&prefix).and_then(|p| crate::history::layout::classify(p, &envs)) else { continue };
+        let is_preview = !ws.platform.environments.contains_key(&placed.instance);
+        if built.contains(&placed.instance) || out.files.contains_key(path) || !(partial || is_preview) {
+            continue;
+        }
+        if let Some(bytes) = disk(path) {
+            out.add(path.clone(), bytes);
+        }
+    }
+}
+
 /// Reads the lock of a previous build under `root`, if any.
 pub fn previous_lock(root: &Path) -> Result<Option<Lock>, String> {
     match std::fs::read_to_string(root.join(LOCK_PATH)) {
@@ -90,25 +139,26 @@ pub struct BuildResult {
     pub environments: Vec<Placement>,
     /// Lock inputs (paths and contents of the specs read).
     pub inputs: Vec<(String, Vec<u8>)>,
+    /// The checked workspace, when there was one.
+    pub workspace: Option<Workspace>,
 }
 
 /// Loads, checks, lowers and emits. `Err` is a usage or I/O problem (exit code 2).
 pub fn build_paths(fs: &dyn crate::fs::FileSystem, paths: &[std::path::PathBuf], stdlib_dirs: &[std::path::PathBuf], cwd: &Path, opts: &BuildOptions) -> Result<BuildResult, String> {
     let loaded = crate::load::load(fs, paths, stdlib_dirs, cwd).map_err(|e| e.0)?;
-    let analysis = crate::driver::analyze(&loaded);
-    let mut diags = analysis.diags;
-    let (Some(ws), Some(graph)) = (analysis.workspace.as_ref(), analysis.graph.as_ref()) else {
+    let crate::driver::Analysis { workspace, graph, mut diags } = crate::driver::analyze(&loaded);
+    let (Some(ws), Some(graph)) = (workspace.as_ref(), graph.as_ref()) else {
         if diags.has_errors() {
-            return Ok(BuildResult { loaded, output: None, diags, environments: Vec::new(), inputs: Vec::new() });
+            return Ok(BuildResult { loaded, output: None, diags, environments: Vec::new(), inputs: Vec::new(), workspace });
         }
         return Err("no platform.kdl found".into());
     };
     if diags.has_errors() {
-        return Ok(BuildResult { loaded, output: None, diags, environments: Vec::new(), inputs: Vec::new() });
+        return Ok(BuildResult { loaded, output: None, diags, environments: Vec::new(), inputs: Vec::new(), workspace });
     }
     let envs = lower::environments(ws, opts).map_err(|e| e.0)?;
     let out = build(&loaded, ws, graph, &envs, opts, &mut diags);
     let output = (!diags.has_errors()).then_some(out);
     let inputs = lock_inputs(&loaded, ws).into_iter().map(|(p, b)| (p, b.to_vec())).collect();
-    Ok(BuildResult { loaded, output, diags, environments: envs, inputs })
+    Ok(BuildResult { loaded, output, diags, environments: envs, inputs, workspace })
 }

@@ -13,6 +13,7 @@ pub mod emit;
 pub mod format;
 pub mod fs;
 pub mod graph;
+pub mod history;
 pub mod load;
 pub mod lower;
 pub mod model;

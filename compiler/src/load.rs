@@ -165,7 +165,8 @@ fn platform_stdlib_dirs(text: &str, dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+/// `p` made absolute against `cwd`, with `.` and `..` resolved lexically.
+pub fn absolute(cwd: &Path, p: &Path) -> PathBuf {
     let joined = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
     // Lexically drop `.` and resolve `..`, so that names and ancestors are clean without
     // touching the disk (canonicalize would also resolve symlinks, surprising users).
@@ -184,6 +185,9 @@ fn absolute(cwd: &Path, p: &Path) -> PathBuf {
 
 /// A path as shown to the user: relative to `cwd` when inside it, with forward slashes.
 pub fn display(cwd: &Path, p: &Path) -> String {
+    if p == cwd {
+        return ".".into();
+    }
     let rel = p.strip_prefix(cwd).unwrap_or(p);
     let s = rel.to_string_lossy().replace('\\', "/");
     if s.is_empty() { ".".into() } else { s }

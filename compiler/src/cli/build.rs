@@ -20,6 +20,10 @@ pub struct Args {
     /// differ (stale, hand-edited, missing or unexpected files).
     #[arg(long)]
     pub check: bool,
+    /// Overwrite generated files that were edited by hand (the edits are lost). Without it, a
+    /// build refuses and lists them.
+    #[arg(long, conflicts_with = "check")]
+    pub force: bool,
     /// Build only this environment.
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
@@ -76,10 +80,31 @@ pub fn run(args: &Args) -> i32 {
     };
     let inputs: Vec<(String, &[u8])> = result.inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
     let disk = |p: &str| std::fs::read(root.join(p)).ok();
+    if let Some(ws) = &result.workspace {
+        crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
+    }
     crate::build::finalize(&mut out, &inputs, previous.as_ref(), &disk);
     let shown = crate::load::display(&cwd, &root);
     if args.check {
         return check_drift(&root, &shown, &out, previous.as_ref());
+    }
+    // Never lose a person's edit silently: a generated file that differs from what platc
+    // wrote (its hash in the lock) stops the build unless --force says to overwrite it.
+    if !args.force {
+        let edited: Vec<_> = match crate::write::drift::compare(&root, &out, previous.as_ref()) {
+            Ok(f) => f.into_iter().filter(|f| matches!(f, crate::write::drift::Finding::HandEdited { .. })).collect(),
+            Err(e) => return fail(e),
+        };
+        if !edited.is_empty() {
+            for f in &edited {
+                if let crate::write::drift::Finding::HandEdited { path, diff } = f {
+                    eprintln!("hand-edited: {path} (differs from what platc wrote):\n{diff}");
+                }
+            }
+            eprintln!("nothing written: {} generated {} edited by hand", edited.len(), if edited.len() == 1 { "file was" } else { "files were" });
+            eprintln!("help: move the edit into the spec (a `patch` block), keep the file with `platc eject SERVICE --file PATH`, or overwrite it with `platc build --force`");
+            return EXIT_ERRORS;
+        }
     }
     let services = result.loaded.inputs.services.len();
     let envs = &result.environments;
@@ -91,11 +116,10 @@ pub fn run(args: &Args) -> i32 {
     match crate::write::write_all(&root, &out, previous.as_ref()) {
         Ok(r) => {
             eprintln!(
-                "built {} service{} for {}: {} files written, {} unchanged, {} removed under {}",
-                services,
-                if services == 1 { "" } else { "s" },
-                envs.iter().map(|e| e.env.as_str()).collect::<Vec<_>>().join(", "),
-                r.written,
+                "built {} for {}: {} written, {} unchanged, {} removed under {}",
+                super::plural(services, "service"),
+                envs.iter().map(crate::emit::gitops::instance).collect::<Vec<_>>().join(", "),
+                super::plural(r.written, "file"),
                 r.unchanged,
                 r.removed,
                 shown
@@ -132,7 +156,7 @@ fn check_drift(root: &std::path::Path, shown: &str, out: &crate::emit::Output, p
             }
         }
     }
-    eprintln!("\n{} file{} out of date under {shown}.", findings.len(), if findings.len() == 1 { "" } else { "s" });
+    eprintln!("{} out of date under {shown}", super::plural(findings.len(), "file"));
     if stale || findings.iter().any(|f| matches!(f, Finding::Missing(_) | Finding::Unexpected(_))) {
         eprintln!("help: run `platc build` and commit the result");
     }

@@ -44,7 +44,11 @@ pub fn run(args: &Args) -> i32 {
         Err(e) => return fail(e),
     };
     let inputs: Vec<(String, &[u8])> = result.inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
-    crate::build::finalize(&mut out, &inputs, previous.as_ref(), &|p| std::fs::read(root.join(p)).ok());
+    let disk = |p: &str| std::fs::read(root.join(p)).ok();
+    if let Some(ws) = &result.workspace {
+        crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
+    }
+    crate::build::finalize(&mut out, &inputs, previous.as_ref(), &disk);
     let findings = match compare(&root, &out, previous.as_ref()) {
         Ok(f) => f,
         Err(e) => return fail(e),

@@ -5,10 +5,12 @@
 mod build;
 mod check;
 mod diff;
+pub mod dora;
 mod eject;
 pub mod explain;
 mod fmt;
 mod graph;
+pub mod publish;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,6 +50,10 @@ pub enum Command {
     Diff(diff::Args),
     /// Take generated files over: later builds leave them alone.
     Eject(eject::Args),
+    /// Write the outputs into a GitOps repository checkout and commit them.
+    Publish(publish::Args),
+    /// Delivery metrics per service and environment from a GitOps repository's history.
+    Dora(dora::Args),
     /// Rewrite .kdl files in canonical form, keeping comments.
     Fmt(fmt::Args),
     /// Explain a diagnostic code, e.g. `platc explain E0102`.
@@ -136,6 +142,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Graph(args) => graph::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Eject(args) => eject::run(&args),
+        Command::Publish(args) => publish::run(&args),
+        Command::Dora(args) => dora::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Explain(args) => explain::run(&args),
     }
@@ -145,6 +153,11 @@ pub fn run(cli: Cli) -> i32 {
 pub fn fail(message: impl std::fmt::Display) -> i32 {
     eprintln!("error: {message}");
     EXIT_FAILURE
+}
+
+/// `1 file`, `2 files`.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The current directory, for relative file names in diagnostics.

@@ -8,9 +8,11 @@ use super::{header, yaml, Output};
 use crate::lower::{Placement, Plan};
 use crate::model::{GitOpsEngine, Workspace};
 
-/// Path of a service's rendered manifests for one environment, inside the output tree.
-pub fn manifests_dir(service: &str, env: &str) -> String {
-    format!("{service}/manifests/{env}")
+/// Path of a service's rendered manifests for one placement, inside the output tree: one
+/// directory per environment, and per branch for previews, so that previews of two branches
+/// published side by side keep their own manifests.
+pub fn manifests_dir(service: &str, pl: &Placement) -> String {
+    format!("{service}/manifests/{}", instance(pl))
 }
 
 /// Path inside the GitOps repository (outputs are published under `gitops.path`).
@@ -30,7 +32,7 @@ pub fn emit(out: &mut Output, ws: &Workspace, plan: &Plan, source: &str) {
 }
 
 /// Suffix that keeps previews of different branches apart.
-fn instance(pl: &Placement) -> String {
+pub fn instance(pl: &Placement) -> String {
     match &pl.slug {
         Some(slug) => format!("{}-{slug}", pl.env),
         None => pl.env.clone(),
@@ -65,7 +67,7 @@ fn argocd(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source:
             },
             "spec": {
                 "project": "default",
-                "source": {"repoURL": g.repo, "targetRevision": g.branch, "path": repo_path(ws, &manifests_dir(&sp.name, &pl.env))},
+                "source": {"repoURL": g.repo, "targetRevision": g.branch, "path": repo_path(ws, &manifests_dir(&sp.name, pl))},
                 "destination": {"server": "https://kubernetes.default.svc", "namespace": pl.namespace},
                 "syncPolicy": {
                     "automated": {"prune": true, "selfHeal": true},
@@ -109,7 +111,7 @@ fn flux(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source: &
     for sp in &plan.services {
         let mut spec = json!({
             "interval": "5m",
-            "path": format!("./{}", repo_path(ws, &manifests_dir(&sp.name, &pl.env))),
+            "path": format!("./{}", repo_path(ws, &manifests_dir(&sp.name, pl))),
             "prune": true,
             "wait": true,
             "timeout": "5m",

@@ -6,6 +6,7 @@ pub mod gitops;
 pub mod helm;
 pub mod manifests;
 pub mod patch;
+pub mod terraform;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,17 @@ impl Output {
     pub fn add(&mut self, path: impl Into<String>, contents: impl Into<Vec<u8>>) {
         self.files.insert(path.into(), contents.into());
     }
+}
+
+/// A spec's path relative to the output root (the directory of platform.kdl), for headers:
+/// outputs must not depend on the directory platc was run from.
+pub fn source_name(sources: &SourceMap, file: crate::source::FileId, ws: &Workspace) -> String {
+    let f = sources.get(file);
+    let rel = match (&f.path, &sources.get(ws.platform.file).path) {
+        (Some(fp), Some(pp)) => pp.parent().and_then(|root| fp.strip_prefix(root).ok()).map(|r| r.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")),
+        _ => None,
+    };
+    rel.filter(|r| !r.is_empty()).unwrap_or_else(|| f.name.clone())
 }
 
 /// The comment header of generated files: where it comes from and how to change it.
@@ -60,16 +72,16 @@ pub fn emit(ws: &Workspace, plan: &mut Plan, base: &mut [Values], stdlib: &Stdli
     let mut out = Output::default();
     for (sp, base) in plan.services.iter_mut().zip(base.iter_mut()) {
         let s = &ws.services[sp.index];
-        let source = &sources.get(s.file).name;
+        let source = &source_name(sources, s.file, ws);
         let chart = manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version: base.image.tag.clone() };
         let mut matched = vec![false; s.patches.len()];
         let head = header(source);
-        for values in sp.envs.values_mut() {
-            let env = values.environment.clone();
+        for (values, pl) in sp.envs.values_mut().zip(&plan.environments) {
+            let dir = gitops::manifests_dir(&sp.name, pl);
             for o in patched(ws, sp.index, values, &chart, &mut matched, diags) {
                 let kind = o["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
                 let name = o["metadata"]["name"].as_str().unwrap_or("unnamed").to_string();
-                out.add(format!("{}/{kind}-{name}.yaml", gitops::manifests_dir(&sp.name, &env)), yaml::with_header(&head, &o));
+                out.add(format!("{dir}/{kind}-{name}.yaml"), yaml::with_header(&head, &o));
             }
         }
         // The base environment's patches go into values.yaml; it may not be among the
@@ -89,7 +101,7 @@ pub fn emit(ws: &Workspace, plan: &mut Plan, base: &mut [Values], stdlib: &Stdli
         }
         helm::emit(&mut out, stdlib, &format!("{}/chart", sp.name), sp, base, &chart, source);
     }
-    let platform_source = &sources.get(ws.platform.file).name;
+    let platform_source = &source_name(sources, ws.platform.file, ws);
     gitops::emit(&mut out, ws, plan, platform_source);
     out
 }

@@ -42,21 +42,15 @@ pub const GITOPS_CHECKOUT: &str = ".gitops";
 /// The user and group images run as; equal to the pod securityContext of the charts.
 pub const RUN_AS: u32 = 10001;
 
-/// The CI files of the repository. Problems in stdlib CI data (only possible with an overlay)
-/// leave the output empty; [`try_emit`] reports them.
-pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Output {
-    try_emit(ws, plan, stdlib, sources).unwrap_or_default()
-}
-
 /// The CI files of the repository, or every problem in the stdlib CI data (a usage problem of
 /// the overlay, exit code 2, like other overlay errors).
-pub fn try_emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Output, Vec<CiError>> {
+pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Output, Vec<CiError>> {
     let services = services(ws, plan, sources);
     let mut languages: Vec<Language> = services.iter().filter_map(|s| s.language).collect();
     languages.sort_by_key(|l| l.as_str());
     languages.dedup();
     let data = CiData::load(stdlib, &languages, env!("CARGO_PKG_VERSION"))?;
-    let ctx = Ctx { ws, data, services, platform_source: repo_name(sources, ws.platform.file, ws) };
+    let ctx = Ctx { ws, data, services, platform_source: super::source_name(sources, ws.platform.file, ws) };
     let mut out = Output::default();
     let mut errors = Vec::new();
     match ws.platform.ci {
@@ -173,7 +167,7 @@ pub fn services(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Vec<Service
                 None => join(&dir, "Dockerfile"),
             };
             ServiceCi {
-                source: repo_name(sources, s.file, ws),
+                source: super::source_name(sources, s.file, ws),
                 name,
                 dir,
                 language,
@@ -210,17 +204,6 @@ fn service_dir(ws: &Workspace, sources: &SourceMap, file: FileId, name: &str) ->
         Some(r) => r,
         None => name.to_string(),
     }
-}
-
-/// A file of the workspace relative to the repository root, for headers.
-fn repo_name(sources: &SourceMap, file: FileId, ws: &Workspace) -> String {
-    let f = sources.get(file);
-    let root = sources.get(ws.platform.file);
-    let rel = match (&f.path, &root.path) {
-        (Some(fp), Some(rp)) => rp.parent().and_then(|r| fp.strip_prefix(r).ok()).map(slash_path),
-        _ => None,
-    };
-    rel.filter(|r| !r.is_empty()).unwrap_or_else(|| f.name.clone())
 }
 
 fn slash_path(p: &Path) -> String {

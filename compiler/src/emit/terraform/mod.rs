@@ -1,0 +1,331 @@
+//! Terraform for the `aws` provisioner: per service and environment, the AWS resources behind
+//! the service's `uses` that platform.kdl serves with `aws` there, the IAM role its pods assume
+//! and one Secrets Manager secret of connection details per resource.
+//!
+//! Layout (relative to `deploy/`): `SERVICE/terraform/ENV/{versions,main,variables,outputs}.tf`.
+//!
+//! What each resource type becomes is data: handlebars templates under `stdlib/terraform/`
+//! (see [`render`] for the variables and helpers), replaceable from a stdlib overlay. The
+//! templates are written in `terraform fmt` layout; every rendered file is parsed with `hcl-rs`
+//! and checked against the resource types' outputs ([`inspect`]), so a broken overlay template
+//! is reported, not written. See docs/terraform.md.
+
+pub mod inspect;
+pub mod render;
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value as Json};
+
+use super::Output;
+use crate::lower::{dns_safe, Placement, Plan};
+use crate::model::{Identity, ParamValue, Provisioner, Service, Uses, Workspace};
+use crate::source::SourceMap;
+use crate::stdlib::Stdlib;
+
+pub use hcl;
+
+/// Why the Terraform of one service could not be generated: a stdlib template (usually from an
+/// overlay) is missing, does not render, renders invalid HCL or does not provide every output of
+/// its resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Index into `Workspace::services`; `None` when no service is at fault (a stdlib template
+    /// that does not compile).
+    pub service: Option<usize>,
+    /// Index into the service's `uses`, when one resource is at fault.
+    pub uses: Option<usize>,
+    /// Environment being generated.
+    pub env: String,
+    /// Stdlib path of the template at fault (`terraform/types/postgres.tf.hbs`).
+    pub template: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (environment `{}`): {}", self.template, self.env, self.message)
+    }
+}
+
+/// The Terraform files of every service and environment with `aws` resources, relative to
+/// `deploy/`, or every [`Problem`] with the stdlib templates (only possible with an overlay).
+/// Every service is tried; the error lists the problems of all of them.
+pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Output, Vec<Problem>> {
+    let mut out = Output::default();
+    let mut problems = Vec::new();
+    let templates = match render::Templates::load(stdlib) {
+        Ok(t) => t,
+        Err((template, message)) => return Err(vec![Problem { service: None, uses: None, env: String::new(), template, message }]),
+    };
+    for pl in &plan.environments {
+        for sp in &plan.services {
+            let s = &ws.services[sp.index];
+            let Some(unit) = Unit::new(ws, sp.index, pl) else { continue };
+            let source = &super::source_name(sources, s.file, ws);
+            match unit.files(ws, &templates, source) {
+                Ok(files) => {
+                    for (name, text) in files {
+                        out.add(format!("{}/{name}", dir(&s.name.value, &pl.env)), text);
+                    }
+                }
+                Err(mut p) => problems.append(&mut p),
+            }
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
+}
+
+/// Directory of a service's Terraform for one environment, relative to `deploy/`.
+pub fn dir(service: &str, env: &str) -> String {
+    format!("{service}/terraform/{env}")
+}
+
+/// The name resources are built for: the environment, or `ENV-BRANCH` for a preview, so that
+/// two branches never share AWS names, secrets or state.
+pub fn instance(pl: &Placement) -> String {
+    match &pl.slug {
+        Some(slug) => format!("{}-{slug}", pl.env),
+        None => pl.env.clone(),
+    }
+}
+
+/// The Secrets Manager secret with the connection details of one resource: a JSON object with
+/// one key per output of its type (`host`, `port`, `password`, ...).
+pub fn connection_secret_name(pl: &Placement, service: &str, resource: &str) -> String {
+    format!("platc/{}/{service}/{resource}", instance(pl))
+}
+
+/// Name of the IAM role the service's pods assume in this environment.
+pub fn role_name(ws: &Workspace, pl: &Placement, service: &str) -> String {
+    dns_safe(&format!("{}-{}-{service}", ws.platform.name.value, instance(pl)), 64)
+}
+
+/// The resources of service `index` that the `aws` provisioner serves in `pl`'s environment.
+pub fn aws_uses<'a>(ws: &'a Workspace, index: usize, pl: &Placement) -> Vec<(usize, &'a Uses)> {
+    let Some(env) = ws.platform.environments.get(&pl.env) else { return Vec::new() };
+    ws.services[index].uses.iter().enumerate().filter(|(_, u)| env.provisioner_for(&u.ty.value) == Provisioner::Aws).collect()
+}
+
+/// A Terraform identifier for a spec name (`orders-db` -> `orders_db`).
+pub fn tf_id(name: &str) -> String {
+    let mut id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        id.insert_str(0, "r_");
+    }
+    id
+}
+
+/// One Terraform root module: a service in an environment.
+struct Unit<'a> {
+    service: &'a Service,
+    index: usize,
+    pl: &'a Placement,
+    uses: Vec<(usize, &'a Uses)>,
+}
+
+impl<'a> Unit<'a> {
+    fn new(ws: &'a Workspace, index: usize, pl: &'a Placement) -> Option<Self> {
+        let uses = aws_uses(ws, index, pl);
+        (!uses.is_empty()).then(|| Unit { service: &ws.services[index], index, pl, uses })
+    }
+
+    fn problem(&self, uses: Option<usize>, template: &str, message: impl Into<String>) -> Problem {
+        Problem { service: Some(self.index), uses, env: self.pl.env.clone(), template: template.to_string(), message: message.into() }
+    }
+
+    /// The template variables shared by every file (see [`render`]).
+    fn context(&self, ws: &Workspace, source: &str) -> Json {
+        let p = &ws.platform;
+        let env = &p.environments[&self.pl.env];
+        let name = &self.service.name.value;
+        let backend = p.terraform_backend.as_ref().map(|b| {
+            let prefix = b.key_prefix.trim_matches('/');
+            let key = if prefix.is_empty() { format!("{name}/{}.tfstate", instance(self.pl)) } else { format!("{prefix}/{name}/{}.tfstate", instance(self.pl)) };
+            json!({"bucket": b.bucket, "region": b.region, "lock_table": b.lock_table, "key": key})
+        });
+        let resources: Vec<Json> = self.uses.iter().map(|(_, u)| resource_context(ws, self.pl, name, u)).collect();
+        json!({
+            "header": super::header(source).lines().collect::<Vec<_>>(),
+            "platform": {"name": p.name.value, "region": p.region},
+            "identity": match p.identity { Identity::PodIdentity => "pod-identity", Identity::Irsa => "irsa" },
+            "pod_identity": p.identity == Identity::PodIdentity,
+            "env": {
+                "name": self.pl.env,
+                "instance": instance(self.pl),
+                "namespace": self.pl.namespace,
+                "protected": env.protected,
+            },
+            "service": {
+                "name": name,
+                "owner": self.service.owner.as_ref().map(|o| o.value.as_str()).unwrap_or("unowned"),
+                "service_account": name,
+            },
+            "backend": backend,
+            "resources": resources,
+            "resource_blocks": "",
+            "resource_outputs": "",
+        })
+    }
+
+    /// Renders, checks and names the four files.
+    fn files(&self, ws: &Workspace, t: &render::Templates, source: &str) -> Result<Vec<(&'static str, String)>, Vec<Problem>> {
+        let mut ctx = self.context(ws, source);
+        let mut problems = Vec::new();
+        let mut blocks = String::new();
+        let mut outputs = String::new();
+        for (k, (ui, u)) in self.uses.iter().enumerate() {
+            let mut rctx = ctx.clone();
+            rctx["resource"] = ctx["resources"][k].clone();
+            let main = render::type_template(&u.ty.value);
+            if !t.has(&main) {
+                problems.push(self.problem(Some(*ui), &format!("terraform/{main}"), format!("resource type `{}` has no Terraform template: add terraform/{main} to the stdlib overlay, or serve `{}` with another provisioner in platform.kdl", u.ty.value, u.ty.value)));
+                continue;
+            }
+            for name in [main.clone(), "connection.tf.hbs".to_string()] {
+                match t.render(&name, &rctx) {
+                    Ok(text) => blocks.push_str(&text),
+                    Err(e) => problems.push(self.problem(Some(*ui), &format!("terraform/{name}"), e)),
+                }
+            }
+            let out_t = render::outputs_template(&u.ty.value);
+            if t.has(&out_t) {
+                match t.render(&out_t, &rctx) {
+                    Ok(text) => outputs.push_str(&text),
+                    Err(e) => problems.push(self.problem(Some(*ui), &format!("terraform/{out_t}"), e)),
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        ctx["resource_blocks"] = json!(blocks);
+        ctx["resource_outputs"] = json!(outputs);
+        let mut files = Vec::new();
+        for (file, template) in [("versions.tf", "versions.tf.hbs"), ("main.tf", "main.tf.hbs"), ("outputs.tf", "outputs.tf.hbs")] {
+            match t.render(template, &ctx) {
+                Ok(text) => files.push((file, tidy(&text))),
+                Err(e) => problems.push(self.problem(None, &format!("terraform/{template}"), e)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        // Variables: exactly those the configuration references, each from its own template.
+        let mut vars = String::new();
+        let used: BTreeSet<String> = files.iter().flat_map(|(_, text)| inspect::referenced_variables(text)).collect();
+        for v in &used {
+            let template = format!("variables/{v}.tf.hbs");
+            if !t.has(&template) {
+                problems.push(self.problem(None, &format!("terraform/{template}"), format!("the configuration uses `var.{v}` but the stdlib declares no terraform/{template}")));
+                continue;
+            }
+            match t.render(&template, &ctx) {
+                Ok(text) => {
+                    vars.push('\n');
+                    vars.push_str(&text);
+                }
+                Err(e) => problems.push(self.problem(None, &format!("terraform/{template}"), e)),
+            }
+        }
+        let head: String = ctx["header"].as_array().into_iter().flatten().filter_map(Json::as_str).map(|l| format!("# {l}\n")).collect();
+        files.push(("variables.tf", tidy(&format!("{head}{vars}"))));
+        // Every file must parse, and every resource must provide each output of its type.
+        for (file, text) in &files {
+            if let Err(e) = inspect::parse(text) {
+                problems.push(self.problem(None, "terraform/", format!("{file} is not valid HCL: {e}")));
+            }
+        }
+        if problems.is_empty() {
+            let main = &files.iter().find(|(f, _)| *f == "main.tf").expect("rendered above").1;
+            for (k, (ui, u)) in self.uses.iter().enumerate() {
+                let id = ctx["resources"][k]["id"].as_str().unwrap_or_default().to_string();
+                let want: BTreeSet<String> = ws.types.get(&u.ty.value).map(|ty| ty.outputs.keys().cloned().collect()).unwrap_or_default();
+                match inspect::connection_keys(main, &id) {
+                    None => problems.push(self.problem(Some(*ui), &format!("terraform/{}", render::type_template(&u.ty.value)), format!("defines no `locals {{ {id}_connection = {{ ... }} }}` with the connection details of {} `{}`", u.ty.value, u.name.value))),
+                    Some(have) if have != want => {
+                        let missing: Vec<&str> = want.difference(&have).map(String::as_str).collect();
+                        let extra: Vec<&str> = have.difference(&want).map(String::as_str).collect();
+                        problems.push(self.problem(Some(*ui), &format!("terraform/{}", render::type_template(&u.ty.value)), format!("`local.{id}_connection` must have one key per output of type `{}`: missing [{}], not outputs [{}]", u.ty.value, missing.join(", "), extra.join(", "))));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if problems.is_empty() { Ok(files) } else { Err(problems) }
+    }
+}
+
+/// Template variables of one resource.
+fn resource_context(ws: &Workspace, pl: &Placement, service: &str, u: &Uses) -> Json {
+    let ty = ws.types.get(&u.ty.value);
+    let params: serde_json::Map<String, Json> = u.params.iter().map(|(k, v)| (k.replace('-', "_"), param_json(v))).collect();
+    json!({
+        "type": u.ty.value,
+        "name": u.name.value,
+        "id": tf_id(&u.name.value),
+        "aws_name": format!("{}-{}-{service}-{}", ws.platform.name.value, instance(pl), u.name.value),
+        "secret_name": connection_secret_name(pl, service, &u.name.value),
+        "port": ty.map(|t| t.port).unwrap_or(0),
+        "params": params,
+        "outputs": ty.map(|t| t.outputs.values().map(|o| json!({"name": o.name, "secret": o.secret})).collect::<Vec<_>>()).unwrap_or_default(),
+    })
+}
+
+/// A parameter as templates see it: memory and durations in the units AWS asks for.
+fn param_json(v: &ParamValue) -> Json {
+    match v {
+        ParamValue::String(s) => json!(s),
+        ParamValue::Int(i) => json!(i),
+        ParamValue::Bool(b) => json!(b),
+        ParamValue::Memory(m) => {
+            let gib = m.0.div_ceil(1 << 30);
+            json!({"bytes": m.0, "mib": m.0.div_ceil(1 << 20), "gib": gib, "text": m.to_string()})
+        }
+        ParamValue::Duration(d) => {
+            let secs = d.0.div_ceil(1000);
+            json!({"seconds": secs, "minutes": secs.div_ceil(60), "hours": secs.div_ceil(3600), "days": secs.div_ceil(86_400), "text": d.to_string()})
+        }
+    }
+}
+
+/// Whitespace only: no trailing spaces, at most one blank line in a row, no blank lines at the
+/// end or right after an opening or before a closing brace line, one final newline.
+fn tidy(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let mut out: Vec<&str> = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            let prev = out.last().copied();
+            let next = lines[i + 1..].iter().find(|l| !l.is_empty()).copied();
+            let after_open = prev.is_none_or(|p| p.ends_with('{') || p.is_empty());
+            let before_close = next.is_none_or(|n| n.trim_start().starts_with('}'));
+            if after_open || before_close {
+                continue;
+            }
+        }
+        out.push(line);
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_and_tidying() {
+        assert_eq!(tf_id("orders-db"), "orders_db");
+        assert_eq!(tf_id("1st"), "r_1st");
+        assert_eq!(tidy("a {\n\n  b = 1\n\n\n  c = 2  \n\n}\n\n"), "a {\n  b = 1\n\n  c = 2\n}\n");
+    }
+
+    #[test]
+    fn durations_round_up() {
+        let d = param_json(&ParamValue::Duration(crate::model::Duration(90_000)));
+        assert_eq!((d["seconds"].as_u64(), d["minutes"].as_u64(), d["days"].as_u64()), (Some(90), Some(2), Some(1)));
+        assert_eq!(param_json(&ParamValue::Duration(crate::model::Duration(0)))["days"], json!(0));
+    }
+}

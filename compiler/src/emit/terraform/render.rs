@@ -1,0 +1,204 @@
+//! The handlebars templates of `stdlib/terraform/` and the helpers they may use.
+//!
+//! Templates (paths relative to `stdlib/terraform/`):
+//! - `versions.tf.hbs`, `main.tf.hbs`, `outputs.tf.hbs`: one file each; `main.tf.hbs` places the
+//!   rendered resources with `{{{resource_blocks}}}`, `outputs.tf.hbs` their outputs with
+//!   `{{{resource_outputs}}}`.
+//! - `types/TYPE.tf.hbs` (required for every type served by `aws`): the resources of one `uses`,
+//!   ending with `locals { ID_connection = { OUTPUT = EXPR ... } }`, one key per output of the
+//!   type; `types/TYPE.outputs.tf.hbs` (optional): its Terraform outputs.
+//! - `connection.tf.hbs`: the connection secret of one resource, from `local.ID_connection`.
+//! - `variables/NAME.tf.hbs`: the declaration of `var.NAME`, emitted when the configuration
+//!   uses it.
+//!
+//! Variables: `header` (lines), `platform.{name,region}`, `identity` (`pod-identity`/`irsa`),
+//! `pod_identity`, `env.{name,instance,namespace,protected}`,
+//! `service.{name,owner,service_account}`, `backend` (`null` or `{bucket,region,key,lock_table}`),
+//! `resources` (list), and in type templates `resource`: `{type,name,id,aws_name,secret_name,port,
+//! params,outputs}`. Parameters are keyed with `_` for `-`; memory is `{bytes,mib,gib,text}`,
+//! durations `{seconds,minutes,hours,days,text}` (rounded up).
+//!
+//! `{{x}}` escapes for the inside of an HCL string (`"`, `\`, `${`, `%{`, newlines);
+//! `{{{x}}}` inserts verbatim. Strict mode: a misspelt variable is an error.
+//!
+//! Helpers besides the built-in `eq`, `ne`, `gt`, `lt`, `and`, `or`, `not`:
+//! - `{{dns A B ... max=N}}`: the arguments joined, as a DNS label of at most N characters
+//!   (63 by default), shortened with a hash of the full text when longer.
+//! - `{{ident A B ... max=N}}`: the arguments joined, as a lowercase identifier (`[a-z0-9_]`,
+//!   starting with a letter) of at most N characters (a database or user name).
+//! - `{{pick KEY a="..." b="..."}}`: the value named by KEY (e.g. a size); an error when absent.
+//! - `{{add A B}}`, `{{mul A B}}`: integer arithmetic.
+
+use handlebars::{Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderError, RenderErrorReason};
+use serde_json::Value as Json;
+
+use crate::lower::dns_safe;
+use crate::stdlib::Stdlib;
+
+/// The stdlib folder of the Terraform templates.
+pub const DIR: &str = "terraform/";
+
+/// Template of a resource type, relative to [`DIR`].
+pub fn type_template(ty: &str) -> String {
+    format!("types/{ty}.tf.hbs")
+}
+
+/// Outputs template of a resource type, relative to [`DIR`].
+pub fn outputs_template(ty: &str) -> String {
+    format!("types/{ty}.outputs.tf.hbs")
+}
+
+/// Every template of the merged stdlib (built-in and overlays), compiled.
+pub struct Templates {
+    hb: Handlebars<'static>,
+}
+
+impl Templates {
+    /// Compiles `stdlib/terraform/**/*.hbs`; `Err((template, message))` for the first that
+    /// does not compile.
+    pub fn load(stdlib: &Stdlib) -> Result<Self, (String, String)> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.register_escape_fn(hcl_escape);
+        hb.register_helper("dns", Box::new(dns));
+        hb.register_helper("ident", Box::new(ident));
+        hb.register_helper("pick", Box::new(pick));
+        hb.register_helper("add", Box::new(add));
+        hb.register_helper("mul", Box::new(mul));
+        for (path, file) in stdlib.under(DIR) {
+            let Some(name) = path.strip_prefix(DIR) else { continue };
+            if !name.ends_with(".hbs") {
+                continue;
+            }
+            hb.register_template_string(name, &file.text).map_err(|e| (file.display.clone(), e.to_string()))?;
+        }
+        Ok(Templates { hb })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.hb.has_template(name)
+    }
+
+    pub fn render(&self, name: &str, data: &Json) -> Result<String, String> {
+        self.hb.render(name, data).map_err(|e| render_error(&e))
+    }
+}
+
+/// A render error with its position, without the handlebars boilerplate.
+fn render_error(e: &RenderError) -> String {
+    let at = match (e.line_no, e.column_no) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        _ => String::new(),
+    };
+    format!("{}{at}", e.reason())
+}
+
+/// Escapes text for the inside of a quoted HCL string.
+pub fn hcl_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn joined(h: &Helper) -> String {
+    h.params().iter().map(|p| p.value().render()).collect()
+}
+
+fn max_of(h: &Helper, default: usize) -> Result<usize, RenderError> {
+    match h.hash_get("max") {
+        None => Ok(default),
+        Some(v) => v.value().as_u64().map(|n| n as usize).ok_or_else(|| RenderErrorReason::Other(format!("{}: max= must be a number", h.name())).into()),
+    }
+}
+
+fn dns(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let max = max_of(h, 63)?;
+    out.write(&dns_safe(&joined(h), max))?;
+    Ok(())
+}
+
+fn ident(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let max = max_of(h, 63)?;
+    out.write(&identifier(&joined(h), max))?;
+    Ok(())
+}
+
+/// A lowercase identifier of at most `max` characters: `[a-z0-9_]`, starting with a letter.
+pub fn identifier(text: &str, max: usize) -> String {
+    let mut id: String = text.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+        id.insert(0, 'x');
+    }
+    id.chars().take(max.max(1)).collect()
+}
+
+fn pick(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let key = h.param(0).map(|p| p.value().render()).ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("pick", 0))?;
+    match h.hash_get(&key) {
+        Some(v) => out.write(&hcl_escape(&v.value().render()))?,
+        None => {
+            let mut have: Vec<&str> = h.hash().keys().copied().collect();
+            have.sort_unstable();
+            return Err(RenderErrorReason::Other(format!("pick: no value for `{key}` (the template knows: {})", have.join(", "))).into());
+        }
+    }
+    Ok(())
+}
+
+fn ints(h: &Helper) -> Result<(i64, i64), RenderError> {
+    let get = |i: usize| h.param(i).and_then(|p| p.value().as_i64()).ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("{}: two whole numbers expected", h.name()))));
+    Ok((get(0)?, get(1)?))
+}
+
+fn add(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let (a, b) = ints(h)?;
+    out.write(&(a + b).to_string())?;
+    Ok(())
+}
+
+fn mul(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
+    let (a, b) = ints(h)?;
+    out.write(&(a * b).to_string())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_hcl_strings() {
+        assert_eq!(hcl_escape(r#"a "b" \ ${x} %{y} $z"#), r#"a \"b\" \\ $${x} %%{y} $z"#);
+    }
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(identifier("orders-db", 63), "orders_db");
+        assert_eq!(identifier("9lives", 4), "x9li");
+    }
+
+    #[test]
+    fn helpers_render() {
+        let t = Templates::load(&Stdlib::builtin()).unwrap();
+        let mut hb = t.hb;
+        hb.register_template_string("t", r#"{{dns "Shop" "-" "prod" max=63}} {{ident "check-out" max=5}} {{pick s small="a" large="b"}} {{add 1 2}} {{mul 3 4}} {{x}}"#).unwrap();
+        let out = hb.render("t", &serde_json::json!({"s": "large", "x": "a\"b"})).unwrap();
+        assert_eq!(out, r#"shop-prod check b 3 12 a\"b"#);
+        let err = hb.render("t", &serde_json::json!({"s": "huge", "x": ""})).unwrap_err();
+        assert!(err.to_string().contains("no value for `huge`"), "{err}");
+    }
+}

@@ -1,0 +1,336 @@
+//! Delivery metrics from a GitOps repository's history, per service and environment.
+//!
+//! Events, in the history's order (`git log --topo-order --reverse`, parents first):
+//!
+//! - a **publish** is a commit with `Platc-Deploy` trailers; each trailer is one deployment of
+//!   that service in that environment at the commit's committer time, of the source commit
+//!   named by `Platc-Source-Commit` / `Platc-Source-Time`;
+//! - a **revert** is a commit whose message says `This reverts commit SHA` (as `git revert`
+//!   writes it) of a publish: every deployment of that publish failed.
+//!
+//! A deployment also failed when it was **rolled back**: a later publish of the same service
+//! and environment deploys a source commit older (by source time) than the one live at that
+//! moment. The live deployment is the latest one not reverted.
+//!
+//! - deployment frequency: deployments in the window / days of the window; the window runs from
+//!   `--since` (or the first publish in the repository) to the newest commit, and counts as at
+//!   least one day;
+//! - lead time for changes: median of publish time minus source time, over the deployments of
+//!   the window whose source time is known, rollbacks excluded (they deliver no change);
+//! - change failure rate: failed deployments / deployments of the window;
+//! - time to restore: median, over the failed deployments of the window, of the time from the
+//!   failed deployment to the next publish of that service and environment or the revert of
+//!   the failed publish, whichever comes first (a revert, or the rollback publish, always
+//!   follows a failure, so every failure has a time to restore).
+//!
+//! Medians of an even count are the mean of the two middle values, rounded down to a second.
+//! Rates are rounded to four decimal places.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+
+use super::git::Git;
+use super::time::{format_duration, format_utc};
+use super::trailers::{self, Unit};
+
+/// One commit of the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub sha: String,
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+    pub trailers: Vec<(String, String)>,
+    /// The whole message.
+    pub message: String,
+}
+
+/// Reads the history of HEAD, parents before children. A repository without commits has an
+/// empty history.
+pub fn read(git: &Git) -> Result<Vec<Commit>, String> {
+    if git.head()?.is_none() {
+        return Ok(Vec::new());
+    }
+    let text = git.ok(&["log", "--topo-order", "--reverse", "--no-color", "--format=%H%x1f%ct%x1f%(trailers:only,unfold)%x1f%B%x1e"])?;
+    let mut commits = Vec::new();
+    for record in text.split('\x1e') {
+        let record = record.trim_start_matches(['\n', '\r']);
+        if record.is_empty() {
+            continue;
+        }
+        let mut f = record.splitn(4, '\x1f');
+        let (Some(sha), Some(time), Some(tr), Some(message)) = (f.next(), f.next(), f.next(), f.next()) else {
+            return Err(format!("cannot read `git log` output near `{}`", record.chars().take(60).collect::<String>()));
+        };
+        let time = time.trim().parse().map_err(|_| format!("commit {sha}: cannot read its time `{time}`"))?;
+        commits.push(Commit { sha: sha.trim().to_string(), time, trailers: trailers::parse(tr), message: message.to_string() });
+    }
+    Ok(commits)
+}
+
+/// The commits a message says it reverts (`This reverts commit SHA.`).
+pub fn reverted(message: &str) -> Vec<String> {
+    const MARK: &str = "This reverts commit ";
+    let mut out = Vec::new();
+    let mut rest = message;
+    while let Some(i) = rest.find(MARK) {
+        rest = &rest[i + MARK.len()..];
+        let sha: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+        if sha.len() >= 7 {
+            out.push(sha.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The figures of one service in one environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub unit: Unit,
+    pub deployments: usize,
+    pub deployments_per_day: f64,
+    /// Median lead time in seconds, when any deployment has a known source time.
+    pub lead_time: Option<i64>,
+    pub failed: usize,
+    pub change_failure_rate: f64,
+    /// Median time to restore in seconds, when any deployment failed.
+    pub time_to_restore: Option<i64>,
+}
+
+/// The metrics of a history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Start and end of the window (seconds since the epoch), `None` without any publish and
+    /// without `--since`.
+    pub window: Option<(i64, i64)>,
+    pub days: f64,
+    /// Sorted by service, then environment.
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug)]
+struct Deploy {
+    time: i64,
+    source_time: Option<i64>,
+    rollback: bool,
+    failed: bool,
+    revert_time: Option<i64>,
+    next_publish: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+struct UnitState {
+    deploys: Vec<Deploy>,
+    /// Indices of deployments, the live one last.
+    live: Vec<usize>,
+}
+
+fn median(mut v: Vec<i64>) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]).div_euclid(2) })
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Computes the metrics of a history (see the module documentation for the rules).
+pub fn compute(commits: &[Commit], since: Option<i64>) -> Report {
+    let mut units: BTreeMap<Unit, UnitState> = BTreeMap::new();
+    // Publish SHA -> its deployments.
+    let mut publishes: HashMap<String, Vec<(Unit, usize)>> = HashMap::new();
+    let mut first_publish: Option<i64> = None;
+    for c in commits {
+        let deploys: Vec<Unit> = {
+            let mut v: Vec<Unit> = trailers::values(&c.trailers, trailers::DEPLOY).filter_map(Unit::parse).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        if !deploys.is_empty() {
+            first_publish.get_or_insert(c.time);
+            let source_time = trailers::values(&c.trailers, trailers::SOURCE_TIME).next().and_then(super::time::parse);
+            let mut placed = Vec::new();
+            for u in deploys {
+                let st = units.entry(u.clone()).or_default();
+                if let Some(prev) = st.deploys.last_mut() {
+                    prev.next_publish.get_or_insert(c.time);
+                }
+                let mut rollback = false;
+                if let Some(&live) = st.live.last() {
+                    let l = &mut st.deploys[live];
+                    if let (Some(new), Some(old)) = (source_time, l.source_time) {
+                        if new < old {
+                            rollback = true;
+                            l.failed = true;
+                        }
+                    }
+                }
+                st.deploys.push(Deploy { time: c.time, source_time, rollback, failed: false, revert_time: None, next_publish: None });
+                let idx = st.deploys.len() - 1;
+                st.live.push(idx);
+                placed.push((u, idx));
+            }
+            publishes.insert(c.sha.to_ascii_lowercase(), placed);
+            continue;
+        }
+        for r in reverted(&c.message) {
+            let target = if r.len() == 40 {
+                publishes.contains_key(&r).then_some(r)
+            } else {
+                let mut m = publishes.keys().filter(|k| k.starts_with(&r));
+                match (m.next(), m.next()) {
+                    (Some(k), None) => Some(k.clone()),
+                    _ => None,
+                }
+            };
+            let Some(target) = target else { continue };
+            for (u, idx) in publishes[&target].clone() {
+                let st = units.get_mut(&u).expect("a publish's units are known");
+                let d = &mut st.deploys[idx];
+                d.failed = true;
+                d.revert_time.get_or_insert(c.time);
+                if st.live.last() == Some(&idx) {
+                    st.live.pop();
+                }
+            }
+        }
+    }
+    let end = commits.iter().map(|c| c.time).max();
+    let window = match (since.or(first_publish), end) {
+        (Some(s), Some(e)) => Some((s, e.max(s))),
+        (Some(s), None) => Some((s, s)),
+        _ => None,
+    };
+    let days = window.map(|(s, e)| ((e - s) as f64 / 86_400.0).max(1.0)).unwrap_or(1.0);
+    let start = window.map(|(s, _)| s).unwrap_or(i64::MIN);
+    let rows = units
+        .into_iter()
+        .filter_map(|(unit, st)| {
+            let ds: Vec<&Deploy> = st.deploys.iter().filter(|d| d.time >= start).collect();
+            if ds.is_empty() {
+                return None;
+            }
+            let failed: Vec<&&Deploy> = ds.iter().filter(|d| d.failed).collect();
+            let restores: Vec<i64> = failed.iter().filter_map(|d| [d.next_publish, d.revert_time].into_iter().flatten().min().map(|t| t - d.time)).collect();
+            Some(Row {
+                deployments: ds.len(),
+                deployments_per_day: round4(ds.len() as f64 / days),
+                lead_time: median(ds.iter().filter(|d| !d.rollback).filter_map(|d| d.source_time.map(|s| d.time - s)).collect()),
+                failed: failed.len(),
+                change_failure_rate: round4(failed.len() as f64 / ds.len() as f64),
+                time_to_restore: median(restores),
+                unit,
+            })
+        })
+        .collect();
+    Report { window, days: round4(days), rows }
+}
+
+impl Report {
+    /// One JSON object: the window and an array of rows.
+    pub fn to_json(&self) -> String {
+        let rows: Vec<_> = self
+            .rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "service": r.unit.service,
+                    "environment": r.unit.environment,
+                    "deployments": r.deployments,
+                    "deployments_per_day": r.deployments_per_day,
+                    "lead_time_seconds": r.lead_time,
+                    "failed_deployments": r.failed,
+                    "change_failure_rate": r.change_failure_rate,
+                    "time_to_restore_seconds": r.time_to_restore,
+                })
+            })
+            .collect();
+        let doc = json!({
+            "window": {
+                "start": self.window.map(|(s, _)| format_utc(s)),
+                "end": self.window.map(|(_, e)| format_utc(e)),
+                "days": self.days,
+            },
+            "services": rows,
+        });
+        let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+        s.push('\n');
+        s
+    }
+
+    /// An aligned plain-text table, preceded by the window.
+    pub fn to_table(&self) -> String {
+        let mut out = match self.window {
+            Some((s, e)) => format!("window: {} to {} ({:.2} days)\n", format_utc(s), format_utc(e), self.days),
+            None => "window: no publishes\n".to_string(),
+        };
+        if self.rows.is_empty() {
+            out.push_str("no platc publishes in the window\n");
+            return out;
+        }
+        out.push('\n');
+        let head = ["SERVICE", "ENVIRONMENT", "DEPLOYS", "PER DAY", "LEAD TIME", "FAILED", "FAILURE RATE", "TIME TO RESTORE"];
+        let dash = || "-".to_string();
+        let mut table: Vec<Vec<String>> = vec![head.iter().map(|h| h.to_string()).collect()];
+        for r in &self.rows {
+            table.push(vec![
+                r.unit.service.clone(),
+                r.unit.environment.clone(),
+                r.deployments.to_string(),
+                if r.deployments_per_day >= 0.1 { format!("{:.2}", r.deployments_per_day) } else { format!("{:.4}", r.deployments_per_day) },
+                r.lead_time.map(format_duration).unwrap_or_else(dash),
+                r.failed.to_string(),
+                format!("{:.1}%", r.change_failure_rate * 100.0),
+                r.time_to_restore.map(format_duration).unwrap_or_else(dash),
+            ]);
+        }
+        let widths: Vec<usize> = (0..head.len()).map(|i| table.iter().map(|row| row[i].chars().count()).max().unwrap_or(0)).collect();
+        for row in table {
+            let line: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+            out.push_str(line.join("  ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publish(sha: &str, time: i64, source_time: &str, units: &[&str]) -> Commit {
+        let mut trailers = vec![("Platc-Source-Commit".to_string(), "abc".to_string()), ("Platc-Source-Time".to_string(), source_time.to_string())];
+        trailers.extend(units.iter().map(|u| ("Platc-Deploy".to_string(), u.to_string())));
+        Commit { sha: sha.into(), time, trailers, message: "publish".into() }
+    }
+
+    #[test]
+    fn reverts_and_rollbacks_fail_deployments() {
+        let day = 86_400;
+        let commits = vec![
+            publish("a1", 10 * day, "1970-01-10T00:00:00Z", &["s/prod"]),
+            publish("b2", 11 * day, "1970-01-11T00:00:00Z", &["s/prod"]),
+            Commit { sha: "c3".into(), time: 11 * day + 3600, trailers: vec![], message: "Revert\n\nThis reverts commit b2b2b2b2b2.\n".into() },
+            publish("d4", 12 * day, "1970-01-12T12:00:00Z", &["s/prod"]),
+            // Rolls d4 back: its source is older than d4's.
+            publish("e5", 13 * day, "1970-01-10T00:00:00Z", &["s/prod"]),
+        ];
+        // The revert names a prefix of a SHA that does not exist: it does not count.
+        let r = compute(&commits, None);
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(r.rows[0].failed, 1, "{r:?}");
+        assert_eq!(reverted("x\nThis reverts commit 0123abcd, reversing\n"), ["0123abcd"]);
+    }
+
+    #[test]
+    fn medians_round_down() {
+        assert_eq!(median(vec![3, 1, 2]), Some(2));
+        assert_eq!(median(vec![1, 2]), Some(1));
+        assert_eq!(median(vec![]), None);
+    }
+}

@@ -1,0 +1,125 @@
+//! The commit trailers of a publish, and the message they end.
+//!
+//! ```text
+//! platc: publish 3f2a9c1 to checkout/prod, checkout/staging
+//!
+//! Built by platc 0.1.0 from source commit 3f2a9c1e….
+//!
+//! Platc-Source-Commit: 3f2a9c1e…            (or `unknown` outside a git repository)
+//! Platc-Source-Time: 2024-03-01T12:00:00+01:00   (committer time, ISO 8601, or `unknown`)
+//! Platc-Version: 0.1.0
+//! Platc-Deploy: checkout/prod                (one per service/environment whose files changed)
+//! Platc-Deploy: checkout/staging
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+pub const SOURCE_COMMIT: &str = "Platc-Source-Commit";
+pub const SOURCE_TIME: &str = "Platc-Source-Time";
+pub const VERSION: &str = "Platc-Version";
+pub const DEPLOY: &str = "Platc-Deploy";
+/// The value of the source trailers when the source is not a git repository.
+pub const UNKNOWN: &str = "unknown";
+
+/// A service in an environment: what one `Platc-Deploy` trailer names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Unit {
+    pub service: String,
+    pub environment: String,
+}
+
+impl Unit {
+    pub fn new(service: impl Into<String>, environment: impl Into<String>) -> Unit {
+        Unit { service: service.into(), environment: environment.into() }
+    }
+
+    /// Reads `service/environment`.
+    pub fn parse(text: &str) -> Option<Unit> {
+        let (s, e) = text.trim().split_once('/')?;
+        (!s.is_empty() && !e.is_empty() && !e.contains('/')).then(|| Unit::new(s, e))
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.service, self.environment)
+    }
+}
+
+/// The source commit a publish was built from, when the source is in a git repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    pub commit: Option<String>,
+    /// Committer time, ISO 8601 as `git show -s --format=%cI` prints it.
+    pub time: Option<String>,
+}
+
+/// The commit message of a publish: `message` (or a default naming the source commit), then
+/// the trailers as the last paragraph.
+pub fn message(message: Option<&str>, source: &Source, units: &BTreeSet<Unit>) -> String {
+    let short = source.commit.as_deref().map(|c| &c[..c.len().min(7)]);
+    let mut text = match message.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => m.to_string(),
+        None => {
+            let what = match short {
+                Some(s) => format!("platc: publish {s}"),
+                None => "platc: publish (source commit unknown)".to_string(),
+            };
+            let listed: Vec<String> = units.iter().take(3).map(Unit::to_string).collect();
+            let subject = match units.len() {
+                0 => format!("{what} (no service deployment changed)"),
+                n if n <= 3 => format!("{what} to {}", listed.join(", ")),
+                n => format!("{what} to {} and {} more", listed.join(", "), n - 3),
+            };
+            let from = match &source.commit {
+                Some(c) => format!("from source commit {c}."),
+                None => "from a source tree that is not a git repository.".to_string(),
+            };
+            format!("{subject}\n\nBuilt by platc {} {from}", env!("CARGO_PKG_VERSION"))
+        }
+    };
+    text.push_str("\n\n");
+    text.push_str(&format!("{SOURCE_COMMIT}: {}\n", source.commit.as_deref().unwrap_or(UNKNOWN)));
+    text.push_str(&format!("{SOURCE_TIME}: {}\n", source.time.as_deref().unwrap_or(UNKNOWN)));
+    text.push_str(&format!("{VERSION}: {}\n", env!("CARGO_PKG_VERSION")));
+    for u in units {
+        text.push_str(&format!("{DEPLOY}: {u}\n"));
+    }
+    text
+}
+
+/// `Key: value` lines, as `git log --format=%(trailers:only,unfold)` prints them.
+pub fn parse(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty() && !k.contains(char::is_whitespace))
+        .collect()
+}
+
+/// The values of one trailer key (keys compare without regard to case, as in git).
+pub fn values<'a>(trailers: &'a [(String, String)], key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    trailers.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_message_ends_with_trailers() {
+        let units: BTreeSet<Unit> = [Unit::new("hello", "prod"), Unit::new("hello", "dev")].into();
+        let src = Source { commit: Some("0123456789abcdef0123456789abcdef01234567".into()), time: Some("2024-03-01T12:00:00+01:00".into()) };
+        let m = message(None, &src, &units);
+        assert!(m.starts_with("platc: publish 0123456 to hello/dev, hello/prod\n\nBuilt by platc "), "{m}");
+        let v = env!("CARGO_PKG_VERSION");
+        assert!(m.ends_with(&format!("\n\nPlatc-Source-Commit: 0123456789abcdef0123456789abcdef01234567\nPlatc-Source-Time: 2024-03-01T12:00:00+01:00\nPlatc-Version: {v}\nPlatc-Deploy: hello/dev\nPlatc-Deploy: hello/prod\n")), "{m}");
+        let t = parse(m.rsplit("\n\n").next().unwrap());
+        assert_eq!(values(&t, "platc-deploy").collect::<Vec<_>>(), ["hello/dev", "hello/prod"]);
+        let m = message(Some("Roll out the new greeting"), &Source::default(), &BTreeSet::new());
+        assert_eq!(m, format!("Roll out the new greeting\n\nPlatc-Source-Commit: unknown\nPlatc-Source-Time: unknown\nPlatc-Version: {v}\n"));
+        assert_eq!(Unit::parse(" a/b "), Some(Unit::new("a", "b")));
+        assert_eq!(Unit::parse("a/b/c"), None);
+    }
+}
