@@ -31,6 +31,10 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
         Ok(tf) => deploy.files.extend(tf.files),
         Err(problems) => diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p))),
     }
+    match crate::emit::observability::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
+        Ok(obs) => deploy.files.extend(obs.output().files),
+        Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
+    }
     let mut out = Output::default();
     for (p, b) in deploy.files {
         out.add(format!("{DEPLOY_DIR}/{p}"), b);

@@ -17,6 +17,7 @@ pub mod history;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod par;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

@@ -50,14 +50,22 @@ pub fn check(sources: &SourceMap, inputs: &Inputs) -> (Option<Workspace>, Diagno
         }
     }
 
+    // Each spec is parsed and checked on its own: spread them over every core. Order is kept
+    // (chunks are contiguous and joined in order), so output does not depend on scheduling.
+    let read_one = |id: FileId, diags: &mut Diagnostics| -> Option<crate::model::Service> {
+        let doc = parse(sources, id, diags)?;
+        let node = top_node(sources, &doc, "service", "service checkout { ... }", diags)?;
+        let mut cx = Cx { file: id, text: &sources.get(id).text, diags };
+        service::read(&mut cx, node, &types)
+    };
     let mut services = Vec::with_capacity(inputs.services.len());
-    for &id in &inputs.services {
-        if let Some(doc) = parse(sources, id, &mut diags) {
-            if let Some(node) = top_node(sources, &doc, "service", "service checkout { ... }", &mut diags) {
-                let mut cx = Cx { file: id, text: &sources.get(id).text, diags: &mut diags };
-                services.extend(service::read(&mut cx, node, &types));
-            }
-        }
+    for (chunk_services, chunk_diags) in crate::par::map_chunks(&inputs.services, |ids| {
+        let mut d = Diagnostics::new();
+        let s: Vec<_> = ids.iter().filter_map(|&id| read_one(id, &mut d)).collect();
+        (s, d)
+    }) {
+        services.extend(chunk_services);
+        diags.extend(chunk_diags);
     }
 
     let platform = match platforms.len() {

@@ -279,7 +279,12 @@ fn read_defaults(cx: &mut Cx, node: &Node) -> Defaults {
                 let mut cr = NodeReader::new(child);
                 if let Some(v) = cr.arg(0) {
                     if let Some(w) = super::reader::parse_unit(cx, v, codes::INVALID_DURATION, "duration", units::duration) {
-                        d.slo_window = w.value;
+                        if w.value.0 < 3_600_000 {
+                            cx.error(codes::OUT_OF_RANGE, w.span, "shorter than an hour", "an SLO window must be at least 1h")
+                                .help = Some("use the usual 30-day window: slo-window \"30d\"".into());
+                        } else {
+                            d.slo_window = w.value;
+                        }
                     }
                 }
                 cr.finish(cx);

@@ -246,6 +246,8 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
 pub fn read_env(cx: &mut Cx, node: &Node) -> Vec<EnvVar> {
     let mut r = NodeReader::new(node);
     r.props_are_data();
+    // Arguments get a specific report below, not the generic "takes no arguments".
+    r.rest_args(0);
     let mut out = Vec::new();
     for p in &node.props {
         if let Err(help) = units::env_name(&p.name.value) {
@@ -455,9 +457,13 @@ fn read_slo(cx: &mut Cx, node: &Node) -> Option<Slo> {
                 .help = Some("pick a target below 100%, e.g. availability=\"99.9%\"".into());
         }
     }
-    if availability.is_none() && latency.is_none() {
+    let wrote_objective = node.props.iter().any(|p| p.name.value == "availability" || p.name.value.starts_with("latency-"));
+    if availability.is_none() && latency.is_none() && !wrote_objective {
         cx.error(codes::MISSING_VALUE, node.head, "no objective", "`slo` sets no objective")
             .help = Some("write slo availability=\"99.9%\" latency-p99=\"300ms\"".into());
+        return None;
+    }
+    if availability.is_none() && latency.is_none() {
         return None;
     }
     let window = match window {
@@ -486,9 +492,10 @@ fn read_alert(cx: &mut Cx, node: &Node) -> Option<Alert> {
     r.finish(cx);
     let name = name?;
     names::check_alert_name(cx, &name);
+    // A bad severity is reported, and the expression is still checked.
     let severity = match severity {
-        Some(s) => expect_one_of(cx, &s, "severity", &SEVERITIES).map(|_| s.value)?,
-        None => "warning".to_string(),
+        Some(s) => expect_one_of(cx, &s, "severity", &SEVERITIES).map(|_| s.value),
+        None => Some("warning".to_string()),
     };
     let Some(expr) = expr else {
         cx.error(codes::MISSING_VALUE, node.head, "`expr` missing", format!("alert `{}` has no expression", name.value))
@@ -496,7 +503,7 @@ fn read_alert(cx: &mut Cx, node: &Node) -> Option<Alert> {
         return None;
     };
     names::check_promql(cx, &expr);
-    Some(Alert { name, expr, for_, severity, summary, description, span: node.head })
+    Some(Alert { name, expr, for_, severity: severity?, summary, description, span: node.head })
 }
 
 const OVERRIDE_NODES: &[&str] = &["resources", "scale", "env"];

@@ -28,7 +28,8 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Uses> {
             ),
         };
         cx.error(codes::UNKNOWN_RESOURCE_TYPE, ty.span, "unknown type", format!("unknown resource type `{}`", ty.value)).help = Some(help);
-        return None;
+        // Kept without parameters, so that references to it do not cascade into E0403.
+        return Some(Uses { ty, name, params: IndexMap::new(), span: node.head });
     };
     let mut params = IndexMap::new();
     for p in &node.props {

@@ -5,6 +5,7 @@ pub mod ci;
 pub mod gitops;
 pub mod helm;
 pub mod manifests;
+pub mod observability;
 pub mod patch;
 pub mod terraform;
 pub mod yaml;
@@ -70,38 +71,56 @@ fn patched(ws: &Workspace, index: usize, values: &mut Values, chart: &manifests:
 /// Runs every Kubernetes backend: charts, rendered manifests and GitOps wiring.
 pub fn emit(ws: &Workspace, plan: &mut Plan, base: &mut [Values], stdlib: &Stdlib, sources: &SourceMap, diags: &mut Diagnostics) -> Output {
     let mut out = Output::default();
-    for (sp, base) in plan.services.iter_mut().zip(base.iter_mut()) {
-        let s = &ws.services[sp.index];
-        let source = &source_name(sources, s.file, ws);
-        let chart = manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version: base.image.tag.clone() };
-        let mut matched = vec![false; s.patches.len()];
-        let head = header(source);
-        for (values, pl) in sp.envs.values_mut().zip(&plan.environments) {
-            let dir = gitops::manifests_dir(&sp.name, pl);
-            for o in patched(ws, sp.index, values, &chart, &mut matched, diags) {
-                let kind = o["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
-                let name = o["metadata"]["name"].as_str().unwrap_or("unnamed").to_string();
-                out.add(format!("{dir}/{kind}-{name}.yaml"), yaml::with_header(&head, &o));
-            }
+    let envs = &plan.environments;
+    // Services are independent here: emit them on every core, merge in service order.
+    let mut pairs: Vec<(&mut crate::lower::ServicePlan, &mut Values)> = plan.services.iter_mut().zip(base.iter_mut()).collect();
+    let results = crate::par::map_chunks_mut(&mut pairs, |chunk| {
+        let mut out = Output::default();
+        let mut diags = Diagnostics::new();
+        for (sp, base) in chunk.iter_mut() {
+            emit_service(ws, envs, sp, base, stdlib, sources, &mut out, &mut diags);
         }
-        // The base environment's patches go into values.yaml; it may not be among the
-        // environments built, so its matches do not count.
-        patched(ws, sp.index, base, &chart, &mut vec![false; s.patches.len()], &mut Diagnostics::new());
-        for (p, m) in s.patches.iter().zip(&matched) {
-            if !m {
-                let name = p.name.as_ref().map(|n| n.value.as_str()).unwrap_or(&s.name.value);
-                let kinds = patch::KINDS;
-                let help = if kinds.contains(&p.kind.value.as_str()) {
-                    format!("no {} named `{name}` is generated{}; see the rendered manifests for the names", p.kind.value, p.environment.as_ref().map(|e| format!(" in `{}`", e.value)).unwrap_or_default())
-                } else {
-                    crate::check::suggest::help_for_unknown(&p.kind.value, kinds, "kind")
-                };
-                diags.push(Diagnostic::new(codes::PATCH_NO_TARGET, Label::new(s.file, p.span, "matches nothing"), format!("patch of {} `{name}` matches no generated object", p.kind.value)).with_help(help));
-            }
-        }
-        helm::emit(&mut out, stdlib, &format!("{}/chart", sp.name), sp, base, &chart, source);
+        (out, diags)
+    });
+    for (o, d) in results {
+        out.files.extend(o.files);
+        diags.extend(d);
     }
     let platform_source = &source_name(sources, ws.platform.file, ws);
     gitops::emit(&mut out, ws, plan, platform_source);
     out
+}
+
+/// The chart and the rendered manifests of one service, with its patches applied.
+#[allow(clippy::too_many_arguments)]
+fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, base: &mut Values, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
+    let s = &ws.services[sp.index];
+    let source = &source_name(sources, s.file, ws);
+    let chart = manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version: base.image.tag.clone() };
+    let mut matched = vec![false; s.patches.len()];
+    let head = header(source);
+    for (values, pl) in sp.envs.values_mut().zip(envs) {
+        let dir = gitops::manifests_dir(&sp.name, pl);
+        for o in patched(ws, sp.index, values, &chart, &mut matched, diags) {
+            let kind = o["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
+            let name = o["metadata"]["name"].as_str().unwrap_or("unnamed").to_string();
+            out.add(format!("{dir}/{kind}-{name}.yaml"), yaml::with_header(&head, &o));
+        }
+    }
+    // The base environment's patches go into values.yaml; it may not be among the
+    // environments built, so its matches do not count.
+    patched(ws, sp.index, base, &chart, &mut vec![false; s.patches.len()], &mut Diagnostics::new());
+    for (p, m) in s.patches.iter().zip(&matched) {
+        if !m {
+            let name = p.name.as_ref().map(|n| n.value.as_str()).unwrap_or(&s.name.value);
+            let kinds = patch::KINDS;
+            let help = if kinds.contains(&p.kind.value.as_str()) {
+                format!("no {} named `{name}` is generated{}; see the rendered manifests for the names", p.kind.value, p.environment.as_ref().map(|e| format!(" in `{}`", e.value)).unwrap_or_default())
+            } else {
+                crate::check::suggest::help_for_unknown(&p.kind.value, kinds, "kind")
+            };
+            diags.push(Diagnostic::new(codes::PATCH_NO_TARGET, Label::new(s.file, p.span, "matches nothing"), format!("patch of {} `{name}` matches no generated object", p.kind.value)).with_help(help));
+        }
+    }
+    helm::emit(out, stdlib, &format!("{}/chart", sp.name), sp, base, &chart, source);
 }

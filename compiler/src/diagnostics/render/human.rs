@@ -36,6 +36,7 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
+        .with_context_lines(CONTEXT_LINES)
         .with_width(WIDTH);
 
     let mut out = String::new();
@@ -104,6 +105,9 @@ struct Report {
     related: Vec<Report>,
 }
 
+/// Lines of source shown around each label.
+const CONTEXT_LINES: usize = 1;
+
 impl Report {
     fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
         let file = sources.get(d.primary.file);
@@ -113,10 +117,15 @@ impl Report {
         )];
         // Other files in order of first appearance, so the output follows the diagnostic.
         let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
+        let primary_line = file.line_col(d.primary.span.start).line;
         for l in &d.secondary {
             let f = sources.get(l.file);
             let labeled = LabeledSpan::new_with_span(text(l), span(f, l));
-            if l.file == d.primary.file {
+            // miette opens a report at its first snippet; a same-file label far above the
+            // primary would get its own snippet first and the report would open at the wrong
+            // line. Such labels become a related note, like labels in other files.
+            let far_above = l.span.start < d.primary.span.start && primary_line - f.line_col(l.span.start).line > 2 * CONTEXT_LINES;
+            if l.file == d.primary.file && !far_above {
                 labels.push(labeled);
             } else if let Some((_, ls)) = others.iter_mut().find(|(id, _)| *id == l.file) {
                 ls.push(labeled);

@@ -1,0 +1,207 @@
+//! Observability: Prometheus rules (SLO recording rules, multi-window multi-burn-rate alerts,
+//! baseline and backing-resource alerts, the spec's own alerts), generated promtool unit tests
+//! that prove each burn-rate alert fires at its rate and stays silent below it, and a Grafana
+//! dashboard per service. See docs/observability.md.
+//!
+//! Per service, [`emit`] gives:
+//!
+//! - the files covering every environment, written under `deploy/`:
+//!   `SERVICE/alerts/rules.yaml` (a plain Prometheus rule file), `SERVICE/alerts/rules.test.yaml`
+//!   (its unit tests) and `SERVICE/dashboards/SERVICE.json`;
+//! - the same artifacts per environment built, as data ([`Artifacts`]): rule groups whose
+//!   selectors name the environment's namespace and whose alerts carry its `environment` label,
+//!   for the PrometheusRule of that environment, and a dashboard preset to that namespace, for
+//!   the ConfigMap the Grafana sidecar loads (label [`DASHBOARD_LABEL`]).
+//!
+//! Everything a platform engineer may want to change (metric names, thresholds, burn-rate
+//! tiers, labels, the dashboard's panels) is data in the stdlib under `observability/`.
+
+mod context;
+mod dashboard;
+mod data;
+mod promtest;
+mod rules;
+
+use indexmap::IndexMap;
+use serde_json::{json, Value as Json};
+
+pub use data::ObservabilityError;
+
+use crate::emit::Output;
+use crate::lower::Plan;
+use crate::model::Workspace;
+use crate::source::SourceMap;
+use crate::stdlib::Stdlib;
+
+use context::{Scope, Svc};
+use data::ObsData;
+
+/// The label the Grafana sidecar selects dashboard ConfigMaps by.
+pub const DASHBOARD_LABEL: (&str, &str) = ("grafana_dashboard", "1");
+/// File name of the rule file, beside its unit tests.
+pub const RULES_FILE: &str = "rules.yaml";
+/// File name of the unit tests (`promtool test rules rules.test.yaml`, run in its directory).
+pub const RULES_TEST_FILE: &str = "rules.test.yaml";
+
+/// `SERVICE/alerts/rules.yaml`, relative to `deploy/`.
+pub fn rules_path(service: &str) -> String {
+    format!("{service}/alerts/{RULES_FILE}")
+}
+
+/// `SERVICE/alerts/rules.test.yaml`, relative to `deploy/`.
+pub fn rules_test_path(service: &str) -> String {
+    format!("{service}/alerts/{RULES_TEST_FILE}")
+}
+
+/// `SERVICE/dashboards/SERVICE.json`, relative to `deploy/`.
+pub fn dashboard_path(service: &str) -> String {
+    format!("{service}/dashboards/{}", dashboard_file_name(service))
+}
+
+/// The dashboard's file name, also its key in the ConfigMap.
+pub fn dashboard_file_name(service: &str) -> String {
+    format!("{service}.json")
+}
+
+/// Rules, unit tests and dashboard of one service for one set of environments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifacts {
+    /// `None` for the files covering every environment.
+    pub environment: Option<String>,
+    /// The namespace of the environment (`None` for every environment).
+    pub namespace: Option<String>,
+    /// The `groups:` list: a rule file's content and a PrometheusRule's `spec.groups`.
+    pub rule_groups: Json,
+    /// promtool unit tests of `rule_groups` (`rule_files: [rules.yaml]`).
+    pub unit_tests: Json,
+    /// The Grafana dashboard model.
+    pub dashboard: Json,
+}
+
+impl Artifacts {
+    /// `spec` of a PrometheusRule holding these rules.
+    pub fn prometheus_rule_spec(&self) -> Json {
+        json!({"groups": self.rule_groups})
+    }
+
+    /// The dashboard as Grafana imports it (pretty JSON ending with a newline), for a file or a
+    /// ConfigMap's data value.
+    pub fn dashboard_json(&self) -> String {
+        pretty_json(&self.dashboard)
+    }
+
+    /// Names of the alerts, in file order.
+    pub fn alert_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for g in self.rule_groups.as_array().into_iter().flatten() {
+            for r in g["rules"].as_array().into_iter().flatten() {
+                if let Some(a) = r["alert"].as_str() {
+                    out.push(a.to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Observability of one service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceObservability {
+    pub service: String,
+    /// Covering every environment of platform.kdl: the files under `deploy/SERVICE/`.
+    pub all: Artifacts,
+    /// Per environment built, in plan order: for the PrometheusRule and dashboard ConfigMap of
+    /// each environment's manifests.
+    pub envs: IndexMap<String, Artifacts>,
+    /// The spec file, for headers.
+    pub source: String,
+}
+
+impl ServiceObservability {
+    /// The files of the service, paths relative to `deploy/`.
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let head = crate::emit::header(&self.source);
+        let rules = crate::emit::yaml::with_header(&head, &json!({"groups": self.all.rule_groups}));
+        let test_head = format!("{head}\nUnit tests of {RULES_FILE}: run `promtool test rules {RULES_TEST_FILE}` in this directory.\nSee docs/observability.md for how the scenarios are chosen.");
+        let tests = crate::emit::yaml::with_header(&test_head, &self.all.unit_tests);
+        vec![
+            (rules_path(&self.service), rules.into_bytes()),
+            (rules_test_path(&self.service), tests.into_bytes()),
+            (dashboard_path(&self.service), self.all.dashboard_json().into_bytes()),
+        ]
+    }
+}
+
+/// Observability of every service.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observability {
+    pub services: Vec<ServiceObservability>,
+}
+
+impl Observability {
+    /// Every file, paths relative to `deploy/`.
+    pub fn output(&self) -> Output {
+        let mut out = Output::default();
+        for s in &self.services {
+            for (p, b) in s.files() {
+                out.add(p, b);
+            }
+        }
+        out
+    }
+
+    pub fn service(&self, name: &str) -> Option<&ServiceObservability> {
+        self.services.iter().find(|s| s.service == name)
+    }
+}
+
+/// Rules, unit tests and dashboards of every service, or every problem in the stdlib
+/// observability data (a usage problem of the overlay, like other overlay errors).
+pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Observability, Vec<ObservabilityError>> {
+    let data = ObsData::load(stdlib)?;
+    let mut services = Vec::new();
+    let mut errors = Vec::new();
+    for sp in &plan.services {
+        let s = &ws.services[sp.index];
+        let source = super::source_name(sources, s.file, ws);
+        let result = (|| -> Result<ServiceObservability, ObservabilityError> {
+            let svc = Svc::new(ws, s, &data, source.clone())?;
+            let all = artifacts(ws, &data, &svc, &Scope::all(ws, s), None)?;
+            let mut envs = IndexMap::new();
+            for (env, values) in &sp.envs {
+                let Some(pl) = plan.environments.iter().find(|p| &p.env == env) else { continue };
+                envs.insert(env.clone(), artifacts(ws, &data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()))?);
+            }
+            Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
+        })();
+        match result {
+            Ok(o) => services.push(o),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Observability { services })
+    } else {
+        errors.dedup();
+        Err(errors)
+    }
+}
+
+fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>) -> Result<Artifacts, ObservabilityError> {
+    let rules = rules::rule_set(ws, data, svc, scope)?;
+    let unit_tests = promtest::test_file(data, svc, scope, &rules, RULES_FILE)?;
+    let dashboard = dashboard::dashboard(ws, data, svc, scope)?;
+    Ok(Artifacts { environment: scope.environment.clone(), namespace, rule_groups: rules.groups, unit_tests, dashboard })
+}
+
+/// The first line of the generated-file header, for places without comments (JSON).
+fn header_line(source: &str) -> String {
+    crate::emit::header(source).lines().next().unwrap_or_default().trim_end_matches(['.', ':']).to_string() + "."
+}
+
+/// JSON with two-space indentation and a final newline.
+fn pretty_json(v: &Json) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}

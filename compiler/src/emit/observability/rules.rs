@@ -1,0 +1,374 @@
+//! Prometheus rule groups of one service in one scope: SLO recording rules and burn-rate alerts,
+//! baseline alerts, backing-resource alerts and the spec's own `alert` entries.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde_json::{json, Value as Json};
+
+use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Scope, SloSpec, Svc};
+use super::data::{fill, is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
+use crate::model::Workspace;
+
+/// A generated burn-rate alert, as the unit-test generator needs it.
+#[derive(Debug, Clone)]
+pub struct SloAlert {
+    pub name: String,
+    /// Index into `Svc::slos`.
+    pub slo: usize,
+    /// Index into `ObsData::tiers`.
+    pub tier: usize,
+    /// The tier's window pairs this objective can reach (factor x budget below 1).
+    pub pairs: Vec<PairSpec>,
+    /// Labels of the rule (severity, owner, service, slo, ...).
+    pub labels: BTreeMap<String, String>,
+    /// Annotations with `{{ $labels.NAME }}` not yet expanded.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// The rule groups of one service in one scope.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// The `groups:` list of a Prometheus rule file.
+    pub groups: Json,
+    pub slo_alerts: Vec<SloAlert>,
+}
+
+/// Placeholders shared by alert templates and dashboards; `ns` is the namespace matcher.
+pub fn common_vars(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, ns: &str) -> Vec<(&'static str, String)> {
+    let label = &data.settings.service_label;
+    let svc_m = format!("{label}={}", quote(&svc.name));
+    let alternation = |names: &[String]| names.iter().map(|n| regex_escape(n)).collect::<Vec<_>>().join("|");
+    let mut vars = vec![
+        ("service", svc.name.clone()),
+        ("Service", svc.camel.clone()),
+        ("owner", svc.owner.clone()),
+        ("environment", scope.environment.clone().unwrap_or_default()),
+        ("platform", ws.platform.name.value.clone()),
+        ("ns", ns.to_string()),
+        ("containers", alternation(&svc.containers)),
+        ("deployments", alternation(&svc.deployments)),
+        ("hpa", svc.name.clone()),
+    ];
+    if let Some((_, m)) = svc.protocol {
+        vars.push(("requests", selector(&m.requests, &[&svc_m, ns])));
+        vars.push(("errors", selector(&m.requests, &[&svc_m, ns, &m.errors])));
+        vars.push(("duration_bucket", selector(&format!("{}_bucket", m.duration), &[&svc_m, ns])));
+        vars.push(("code_label", m.code_label.clone()));
+        if let Some(l) = svc.latency_slo() {
+            let le = le_matcher(l.threshold_ms.unwrap_or(0));
+            vars.push(("latency_count", selector(&format!("{}_count", m.duration), &[&svc_m, ns])));
+            vars.push(("latency_good", selector(&format!("{}_bucket", m.duration), &[&svc_m, ns, &le])));
+        }
+    }
+    vars
+}
+
+/// `metric{a, b}` (empty matchers are skipped).
+pub fn selector(metric: &str, matchers: &[&str]) -> String {
+    let ms: Vec<&str> = matchers.iter().copied().filter(|m| !m.is_empty()).collect();
+    format!("{metric}{{{}}}", ms.join(", "))
+}
+
+/// The `le` matcher of a histogram bucket at `ms`. Client libraries write whole seconds as `1`
+/// or `1.0` (and Prometheus 3 normalises to `1.0`), so whole seconds match both.
+pub fn le_matcher(ms: u64) -> String {
+    let s = seconds(ms);
+    if ms % 1000 == 0 {
+        format!("le=~\"{s}|{s}.0\"")
+    } else {
+        format!("le={}", quote(&s))
+    }
+}
+
+/// The `le` label value the unit tests write for a bucket at `ms`.
+pub fn le_value(ms: u64) -> String {
+    seconds(ms)
+}
+
+/// The error ratio of an SLI over `window`, by namespace and service.
+pub fn sli_error_ratio(data: &ObsData, svc: &Svc, slo: &SloSpec, ns: &str, window: &str) -> String {
+    let label = &data.settings.service_label;
+    let Some((_, m)) = svc.protocol else { return String::new() };
+    let svc_m = format!("{label}={}", quote(&svc.name));
+    let by = format!("sum by (namespace, {label})");
+    match slo.threshold_ms {
+        None => {
+            // No sample when the window saw no failed request: "no errors" needs no alert, and
+            // dashboards show it as 0.
+            let all = selector(&m.requests, &[&svc_m, ns]);
+            let bad = selector(&m.requests, &[&svc_m, ns, &m.errors]);
+            format!("{by} (rate({bad}[{window}]))\n/\n{by} (rate({all}[{window}]))")
+        }
+        Some(t) => {
+            let count = selector(&format!("{}_count", m.duration), &[&svc_m, ns]);
+            let good = selector(&format!("{}_bucket", m.duration), &[&svc_m, ns, &le_matcher(t)]);
+            format!("(\n  {by} (rate({count}[{window}]))\n  -\n  {by} (rate({good}[{window}]))\n)\n/\n{by} (rate({count}[{window}]))")
+        }
+    }
+}
+
+/// The pairs of a tier an objective can reach: a pair whose threshold (factor x budget) is 1 or
+/// more could never fire (more than every request would have to fail).
+pub fn reachable(tier: &TierSpec, slo: &SloSpec) -> Vec<PairSpec> {
+    tier.pairs.iter().copied().filter(|p| p.factor * slo.budget.as_f64() < 1.0).collect()
+}
+
+/// Every long and short window of the tiers, shortest first.
+pub fn windows(data: &ObsData) -> Vec<u64> {
+    let mut w: Vec<u64> = data.tiers.iter().flat_map(|t| t.pairs.iter().flat_map(|p| [p.long_ms, p.short_ms])).collect();
+    w.sort_unstable();
+    w.dedup();
+    w
+}
+
+/// The recording rule of one window.
+pub fn record_name(data: &ObsData, window_ms: u64) -> String {
+    data.slo.record.replace("<window>", &prom_duration(window_ms))
+}
+
+/// The static labels of a generated alert: severity, the settings' alert labels, extras.
+fn alert_labels(data: &ObsData, vars: &[(&str, String)], severity: &str, extra: &[(String, String)]) -> Result<IndexMap<String, String>, ObservabilityError> {
+    let mut labels = IndexMap::new();
+    labels.insert("severity".to_string(), severity.to_string());
+    for (k, v) in &data.settings.alert_labels {
+        let v = fill(v, vars).map_err(|e| ObservabilityError { file: data.settings_file.clone(), message: format!("alert-labels.{k}: {e}") })?;
+        if !v.is_empty() {
+            labels.insert(k.clone(), v);
+        }
+    }
+    for (k, v) in extra {
+        if !v.is_empty() {
+            labels.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(labels)
+}
+
+fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<String>, description: Option<String>) -> Result<IndexMap<String, String>, ObservabilityError> {
+    let mut a = IndexMap::new();
+    if let Some(s) = summary.filter(|s| !s.is_empty()) {
+        a.insert("summary".to_string(), s);
+    }
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        a.insert("description".to_string(), d);
+    }
+    if let Some(base) = &ws.platform.runbooks {
+        let vars = [("runbooks", base.trim_end_matches('/').to_string()), ("alert", alert.to_string()), ("alert_lower", alert.to_ascii_lowercase())];
+        let url = fill(&data.settings.runbook_url, &vars).map_err(|e| ObservabilityError { file: data.settings_file.clone(), message: format!("runbook-url: {e}") })?;
+        a.insert("runbook_url".to_string(), url);
+    }
+    Ok(a)
+}
+
+fn alert_rule(name: &str, expr: &str, for_: Option<&str>, labels: &IndexMap<String, String>, annotations: &IndexMap<String, String>) -> Json {
+    let mut r = json!({"alert": name, "expr": expr.trim_end()});
+    if let Some(f) = for_ {
+        r["for"] = json!(f);
+    }
+    r["labels"] = json!(labels);
+    if !annotations.is_empty() {
+        r["annotations"] = json!(annotations);
+    }
+    r
+}
+
+fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
+    when.iter().all(|c| match c {
+        Condition::Traffic => svc.protocol.is_some(),
+        Condition::Autoscaling => scope.autoscaling(),
+        Condition::Slo => !svc.slos.is_empty(),
+        Condition::LatencySlo => svc.latency_slo().is_some(),
+    })
+}
+
+/// The rule groups of `svc` in `scope`.
+pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Result<RuleSet, ObservabilityError> {
+    let label = &data.settings.service_label;
+    let ns = scope.ns_matcher.as_str();
+    let vars = common_vars(ws, data, svc, scope, ns);
+    let mut groups = Vec::new();
+
+    // SLO recording rules: the error ratio of each SLI over each window.
+    let mut recording = Vec::new();
+    for slo in &svc.slos {
+        for w in windows(data) {
+            let expr = sli_error_ratio(data, svc, slo, ns, &prom_duration(w));
+            recording.push(json!({"record": record_name(data, w), "expr": expr, "labels": {"slo": slo.key}}));
+        }
+    }
+    if !recording.is_empty() {
+        groups.push(json!({"name": format!("{}-slo-recording", svc.name), "rules": recording}));
+    }
+
+    // Burn-rate alerts: one per objective and tier.
+    let mut slo_rules = Vec::new();
+    let mut slo_alerts = Vec::new();
+    for (si, slo) in svc.slos.iter().enumerate() {
+        for (ti, tier) in data.tiers.iter().enumerate() {
+            let pairs = reachable(tier, slo);
+            if pairs.is_empty() {
+                continue;
+            }
+            let mut tvars = vars.clone();
+            tvars.push(("Slo", slo.camel.to_string()));
+            tvars.push(("slo_title", slo.key.to_string()));
+            tvars.push(("objective", slo.objective.clone()));
+            tvars.push(("window", prom_duration(slo.window_ms)));
+            let described: Vec<String> = pairs.iter().map(|p| format!("{}x ({}/{})", fmt_factor(p.factor), prom_duration(p.long_ms), prom_duration(p.short_ms))).collect();
+            tvars.push(("windows", described.join(" or ")));
+            let fastest = pairs.iter().map(|p| p.factor).fold(0.0_f64, f64::max);
+            let lasts = ((slo.window_ms as f64 / fastest) / 60_000.0).floor() as u64 * 60_000;
+            tvars.push(("exhaustion", prom_duration(lasts.max(60_000))));
+            let err = |what: &str, e: String| ObservabilityError { file: data.slo_file.clone(), message: format!("tier {}: {what}: {e}", tier.alert) };
+            let name = fill(&tier.alert, &tvars).map_err(|e| err("alert", e))?;
+            if !is_camel_case(&name) {
+                return Err(err("alert", format!("`{name}` is not a CamelCase alert name")));
+            }
+            let sel = format!("{label}={}, slo={}, {ns}", quote(&svc.name), quote(slo.key));
+            let budget = slo.budget.to_string();
+            let clauses: Vec<String> = pairs
+                .iter()
+                .map(|p| {
+                    let thr = format!("({} * {budget})", fmt_factor(p.factor));
+                    format!(
+                        "(\n  {}{{{sel}}} > {thr}\n  and\n  {}{{{sel}}} > {thr}\n)",
+                        record_name(data, p.long_ms),
+                        record_name(data, p.short_ms)
+                    )
+                })
+                .collect();
+            let expr = clauses.join("\nor\n");
+            let labels = alert_labels(data, &tvars, &tier.severity, &[("slo".to_string(), slo.key.to_string())])?;
+            let summary = fill(&tier.summary, &tvars).map_err(|e| err("summary", e))?;
+            let description = fill(&tier.description, &tvars).map_err(|e| err("description", e))?;
+            let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
+            slo_rules.push(alert_rule(&name, &expr, Some(&prom_duration(tier.for_ms)), &labels, &ann));
+            slo_alerts.push(SloAlert {
+                name,
+                slo: si,
+                tier: ti,
+                pairs,
+                labels: labels.into_iter().collect(),
+                annotations: ann.into_iter().collect(),
+            });
+        }
+    }
+    if !slo_rules.is_empty() {
+        groups.push(json!({"name": format!("{}-slo-alerts", svc.name), "rules": slo_rules}));
+    }
+
+    // Baseline alerts, then alerts of the backing resources.
+    let mut baseline = Vec::new();
+    for t in &data.alerts.baseline {
+        if holds(&t.when, svc, scope) {
+            baseline.push(template_rule(ws, data, t, &vars, &[], "baseline")?);
+        }
+    }
+    for u in &svc.service.uses {
+        let Some(r) = data.alerts.resources.get(&u.ty.value) else { continue };
+        let envs: Vec<_> = scope.envs.iter().filter(|e| r.provisioners.iter().any(|p| p == e.env.provisioner_for(&u.ty.value).as_str())).collect();
+        if envs.is_empty() {
+            continue;
+        }
+        let mut rvars = vars.clone();
+        rvars.push(("resource", u.name.value.clone()));
+        rvars.push(("Resource", super::data::camel(&u.name.value)));
+        let params: Vec<(String, String)> = u.params.iter().map(|(k, v)| (format!("param.{k}"), param_text(v))).collect();
+        for (key, tpl) in [("cloud_names", &r.cloud_name), ("dead_letter_names", &r.dead_letter_name)] {
+            let Some(tpl) = tpl else { continue };
+            let mut names = Vec::new();
+            for e in &envs {
+                names.push(cloud_name_regex(ws, data, tpl, r.name_max, e.instance.as_deref(), &e.env.name.value, &svc.name, &u.name.value, &u.ty.value)?);
+            }
+            rvars.push((key, names.join("|")));
+        }
+        let param_vars: Vec<(&str, String)> = params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        rvars.extend(param_vars);
+        for t in &r.alerts {
+            if holds(&t.when, svc, scope) {
+                baseline.push(template_rule(ws, data, t, &rvars, &[], &format!("resources.{}", u.ty.value))?);
+            }
+        }
+    }
+    if !baseline.is_empty() {
+        groups.push(json!({"name": format!("{}-baseline", svc.name), "rules": baseline}));
+    }
+
+    // The spec's own alerts, as written, with the standard labels added.
+    let mut raw = Vec::new();
+    for a in &svc.service.alerts {
+        let labels = alert_labels(data, &vars, &a.severity, &[])?;
+        let ann = annotations(ws, data, &a.name.value, a.summary.clone(), a.description.clone())?;
+        raw.push(alert_rule(&a.name.value, &a.expr.value, a.for_.map(|d| d.to_string()).as_deref(), &labels, &ann));
+    }
+    if !raw.is_empty() {
+        groups.push(json!({"name": format!("{}-spec-alerts", svc.name), "rules": raw}));
+    }
+    Ok(RuleSet { groups: Json::Array(groups), slo_alerts })
+}
+
+fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[(&str, String)], extra: &[(String, String)], section: &str) -> Result<Json, ObservabilityError> {
+    let err = |what: &str, e: String| ObservabilityError { file: data.alerts_file.clone(), message: format!("{section}: {}: {what}: {e}", t.alert) };
+    let name = fill(&t.alert, vars).map_err(|e| err("alert", e))?;
+    if !is_camel_case(&name) {
+        return Err(err("alert", format!("`{name}` is not a CamelCase alert name")));
+    }
+    let mut extra = extra.to_vec();
+    for (k, v) in &t.labels {
+        extra.push((k.clone(), fill(v, vars).map_err(|e| err(&format!("labels.{k}"), e))?));
+    }
+    let labels = alert_labels(data, vars, &t.severity, &extra)?;
+    let expr = fill(&t.expr, vars).map_err(|e| err("expr", e))?;
+    let summary = fill(&t.summary, vars).map_err(|e| err("summary", e))?;
+    let description = fill(&t.description, vars).map_err(|e| err("description", e))?;
+    let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
+    Ok(alert_rule(&name, &expr, t.for_.as_deref(), &labels, &ann))
+}
+
+/// The regex of a cloud resource's name in one environment: the name template filled in and
+/// shortened like the Terraform templates do (`dns_safe`), or, for an ephemeral environment in
+/// the files for all environments, a pattern matching every branch.
+#[allow(clippy::too_many_arguments)]
+fn cloud_name_regex(ws: &Workspace, data: &ObsData, tpl: &str, max: usize, instance: Option<&str>, env: &str, service: &str, resource: &str, ty: &str) -> Result<String, ObservabilityError> {
+    const ANY: &str = "anybranchplaceholder";
+    let inst = instance.map(str::to_string).unwrap_or_else(|| format!("{env}-{ANY}"));
+    let v = [("platform", ws.platform.name.value.clone()), ("environment", inst), ("service", service.to_string()), ("resource", resource.to_string())];
+    let name = fill(tpl, &v).map_err(|e| ObservabilityError { file: data.alerts_file.clone(), message: format!("resources.{ty}: {e}") })?;
+    Ok(regex_escape(&crate::lower::dns_safe(&name, max)).replace(ANY, "[a-z0-9-]+"))
+}
+
+/// A burn-rate factor as written in PromQL (`14.4`, `6`).
+pub fn fmt_factor(f: f64) -> String {
+    format!("{f}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::observability::context::Micros;
+
+    #[test]
+    fn pairs_that_cannot_fire_are_left_out() {
+        let tier = TierSpec {
+            alert: "A".into(),
+            severity: "critical".into(),
+            for_ms: 0,
+            pairs: vec![PairSpec { long_ms: 3_600_000, short_ms: 300_000, factor: 14.4 }, PairSpec { long_ms: 21_600_000, short_ms: 1_800_000, factor: 1.5 }],
+            summary: String::new(),
+            description: String::new(),
+            test_interval_ms: 60_000,
+        };
+        let slo = |budget: u64| SloSpec { key: "latency", camel: "Latency", objective: String::new(), budget: Micros(budget), window_ms: 0, threshold_ms: Some(300) };
+        // p99: 1% budget, both reachable; p50: 50% budget, 14.4 x 0.5 > 1 is not.
+        assert_eq!(reachable(&tier, &slo(10_000)).len(), 2);
+        assert_eq!(reachable(&tier, &slo(500_000)), vec![tier.pairs[1]]);
+    }
+
+    #[test]
+    fn latency_buckets() {
+        assert_eq!(le_matcher(300), "le=\"0.3\"");
+        assert_eq!(le_matcher(2000), "le=~\"2|2.0\"");
+        assert_eq!(le_value(1500), "1.5");
+    }
+}
