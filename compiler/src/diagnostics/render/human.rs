@@ -124,7 +124,9 @@ impl Report {
             // miette opens a report at its first snippet; a same-file label far above the
             // primary would get its own snippet first and the report would open at the wrong
             // line. Such labels become a related note, like labels in other files.
-            let far_above = l.span.start < d.primary.span.start && primary_line - f.line_col(l.span.start).line > 2 * CONTEXT_LINES;
+            let far_above = l.file == d.primary.file
+                && l.span.start < d.primary.span.start
+                && primary_line.saturating_sub(f.line_col(l.span.start).line) > 2 * CONTEXT_LINES;
             if l.file == d.primary.file && !far_above {
                 labels.push(labeled);
             } else if let Some((_, ls)) = others.iter_mut().find(|(id, _)| *id == l.file) {
