@@ -17,6 +17,23 @@ pub fn check_dns(cx: &mut Cx, name: &Spanned<String>, what: &str) -> bool {
     }
 }
 
+/// A Kubernetes label value (the owner becomes `platc.dev/owner`): at most 63 characters of
+/// letters, digits, `-`, `_` and `.`, starting and ending alphanumeric.
+pub fn check_label_value(cx: &mut Cx, v: &Spanned<String>, what: &str) -> bool {
+    let s = &v.value;
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !ok {
+        let fix = units::to_dns_label(s);
+        cx.error(codes::INVALID_NAME, v.span, "not a label value", format!("invalid {what} `{s}`"))
+            .help = Some(format!("it becomes a Kubernetes label value: letters, digits, `-`, `_` and `.`, at most 63 characters, e.g. `{}`", if fix.is_empty() { "team-payments".into() } else { fix }));
+    }
+    ok
+}
+
 /// Port names become Kubernetes port names: DNS labels of at most 15 characters.
 pub fn check_port_name(cx: &mut Cx, name: &Spanned<String>) {
     if !check_dns(cx, name, "port name") {

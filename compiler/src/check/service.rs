@@ -59,7 +59,7 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> 
             continue;
         }
         match child.name.value.as_str() {
-            "owner" => s.owner = single_str(cx, child, "a team name", "owner team-payments"),
+            "owner" => s.owner = single_str(cx, child, "a team name", "owner team-payments").filter(|o| names::check_label_value(cx, o, "owner")),
             "description" => s.description = single_str(cx, child, "a description", "description \"Takes payments\"").map(|d| d.value),
             "language" => {
                 s.language = single_str(cx, child, "a language", "language go")

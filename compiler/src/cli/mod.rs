@@ -10,6 +10,8 @@ mod eject;
 pub mod explain;
 mod fmt;
 mod graph;
+pub mod init;
+pub mod new;
 pub mod publish;
 
 use std::io::{IsTerminal, Write};
@@ -40,6 +42,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold a service that builds and deploys as it is: service.kdl, a minimal app, build files.
+    New(new::Args),
+    /// Write a commented platform.kdl for a platform team.
+    Init(init::Args),
     /// Check service.kdl and platform.kdl files and report every problem.
     Check(check::Args),
     /// Check, then generate every artifact into the output directory.
@@ -137,6 +143,8 @@ pub fn main() -> i32 {
 /// Runs one parsed command.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
+        Command::New(args) => new::run(&args),
+        Command::Init(args) => init::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args),
         Command::Graph(args) => graph::run(&args),

@@ -1,0 +1,1 @@
+# Makes the service directory importable in tests, however pytest is started.
