@@ -16,24 +16,61 @@ use crate::write::{Lock, DEPLOY_DIR, LOCK_PATH};
 /// lock file. Problems found while emitting (patches that match nothing) are errors: the
 /// caller writes nothing when `diags` has any.
 pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics) -> Output {
-    let mut plan = lower::lower(ws, graph, envs, opts);
+    // In-cluster resources come from the stdlib's incluster/ data, overlays included.
+    let loaded_catalog = match lower::Catalog::load(&loaded.stdlib) {
+        Ok(c) => Some(c),
+        Err(p) => {
+            diags.push(stdlib_problem(ws, &p.to_string()));
+            None
+        }
+    };
+    let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
     let base_pl = lower::base_placement(ws);
+    let mut checked: Vec<Placement> = envs.to_vec();
+    if let Some(b) = &base_pl {
+        if !checked.contains(b) {
+            checked.push(b.clone());
+        }
+    }
+    for p in lower::incluster::check(ws, &checked, catalog) {
+        diags.push(in_cluster_problem(ws, &p));
+    }
+    let mut plan = lower::lower_with(ws, graph, envs, opts, catalog);
+    // Alerts and dashboards first: the charts and manifests carry them as a PrometheusRule and
+    // a dashboard ConfigMap.
+    let observability = match crate::emit::observability::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
+        Ok(o) => Some(o),
+        Err(errors) => {
+            diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
+            None
+        }
+    };
     let mut base: Vec<lower::Values> = plan
         .services
         .iter()
         .map(|sp| match &base_pl {
-            Some(pl) => lower::service_values(ws, graph, sp.index, pl, opts),
+            Some(pl) => lower::service_values_with(ws, graph, sp.index, pl, opts, catalog),
             None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
         })
         .collect();
+    if let Some(obs) = &observability {
+        for (sp, base) in plan.services.iter_mut().zip(base.iter_mut()) {
+            let Some(so) = obs.service(&sp.name) else { continue };
+            for values in sp.envs.values_mut() {
+                let a = so.envs.get(&values.environment).unwrap_or(&so.all);
+                set_observability(values, &sp.name, a);
+            }
+            let a = so.envs.get(&base.environment).unwrap_or(&so.all);
+            set_observability(base, &sp.name, a);
+        }
+    }
     let mut deploy = crate::emit::emit(ws, &mut plan, &mut base, &loaded.stdlib, &loaded.sources, diags);
     match crate::emit::terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
         Ok(tf) => deploy.files.extend(tf.files),
         Err(problems) => diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p))),
     }
-    match crate::emit::observability::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
-        Ok(obs) => deploy.files.extend(obs.output().files),
-        Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
+    if let Some(obs) = &observability {
+        deploy.files.extend(obs.output().files);
     }
     let mut out = Output::default();
     for (p, b) in deploy.files {
@@ -59,6 +96,25 @@ fn terraform_problem(_loaded: &Loaded, ws: &Workspace, p: &crate::emit::terrafor
     };
     Diagnostic::new(codes::INVALID_RESOURCE_TYPE, label, format!("stdlib template {} cannot be rendered for `{}`", p.template, p.env))
         .with_help(format!("{}; fix the template in the stdlib overlay (see docs/stdlib.md)", p.message))
+}
+
+/// Puts a service's rules and dashboard into its chart values.
+fn set_observability(values: &mut lower::Values, service: &str, a: &crate::emit::observability::Artifacts) {
+    use crate::emit::observability::dashboard_file_name;
+    let has_rules = a.rule_groups.as_array().is_some_and(|g| !g.is_empty());
+    values.prometheusRule = lower::PrometheusRuleValues { enabled: has_rules, groups: a.rule_groups.clone() };
+    values.dashboard = lower::DashboardValues { enabled: true, key: dashboard_file_name(service), json: a.dashboard_json() };
+}
+
+/// Broken in-cluster data (a stdlib overlay) for one resource, at its `uses`.
+fn in_cluster_problem(ws: &Workspace, p: &lower::incluster::Problem) -> crate::diagnostics::Diagnostic {
+    use crate::diagnostics::{codes, Diagnostic, Label};
+    let label = match (p.service, p.uses) {
+        (Some(i), Some(u)) => Label::new(ws.services[i].file, ws.services[i].uses[u].span, "its in-cluster template is broken"),
+        _ => Label::new(ws.platform.file, ws.platform.name.span, "a stdlib file of this platform is broken"),
+    };
+    Diagnostic::new(codes::INVALID_RESOURCE_TYPE, label, format!("stdlib file {} cannot be used for `{}`", p.template, p.env))
+        .with_help(format!("{}; fix it in the stdlib overlay (see docs/resources.md)", p.message))
 }
 
 /// A broken stdlib data file (from an overlay) as a diagnostic at the platform.

@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value as Json};
 
-use crate::lower::{Values, Worker};
+use crate::lower::{BackingResource, InClusterResource, Values, Worker};
 
 /// Chart identity, used in the `helm.sh/chart` label.
 #[derive(Debug, Clone)]
@@ -67,6 +67,17 @@ pub fn objects(v: &Values, chart: &ChartMeta) -> Vec<Json> {
         }});
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), spec));
     }
+    if v.prometheusRule.enabled {
+        let spec = json!({"spec": {"groups": v.prometheusRule.groups}});
+        out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), spec));
+    }
+    if v.dashboard.enabled {
+        let data = json!({"data": {v.dashboard.key.clone(): v.dashboard.json}});
+        let mut o = obj(v, chart, "v1", "ConfigMap", &format!("{}-dashboard", v.fullname), web(v), data);
+        // The Grafana sidecar loads every ConfigMap with this label.
+        o["metadata"]["labels"]["grafana_dashboard"] = json!("1");
+        out.push(o);
+    }
     for w in &v.workers {
         out.push(worker_deployment(v, chart, w));
     }
@@ -81,6 +92,9 @@ pub fn objects(v: &Values, chart: &ChartMeta) -> Vec<Json> {
             "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"metadata": pod_metadata(v, chart, ("cron", &c.name)), "spec": pod}}},
         }});
         out.push(obj(v, chart, "batch/v1", "CronJob", &c.name, ("cron", &c.name), spec));
+    }
+    for r in &v.backingResources {
+        out.extend(backing_resource(v, chart, r));
     }
     out
 }
@@ -238,4 +252,127 @@ fn worker_deployment(v: &Values, chart: &ChartMeta, w: &Worker) -> Json {
     let mut o = obj(v, chart, "apps/v1", "Deployment", &w.name, ("worker", &w.name), spec);
     add_annotations(&mut o, &w.annotations);
     o
+}
+
+// ------------------------------------------------------------------------ backing resources
+
+/// The objects of one backing resource: the ExternalSecret that copies its connection details
+/// from the secret store (`aws`), or the objects that serve it in the cluster (`in-cluster`).
+fn backing_resource(v: &Values, chart: &ChartMeta, r: &BackingResource) -> Vec<Json> {
+    let mut out = Vec::new();
+    if let Some(e) = &r.externalSecret {
+        let spec = json!({"spec": {
+            "refreshInterval": e.refreshInterval,
+            "secretStoreRef": e.secretStoreRef,
+            "target": {"name": r.connectionSecret, "creationPolicy": "Owner"},
+            "dataFrom": e.dataFrom,
+        }});
+        out.push(obj(v, chart, "external-secrets.io/v1", "ExternalSecret", &r.connectionSecret, web(v), spec));
+    }
+    if let Some(ic) = &r.inCluster {
+        out.extend(in_cluster(v, chart, r, ic));
+    }
+    out
+}
+
+/// Selector labels of an in-cluster resource's pods: its own name (which the service's
+/// NetworkPolicy egress names) and its type.
+fn resource_selector(ic: &InClusterResource, ty: &str) -> Json {
+    json!({"app.kubernetes.io/name": ic.name, "app.kubernetes.io/component": ty})
+}
+
+/// The standard labels of an in-cluster resource's objects and pods (`platc.resourceLabels`).
+pub fn resource_labels(v: &Values, chart: &ChartMeta, ic: &InClusterResource, ty: &str) -> Map<String, Json> {
+    let mut m = Map::new();
+    m.insert("helm.sh/chart".into(), json!(format!("{}-{}", chart.name, chart.version)));
+    if let Json::Object(sel) = resource_selector(ic, ty) {
+        m.extend(sel);
+    }
+    m.insert("app.kubernetes.io/version".into(), json!(ic.version));
+    m.insert("app.kubernetes.io/part-of".into(), json!(v.partOf));
+    m.insert("app.kubernetes.io/managed-by".into(), json!("platc"));
+    m.insert("platc.dev/environment".into(), json!(v.environment));
+    m.insert("platc.dev/service".into(), json!(v.fullname));
+    if !v.owner.is_empty() {
+        m.insert("platc.dev/owner".into(), json!(v.owner));
+    }
+    m
+}
+
+/// An object of an in-cluster resource, with `labels` from [`resource_labels`].
+fn resource_obj(v: &Values, labels: &Map<String, Json>, api: &str, kind: &str, name: &str, body: Json) -> Json {
+    let mut metadata = json!({"name": name, "namespace": v.namespace, "labels": labels});
+    if !v.commonAnnotations.is_empty() {
+        metadata["annotations"] = json!(v.commonAnnotations);
+    }
+    let mut o = json!({"apiVersion": api, "kind": kind, "metadata": metadata});
+    if let (Json::Object(target), Json::Object(extra)) = (&mut o, body) {
+        target.extend(extra);
+    }
+    o
+}
+
+fn in_cluster(v: &Values, chart: &ChartMeta, r: &BackingResource, ic: &InClusterResource) -> Vec<Json> {
+    let mut out = Vec::new();
+    let labels = resource_labels(v, chart, ic, &r.r#type);
+    let c = &ic.connection;
+    match &c.generator {
+        Some(generator) => {
+            out.push(resource_obj(v, &labels, "generators.external-secrets.io/v1alpha1", "Password", &ic.name, json!({"spec": generator})));
+            // Generated once: the database keeps the password it was initialized with.
+            let spec = json!({"spec": {
+                "refreshInterval": "0s",
+                "refreshPolicy": "CreatedOnce",
+                "target": {
+                    "name": r.connectionSecret,
+                    "creationPolicy": "Owner",
+                    "template": {"engineVersion": "v2", "type": "Opaque", "data": c.data},
+                },
+                "dataFrom": c.dataFrom,
+            }});
+            out.push(resource_obj(v, &labels, "external-secrets.io/v1", "ExternalSecret", &r.connectionSecret, spec));
+        }
+        None => out.push(resource_obj(v, &labels, "v1", "Secret", &r.connectionSecret, json!({"type": "Opaque", "stringData": c.data}))),
+    }
+    let w = &ic.workload;
+    let mut pod_metadata = json!({"labels": labels});
+    if !v.commonAnnotations.is_empty() {
+        pod_metadata["annotations"] = json!(v.commonAnnotations);
+    }
+    let pod = json!({
+        "automountServiceAccountToken": false,
+        "enableServiceLinks": false,
+        "securityContext": w.podSecurityContext,
+        "containers": w.containers,
+        "volumes": w.volumes,
+    });
+    let mut spec = json!({
+        "replicas": 1,
+        "revisionHistoryLimit": 5,
+        "selector": {"matchLabels": resource_selector(ic, &r.r#type)},
+        "template": {"metadata": pod_metadata, "spec": pod},
+    });
+    if w.kind == "StatefulSet" {
+        spec["serviceName"] = json!(ic.name);
+        spec["persistentVolumeClaimRetentionPolicy"] = json!({"whenDeleted": "Delete", "whenScaled": "Delete"});
+        if !w.volumeClaimTemplates.is_empty() {
+            spec["volumeClaimTemplates"] = json!(w.volumeClaimTemplates);
+        }
+    } else {
+        // One replica of a stateful emulator: never two side by side during a rollout.
+        spec["strategy"] = json!({"type": "Recreate"});
+    }
+    let mut o = resource_obj(v, &labels, "apps/v1", &w.kind, &ic.name, json!({"spec": spec}));
+    add_annotations(&mut o, &w.annotations);
+    out.push(o);
+    let service = json!({"spec": {"type": "ClusterIP", "selector": resource_selector(ic, &r.r#type), "ports": ic.service.ports}});
+    out.push(resource_obj(v, &labels, "v1", "Service", &ic.name, service));
+    let policy = json!({"spec": {
+        "podSelector": {"matchLabels": resource_selector(ic, &r.r#type)},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": ic.networkPolicy.ingress,
+        "egress": ic.networkPolicy.egress,
+    }});
+    out.push(resource_obj(v, &labels, "networking.k8s.io/v1", "NetworkPolicy", &ic.name, policy));
+    out
 }

@@ -1,11 +1,13 @@
 //! Lower: the checked workspace and its IR graph -> per service and environment, the typed
 //! Helm [`Values`] every Kubernetes backend renders from.
 
+pub mod incluster;
 mod naming;
 mod network;
 mod values;
 mod wiring;
 
+pub use incluster::Catalog;
 pub use naming::{dns_safe, placement, short_hash, BuildOptions, Placement};
 pub use values::*;
 
@@ -57,8 +59,16 @@ pub fn environments(ws: &Workspace, opts: &BuildOptions) -> Result<Vec<Placement
     Ok(p.environments.values().filter(|e| e.ttl.is_none() || opts.branch.is_some()).map(|e| placement(p, e, opts.branch.as_deref())).collect())
 }
 
-/// Lowers every service for the given environments.
+/// Lowers every service for the given environments, with the built-in stdlib's in-cluster data
+/// (see [`lower_with`]).
 pub fn lower(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions) -> Plan {
+    lower_with(ws, graph, envs, opts, Catalog::builtin())
+}
+
+/// Lowers every service for the given environments; resources served `in-cluster` become the
+/// objects `catalog` describes (`Catalog::load` of the merged stdlib, overlays included; check
+/// it first with [`incluster::check`], which reports what would be left out).
+pub fn lower_with(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, catalog: &Catalog) -> Plan {
     let services = ws
         .services
         .iter()
@@ -68,7 +78,7 @@ pub fn lower(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOpti
             name: s.name.value.clone(),
             wave: graph.waves[i],
             depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
-            envs: envs.iter().map(|pl| (pl.env.clone(), service_values(ws, graph, i, pl, opts))).collect(),
+            envs: envs.iter().map(|pl| (pl.env.clone(), service_values_with(ws, graph, i, pl, opts, catalog))).collect(),
         })
         .collect();
     Plan { environments: envs.to_vec(), services }
@@ -82,8 +92,13 @@ pub fn base_placement(ws: &Workspace) -> Option<Placement> {
     p.environments.values().find(|e| e.ttl.is_none()).or_else(|| p.environments.values().next()).map(|e| placement(p, e, None))
 }
 
-/// Values of service `i` in one environment.
+/// Values of service `i` in one environment, with the built-in stdlib's in-cluster data.
 pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, opts: &BuildOptions) -> Values {
+    service_values_with(ws, graph, i, pl, opts, Catalog::builtin())
+}
+
+/// Values of service `i` in one environment.
+pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, opts: &BuildOptions, catalog: &Catalog) -> Values {
     let s = &ws.services[i];
     let p = &ws.platform;
     let env = &p.environments[&pl.env];
@@ -109,6 +124,7 @@ pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, o
         common_annotations.insert("platc.dev/preview-branch".to_string(), opts.branch.clone().unwrap_or_else(|| slug.clone()));
     }
     let wiring = wiring::env(ws, graph, i, pl);
+    let backing = incluster::backing_resources(ws, i, pl, catalog);
     Values {
         fullname: name.clone(),
         namespace: pl.namespace.clone(),
@@ -167,7 +183,7 @@ pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, o
                 .collect(),
         },
         podDisruptionBudget: Pdb { enabled: true, maxUnavailable: 1 },
-        networkPolicy: network::policy(ws, graph, i, pl),
+        networkPolicy: network::policy(ws, graph, i, pl, &backing),
         ingress: ingress(ws, s, pl),
         httpRoute: http_route(ws, s, pl),
         workers: s
@@ -201,6 +217,10 @@ pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, o
             })
             .collect(),
         serviceMonitor: service_monitor(s),
+        // Filled by the build from emit::observability, which needs the whole plan.
+        prometheusRule: PrometheusRuleValues::default(),
+        dashboard: DashboardValues::default(),
+        backingResources: backing,
         patches: IndexMap::new(),
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{NetworkPolicy, Placement};
+use super::{BackingResource, NetworkPolicy, Placement};
 use crate::graph::Graph;
 use crate::model::{Ingress, Provisioner, Workspace};
 
@@ -22,8 +22,9 @@ fn tcp(port: u16) -> Json {
     json!({"protocol": "TCP", "port": port})
 }
 
-/// The policy of service `i` in one placement.
-pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement) -> NetworkPolicy {
+/// The policy of service `i` in one placement; `backing` are its resources there (an in-cluster
+/// one is reached on its Service's port, the container port).
+pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: &[BackingResource]) -> NetworkPolicy {
     let s = &ws.services[i];
     let all_ports: Vec<Json> = s.ports.iter().map(|p| tcp(p.number.value)).collect();
     let mut ingress = Vec::new();
@@ -71,7 +72,12 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement) -> Networ
     for u in &s.uses {
         let Some(ty) = ws.types.get(&u.ty.value) else { continue };
         match env.provisioner_for(&u.ty.value) {
-            Provisioner::InCluster => egress.push(json!({"to": [pods(&format!("{}-{}", s.name.value, u.name.value))], "ports": [tcp(ty.port)]})),
+            Provisioner::InCluster => {
+                let ic = backing.iter().find(|b| b.name == u.name.value).and_then(|b| b.inCluster.as_ref());
+                let name = ic.map(|c| c.name.clone()).unwrap_or_else(|| super::incluster::object_name(&s.name.value, &u.name.value));
+                let port = ic.and_then(|c| c.service.ports.first()).and_then(|p| p["port"].as_u64()).map(|p| p as u16).unwrap_or(ty.port);
+                egress.push(json!({"to": [pods(&name)], "ports": [tcp(port)]}));
+            }
             Provisioner::Aws => cloud_ports.push(ty.port),
         }
     }

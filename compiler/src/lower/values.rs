@@ -50,6 +50,13 @@ pub struct Values {
     pub workers: Vec<Worker>,
     pub cronJobs: Vec<CronJob>,
     pub serviceMonitor: ServiceMonitor,
+    /// The service's recording rules and alerts as a PrometheusRule (emit::observability).
+    pub prometheusRule: PrometheusRuleValues,
+    /// The service's Grafana dashboard as a ConfigMap for the Grafana sidecar.
+    pub dashboard: DashboardValues,
+    /// The backing resources of the service (`uses`), in spec order, each with the objects of
+    /// the provisioner that serves it in this environment (see docs/resources.md).
+    pub backingResources: Vec<BackingResource>,
     /// JSON merge patches by `Kind/name`, from the spec's `patch` blocks (see emit::patch),
     /// each as JSON text: a `null` inside a patch must survive Helm's values merge, which
     /// would otherwise read it as "delete this key".
@@ -173,6 +180,24 @@ pub struct CronJob {
     pub resources: Json,
 }
 
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PrometheusRuleValues {
+    pub enabled: bool,
+    /// `spec.groups` in the Prometheus Operator's shape.
+    pub groups: Json,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardValues {
+    pub enabled: bool,
+    /// The ConfigMap data key (the dashboard's file name).
+    pub key: String,
+    /// The dashboard JSON.
+    pub json: String,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceMonitor {
@@ -180,4 +205,100 @@ pub struct ServiceMonitor {
     pub port: String,
     pub path: String,
     pub interval: String,
+}
+
+/// One `uses` of the service in one environment. Whichever provisioner serves it, the Secret
+/// `connectionSecret` ends up holding one key per output of the type, which the containers read
+/// as `RESOURCE_OUTPUT` env vars: the same names everywhere.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BackingResource {
+    /// The resource's name in the spec (`uses postgres NAME`).
+    pub name: String,
+    /// The resource type (`postgres`, `bucket`, ...).
+    pub r#type: String,
+    /// `aws` or `in-cluster` (platform.kdl's `provision` for this environment and type).
+    pub provisioner: String,
+    /// Name of the Secret with the connection details: `SERVICE-RESOURCE-connection`.
+    pub connectionSecret: String,
+    /// `aws`: the ExternalSecret that copies the Terraform-written Secrets Manager secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub externalSecret: Option<ResourceExternalSecret>,
+    /// `in-cluster`: the Kubernetes objects that serve the resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inCluster: Option<InClusterResource>,
+}
+
+/// `spec` pieces of the ExternalSecret of a resource served by `aws`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceExternalSecret {
+    pub refreshInterval: String,
+    pub secretStoreRef: Json,
+    /// `spec.dataFrom`: `extract` of the secret `platc/ENV/SERVICE/RESOURCE`.
+    pub dataFrom: Vec<Json>,
+}
+
+/// The objects of a resource served `in-cluster`, from stdlib/incluster/TYPE.yaml.hbs.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InClusterResource {
+    /// Name of the workload, Service, NetworkPolicy and generator, and the pods'
+    /// `app.kubernetes.io/name`: `SERVICE-RESOURCE`.
+    pub name: String,
+    /// The image tag (label `app.kubernetes.io/version`).
+    pub version: String,
+    pub workload: ResourceWorkload,
+    pub service: ResourceService,
+    pub networkPolicy: ResourceNetworkPolicy,
+    pub connection: ResourceConnection,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceWorkload {
+    /// `StatefulSet` or `Deployment`; always one replica.
+    pub kind: String,
+    /// Annotations of the workload object.
+    pub annotations: IndexMap<String, String>,
+    /// Pod securityContext, in Kubernetes' shape.
+    pub podSecurityContext: Json,
+    /// The pod's containers, in Kubernetes' shape.
+    pub containers: Vec<Json>,
+    /// The pod's volumes, in Kubernetes' shape.
+    pub volumes: Vec<Json>,
+    /// StatefulSet volume claim templates, in Kubernetes' shape (deleted with the StatefulSet).
+    pub volumeClaimTemplates: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceService {
+    /// ClusterIP Service ports, in Kubernetes' shape.
+    pub ports: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceNetworkPolicy {
+    /// Ingress rules (only the owning service's pods), in Kubernetes' shape.
+    pub ingress: Vec<Json>,
+    /// Egress rules, in Kubernetes' shape (none: a database calls nobody).
+    pub egress: Vec<Json>,
+}
+
+/// How the connection Secret of an in-cluster resource is made.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceConnection {
+    /// The spec of the External Secrets `Password` generator when credentials are generated:
+    /// an ExternalSecret then composes the Secret from `data` as a template. Absent: nothing in
+    /// the Secret is secret, and it is written as a plain Secret with `data` as `stringData`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator: Option<Json>,
+    /// `spec.dataFrom` of the ExternalSecret: one generator run per generated key.
+    pub dataFrom: Vec<Json>,
+    /// Secret keys: the type's outputs (and credentials only the server reads), as External
+    /// Secrets templates (`{{ .password }}`, text for Helm) or plain values.
+    pub data: IndexMap<String, String>,
 }

@@ -35,6 +35,9 @@ platc.dev/environment: {{ .ctx.Values.environment | quote }}
 {{- with .ctx.Values.owner }}
 platc.dev/owner: {{ . | quote }}
 {{- end }}
+{{- range $k, $v := .extraLabels }}
+{{ $k }}: {{ $v | quote }}
+{{- end }}
 {{- end }}
 
 {{- /* Object metadata: name, namespace, labels, and the common annotations merged with the
@@ -164,4 +167,47 @@ anything else (lists included) replaces. */ -}}
 {{- else -}}
 {{- toJson (dict "v" $patch) -}}
 {{- end -}}
+{{- end }}
+
+{{- /* Backing resources served in-cluster (.Values.backingResources[].inCluster): their objects
+carry their own name and type instead of the service's, so that neither the service's selectors
+nor its NetworkPolicy ever cover them. The dict: ctx (the root context), res (the
+backingResources entry), name (the object's name), annotations (a dict, the object's own). */ -}}
+{{- define "platc.resourceSelectorLabels" -}}
+app.kubernetes.io/name: {{ .res.inCluster.name | quote }}
+app.kubernetes.io/component: {{ .res.type | quote }}
+{{- end }}
+
+{{- define "platc.resourceLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version | quote }}
+{{ include "platc.resourceSelectorLabels" . }}
+app.kubernetes.io/version: {{ .res.inCluster.version | quote }}
+app.kubernetes.io/part-of: {{ .ctx.Values.partOf | quote }}
+app.kubernetes.io/managed-by: "platc"
+platc.dev/environment: {{ .ctx.Values.environment | quote }}
+platc.dev/service: {{ .ctx.Values.fullname | quote }}
+{{- with .ctx.Values.owner }}
+platc.dev/owner: {{ . | quote }}
+{{- end }}
+{{- range $k, $v := .extraLabels }}
+{{ $k }}: {{ $v | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "platc.resourceMetadata" -}}
+name: {{ .name | quote }}
+namespace: {{ .ctx.Values.namespace | quote }}
+labels:
+  {{- include "platc.resourceLabels" . | nindent 2 }}
+{{- $annotations := dict }}
+{{- range $k, $v := .ctx.Values.commonAnnotations }}
+{{- $_ := set $annotations $k $v }}
+{{- end }}
+{{- range $k, $v := .annotations }}
+{{- $_ := set $annotations $k $v }}
+{{- end }}
+{{- with $annotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
