@@ -58,6 +58,7 @@ struct Publish<'a> {
     message: Option<&'a str>,
     env: Option<&'a str>,
     set: &'a [&'a str],
+    remove: bool,
 }
 
 /// `platc publish SRC --repo REPO ...` in this process; returns the exit code.
@@ -70,6 +71,7 @@ fn publish(src: &Path, repo: &Path, o: Publish) -> i32 {
         out: None,
         env: o.env.map(str::to_string),
         set: o.set.iter().map(|x| x.to_string()).collect(),
+        remove: o.remove,
         report: platc::cli::ReportArgs { format: platc::diagnostics::Format::Human, color: platc::cli::Color::Never },
     };
     platc::cli::publish::run(&args)
@@ -474,4 +476,24 @@ fn publish_warns_before_replacing_an_edit_made_in_the_gitops_repository() {
     assert!(r.stderr.contains(&format!("warning: gitops/{HAND_EDITED} was edited in the GitOps repository")), "{}", r.stderr);
     assert!(!std::fs::read_to_string(gitops.join(HAND_EDITED)).unwrap().contains("h2c"), "the build replaced the edit");
     assert!(git(&gitops, &["log", "--format=%s"]).contains("hotfix: h2c"), "which stays in the history");
+}
+
+/// The preview teardown of the generated pipelines: `publish --remove` deletes exactly the
+/// files of that branch's preview and keeps the other preview.
+#[test]
+fn removing_a_preview_deletes_only_its_files() {
+    let (_tmp, src, gitops) = repos();
+    for branch in ["feat-a", "feat-b"] {
+        let set = [format!("branch={branch}")];
+        let set: Vec<&str> = set.iter().map(String::as_str).collect();
+        assert_eq!(publish(&src, &gitops, Publish { env: Some("preview"), set: &set, ..Default::default() }), 0);
+    }
+    let before = commits(&gitops);
+    assert_eq!(publish(&src, &gitops, Publish { env: Some("preview"), set: &["branch=feat-a"], remove: true, ..Default::default() }), 0);
+    assert_eq!(commits(&gitops), before + 1, "the removal is one commit");
+    assert!(!gitops.join("deploy/gitops/preview-feat-a").exists(), "feat-a's wiring is gone");
+    assert!(!gitops.join("deploy/hello/manifests/preview-feat-a").exists(), "feat-a's manifests are gone");
+    assert!(gitops.join("deploy/gitops/preview-feat-b/apps/hello.yaml").is_file(), "feat-b stays");
+    assert!(gitops.join("deploy/hello/manifests/preview-feat-b").is_dir(), "feat-b's manifests stay");
+    assert!(gitops.join("deploy/hello/chart/Chart.yaml").is_file(), "shared chart files stay");
 }

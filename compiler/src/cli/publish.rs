@@ -46,6 +46,11 @@ pub struct Args {
     /// Build settings, as for `platc build` (`branch=NAME`, `image-tag=TAG`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Remove instead of publish: delete the files of the environment instance this build
+    /// names (a preview: `--env preview --set branch=NAME`) and commit, e.g. when its pull
+    /// request closes. Needs `--env`.
+    #[arg(long, requires = "env")]
+    pub remove: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -298,6 +303,17 @@ pub fn run(args: &Args) -> i32 {
     }
     if !kept.is_empty() {
         eprintln!("note: kept the published files of {} (not built this time)", kept.into_iter().collect::<Vec<_>>().join(", "));
+    }
+    if args.remove {
+        // Only the files of the instances built here go; what every instance shares (chart
+        // templates, values.yaml) stays.
+        let before = deploy.files.len();
+        deploy.files.retain(|p, _| classify(p, &envs).is_none_or(|pl| !built_instances.contains(&pl.instance)));
+        eprintln!(
+            "removing {} ({} files)",
+            built_instances.iter().cloned().collect::<Vec<_>>().join(", "),
+            before - deploy.files.len()
+        );
     }
     // Generated files edited in the GitOps repository since platc published them.
     if let Some(lock) = &target_lock {
