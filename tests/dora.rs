@@ -226,6 +226,7 @@ fn dora_reads_what_publish_writes() {
         out: None,
         env: None,
         set: Vec::new(),
+        remove: false,
         report: platc::cli::ReportArgs { format: platc::diagnostics::Format::Human, color: platc::cli::Color::Never },
     };
     assert_eq!(platc::cli::publish::run(&publish), 0);
