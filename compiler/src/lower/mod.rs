@@ -69,18 +69,23 @@ pub fn lower(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOpti
 /// objects `catalog` describes (`Catalog::load` of the merged stdlib, overlays included; check
 /// it first with [`incluster::check`], which reports what would be left out).
 pub fn lower_with(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, catalog: &Catalog) -> Plan {
-    let services = ws
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| ServicePlan {
-            index: i,
-            name: s.name.value.clone(),
-            wave: graph.waves[i],
-            depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
-            envs: envs.iter().map(|pl| (pl.env.clone(), service_values_with(ws, graph, i, pl, opts, catalog))).collect(),
-        })
-        .collect();
+    let indices: Vec<usize> = (0..ws.services.len()).collect();
+    // Services lower independently: all cores, in order.
+    let services = crate::par::map_chunks(&indices, |chunk| {
+        chunk
+            .iter()
+            .map(|&i| ServicePlan {
+                index: i,
+                name: ws.services[i].name.value.clone(),
+                wave: graph.waves[i],
+                depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
+                envs: envs.iter().map(|pl| (pl.env.clone(), service_values_with(ws, graph, i, pl, opts, catalog))).collect(),
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     Plan { environments: envs.to_vec(), services }
 }
 

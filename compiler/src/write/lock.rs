@@ -33,7 +33,11 @@ impl Lock {
         Lock {
             version: env!("CARGO_PKG_VERSION").to_string(),
             inputs: inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect(),
-            outputs: out.files.iter().filter(|(p, _)| !ejected.contains(*p) && p.as_str() != LOCK_PATH).map(|(p, b)| (p.clone(), hash(b))).collect(),
+            outputs: {
+                let files: Vec<(&String, &Vec<u8>)> = out.files.iter().filter(|(p, _)| !ejected.contains(*p) && p.as_str() != LOCK_PATH).collect();
+                // Hashing hundreds of megabytes at scale: all cores.
+                crate::par::map_chunks(&files, |chunk| chunk.iter().map(|(p, b)| ((*p).clone(), hash(b))).collect::<Vec<_>>()).into_iter().flatten().collect()
+            },
             ejected,
         }
     }

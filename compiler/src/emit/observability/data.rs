@@ -272,6 +272,8 @@ pub struct ObsData {
     pub alerts_file: String,
     pub dashboard: DashboardData,
     pub dashboard_file: String,
+    /// Unit-test scenarios already searched, shared by every service (see [`super::promtest::CaseCache`]).
+    pub cases: super::promtest::CaseCache,
 }
 
 impl ObsData {
@@ -418,7 +420,7 @@ impl ObsData {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(ObsData { settings, settings_file, slo, slo_file, tiers, eval_interval_ms, alerts, alerts_file, dashboard, dashboard_file })
+        Ok(ObsData { settings, settings_file, slo, slo_file, tiers, eval_interval_ms, alerts, alerts_file, dashboard, dashboard_file, cases: Default::default() })
     }
 }
 

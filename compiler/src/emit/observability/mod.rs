@@ -142,10 +142,9 @@ impl Observability {
     /// Every file, paths relative to `deploy/`.
     pub fn output(&self) -> Output {
         let mut out = Output::default();
-        for s in &self.services {
-            for (p, b) in s.files() {
-                out.add(p, b);
-            }
+        // Serialising rules, tests and dashboards: all cores, added in order.
+        for (p, b) in crate::par::map_chunks(&self.services, |chunk| chunk.iter().flat_map(|s| s.files()).collect::<Vec<_>>()).into_iter().flatten() {
+            out.add(p, b);
         }
         out
     }
@@ -159,21 +158,23 @@ impl Observability {
 /// observability data (a usage problem of the overlay, like other overlay errors).
 pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Observability, Vec<ObservabilityError>> {
     let data = ObsData::load(stdlib)?;
-    let mut services = Vec::new();
-    let mut errors = Vec::new();
-    for sp in &plan.services {
+    let one = |sp: &crate::lower::ServicePlan| -> Result<ServiceObservability, ObservabilityError> {
         let s = &ws.services[sp.index];
         let source = super::source_name(sources, s.file, ws);
-        let result = (|| -> Result<ServiceObservability, ObservabilityError> {
-            let svc = Svc::new(ws, s, &data, source.clone())?;
-            let all = artifacts(ws, &data, &svc, &Scope::all(ws, s), None)?;
-            let mut envs = IndexMap::new();
-            for (env, values) in &sp.envs {
-                let Some(pl) = plan.environments.iter().find(|p| &p.env == env) else { continue };
-                envs.insert(env.clone(), artifacts(ws, &data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()))?);
-            }
-            Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
-        })();
+        let svc = Svc::new(ws, s, &data, source.clone())?;
+        let all = artifacts(ws, &data, &svc, &Scope::all(ws, s), None)?;
+        let mut envs = IndexMap::new();
+        for (env, values) in &sp.envs {
+            let Some(pl) = plan.environments.iter().find(|p| &p.env == env) else { continue };
+            envs.insert(env.clone(), artifacts(ws, &data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()))?);
+        }
+        Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
+    };
+    // Services are independent: all cores, results in plan order.
+    let results = crate::par::map_chunks(&plan.services, |chunk| chunk.iter().map(one).collect::<Vec<_>>());
+    let mut services = Vec::new();
+    let mut errors = Vec::new();
+    for result in results.into_iter().flatten() {
         match result {
             Ok(o) => services.push(o),
             Err(e) => errors.push(e),

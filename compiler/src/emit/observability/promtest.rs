@@ -31,7 +31,8 @@
 //! the traffic, which dilutes the longer window until only the pair under test reaches its
 //! threshold.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value as Json};
 
@@ -187,6 +188,51 @@ fn round_up(v: u64, m: u64) -> u64 {
     v.div_ceil(m) * m
 }
 
+/// What a search for scenarios depends on: the tier (windows, `for`, test interval), the
+/// alert's window pairs and the error budget. The rest (evaluation interval, traffic, fire-at
+/// and silent-at) is the same for every service of a build.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CaseKey {
+    tier: usize,
+    /// (long window, short window, factor as bits) per pair.
+    pairs: Vec<(u64, u64, u64)>,
+    budget: u64,
+}
+
+/// Scenarios found per [`CaseKey`], shared by every service of a build (and its threads).
+///
+/// The search simulates Prometheus over many candidate scenarios and is by far the costliest
+/// part of emitting observability; a monorepo has thousands of services but only a handful of
+/// distinct objectives, so each search runs once per objective instead of once per service
+/// and environment. The lock is not held while searching: two threads may search the same key
+/// at once and find the same (deterministic) result.
+#[derive(Default)]
+pub struct CaseCache(Mutex<HashMap<CaseKey, Arc<Vec<Option<Case>>>>>);
+
+impl CaseCache {
+    fn get_or_search(&self, key: CaseKey, search: impl FnOnce() -> Vec<Option<Case>>) -> Arc<Vec<Option<Case>>> {
+        if let Some(found) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return found.clone();
+        }
+        let found = Arc::new(search());
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_insert(found).clone()
+    }
+}
+
+impl Clone for CaseCache {
+    /// A copy of the data starts with an empty cache.
+    fn clone(&self) -> Self {
+        CaseCache::default()
+    }
+}
+
+impl std::fmt::Debug for CaseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        write!(f, "CaseCache({n} searches)")
+    }
+}
+
 /// One generated test: a scenario and the alert states checked.
 #[derive(Debug, Clone)]
 pub struct Case {
@@ -337,9 +383,11 @@ pub fn cases(data: &ObsData, alert: &SloAlert, slo: &SloSpec) -> Result<Vec<Case
     let ut = &data.slo.unit_tests;
     let per_step = ut.requests_per_minute.saturating_mul(tier.test_interval_ms) / 60_000;
     let cx = Ctx { tier, pairs: &alert.pairs, budget: slo.budget.as_f64(), eval_ms: data.eval_interval_ms, per_step: per_step.max(1), fire_at: ut.fire_at, silent_at: ut.silent_at };
+    let key = CaseKey { tier: alert.tier, pairs: alert.pairs.iter().map(|p| (p.long_ms, p.short_ms, p.factor.to_bits())).collect(), budget: cx.budget.to_bits() };
+    let found = data.cases.get_or_search(key, || (0..alert.pairs.len()).map(|i| cx.first_case(i)).collect());
     let mut out = Vec::new();
-    for (i, p) in alert.pairs.iter().enumerate() {
-        let case = cx.first_case(i).ok_or_else(|| ObservabilityError {
+    for (p, case) in alert.pairs.iter().zip(found.iter()) {
+        let case = case.clone().ok_or_else(|| ObservabilityError {
             file: data.slo_file.clone(),
             message: format!(
                 "{}: cannot build a unit test isolating the {}/{} pair (factor {}) with objective {}; check the tier's windows, `for` and unit-tests settings",

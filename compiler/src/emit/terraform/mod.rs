@@ -58,19 +58,27 @@ pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -
         Ok(t) => t,
         Err((template, message)) => return Err(vec![Problem { service: None, uses: None, env: String::new(), template, message }]),
     };
-    for pl in &plan.environments {
-        for sp in &plan.services {
-            let s = &ws.services[sp.index];
-            let Some(unit) = Unit::new(ws, sp.index, pl) else { continue };
-            let source = &super::source_name(sources, s.file, ws);
-            match unit.files(ws, &templates, source) {
-                Ok(files) => {
-                    for (name, text) in files {
-                        out.add(format!("{}/{name}", dir(&s.name.value, &pl.env)), text);
-                    }
-                }
-                Err(mut p) => problems.append(&mut p),
+    // Services render independently: all cores; results are added in plan order.
+    let results = crate::par::map_chunks(&plan.services, |chunk| {
+        let mut results = Vec::new();
+        for pl in &plan.environments {
+            for sp in chunk {
+                let s = &ws.services[sp.index];
+                let Some(unit) = Unit::new(ws, sp.index, pl) else { continue };
+                let source = &super::source_name(sources, s.file, ws);
+                results.push((dir(&s.name.value, &pl.env), unit.files(ws, &templates, source)));
             }
+        }
+        results
+    });
+    for (dir, result) in results.into_iter().flatten() {
+        match result {
+            Ok(files) => {
+                for (name, text) in files {
+                    out.add(format!("{dir}/{name}"), text);
+                }
+            }
+            Err(mut p) => problems.append(&mut p),
         }
     }
     if problems.is_empty() { Ok(out) } else { Err(problems) }
