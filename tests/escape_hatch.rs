@@ -245,8 +245,41 @@ fn a_no_change_rebuild_keeps_every_mtime() {
     let before = snapshot(&src);
     std::thread::sleep(std::time::Duration::from_millis(50));
     let r = build(&src);
-    assert!(r.stderr.contains(" 0 files written"), "{}", r.stderr);
+    assert!(r.stderr.contains("up to date"), "the lock says nothing changed, so nothing is emitted:\n{}", r.stderr);
     assert_eq!(before, snapshot(&src), "a no-change rebuild must keep every file and mtime");
+    // --force always builds; with nothing changed it still writes nothing.
+    let r = platc(&src, &["build", ".", "--force"]);
+    assert!(r.stderr.contains(" 0 files written"), "{}", r.stderr);
+    assert_eq!(before, snapshot(&src));
+}
+
+/// The up-to-date shortcut trusts the lock only as far as it goes: a deleted output, another
+/// `--set`, a spec change or a stdlib overlay all make the build run again.
+#[test]
+fn the_up_to_date_shortcut_rebuilds_when_anything_it_depends_on_changes() {
+    let (_tmp, src) = hello();
+    build(&src);
+    let victim = src.join(HAND_EDITED);
+    std::fs::remove_file(&victim).unwrap();
+    let r = build(&src);
+    assert!(r.stderr.contains("1 file written"), "a deleted output is restored:\n{}", r.stderr);
+    assert!(victim.is_file());
+
+    let r = platc(&src, &["build", ".", "--set", "image-tag=0123abcd"]);
+    assert!(!r.stderr.contains("up to date") && r.code == 0, "other options build again:\n{}", r.stderr);
+    let r = build(&src);
+    assert!(!r.stderr.contains("up to date"), "and back again:\n{}", r.stderr);
+
+    edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
+    let r = build(&src);
+    assert!(!r.stderr.contains("up to date") && r.code == 0, "a spec change builds:\n{}", r.stderr);
+    assert!(build(&src).stderr.contains("up to date"));
+
+    let overlay = src.join("stdlib-overlay/helm/templates");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(overlay.join("NOTES.txt"), "overlaid notes\n").unwrap();
+    let r = platc(&src, &["build", ".", "--stdlib", "stdlib-overlay"]);
+    assert!(!r.stderr.contains("up to date") && r.code == 0, "a stdlib overlay builds:\n{}", r.stderr);
 }
 
 #[test]

@@ -35,27 +35,35 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
     for p in lower::incluster::check(ws, &checked, catalog) {
         diags.push(in_cluster_problem(ws, &p));
     }
-    let mut plan = lower::lower_with(ws, graph, envs, opts, catalog);
+    let mut plan = crate::timings::time("lower", || lower::lower_with(ws, graph, envs, opts, catalog));
     // Alerts and dashboards first: the charts and manifests carry them as a PrometheusRule and
     // a dashboard ConfigMap.
-    let observability = match crate::emit::observability::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
+    let observability = match crate::timings::time("emit observability", || crate::emit::observability::emit(ws, &plan, &loaded.stdlib, &loaded.sources)) {
         Ok(o) => Some(o),
         Err(errors) => {
             diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
             None
         }
     };
-    let mut base: Vec<lower::Values> = plan
-        .services
-        .iter()
-        .map(|sp| match &base_pl {
-            Some(pl) => lower::service_values_with(ws, graph, sp.index, pl, opts, catalog),
-            None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
+    let mut base: Vec<lower::Values> = crate::timings::time("lower base values", || {
+        crate::par::map_chunks(&plan.services, |chunk| {
+            chunk
+                .iter()
+                .map(|sp| match &base_pl {
+                    Some(pl) => lower::service_values_with(ws, graph, sp.index, pl, opts, catalog),
+                    None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
+                })
+                .collect::<Vec<_>>()
         })
-        .collect();
+        .into_iter()
+        .flatten()
+        .collect()
+    });
     if let Some(obs) = &observability {
+        // By name through a map: a linear `obs.service(name)` per service is quadratic.
+        let by_name: std::collections::HashMap<&str, &crate::emit::observability::ServiceObservability> = obs.services.iter().map(|s| (s.service.as_str(), s)).collect();
         for (sp, base) in plan.services.iter_mut().zip(base.iter_mut()) {
-            let Some(so) = obs.service(&sp.name) else { continue };
+            let Some(so) = by_name.get(sp.name.as_str()) else { continue };
             for values in sp.envs.values_mut() {
                 let a = so.envs.get(&values.environment).unwrap_or(&so.all);
                 set_observability(values, &sp.name, a);
@@ -64,20 +72,20 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
             set_observability(base, &sp.name, a);
         }
     }
-    let mut deploy = crate::emit::emit(ws, &mut plan, &mut base, &loaded.stdlib, &loaded.sources, diags);
-    match crate::emit::terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
+    let mut deploy = crate::timings::time("emit charts and manifests", || crate::emit::emit(ws, &mut plan, &mut base, &loaded.stdlib, &loaded.sources, diags));
+    match crate::timings::time("emit terraform", || crate::emit::terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources)) {
         Ok(tf) => deploy.files.extend(tf.files),
         Err(problems) => diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p))),
     }
     if let Some(obs) = &observability {
-        deploy.files.extend(obs.output().files);
+        deploy.files.extend(crate::timings::time("emit observability files", || obs.output().files));
     }
     let mut out = Output::default();
     for (p, b) in deploy.files {
         out.add(format!("{DEPLOY_DIR}/{p}"), b);
     }
     // CI files are relative to the output root (`.github/workflows/...`).
-    match crate::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources) {
+    match crate::timings::time("emit ci", || crate::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources)) {
         Ok(ci) => out.files.extend(ci.files),
         Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
     }
@@ -201,24 +209,77 @@ pub struct BuildResult {
     pub inputs: Vec<(String, Vec<u8>)>,
     /// The checked workspace, when there was one.
     pub workspace: Option<Workspace>,
+    /// The service graph, when the workspace checked without errors.
+    pub graph: Option<Graph>,
 }
 
 /// Loads, checks, lowers and emits. `Err` is a usage or I/O problem (exit code 2).
 pub fn build_paths(fs: &dyn crate::fs::FileSystem, paths: &[std::path::PathBuf], stdlib_dirs: &[std::path::PathBuf], cwd: &Path, opts: &BuildOptions) -> Result<BuildResult, String> {
-    let loaded = crate::load::load(fs, paths, stdlib_dirs, cwd).map_err(|e| e.0)?;
-    let crate::driver::Analysis { workspace, graph, mut diags } = crate::driver::analyze(&loaded);
-    let (Some(ws), Some(graph)) = (workspace.as_ref(), graph.as_ref()) else {
+    let mut result = analyze_paths(fs, paths, stdlib_dirs, cwd, opts)?;
+    emit_analyzed(&mut result, opts);
+    Ok(result)
+}
+
+/// The front half of [`build_paths`]: loads and checks, and lists the environments and the
+/// lock inputs, without lowering or emitting (`output` is `None`). [`emit_analyzed`] finishes
+/// the build; `platc build` skips it when the lock says the output is up to date.
+pub fn analyze_paths(fs: &dyn crate::fs::FileSystem, paths: &[std::path::PathBuf], stdlib_dirs: &[std::path::PathBuf], cwd: &Path, opts: &BuildOptions) -> Result<BuildResult, String> {
+    let loaded = crate::timings::time("load", || crate::load::load(fs, paths, stdlib_dirs, cwd)).map_err(|e| e.0)?;
+    let crate::driver::Analysis { workspace, graph, diags } = crate::timings::time("parse, check, graph", || crate::driver::analyze(&loaded));
+    let failed = |loaded, diags, workspace| Ok(BuildResult { loaded, output: None, diags, environments: Vec::new(), inputs: Vec::new(), workspace, graph: None });
+    let Some(ws) = workspace.as_ref() else {
         if diags.has_errors() {
-            return Ok(BuildResult { loaded, output: None, diags, environments: Vec::new(), inputs: Vec::new(), workspace });
+            return failed(loaded, diags, workspace);
         }
         return Err("no platform.kdl found".into());
     };
-    if diags.has_errors() {
-        return Ok(BuildResult { loaded, output: None, diags, environments: Vec::new(), inputs: Vec::new(), workspace });
+    if diags.has_errors() || graph.is_none() {
+        return failed(loaded, diags, workspace);
     }
     let envs = lower::environments(ws, opts).map_err(|e| e.0)?;
-    let out = build(&loaded, ws, graph, &envs, opts, &mut diags);
-    let output = (!diags.has_errors()).then_some(out);
-    let inputs = lock_inputs(&loaded, ws).into_iter().map(|(p, b)| (p, b.to_vec())).collect();
-    Ok(BuildResult { loaded, output, diags, environments: envs, inputs, workspace })
+    let mut inputs: Vec<(String, Vec<u8>)> = lock_inputs(&loaded, ws).into_iter().map(|(p, b)| (p, b.to_vec())).collect();
+    inputs.extend(build_inputs(&loaded, opts));
+    Ok(BuildResult { loaded, output: None, diags, environments: envs, inputs, workspace, graph })
+}
+
+/// Lowers and emits an analysed build (a no-op when it has errors); emit-stage problems join
+/// its diagnostics.
+pub fn emit_analyzed(result: &mut BuildResult, opts: &BuildOptions) {
+    let (Some(ws), Some(graph)) = (result.workspace.as_ref(), result.graph.as_ref()) else { return };
+    if result.diags.has_errors() {
+        return;
+    }
+    let out = build(&result.loaded, ws, graph, &result.environments, opts, &mut result.diags);
+    result.output = (!result.diags.has_errors()).then_some(out);
+}
+
+/// Lock inputs besides the specs: everything else the output depends on, so that equal inputs
+/// in the lock mean an equal output (with the same platc version). `<stdlib>` is the merged
+/// stdlib, overlays included; `<options>` the build options (`--env`, `--set`).
+fn build_inputs(loaded: &Loaded, opts: &BuildOptions) -> Vec<(String, Vec<u8>)> {
+    let mut stdlib = Vec::new();
+    for (path, file) in loaded.stdlib.under("") {
+        // Length-prefixed, so that no two different stdlibs give the same bytes.
+        for part in [path.as_bytes(), file.text.as_bytes()] {
+            stdlib.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            stdlib.extend_from_slice(part);
+        }
+    }
+    let BuildOptions { env, branch, image_tag } = opts;
+    let options = format!("env={env:?}\nbranch={branch:?}\nimage-tag={image_tag:?}\n").into_bytes();
+    vec![("<stdlib>".to_string(), stdlib), ("<options>".to_string(), options)]
+}
+
+/// Whether the output under `root` is what a build with these inputs gives, by the lock
+/// alone: the lock was written by this platc version from the same inputs (specs, stdlib,
+/// options) and every file it lists exists. A hand edit since then is kept (`build --check`
+/// reports it); a deleted file makes the build run again and restore it.
+pub fn up_to_date(root: &Path, previous: Option<&Lock>, inputs: &[(String, Vec<u8>)]) -> bool {
+    let Some(prev) = previous else { return false };
+    if prev.version != env!("CARGO_PKG_VERSION") || prev.inputs.len() != inputs.len() {
+        return false;
+    }
+    let same_inputs = inputs.iter().all(|(p, b)| prev.inputs.get(p).is_some_and(|h| *h == crate::write::hash(b)));
+    let paths: Vec<&String> = prev.outputs.keys().collect();
+    same_inputs && crate::par::map_chunks(&paths, |chunk| chunk.iter().all(|p| root.join(p).is_file())).into_iter().all(|ok| ok)
 }

@@ -21,4 +21,5 @@ pub mod par;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
+pub mod timings;
 pub mod write;

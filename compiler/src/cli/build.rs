@@ -60,15 +60,15 @@ pub fn run(args: &Args) -> i32 {
         Err(e) => return fail(e),
     };
     let cwd = cwd();
-    let result = match crate::build::build_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts) {
+    let mut result = match crate::build::analyze_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    args.report.emit(&result.diags, &result.loaded.sources);
-    let Some(mut out) = result.output else {
+    if result.diags.has_errors() {
+        args.report.emit(&result.diags, &result.loaded.sources);
         eprintln!("nothing written: fix the errors above first");
         return EXIT_ERRORS;
-    };
+    }
     let root = match &args.out {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => cwd.join(d),
@@ -78,12 +78,30 @@ pub fn run(args: &Args) -> i32 {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    // Nothing changed since the last build (same specs, stdlib, options and platc version, by
+    // the lock): skip lowering and emitting, the costly half. `--check` and `--force` always
+    // build, so that they see the files themselves.
+    let fresh = !args.check
+        && !args.force
+        && crate::timings::time("up-to-date check", || crate::build::up_to_date(&root, previous.as_ref(), &result.inputs));
+    if fresh {
+        args.report.emit(&result.diags, &result.loaded.sources);
+        let files = previous.as_ref().map(|l| l.outputs.len()).unwrap_or(0);
+        eprintln!("up to date: the specs, stdlib and options are those of the last build; {} unchanged under {}", super::plural(files, "file"), crate::load::display(&cwd, &root));
+        return EXIT_OK;
+    }
+    crate::build::emit_analyzed(&mut result, &opts);
+    args.report.emit(&result.diags, &result.loaded.sources);
+    let Some(mut out) = result.output else {
+        eprintln!("nothing written: fix the errors above first");
+        return EXIT_ERRORS;
+    };
     let inputs: Vec<(String, &[u8])> = result.inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
     let disk = |p: &str| std::fs::read(root.join(p)).ok();
     if let Some(ws) = &result.workspace {
         crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
     }
-    crate::build::finalize(&mut out, &inputs, previous.as_ref(), &disk);
+    crate::timings::time("finalize (lock, ejected)", || crate::build::finalize(&mut out, &inputs, previous.as_ref(), &disk));
     let shown = crate::load::display(&cwd, &root);
     if args.check {
         return check_drift(&root, &shown, &out, previous.as_ref());
@@ -91,7 +109,7 @@ pub fn run(args: &Args) -> i32 {
     // Never lose a person's edit silently: a generated file that differs from what platc
     // wrote (its hash in the lock) stops the build unless --force says to overwrite it.
     if !args.force {
-        let edited: Vec<_> = match crate::write::drift::compare(&root, &out, previous.as_ref()) {
+        let edited: Vec<_> = match crate::timings::time("hand-edit check", || crate::write::drift::compare(&root, &out, previous.as_ref())) {
             Ok(f) => f.into_iter().filter(|f| matches!(f, crate::write::drift::Finding::HandEdited { .. })).collect(),
             Err(e) => return fail(e),
         };
@@ -113,7 +131,7 @@ pub fn run(args: &Args) -> i32 {
             eprintln!("note: {p} is ejected: left as it is (see `platc eject`)");
         }
     }
-    match crate::write::write_all(&root, &out, previous.as_ref()) {
+    match crate::timings::time("write", || crate::write::write_all(&root, &out, previous.as_ref())) {
         Ok(r) => {
             eprintln!(
                 "built {} for {}: {} written, {} unchanged, {} removed under {}",
