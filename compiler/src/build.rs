@@ -72,13 +72,16 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
             set_observability(base, &sp.name, a);
         }
     }
+    // The rule and dashboard trees are large (a dashboard is ~25 KB of JSON per environment):
+    // serialise their files now and free the trees, rather than hold both through emitting.
+    let observability_files = observability.map(|obs| crate::timings::time("emit observability files", || obs.output().files));
     let mut deploy = crate::timings::time("emit charts and manifests", || crate::emit::emit(ws, &mut plan, &mut base, &loaded.stdlib, &loaded.sources, diags));
     match crate::timings::time("emit terraform", || crate::emit::terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources)) {
         Ok(tf) => deploy.files.extend(tf.files),
         Err(problems) => diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p))),
     }
-    if let Some(obs) = &observability {
-        deploy.files.extend(crate::timings::time("emit observability files", || obs.output().files));
+    if let Some(files) = observability_files {
+        deploy.files.extend(files);
     }
     let mut out = Output::default();
     for (p, b) in deploy.files {

@@ -79,6 +79,12 @@ pub fn emit(ws: &Workspace, plan: &mut Plan, base: &mut [Values], stdlib: &Stdli
         let mut diags = Diagnostics::new();
         for (sp, base) in chunk.iter_mut() {
             emit_service(ws, envs, sp, base, stdlib, sources, &mut out, &mut diags);
+            // The charts and manifests hold the rules and dashboards now; later backends
+            // (Terraform, CI, GitOps) do not read them, and at scale they are most of the memory.
+            for values in sp.envs.values_mut().chain(std::iter::once(&mut **base)) {
+                values.prometheusRule.groups = serde_json::Value::Null;
+                values.dashboard.json = String::new();
+            }
         }
         (out, diags)
     });
@@ -109,7 +115,10 @@ fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate
     }
     // The base environment's patches go into values.yaml; it may not be among the
     // environments built, so its matches do not count.
-    patched(ws, sp.index, base, &chart, &mut vec![false; s.patches.len()], &mut Diagnostics::new());
+    // (Rendering the objects only to patch them: nothing to do without patches.)
+    if !s.patches.is_empty() {
+        patched(ws, sp.index, base, &chart, &mut vec![false; s.patches.len()], &mut Diagnostics::new());
+    }
     for (p, m) in s.patches.iter().zip(&matched) {
         if !m {
             let name = p.name.as_ref().map(|n| n.value.as_str()).unwrap_or(&s.name.value);
