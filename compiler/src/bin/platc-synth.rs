@@ -52,7 +52,7 @@ const PLATFORM: &str = r#"platform synth {
 
 /// A cheap deterministic pseudo-random number from the service index.
 fn pick(i: usize, salt: usize, m: usize) -> usize {
-    let x = (i as u64).wrapping_mul(6364136223846793005).wrapping_add(salt as u64 * 1442695040888963407);
+    let x = (i as u64).wrapping_mul(6364136223846793005).wrapping_add((salt as u64).wrapping_mul(1442695040888963407));
     ((x >> 33) as usize) % m
 }
 

@@ -2,8 +2,13 @@
 //!
 //! The AST is deliberately untyped (names, values, spans); the checker gives it meaning. KDL
 //! errors become platc diagnostics here, so that every later stage sees one error type.
+//!
+//! Two paths produce the same AST: `fast.rs`, a hand-written reader of plain KDL v2 tried first,
+//! and the `kdl` crate, the reference, which reads everything the fast path declines and reports
+//! every syntax error (`tests/kdl_fast_path.rs` checks they agree).
 
 mod ast;
+mod fast;
 
 pub use ast::{Children, Document, Node, Prop, Value};
 
@@ -12,7 +17,24 @@ use crate::source::{FileId, SourceFile, Span, Spanned};
 
 /// Parses one KDL v2 file. On syntax errors, reports every error kdl recovered and returns
 /// `None`: a file with broken syntax is not checked further (its meaning would be guesswork).
+///
+/// Tries the fast path first ([`parse_fast`]); whatever it does not accept goes to the `kdl`
+/// crate ([`parse_kdl`]), the reference parser and the source of every syntax diagnostic.
 pub fn parse(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Document> {
+    parse_fast(file_id, &file.text).or_else(|| parse_kdl(file_id, file, diags))
+}
+
+/// The fast path alone: a hand-written parser for plain KDL v2 (see `syntax/fast.rs`). Returns
+/// `Some` only when the input is certainly valid and the result is exactly what [`parse_kdl`]
+/// gives; `None` for syntax errors and for every construct it leaves to kdl. Public for the
+/// differential tests and benchmarks; the compiler calls [`parse`].
+pub fn parse_fast(file_id: FileId, text: &str) -> Option<Document> {
+    fast::parse(file_id, text)
+}
+
+/// The reference path alone: parses with the `kdl` crate and lowers its document, reporting
+/// kdl's errors as E0001 diagnostics. [`parse`] uses it for whatever [`parse_fast`] declines.
+pub fn parse_kdl(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Document> {
     match file.text.parse::<kdl::KdlDocument>() {
         Ok(doc) => Some(Document {
             file: file_id,
