@@ -109,8 +109,8 @@ pub fn run(args: &Args) -> i32 {
     // Never lose a person's edit silently: a generated file that differs from what platc
     // wrote (its hash in the lock) stops the build unless --force says to overwrite it.
     if !args.force {
-        let edited: Vec<_> = match crate::timings::time("hand-edit check", || crate::write::drift::compare(&root, &out, previous.as_ref())) {
-            Ok(f) => f.into_iter().filter(|f| matches!(f, crate::write::drift::Finding::HandEdited { .. })).collect(),
+        let edited: Vec<_> = match crate::timings::time("hand-edit check", || crate::write::drift::hand_edits(&root, &out, previous.as_ref())) {
+            Ok(f) => f,
             Err(e) => return fail(e),
         };
         if !edited.is_empty() {

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::{hash, read_tree, Lock, DEPLOY_DIR};
+use super::{hash, Lock, DEPLOY_DIR};
 use crate::emit::Output;
 
 /// One difference between a fresh build and the disk.
@@ -44,41 +44,63 @@ pub fn unified(path: &str, old: &[u8], new: &[u8]) -> String {
 /// Compares `out` (a complete build, lock file included) with the tree under `root`.
 /// Ejected files are not judged.
 pub fn compare(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<Vec<Finding>, String> {
+    judge(root, out, previous, true)
+}
+
+/// Only the generated files edited by hand since platc wrote them (what `platc build` refuses
+/// to overwrite): [`compare`] without the work of diffing stale files.
+pub fn hand_edits(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<Vec<Finding>, String> {
+    Ok(judge(root, out, previous, false)?.into_iter().filter(|f| matches!(f, Finding::HandEdited { .. })).collect())
+}
+
+/// Files are read one at a time, on all cores, and never held together: at scale the tree is
+/// hundreds of megabytes.
+fn judge(root: &Path, out: &Output, previous: Option<&Lock>, stale_diffs: bool) -> Result<Vec<Finding>, String> {
     let deploy = root.join(DEPLOY_DIR);
-    let mut disk = if deploy.is_dir() {
-        read_tree(&deploy).map_err(|e| format!("cannot read {}: {e}", deploy.display()))?.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect()
+    let mut on_disk: BTreeSet<String> = if deploy.is_dir() {
+        super::list_tree(&deploy).map_err(|e| format!("cannot read {}: {e}", deploy.display()))?.into_iter().map(|p| format!("{DEPLOY_DIR}/{p}")).collect()
     } else {
-        std::collections::BTreeMap::new()
+        BTreeSet::new()
     };
     // Files outside deploy/: those generated now and those an earlier build generated.
     let prefix = format!("{DEPLOY_DIR}/");
     let outside: BTreeSet<&String> = out.files.keys().chain(previous.map(|l| l.outputs.keys()).into_iter().flatten()).filter(|p| !p.starts_with(&prefix)).collect();
     for p in outside {
-        if let Ok(b) = std::fs::read(root.join(p)) {
-            disk.insert(p.clone(), b);
+        if root.join(p).is_file() {
+            on_disk.insert(p.clone());
         }
     }
     let ejected = previous.map(|l| l.ejected.clone()).unwrap_or_default();
-    let mut findings = Vec::new();
-    for (p, new) in &out.files {
-        if ejected.contains(p) {
-            continue;
-        }
-        match disk.get(p) {
-            None => findings.push(Finding::Missing(p.clone())),
-            Some(old) if old == new => {}
-            Some(old) => {
-                let written_by_platc = previous.and_then(|l| l.outputs.get(p)).is_some_and(|h| *h == hash(old));
-                // The lock file is platc's own record; it can only be stale.
-                if written_by_platc || p.ends_with(super::LOCK_PATH) {
-                    findings.push(Finding::Stale { path: p.clone(), diff: unified(p, old, new) });
-                } else {
-                    findings.push(Finding::HandEdited { path: p.clone(), diff: unified(p, new, old) });
-                }
+    let files: Vec<(&String, &Vec<u8>)> = out.files.iter().filter(|(p, _)| !ejected.contains(*p)).collect();
+    let mut findings: Vec<Finding> = crate::par::map_chunks(&files, |chunk| {
+        let mut found = Vec::new();
+        for (p, new) in chunk {
+            if !on_disk.contains(*p) {
+                found.push(Finding::Missing((*p).clone()));
+                continue;
+            }
+            let Ok(old) = std::fs::read(root.join(p)) else {
+                found.push(Finding::Missing((*p).clone()));
+                continue;
+            };
+            if old == **new {
+                continue;
+            }
+            let written_by_platc = previous.and_then(|l| l.outputs.get(*p)).is_some_and(|h| *h == hash(&old));
+            // The lock file is platc's own record; it can only be stale.
+            if written_by_platc || p.ends_with(super::LOCK_PATH) {
+                let diff = if stale_diffs { unified(p, &old, new) } else { String::new() };
+                found.push(Finding::Stale { path: (*p).clone(), diff });
+            } else {
+                found.push(Finding::HandEdited { path: (*p).clone(), diff: unified(p, new, &old) });
             }
         }
-    }
-    for p in disk.keys() {
+        found
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    for p in &on_disk {
         if !out.files.contains_key(p) && !ejected.contains(p) {
             findings.push(Finding::Unexpected(p.clone()));
         }

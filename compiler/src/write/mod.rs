@@ -63,16 +63,32 @@ pub struct WriteReport {
 /// Refuses to replace a non-empty directory that is not a platc output (no lock file), so a
 /// wrong `--out` never deletes someone's work.
 pub fn write_tree(dir: &Path, out: &Output) -> Result<WriteReport, String> {
+    let files: Vec<(&str, &[u8])> = out.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    write_files(dir, &files)
+}
+
+/// [`write_tree`] of `(relative path, bytes)` pairs, sorted by path and unique.
+///
+/// The previous tree is compared file by file (never held in memory whole), and both the
+/// comparison and the staging run on all cores: at 10,000 services the tree has ~770,000 files.
+fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<WriteReport, String> {
     let exists = dir.exists();
     if exists && !dir.join(LOCK_FILE).is_file() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(format!("{} exists and is not a platc output (no {LOCK_FILE}); refusing to replace it: choose an empty or new --out directory", dir.display()));
     }
-    let old = if exists { read_tree(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { Default::default() };
+    let old: std::collections::BTreeSet<String> = if exists { list_tree(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { Default::default() };
+    // Which files are byte-identical to the previous tree's (hard-linked below, keeping mtimes).
+    let same: Vec<bool> = crate::par::map_chunks(files, |chunk| {
+        chunk.iter().map(|(p, bytes)| old.contains(*p) && std::fs::read(dir.join(p)).is_ok_and(|b| b == *bytes)).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    let new: std::collections::BTreeSet<&str> = files.iter().map(|(p, _)| *p).collect();
     let mut report = WriteReport::default();
-    report.removed = old.keys().filter(|k| !out.files.contains_key(*k)).count();
-    for (p, bytes) in &out.files {
-        if old.get(p) == Some(bytes) { report.unchanged += 1 } else { report.written += 1 }
-    }
+    report.removed = old.iter().filter(|k| !new.contains(k.as_str())).count();
+    report.unchanged = same.iter().filter(|s| **s).count();
+    report.written = files.len() - report.unchanged;
     if report.written == 0 && report.removed == 0 {
         return Ok(report);
     }
@@ -82,7 +98,7 @@ pub fn write_tree(dir: &Path, out: &Output) -> Result<WriteReport, String> {
     let staging = parent.join(format!(".{name}.platc-new-{}", std::process::id()));
     let backup = parent.join(format!(".{name}.platc-old-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    let staged = stage(&staging, dir, out, &old);
+    let staged = stage(&staging, dir, files, &same);
     if let Err(e) = staged {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(format!("cannot write {}: {e}", staging.display()));
@@ -107,21 +123,29 @@ pub fn write_tree(dir: &Path, out: &Output) -> Result<WriteReport, String> {
     Ok(report)
 }
 
-fn stage(staging: &Path, dir: &Path, out: &Output, old: &std::collections::BTreeMap<String, Vec<u8>>) -> std::io::Result<()> {
-    for (p, bytes) in &out.files {
-        let target = staging.join(p);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
+fn stage(staging: &Path, dir: &Path, files: &[(&str, &[u8])], same: &[bool]) -> std::io::Result<()> {
+    let indexed: Vec<usize> = (0..files.len()).collect();
+    crate::par::map_chunks(&indexed, |chunk| -> std::io::Result<()> {
+        for &i in chunk {
+            let (p, bytes) = files[i];
+            let target = staging.join(p);
+            if let Some(parent) = target.parent() {
+                // Safe from two threads at once: create_dir_all accepts a directory that
+                // appeared meanwhile.
+                std::fs::create_dir_all(parent)?;
+            }
+            if same[i] && std::fs::hard_link(dir.join(p), &target).is_ok() {
+                continue;
+            }
+            // No fsync per file: the tree becomes visible only through the rename below, and
+            // syncing tens of thousands of files costs minutes for no reader-visible benefit
+            // (like cargo, platc leaves durability across power loss to the file system).
+            std::fs::write(&target, bytes)?;
         }
-        if old.get(p) == Some(bytes) && std::fs::hard_link(dir.join(p), &target).is_ok() {
-            continue;
-        }
-        // No fsync per file: the tree becomes visible only through the rename below, and
-        // syncing tens of thousands of files costs minutes for no reader-visible benefit
-        // (like cargo, platc leaves durability across power loss to the file system).
-        std::fs::write(&target, bytes)?;
-    }
-    Ok(())
+        Ok(())
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Writes a build's output under `root`: the `deploy/` tree is swapped in atomically; files
@@ -129,15 +153,16 @@ fn stage(staging: &Path, dir: &Path, out: &Output, old: &std::collections::BTree
 /// files that an earlier build generated there but this one does not are removed.
 pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<WriteReport, String> {
     let prefix = format!("{DEPLOY_DIR}/");
-    let mut deploy = Output::default();
+    // Borrowed, not copied: the output can be hundreds of megabytes.
+    let mut deploy: Vec<(&str, &[u8])> = Vec::new();
     let mut others = Vec::new();
     for (p, b) in &out.files {
         match p.strip_prefix(&prefix) {
-            Some(rel) => deploy.add(rel, b.clone()),
+            Some(rel) => deploy.push((rel, b.as_slice())),
             None => others.push((p, b)),
         }
     }
-    let mut report = write_tree(&root.join(DEPLOY_DIR), &deploy)?;
+    let mut report = write_files(&root.join(DEPLOY_DIR), &deploy)?;
     for (p, bytes) in others {
         let path = root.join(p);
         if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
@@ -158,6 +183,19 @@ pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<W
         }
     }
     Ok(report)
+}
+
+/// The relative paths (forward slashes) of every file under `dir`.
+fn list_tree(dir: &Path) -> std::io::Result<std::collections::BTreeSet<String>> {
+    let mut files = std::collections::BTreeSet::new();
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_file() {
+            let rel: PathBuf = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
+            files.insert(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+        }
+    }
+    Ok(files)
 }
 
 /// Every file under `dir` by relative path (forward slashes).
