@@ -36,10 +36,10 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
         diags.push(in_cluster_problem(ws, &p));
     }
     let mut plan = crate::timings::time("lower", || lower::lower_with(ws, graph, envs, opts, catalog));
-    // Alerts and dashboards first: the charts and manifests carry them as a PrometheusRule and
-    // a dashboard ConfigMap.
-    let observability = match crate::timings::time("emit observability", || crate::emit::observability::emit(ws, &plan, &loaded.stdlib, &loaded.sources)) {
-        Ok(o) => Some(o),
+    // Alerts and dashboards go into the charts and manifests (PrometheusRule, dashboard
+    // ConfigMap); they are made service by service while emitting.
+    let obs_data = match crate::emit::observability::load(&loaded.stdlib) {
+        Ok(d) => Some(d),
         Err(errors) => {
             diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
             None
@@ -59,29 +59,11 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
         .flatten()
         .collect()
     });
-    if let Some(obs) = &observability {
-        // By name through a map: a linear `obs.service(name)` per service is quadratic.
-        let by_name: std::collections::HashMap<&str, &crate::emit::observability::ServiceObservability> = obs.services.iter().map(|s| (s.service.as_str(), s)).collect();
-        for (sp, base) in plan.services.iter_mut().zip(base.iter_mut()) {
-            let Some(so) = by_name.get(sp.name.as_str()) else { continue };
-            for values in sp.envs.values_mut() {
-                let a = so.envs.get(&values.environment).unwrap_or(&so.all);
-                set_observability(values, &sp.name, a);
-            }
-            let a = so.envs.get(&base.environment).unwrap_or(&so.all);
-            set_observability(base, &sp.name, a);
-        }
-    }
-    // The rule and dashboard trees are large (a dashboard is ~25 KB of JSON per environment):
-    // serialise their files now and free the trees, rather than hold both through emitting.
-    let observability_files = observability.map(|obs| crate::timings::time("emit observability files", || obs.output().files));
-    let mut deploy = crate::timings::time("emit charts and manifests", || crate::emit::emit(ws, &mut plan, &mut base, &loaded.stdlib, &loaded.sources, diags));
+    let (mut deploy, obs_errors) = crate::timings::time("emit observability, charts and manifests", || crate::emit::emit(ws, &mut plan, &mut base, obs_data.as_ref(), &loaded.stdlib, &loaded.sources, diags));
+    diags.extend(obs_errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
     match crate::timings::time("emit terraform", || crate::emit::terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources)) {
         Ok(tf) => deploy.files.extend(tf.files),
         Err(problems) => diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p))),
-    }
-    if let Some(files) = observability_files {
-        deploy.files.extend(files);
     }
     let mut out = Output::default();
     for (p, b) in deploy.files {
@@ -107,14 +89,6 @@ fn terraform_problem(_loaded: &Loaded, ws: &Workspace, p: &crate::emit::terrafor
     };
     Diagnostic::new(codes::INVALID_RESOURCE_TYPE, label, format!("stdlib template {} cannot be rendered for `{}`", p.template, p.env))
         .with_help(format!("{}; fix the template in the stdlib overlay (see docs/stdlib.md)", p.message))
-}
-
-/// Puts a service's rules and dashboard into its chart values.
-fn set_observability(values: &mut lower::Values, service: &str, a: &crate::emit::observability::Artifacts) {
-    use crate::emit::observability::dashboard_file_name;
-    let has_rules = a.rule_groups.as_array().is_some_and(|g| !g.is_empty());
-    values.prometheusRule = lower::PrometheusRuleValues { enabled: has_rules, groups: a.rule_groups.clone() };
-    values.dashboard = lower::DashboardValues { enabled: true, key: dashboard_file_name(service), json: a.dashboard_json() };
 }
 
 /// Broken in-cluster data (a stdlib overlay) for one resource, at its `uses`.

@@ -68,16 +68,36 @@ fn patched(ws: &Workspace, index: usize, values: &mut Values, chart: &manifests:
     objects
 }
 
-/// Runs every Kubernetes backend: charts, rendered manifests and GitOps wiring.
-pub fn emit(ws: &Workspace, plan: &mut Plan, base: &mut [Values], stdlib: &Stdlib, sources: &SourceMap, diags: &mut Diagnostics) -> Output {
+/// Runs every Kubernetes backend: charts, rendered manifests and GitOps wiring, and with
+/// `obs` the observability files, service by service: each service's rules and dashboards go
+/// into its values (PrometheusRule, dashboard ConfigMap) and its files, then are dropped, so
+/// that memory holds one service's trees per core rather than every service's. Problems in
+/// the stdlib's observability data are returned, once per distinct problem.
+pub fn emit(ws: &Workspace, plan: &mut Plan, base: &mut [Values], obs: Option<&observability::ObsData>, stdlib: &Stdlib, sources: &SourceMap, diags: &mut Diagnostics) -> (Output, Vec<observability::ObservabilityError>) {
     let mut out = Output::default();
+    let mut obs_errors: Vec<observability::ObservabilityError> = Vec::new();
     let envs = &plan.environments;
     // Services are independent here: emit them on every core, merge in service order.
     let mut pairs: Vec<(&mut crate::lower::ServicePlan, &mut Values)> = plan.services.iter_mut().zip(base.iter_mut()).collect();
     let results = crate::par::map_chunks_mut(&mut pairs, |chunk| {
         let mut out = Output::default();
         let mut diags = Diagnostics::new();
+        let mut errors = Vec::new();
         for (sp, base) in chunk.iter_mut() {
+            if let Some(data) = obs {
+                match observability::service(ws, envs, data, sources, sp) {
+                    Ok(so) => {
+                        for values in sp.envs.values_mut() {
+                            set_observability(values, &sp.name, so.envs.get(&values.environment).unwrap_or(&so.all));
+                        }
+                        set_observability(base, &sp.name, so.envs.get(&base.environment).unwrap_or(&so.all));
+                        for (p, b) in so.files() {
+                            out.add(p, b);
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
             emit_service(ws, envs, sp, base, stdlib, sources, &mut out, &mut diags);
             // The charts and manifests hold the rules and dashboards now; later backends
             // (Terraform, CI, GitOps) do not read them, and at scale they are most of the memory.
@@ -86,15 +106,27 @@ pub fn emit(ws: &Workspace, plan: &mut Plan, base: &mut [Values], stdlib: &Stdli
                 values.dashboard.json = String::new();
             }
         }
-        (out, diags)
+        (out, diags, errors)
     });
-    for (o, d) in results {
+    for (o, d, e) in results {
         out.files.extend(o.files);
         diags.extend(d);
+        for e in e {
+            if !obs_errors.contains(&e) {
+                obs_errors.push(e);
+            }
+        }
     }
     let platform_source = &source_name(sources, ws.platform.file, ws);
     gitops::emit(&mut out, ws, plan, platform_source);
-    out
+    (out, obs_errors)
+}
+
+/// Puts a service's rules and dashboard into its chart values.
+fn set_observability(values: &mut Values, service: &str, a: &observability::Artifacts) {
+    let has_rules = a.rule_groups.as_array().is_some_and(|g| !g.is_empty());
+    values.prometheusRule = crate::lower::PrometheusRuleValues { enabled: has_rules, groups: a.rule_groups.clone() };
+    values.dashboard = crate::lower::DashboardValues { enabled: true, key: observability::dashboard_file_name(service), json: a.dashboard_json() };
 }
 
 /// The chart and the rendered manifests of one service, with its patches applied.

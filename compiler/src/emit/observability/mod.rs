@@ -25,7 +25,7 @@ mod rules;
 use indexmap::IndexMap;
 use serde_json::{json, Value as Json};
 
-pub use data::ObservabilityError;
+pub use data::{ObsData, ObservabilityError};
 
 use crate::emit::Output;
 use crate::lower::Plan;
@@ -34,7 +34,6 @@ use crate::source::SourceMap;
 use crate::stdlib::Stdlib;
 
 use context::{Scope, Svc};
-use data::ObsData;
 
 /// The label the Grafana sidecar selects dashboard ConfigMaps by.
 pub const DASHBOARD_LABEL: (&str, &str) = ("grafana_dashboard", "1");
@@ -158,20 +157,8 @@ impl Observability {
 /// observability data (a usage problem of the overlay, like other overlay errors).
 pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Observability, Vec<ObservabilityError>> {
     let data = ObsData::load(stdlib)?;
-    let one = |sp: &crate::lower::ServicePlan| -> Result<ServiceObservability, ObservabilityError> {
-        let s = &ws.services[sp.index];
-        let source = super::source_name(sources, s.file, ws);
-        let svc = Svc::new(ws, s, &data, source.clone())?;
-        let all = artifacts(ws, &data, &svc, &Scope::all(ws, s), None)?;
-        let mut envs = IndexMap::new();
-        for (env, values) in &sp.envs {
-            let Some(pl) = plan.environments.iter().find(|p| &p.env == env) else { continue };
-            envs.insert(env.clone(), artifacts(ws, &data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()))?);
-        }
-        Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
-    };
     // Services are independent: all cores, results in plan order.
-    let results = crate::par::map_chunks(&plan.services, |chunk| chunk.iter().map(one).collect::<Vec<_>>());
+    let results = crate::par::map_chunks(&plan.services, |chunk| chunk.iter().map(|sp| service(ws, &plan.environments, &data, sources, sp)).collect::<Vec<_>>());
     let mut services = Vec::new();
     let mut errors = Vec::new();
     for result in results.into_iter().flatten() {
@@ -186,6 +173,27 @@ pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -
         errors.dedup();
         Err(errors)
     }
+}
+
+/// Reads and checks the stdlib's observability data, once per build.
+pub fn load(stdlib: &Stdlib) -> Result<ObsData, Vec<ObservabilityError>> {
+    ObsData::load(stdlib)
+}
+
+/// Rules, unit tests and dashboards of one service: every environment's and the files covering
+/// all of them. `platc build` calls this service by service, so that these large trees live
+/// only while their service is emitted.
+pub fn service(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan) -> Result<ServiceObservability, ObservabilityError> {
+    let s = &ws.services[sp.index];
+    let source = super::source_name(sources, s.file, ws);
+    let svc = Svc::new(ws, s, data, source.clone())?;
+    let all = artifacts(ws, data, &svc, &Scope::all(ws, s), None)?;
+    let mut envs = IndexMap::new();
+    for (env, values) in &sp.envs {
+        let Some(pl) = environments.iter().find(|p| &p.env == env) else { continue };
+        envs.insert(env.clone(), artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()))?);
+    }
+    Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
 }
 
 fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>) -> Result<Artifacts, ObservabilityError> {
