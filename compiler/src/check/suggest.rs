@@ -34,7 +34,7 @@ fn normalize(s: &str) -> String {
 }
 
 /// `help` text for an unknown word: "did you mean `x`?" or the list of valid words.
-pub fn help_for_unknown<'a>(word: &str, candidates: &[&'a str], what: &str) -> String {
+pub fn help_for_unknown(word: &str, candidates: &[&str], what: &str) -> String {
     match did_you_mean(word, candidates.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
         None if candidates.is_empty() => format!("no {what} is allowed here"),

@@ -101,7 +101,7 @@ pub fn check_value(cx: &mut Cx, ps: &ParamSpec, v: &Spanned<Value>, ty_name: &st
     };
     if !ps.allowed.is_empty() {
         let text = v.value.to_text();
-        if !ps.allowed.iter().any(|a| *a == text) {
+        if !ps.allowed.contains(&text) {
             let allowed: Vec<&str> = ps.allowed.iter().map(String::as_str).collect();
             let help = match suggest::did_you_mean(&text, allowed.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`? {ty_name} {what} is one of {}", suggest::list(&allowed)),
