@@ -530,3 +530,25 @@ fn removing_a_preview_deletes_only_its_files() {
     assert!(gitops.join("deploy/hello/manifests/preview-feat-b").is_dir(), "feat-b's manifests stay");
     assert!(gitops.join("deploy/hello/chart/Chart.yaml").is_file(), "shared chart files stay");
 }
+
+/// values.yaml is the base environment's whatever `--env` builds, and a build refused for a
+/// hand edit leaves neither a changed tree nor a staging directory behind.
+#[test]
+fn a_partial_build_keeps_values_yaml_and_a_refused_build_leaves_nothing_behind() {
+    let (_tmp, src) = hello();
+    build(&src);
+    let values = src.join("deploy/hello/chart/values.yaml");
+    let before = std::fs::read(&values).unwrap();
+    let r = platc(&src, &["build", ".", "--env", "prod"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(&values).unwrap(), before, "values.yaml must not depend on --env");
+
+    edit(&src.join(HAND_EDITED), "appProtocol: http\n", "appProtocol: h2c\n");
+    edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
+    let tree = snapshot(&src);
+    let r = platc(&src, &["build", "."]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(tree, snapshot(&src), "a refused build writes nothing");
+    let leftovers: Vec<_> = std::fs::read_dir(&src).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.contains("platc-new") || n.contains("platc-old")).collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}

@@ -16,6 +16,19 @@ use crate::write::{Lock, DEPLOY_DIR, LOCK_PATH};
 /// lock file. Problems found while emitting (patches that match nothing) are errors: the
 /// caller writes nothing when `diags` has any.
 pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics) -> Output {
+    let sink = std::sync::Mutex::new(Output::default());
+    // The memory sink never fails.
+    let global = build_into(loaded, ws, graph, envs, opts, diags, &sink).unwrap_or_default();
+    let mut out = sink.into_inner().unwrap_or_else(|e| e.into_inner());
+    out.files.extend(global.files);
+    out
+}
+
+/// [`build`], handing each service's files to `sink` as soon as they are emitted; returns the
+/// files that cover every service (GitOps wiring, CI pipelines). Services are lowered and
+/// emitted one at a time per core and dropped after, so memory does not grow with the
+/// monorepo. A sink error (I/O) is `Err`; problems in the input are in `diags`.
+pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics, sink: &dyn crate::emit::Sink) -> Result<Output, String> {
     // In-cluster resources come from the stdlib's incluster/ data, overlays included.
     let loaded_catalog = match lower::Catalog::load(&loaded.stdlib) {
         Ok(c) => Some(c),
@@ -35,7 +48,7 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
     for p in lower::incluster::check(ws, &checked, catalog) {
         diags.push(in_cluster_problem(ws, &p));
     }
-    let mut plan = crate::timings::time("lower", || lower::lower_with(ws, graph, envs, opts, catalog));
+    let mut plan = lower::skeleton(ws, graph, envs, opts);
     // Alerts and dashboards go into the charts and manifests (PrometheusRule, dashboard
     // ConfigMap); they are made service by service while emitting.
     let obs_data = match crate::emit::observability::load(&loaded.stdlib) {
@@ -45,37 +58,74 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
             None
         }
     };
-    let mut base: Vec<lower::Values> = crate::timings::time("lower base values", || {
-        crate::par::map_chunks(&plan.services, |chunk| {
-            chunk
-                .iter()
-                .map(|sp| match &base_pl {
+    let templates = match crate::emit::terraform::load(&loaded.stdlib) {
+        Ok(t) => Some(t),
+        Err(problems) => {
+            diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p)));
+            None
+        }
+    };
+    let (stdlib, sources) = (&loaded.stdlib, &loaded.sources);
+    // Every service on every core: lower, emit every backend, hand the files to the sink,
+    // drop the values. Results are merged in service order.
+    let results = crate::timings::time("lower and emit services", || {
+        crate::par::map_chunks_mut(&mut plan.services, |chunk| {
+            let mut diags = Diagnostics::new();
+            let mut obs_errors = Vec::new();
+            let mut tf_problems = Vec::new();
+            for sp in chunk {
+                lower::fill(ws, graph, sp, envs, opts, catalog);
+                let mut base = match &base_pl {
                     Some(pl) => lower::service_values_with(ws, graph, sp.index, pl, opts, catalog),
                     None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
-                })
-                .collect::<Vec<_>>()
+                };
+                let mut out = Output::default();
+                crate::emit::emit_one(ws, envs, base_pl.as_ref(), sp, &mut base, obs_data.as_ref(), stdlib, sources, &mut out, &mut diags, &mut obs_errors);
+                if let Some(t) = &templates {
+                    match crate::emit::terraform::service_files(ws, t, sp.index, envs, sources) {
+                        Ok(files) => out.files.extend(files.into_iter().map(|(p, text)| (p, text.into_bytes()))),
+                        Err(mut p) => tf_problems.append(&mut p),
+                    }
+                }
+                sp.envs.clear();
+                let files = out.files.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect();
+                if let Err(e) = sink.add(files) {
+                    return (diags, obs_errors, tf_problems, Some(e));
+                }
+            }
+            (diags, obs_errors, tf_problems, None)
         })
-        .into_iter()
-        .flatten()
-        .collect()
     });
-    let (mut deploy, obs_errors) = crate::timings::time("emit observability, charts and manifests", || crate::emit::emit(ws, &mut plan, &mut base, obs_data.as_ref(), &loaded.stdlib, &loaded.sources, diags));
-    diags.extend(obs_errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
-    match crate::timings::time("emit terraform", || crate::emit::terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources)) {
-        Ok(tf) => deploy.files.extend(tf.files),
-        Err(problems) => diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p))),
+    let mut obs_errors: Vec<crate::emit::observability::ObservabilityError> = Vec::new();
+    let mut sink_failure = None;
+    for (d, oe, tp, sink_error) in results {
+        diags.extend(d);
+        for e in oe {
+            // The same broken overlay file fails every service the same way: report it once.
+            if !obs_errors.contains(&e) {
+                obs_errors.push(e);
+            }
+        }
+        diags.extend(tp.iter().map(|p| terraform_problem(loaded, ws, p)));
+        if sink_failure.is_none() {
+            sink_failure = sink_error;
+        }
     }
+    if let Some(e) = sink_failure {
+        return Err(e);
+    }
+    diags.extend(obs_errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
     let mut out = Output::default();
-    for (p, b) in deploy.files {
+    for (p, b) in crate::emit::emit_gitops(ws, &plan, sources).files {
         out.add(format!("{DEPLOY_DIR}/{p}"), b);
     }
     // CI files are relative to the output root (`.github/workflows/...`).
-    match crate::timings::time("emit ci", || crate::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources)) {
+    match crate::timings::time("emit ci", || crate::emit::ci::emit(ws, &plan, stdlib, sources)) {
         Ok(ci) => out.files.extend(ci.files),
         Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
     }
-    diags.sort(&loaded.sources);
-    out
+    diags.sort(sources);
+    Ok(out)
 }
 
 /// A broken stdlib template (from an overlay) as a diagnostic: at the `uses` it was rendering
@@ -148,20 +198,30 @@ pub fn finalize(out: &mut Output, inputs: &[(String, &[u8])], previous: Option<&
 /// when only some environments were built (`--env`), and previews of other branches always
 /// (a preview goes away when its pull request closes, not when someone builds main).
 pub fn carry_over(out: &mut Output, previous: Option<&Lock>, built: &[Placement], partial: bool, ws: &Workspace, disk: &dyn Fn(&str) -> Option<Vec<u8>>) {
-    let Some(previous) = previous else { return };
+    for path in carried_paths(previous, built, partial, ws, &|p| out.files.contains_key(p)) {
+        if let Some(bytes) = disk(&path) {
+            out.add(path, bytes);
+        }
+    }
+}
+
+/// The previous outputs [`carry_over`] keeps: those of instances this build did not produce
+/// and did not generate again (`generated`).
+pub fn carried_paths(previous: Option<&Lock>, built: &[Placement], partial: bool, ws: &Workspace, generated: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let Some(previous) = previous else { return Vec::new() };
     let built: Vec<String> = built.iter().map(crate::emit::gitops::instance).collect();
     let envs = crate::history::layout::env_names(ws);
     let prefix = format!("{DEPLOY_DIR}/");
+    let mut out = Vec::new();
     for path in previous.outputs.keys() {
         let Some(placed) = path.strip_prefix(&prefix).and_then(|p| crate::history::layout::classify(p, &envs)) else { continue };
         let is_preview = !ws.platform.environments.contains_key(&placed.instance);
-        if built.contains(&placed.instance) || out.files.contains_key(path) || !(partial || is_preview) {
+        if built.contains(&placed.instance) || generated(path) || !(partial || is_preview) {
             continue;
         }
-        if let Some(bytes) = disk(path) {
-            out.add(path.clone(), bytes);
-        }
+        out.push(path.clone());
     }
+    out
 }
 
 /// Reads the lock of a previous build under `root`, if any.

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
+use crate::emit::Sink;
 use crate::fs::RealFs;
 use crate::lower::BuildOptions;
 
@@ -90,38 +91,51 @@ pub fn run(args: &Args) -> i32 {
         eprintln!("up to date: the specs, stdlib and options are those of the last build; {} unchanged under {}", super::plural(files, "file"), crate::load::display(&cwd, &root));
         return EXIT_OK;
     }
-    crate::build::emit_analyzed(&mut result, &opts);
-    args.report.emit(&result.diags, &result.loaded.sources);
-    let Some(mut out) = result.output else {
-        eprintln!("nothing written: fix the errors above first");
-        return EXIT_ERRORS;
-    };
-    let inputs: Vec<(String, &[u8])> = result.inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
-    let disk = |p: &str| std::fs::read(root.join(p)).ok();
-    if let Some(ws) = &result.workspace {
-        crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
-    }
-    crate::timings::time("finalize (lock, ejected)", || crate::build::finalize(&mut out, &inputs, previous.as_ref(), &disk));
     let shown = crate::load::display(&cwd, &root);
+    let lock_inputs = std::mem::take(&mut result.inputs);
+    let inputs: Vec<(String, &[u8])> = lock_inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
     if args.check {
+        crate::build::emit_analyzed(&mut result, &opts);
+        args.report.emit(&result.diags, &result.loaded.sources);
+        let Some(mut out) = result.output else {
+            eprintln!("nothing written: fix the errors above first");
+            return EXIT_ERRORS;
+        };
+        let disk = |p: &str| std::fs::read(root.join(p)).ok();
+        if let Some(ws) = &result.workspace {
+            crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
+        }
+        crate::build::finalize(&mut out, &inputs, previous.as_ref(), &disk);
         return check_drift(&root, &shown, &out, previous.as_ref());
     }
-    // Never lose a person's edit silently: a generated file that differs from what platc
-    // wrote (its hash in the lock) stops the build unless --force says to overwrite it.
-    if !args.force {
-        let edited: Vec<_> = match crate::timings::time("hand-edit check", || crate::write::drift::hand_edits(&root, &out, previous.as_ref())) {
-            Ok(f) => f,
-            Err(e) => return fail(e),
-        };
-        if !edited.is_empty() {
-            for f in &edited {
-                if let crate::write::drift::Finding::HandEdited { path, diff } = f {
-                    eprintln!("hand-edited: {path} (differs from what platc wrote):\n{diff}");
-                }
+    let (Some(ws), Some(graph)) = (result.workspace.as_ref(), result.graph.as_ref()) else {
+        return fail("internal error: a checked build without a workspace");
+    };
+    // Each service's files go into the staged tree as soon as they are emitted; the tree is
+    // swapped in at the end, only if the build succeeded (dropping the stager discards it).
+    let stager = match crate::write::stage::Stager::new(&root, previous.as_ref(), args.force) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let global = match crate::build::build_into(&result.loaded, ws, graph, &result.environments, &opts, &mut result.diags, &stager) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
+    args.report.emit(&result.diags, &result.loaded.sources);
+    if result.diags.has_errors() {
+        eprintln!("nothing written: fix the errors above first");
+        return EXIT_ERRORS;
+    }
+    if let Err(e) = stager.add(global.files.into_iter().collect()) {
+        return fail(e);
+    }
+    // Instances this build did not produce (other environments with --env, other branches'
+    // previews) stay as they are.
+    for p in crate::build::carried_paths(previous.as_ref(), &result.environments, opts.env.is_some(), ws, &|p| stager.generated(p)) {
+        if let Ok(bytes) = std::fs::read(root.join(&p)) {
+            if let Err(e) = stager.add(vec![(p, bytes)]) {
+                return fail(e);
             }
-            eprintln!("nothing written: {} generated {} edited by hand", edited.len(), if edited.len() == 1 { "file was" } else { "files were" });
-            eprintln!("help: move the edit into the spec (a `patch` block), keep the file with `platc eject SERVICE --file PATH`, or overwrite it with `platc build --force`");
-            return EXIT_ERRORS;
         }
     }
     let services = result.loaded.inputs.services.len();
@@ -131,7 +145,7 @@ pub fn run(args: &Args) -> i32 {
             eprintln!("note: {p} is ejected: left as it is (see `platc eject`)");
         }
     }
-    match crate::timings::time("write", || crate::write::write_all(&root, &out, previous.as_ref())) {
+    match crate::timings::time("write (finish)", || stager.finish(&inputs)) {
         Ok(r) => {
             eprintln!(
                 "built {} for {}: {} written, {} unchanged, {} removed under {}",
@@ -144,11 +158,20 @@ pub fn run(args: &Args) -> i32 {
             );
             EXIT_OK
         }
-        Err(e) => fail(e),
+        // Never lose a person's edit silently: a generated file that differs from what platc
+        // wrote (its hash in the lock) stops the build unless --force says to overwrite it.
+        Err(crate::write::stage::Refused::HandEdited(edited)) => {
+            for (path, diff) in &edited {
+                eprintln!("hand-edited: {path} (differs from what platc wrote):\n{diff}");
+            }
+            eprintln!("nothing written: {} generated {} edited by hand", edited.len(), if edited.len() == 1 { "file was" } else { "files were" });
+            eprintln!("help: move the edit into the spec (a `patch` block), keep the file with `platc eject SERVICE --file PATH`, or overwrite it with `platc build --force`");
+            EXIT_ERRORS
+        }
+        Err(crate::write::stage::Refused::Io(e)) => fail(e),
     }
 }
 
-/// `build --check`: list every difference and say what to do; exit 1 when there is any.
 fn check_drift(root: &std::path::Path, shown: &str, out: &crate::emit::Output, previous: Option<&crate::write::Lock>) -> i32 {
     use crate::write::drift::{compare, Finding};
     let findings = match compare(root, out, previous) {

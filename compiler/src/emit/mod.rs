@@ -68,58 +68,66 @@ fn patched(ws: &Workspace, index: usize, values: &mut Values, chart: &manifests:
     objects
 }
 
-/// Runs every Kubernetes backend: charts, rendered manifests and GitOps wiring, and with
-/// `obs` the observability files, service by service: each service's rules and dashboards go
-/// into its values (PrometheusRule, dashboard ConfigMap) and its files, then are dropped, so
-/// that memory holds one service's trees per core rather than every service's. Problems in
-/// the stdlib's observability data are returned, once per distinct problem.
-pub fn emit(ws: &Workspace, plan: &mut Plan, base: &mut [Values], obs: Option<&observability::ObsData>, stdlib: &Stdlib, sources: &SourceMap, diags: &mut Diagnostics) -> (Output, Vec<observability::ObservabilityError>) {
-    let mut out = Output::default();
-    let mut obs_errors: Vec<observability::ObservabilityError> = Vec::new();
-    let envs = &plan.environments;
-    // Services are independent here: emit them on every core, merge in service order.
-    let mut pairs: Vec<(&mut crate::lower::ServicePlan, &mut Values)> = plan.services.iter_mut().zip(base.iter_mut()).collect();
-    let results = crate::par::map_chunks_mut(&mut pairs, |chunk| {
-        let mut out = Output::default();
-        let mut diags = Diagnostics::new();
-        let mut errors = Vec::new();
-        for (sp, base) in chunk.iter_mut() {
-            if let Some(data) = obs {
-                match observability::service(ws, envs, data, sources, sp) {
-                    Ok(so) => {
-                        for values in sp.envs.values_mut() {
-                            set_observability(values, &sp.name, so.envs.get(&values.environment).unwrap_or(&so.all));
-                        }
-                        set_observability(base, &sp.name, so.envs.get(&base.environment).unwrap_or(&so.all));
-                        for (p, b) in so.files() {
-                            out.add(p, b);
-                        }
-                    }
-                    Err(e) => errors.push(e),
+/// Where a build's files go as each service is emitted: memory ([`Output`] behind a mutex, for
+/// `--check`, `diff`, `publish` and tests) or straight into the output tree being staged
+/// (`platc build`), so that a monorepo's output never has to fit in memory.
+pub trait Sink: Sync {
+    /// Takes files, paths relative to the output root. An error stops the build.
+    fn add(&self, files: Vec<(String, Vec<u8>)>) -> Result<(), String>;
+}
+
+impl Sink for std::sync::Mutex<Output> {
+    fn add(&self, files: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        let mut out = self.lock().unwrap_or_else(|e| e.into_inner());
+        for (p, b) in files {
+            out.add(p, b);
+        }
+        Ok(())
+    }
+}
+
+/// The Kubernetes backends for one service (its chart, its rendered manifests per
+/// environment) and, with `obs`, its observability files: its rules and dashboards also go into
+/// its values (PrometheusRule, dashboard ConfigMap). Afterwards the large rule and dashboard
+/// trees are dropped from the values. Paths are relative to `deploy/`.
+#[allow(clippy::too_many_arguments)]
+pub fn emit_one(ws: &Workspace, envs: &[crate::lower::Placement], base_pl: Option<&crate::lower::Placement>, sp: &mut crate::lower::ServicePlan, base: &mut Values, obs: Option<&observability::ObsData>, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
+    if let Some(data) = obs {
+        match observability::service(ws, envs, data, sources, sp) {
+            Ok(so) => {
+                for values in sp.envs.values_mut() {
+                    set_observability(values, &sp.name, so.envs.get(&values.environment).unwrap_or(&so.all));
+                }
+                // values.yaml is the base environment's whether or not this build covers it.
+                match (so.envs.get(&base.environment), base_pl) {
+                    (Some(a), _) => set_observability(base, &sp.name, a),
+                    (None, Some(pl)) => match observability::environment(ws, data, sources, sp.index, pl, base) {
+                        Ok(a) => set_observability(base, &sp.name, &a),
+                        Err(e) => obs_errors.push(e),
+                    },
+                    (None, None) => set_observability(base, &sp.name, &so.all),
+                }
+                for (p, b) in so.files() {
+                    out.add(p, b);
                 }
             }
-            emit_service(ws, envs, sp, base, stdlib, sources, &mut out, &mut diags);
-            // The charts and manifests hold the rules and dashboards now; later backends
-            // (Terraform, CI, GitOps) do not read them, and at scale they are most of the memory.
-            for values in sp.envs.values_mut().chain(std::iter::once(&mut **base)) {
-                values.prometheusRule.groups = serde_json::Value::Null;
-                values.dashboard.json = String::new();
-            }
-        }
-        (out, diags, errors)
-    });
-    for (o, d, e) in results {
-        out.files.extend(o.files);
-        diags.extend(d);
-        for e in e {
-            if !obs_errors.contains(&e) {
-                obs_errors.push(e);
-            }
+            Err(e) => obs_errors.push(e),
         }
     }
+    emit_service(ws, envs, sp, base, stdlib, sources, out, diags);
+    for values in sp.envs.values_mut().chain(std::iter::once(base)) {
+        values.prometheusRule.groups = serde_json::Value::Null;
+        values.dashboard.json = String::new();
+    }
+}
+
+/// The GitOps wiring of every service (Argo CD applications or Flux kustomizations), paths
+/// relative to `deploy/`.
+pub fn emit_gitops(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Output {
+    let mut out = Output::default();
     let platform_source = &source_name(sources, ws.platform.file, ws);
     gitops::emit(&mut out, ws, plan, platform_source);
-    (out, obs_errors)
+    out
 }
 
 /// Puts a service's rules and dashboard into its chart values.

@@ -35,6 +35,10 @@ pub struct ServicePlan {
     pub wave: u32,
     /// Names of the services it must start after (Flux `dependsOn`).
     pub depends_on: Vec<String>,
+    /// The image repository the manifests reference (what CI pushes to).
+    pub image: String,
+    /// Values per environment built. `platc build` fills them service by service while
+    /// emitting and empties them after ([`skeleton`], [`fill`]); [`lower`] fills them all.
     pub envs: IndexMap<String, Values>,
 }
 
@@ -69,24 +73,38 @@ pub fn lower(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOpti
 /// objects `catalog` describes (`Catalog::load` of the merged stdlib, overlays included; check
 /// it first with [`incluster::check`], which reports what would be left out).
 pub fn lower_with(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, catalog: &Catalog) -> Plan {
-    let indices: Vec<usize> = (0..ws.services.len()).collect();
+    let mut plan = skeleton(ws, graph, envs, opts);
     // Services lower independently: all cores, in order.
-    let services = crate::par::map_chunks(&indices, |chunk| {
-        chunk
-            .iter()
-            .map(|&i| ServicePlan {
-                index: i,
-                name: ws.services[i].name.value.clone(),
-                wave: graph.waves[i],
-                depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
-                envs: envs.iter().map(|pl| (pl.env.clone(), service_values_with(ws, graph, i, pl, opts, catalog))).collect(),
-            })
-            .collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
+    crate::par::map_chunks_mut(&mut plan.services, |chunk| {
+        for sp in chunk {
+            fill(ws, graph, sp, envs, opts, catalog);
+        }
+    });
+    plan
+}
+
+/// The plan without values: names, waves, dependencies and image of every service. What the
+/// whole-tree backends (GitOps wiring, CI) need; values are [`fill`]ed per service.
+pub fn skeleton(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions) -> Plan {
+    let services = ws
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ServicePlan {
+            index: i,
+            name: s.name.value.clone(),
+            wave: graph.waves[i],
+            depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
+            image: image(s, &ws.platform.registry.value, opts).repository,
+            envs: IndexMap::new(),
+        })
+        .collect();
     Plan { environments: envs.to_vec(), services }
+}
+
+/// Lowers one service for every environment of the plan.
+pub fn fill(ws: &Workspace, graph: &Graph, sp: &mut ServicePlan, envs: &[Placement], opts: &BuildOptions, catalog: &Catalog) {
+    sp.envs = envs.iter().map(|pl| (pl.env.clone(), service_values_with(ws, graph, sp.index, pl, opts, catalog))).collect();
 }
 
 /// The base environment of charts (its values are values.yaml): the first environment of

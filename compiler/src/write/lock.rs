@@ -42,6 +42,12 @@ impl Lock {
         }
     }
 
+    /// The lock of a build from hashes already computed (`outputs`: path -> `sha256:...`, ejected
+    /// files left out), as the streaming writer records them.
+    pub fn from_hashes(inputs: &[(String, &[u8])], outputs: BTreeMap<String, String>, ejected: BTreeSet<String>) -> Lock {
+        Lock { version: env!("CARGO_PKG_VERSION").to_string(), inputs: inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect(), outputs, ejected }
+    }
+
     /// Parses a lock file; unknown lines are an error (a lock file is never hand-written).
     pub fn parse(text: &str) -> Result<Lock, String> {
         let mut lock = Lock::default();

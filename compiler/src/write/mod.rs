@@ -15,6 +15,7 @@ use crate::load::LOCK_FILE;
 
 pub mod drift;
 pub mod lock;
+pub mod stage;
 
 pub use lock::{Lock, LOCK_PATH};
 
@@ -73,9 +74,7 @@ pub fn write_tree(dir: &Path, out: &Output) -> Result<WriteReport, String> {
 /// comparison and the staging run on all cores: at 10,000 services the tree has ~770,000 files.
 fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<WriteReport, String> {
     let exists = dir.exists();
-    if exists && !dir.join(LOCK_FILE).is_file() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(format!("{} exists and is not a platc output (no {LOCK_FILE}); refusing to replace it: choose an empty or new --out directory", dir.display()));
-    }
+    ensure_replaceable(dir)?;
     let old: std::collections::BTreeSet<String> = if exists { list_tree(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { Default::default() };
     // Which files are byte-identical to the previous tree's (hard-linked below, keeping mtimes).
     let same: Vec<bool> = crate::par::map_chunks(files, |chunk| {
@@ -94,33 +93,55 @@ fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<WriteReport, Strin
     }
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}.platc-new-{}", std::process::id()));
-    let backup = parent.join(format!(".{name}.platc-old-{}", std::process::id()));
+    let (staging, backup) = staging_dirs(dir);
     let _ = std::fs::remove_dir_all(&staging);
     let staged = stage(&staging, dir, files, &same);
     if let Err(e) = staged {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(format!("cannot write {}: {e}", staging.display()));
     }
+    swap_in(dir, &staging, &backup)?;
+    Ok(report)
+}
+
+/// Replaces `dir` (if it exists) by the complete tree `staging` with two renames, so that
+/// readers never see a mix; on failure the previous tree is put back and `staging` removed.
+fn swap_in(dir: &Path, staging: &Path, backup: &Path) -> Result<(), String> {
+    let exists = dir.exists();
     if exists {
-        std::fs::rename(dir, &backup).map_err(|e| {
-            let _ = std::fs::remove_dir_all(&staging);
+        std::fs::rename(dir, backup).map_err(|e| {
+            let _ = std::fs::remove_dir_all(staging);
             format!("cannot move {} aside: {e}", dir.display())
         })?;
     }
-    if let Err(e) = std::fs::rename(&staging, dir) {
+    if let Err(e) = std::fs::rename(staging, dir) {
         // Put the previous tree back: a failed write leaves the old output as it was.
         if exists {
-            let _ = std::fs::rename(&backup, dir);
+            let _ = std::fs::rename(backup, dir);
         }
-        let _ = std::fs::remove_dir_all(&staging);
+        let _ = std::fs::remove_dir_all(staging);
         return Err(format!("cannot move the new tree into {}: {e}", dir.display()));
     }
     if exists {
-        let _ = std::fs::remove_dir_all(&backup);
+        let _ = std::fs::remove_dir_all(backup);
     }
-    Ok(report)
+    Ok(())
+}
+
+/// The staging and backup directories beside `dir` (hidden, named after this process).
+fn staging_dirs(dir: &Path) -> (PathBuf, PathBuf) {
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    (parent.join(format!(".{name}.platc-new-{}", std::process::id())), parent.join(format!(".{name}.platc-old-{}", std::process::id())))
+}
+
+/// Refuses to replace a non-empty directory that is not a platc output (no lock file), so a
+/// wrong `--out` never deletes someone's work.
+fn ensure_replaceable(dir: &Path) -> Result<(), String> {
+    if dir.exists() && !dir.join(LOCK_FILE).is_file() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(format!("{} exists and is not a platc output (no {LOCK_FILE}); refusing to replace it: choose an empty or new --out directory", dir.display()));
+    }
+    Ok(())
 }
 
 fn stage(staging: &Path, dir: &Path, files: &[(&str, &[u8])], same: &[bool]) -> std::io::Result<()> {
@@ -163,7 +184,15 @@ pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<W
         }
     }
     let mut report = write_files(&root.join(DEPLOY_DIR), &deploy)?;
-    for (p, bytes) in others {
+    write_outside(root, &others, previous, &|p| out.files.contains_key(p), &mut report)?;
+    Ok(report)
+}
+
+/// Writes the files outside `deploy/` (CI workflows at the repository root) one by one,
+/// atomically, and removes those an earlier build generated there that this one did not.
+fn write_outside(root: &Path, files: &[(&String, &Vec<u8>)], previous: Option<&Lock>, generated: &dyn Fn(&str) -> bool, report: &mut WriteReport) -> Result<(), String> {
+    let prefix = format!("{DEPLOY_DIR}/");
+    for (p, bytes) in files {
         let path = root.join(p);
         if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
             report.unchanged += 1;
@@ -176,13 +205,13 @@ pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<W
         report.written += 1;
     }
     if let Some(prev) = previous {
-        for p in prev.outputs.keys().filter(|p| !p.starts_with(&prefix) && !out.files.contains_key(*p)) {
+        for p in prev.outputs.keys().filter(|p| !p.starts_with(&prefix) && !generated(p)) {
             if std::fs::remove_file(root.join(p)).is_ok() {
                 report.removed += 1;
             }
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// The relative paths (forward slashes) of every file under `dir`.

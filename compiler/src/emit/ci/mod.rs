@@ -155,12 +155,10 @@ pub fn services(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Vec<Service
             let dir = service_dir(ws, sources, s.file, &name);
             let language = s.language.as_ref().map(|l| l.value);
             // The repository the manifests reference, as lowering computed it.
-            let image = plan
-                .services
-                .iter()
-                .find(|sp| sp.index == i)
-                .and_then(|sp| sp.envs.values().next())
-                .map(|v| v.image.repository.clone())
+            // Plan services are in workspace order; the search is only a fallback.
+            let planned = plan.services.get(i).filter(|sp| sp.index == i).or_else(|| plan.services.iter().find(|sp| sp.index == i));
+            let image = planned
+                .map(|sp| sp.image.clone())
                 .unwrap_or_else(|| s.image.as_ref().map(|im| im.value.clone()).unwrap_or_else(|| format!("{}/{}", ws.platform.registry.value, name)));
             let dockerfile = match language {
                 Some(_) => format!("{DEPLOY_DIR}/{name}/Dockerfile"),

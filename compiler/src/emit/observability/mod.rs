@@ -196,6 +196,14 @@ pub fn service(ws: &Workspace, environments: &[crate::lower::Placement], data: &
     Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
 }
 
+/// The artifacts of service `index` for one environment that the build may not cover (the
+/// base environment of values.yaml, which must not depend on `--env`).
+pub fn environment(ws: &Workspace, data: &ObsData, sources: &SourceMap, index: usize, pl: &crate::lower::Placement, values: &crate::lower::Values) -> Result<Artifacts, ObservabilityError> {
+    let s = &ws.services[index];
+    let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
+    artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()))
+}
+
 fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>) -> Result<Artifacts, ObservabilityError> {
     let rules = rules::rule_set(ws, data, svc, scope)?;
     let unit_tests = promtest::test_file(data, svc, scope, &rules, RULES_FILE)?;

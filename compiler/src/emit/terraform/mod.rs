@@ -52,32 +52,40 @@ impl std::fmt::Display for Problem {
 /// `deploy/`, or every [`Problem`] with the stdlib templates (only possible with an overlay).
 /// Every service is tried; the error lists the problems of all of them.
 pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Output, Vec<Problem>> {
+    let templates = load(stdlib)?;
     let mut out = Output::default();
     let mut problems = Vec::new();
-    let templates = match render::Templates::load(stdlib) {
-        Ok(t) => t,
-        Err((template, message)) => return Err(vec![Problem { service: None, uses: None, env: String::new(), template, message }]),
-    };
     // Services render independently: all cores; results are added in plan order.
-    let results = crate::par::map_chunks(&plan.services, |chunk| {
-        let mut results = Vec::new();
-        for pl in &plan.environments {
-            for sp in chunk {
-                let s = &ws.services[sp.index];
-                let Some(unit) = Unit::new(ws, sp.index, pl) else { continue };
-                let source = &super::source_name(sources, s.file, ws);
-                results.push((dir(&s.name.value, &pl.env), unit.files(ws, &templates, source)));
-            }
-        }
-        results
-    });
-    for (dir, result) in results.into_iter().flatten() {
+    let results = crate::par::map_chunks(&plan.services, |chunk| chunk.iter().map(|sp| service_files(ws, &templates, sp.index, &plan.environments, sources)).collect::<Vec<_>>());
+    for result in results.into_iter().flatten() {
         match result {
             Ok(files) => {
-                for (name, text) in files {
-                    out.add(format!("{dir}/{name}"), text);
+                for (path, text) in files {
+                    out.add(path, text);
                 }
             }
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
+}
+
+/// The stdlib's Terraform templates, compiled once per build.
+pub fn load(stdlib: &Stdlib) -> Result<render::Templates, Vec<Problem>> {
+    render::Templates::load(stdlib).map_err(|(template, message)| vec![Problem { service: None, uses: None, env: String::new(), template, message }])
+}
+
+/// The Terraform files of service `index` in every environment of `envs` where it has `aws`
+/// resources, paths relative to `deploy/`.
+pub fn service_files(ws: &Workspace, templates: &render::Templates, index: usize, envs: &[Placement], sources: &SourceMap) -> Result<Vec<(String, String)>, Vec<Problem>> {
+    let s = &ws.services[index];
+    let source = &super::source_name(sources, s.file, ws);
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for pl in envs {
+        let Some(unit) = Unit::new(ws, index, pl) else { continue };
+        match unit.files(ws, templates, source) {
+            Ok(files) => out.extend(files.into_iter().map(|(name, text)| (format!("{}/{name}", dir(&s.name.value, &pl.env)), text))),
             Err(mut p) => problems.append(&mut p),
         }
     }

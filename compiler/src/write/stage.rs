@@ -1,0 +1,200 @@
+//! Streaming a build into its output tree: `platc build` hands each service's files to a
+//! [`Stager`] as soon as they are emitted, so that a monorepo's output (gigabytes at 10,000
+//! services) never has to be held in memory.
+//!
+//! The guarantees are those of [`super::write_all`]: the new `deploy/` tree is assembled beside
+//! the old one and swapped in with two renames only when the build succeeded; files whose bytes
+//! did not change are hard-linked from the previous tree (mtimes kept); nothing is swapped in
+//! when nothing changed; a generated file edited by hand since platc wrote it stops the build
+//! (unless forced) and nothing is written. Only hashes, paths and counts stay in memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::drift::unified;
+use super::{hash, Lock, WriteReport, DEPLOY_DIR, LOCK_PATH};
+use crate::emit::{Output, Sink};
+
+/// Why a staged build was not swapped in.
+#[derive(Debug)]
+pub enum Refused {
+    /// Generated files edited by hand since platc wrote them: `(path, diff from what platc
+    /// would write to what is on disk)`. Nothing was written.
+    HandEdited(Vec<(String, String)>),
+    /// An I/O problem (exit code 2). Nothing was swapped in.
+    Io(String),
+}
+
+/// A `deploy/` tree being assembled beside the current one; see the module docs. Dropping a
+/// stager that was not [`finish`](Stager::finish)ed removes the staging directory.
+pub struct Stager<'a> {
+    root: PathBuf,
+    dir: PathBuf,
+    staging: PathBuf,
+    backup: PathBuf,
+    /// Files of the previous tree, relative to `deploy/`.
+    old: BTreeSet<String>,
+    previous: Option<&'a Lock>,
+    force: bool,
+    state: Mutex<State>,
+    done: bool,
+}
+
+#[derive(Default)]
+struct State {
+    /// Hash of every staged generated file, by root-relative path (the lock's outputs).
+    hashes: BTreeMap<String, String>,
+    written: usize,
+    unchanged: usize,
+    hand_edited: Vec<(String, String)>,
+    /// Files outside `deploy/` (CI workflows), written one by one at the end.
+    outside: Output,
+}
+
+impl<'a> Stager<'a> {
+    /// Starts staging the `deploy/` tree under `root`. Refuses a `deploy/` that is not a
+    /// platc output.
+    pub fn new(root: &Path, previous: Option<&'a Lock>, force: bool) -> Result<Self, String> {
+        let dir = root.join(DEPLOY_DIR);
+        super::ensure_replaceable(&dir)?;
+        let old = if dir.exists() { super::list_tree(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { BTreeSet::new() };
+        let (staging, backup) = super::staging_dirs(&dir);
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
+        Ok(Stager { root: root.to_path_buf(), dir, staging, backup, old, previous, force, state: Mutex::new(State::default()), done: false })
+    }
+
+    /// Whether a file (root-relative) was staged as generated.
+    pub fn generated(&self, path: &str) -> bool {
+        let state = self.lock();
+        state.hashes.contains_key(path) || state.outside.files.contains_key(path)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_ejected(&self, path: &str) -> bool {
+        self.previous.is_some_and(|l| l.ejected.contains(path))
+    }
+
+    /// Stages one generated file under `deploy/`; returns (hash, unchanged, hand edit).
+    fn stage_one(&self, path: &str, rel: &str, bytes: &[u8]) -> std::io::Result<(String, bool, Option<String>)> {
+        let target = self.staging.join(rel);
+        if let Some(parent) = target.parent() {
+            // Safe from two threads at once: create_dir_all accepts a directory that appeared.
+            std::fs::create_dir_all(parent)?;
+        }
+        let current = self.dir.join(rel);
+        let on_disk = if self.old.contains(rel) { std::fs::read(&current).ok() } else { None };
+        if on_disk.as_deref() == Some(bytes) && std::fs::hard_link(&current, &target).is_ok() {
+            return Ok((hash(bytes), true, None));
+        }
+        let mut edit = None;
+        if let Some(old) = &on_disk {
+            let written_by_platc = self.previous.and_then(|l| l.outputs.get(path)).is_some_and(|h| *h == hash(old));
+            if old.as_slice() != bytes && !written_by_platc && !self.force {
+                edit = Some(unified(path, bytes, old));
+            }
+        }
+        // No fsync per file: the tree becomes visible only through the final rename (see
+        // `write::stage`).
+        std::fs::write(&target, bytes)?;
+        Ok((hash(bytes), false, edit))
+    }
+
+    /// Swaps the staged tree in (when anything changed), then writes the files outside
+    /// `deploy/`. `inputs` are the lock's inputs.
+    pub fn finish(mut self, inputs: &[(String, &[u8])]) -> Result<WriteReport, Refused> {
+        let mut state = std::mem::take(&mut *self.lock());
+        if !state.hand_edited.is_empty() {
+            // Staged on all cores: sort for a stable report.
+            state.hand_edited.sort();
+            return Err(Refused::HandEdited(state.hand_edited));
+        }
+        let io = |e: String| Refused::Io(e);
+        let prefix = format!("{DEPLOY_DIR}/");
+        // Ejected files stay as the user has them (and out of the lock's outputs).
+        let ejected: BTreeSet<String> = self.previous.map(|l| l.ejected.clone()).unwrap_or_default();
+        let mut kept: BTreeSet<String> = BTreeSet::new();
+        for p in &ejected {
+            let Some(rel) = p.strip_prefix(&prefix) else { continue };
+            if self.old.contains(rel) {
+                let target = self.staging.join(rel);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| io(format!("cannot create {}: {e}", parent.display())))?;
+                }
+                std::fs::hard_link(self.dir.join(rel), &target)
+                    .or_else(|_| std::fs::copy(self.dir.join(rel), &target).map(|_| ()))
+                    .map_err(|e| io(format!("cannot keep ejected {p}: {e}")))?;
+                kept.insert(rel.to_string());
+            }
+        }
+        let outputs = state.hashes.iter().map(|(p, h)| (p.clone(), h.clone())).chain(state.outside.files.iter().map(|(p, b)| (p.clone(), hash(b))));
+        let lock = Lock::from_hashes(inputs, outputs.filter(|(p, _)| !ejected.contains(p)).collect(), ejected.clone());
+        let lock_text = lock.render();
+        let lock_rel = LOCK_PATH.strip_prefix(&prefix).unwrap_or(LOCK_PATH);
+        let mut report = WriteReport { written: state.written, unchanged: state.unchanged, removed: 0 };
+        match self.stage_one(LOCK_PATH, lock_rel, lock_text.as_bytes()) {
+            Ok((_, same, _)) if same => report.unchanged += 1,
+            Ok(_) => report.written += 1,
+            Err(e) => return Err(io(format!("cannot write {}: {e}", self.staging.join(lock_rel).display()))),
+        }
+        let staged: BTreeSet<&str> = state.hashes.keys().filter_map(|p| p.strip_prefix(&prefix)).chain(kept.iter().map(String::as_str)).chain([lock_rel]).collect();
+        report.removed = self.old.iter().filter(|p| !staged.contains(p.as_str())).count();
+        if report.written > 0 || report.removed > 0 {
+            super::swap_in(&self.dir, &self.staging, &self.backup).map_err(io)?;
+        } else {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+        self.done = true;
+        let outside: Vec<(&String, &Vec<u8>)> = state.outside.files.iter().filter(|(p, _)| !ejected.contains(*p)).collect();
+        let generated = |p: &str| state.outside.files.contains_key(p) || ejected.contains(p);
+        super::write_outside(&self.root, &outside, self.previous, &generated, &mut report).map_err(io)?;
+        Ok(report)
+    }
+}
+
+impl Sink for Stager<'_> {
+    fn add(&self, files: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        let prefix = format!("{DEPLOY_DIR}/");
+        let mut staged = Vec::with_capacity(files.len());
+        let mut outside = Vec::new();
+        for (path, bytes) in files {
+            if self.is_ejected(&path) {
+                continue;
+            }
+            let Some(rel) = path.strip_prefix(&prefix) else {
+                outside.push((path, bytes));
+                continue;
+            };
+            let result = self.stage_one(&path, rel, &bytes).map_err(|e| format!("cannot write {}: {e}", self.staging.join(rel).display()))?;
+            staged.push((path, result));
+        }
+        let mut state = self.lock();
+        for (path, (h, same, edit)) in staged {
+            if same {
+                state.unchanged += 1;
+            } else {
+                state.written += 1;
+            }
+            if let Some(diff) = edit {
+                state.hand_edited.push((path.clone(), diff));
+            }
+            state.hashes.insert(path, h);
+        }
+        for (p, b) in outside {
+            state.outside.add(p, b);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Stager<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
