@@ -42,12 +42,6 @@ impl Lock {
         }
     }
 
-    /// The lock of a build from hashes already computed (`outputs`: path -> `sha256:...`, ejected
-    /// files left out), as the streaming writer records them.
-    pub fn from_hashes(inputs: &[(String, &[u8])], outputs: BTreeMap<String, String>, ejected: BTreeSet<String>) -> Lock {
-        Lock { version: env!("CARGO_PKG_VERSION").to_string(), inputs: inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect(), outputs, ejected }
-    }
-
     /// Parses a lock file; unknown lines are an error (a lock file is never hand-written).
     pub fn parse(text: &str) -> Result<Lock, String> {
         let mut lock = Lock::default();
@@ -77,19 +71,26 @@ impl Lock {
 
     /// The lock file's text.
     pub fn render(&self) -> String {
-        let mut s = String::from("# platc.lock: what the last `platc build` read and wrote. Generated; do not edit.\n");
-        s.push_str(&format!("platc {}\n", self.version));
-        for (p, h) in &self.inputs {
-            s.push_str(&format!("input {h} {p}\n"));
-        }
-        for (p, h) in &self.outputs {
-            s.push_str(&format!("output {h} {p}\n"));
-        }
-        for p in &self.ejected {
-            s.push_str(&format!("ejected {p}\n"));
-        }
-        s
+        render(&self.version, self.inputs.iter().map(|(p, h)| (p.as_str(), h.as_str())), self.outputs.iter().map(|(p, h)| (p.as_str(), h.clone())), self.ejected.iter().map(String::as_str))
     }
+}
+
+/// A lock file's text from its parts, each sorted by path: what [`Lock::render`] writes, for
+/// callers that keep hashes in their own form (the streaming writer, at ~800,000 outputs).
+pub fn render<'a>(version: &str, inputs: impl Iterator<Item = (&'a str, &'a str)>, outputs: impl Iterator<Item = (&'a str, String)>, ejected: impl Iterator<Item = &'a str>) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("# platc.lock: what the last `platc build` read and wrote. Generated; do not edit.\n");
+    let _ = writeln!(s, "platc {version}");
+    for (p, h) in inputs {
+        let _ = writeln!(s, "input {h} {p}");
+    }
+    for (p, h) in outputs {
+        let _ = writeln!(s, "output {h} {p}");
+    }
+    for p in ejected {
+        let _ = writeln!(s, "ejected {p}");
+    }
+    s
 }
 
 #[cfg(test)]

@@ -42,11 +42,22 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// `sha256:<hex>` of some bytes.
 pub fn hash(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
+    hash_text(&digest(bytes))
+}
+
+/// The SHA-256 digest of some bytes (32 bytes: what the streaming writer keeps per file).
+pub fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// `sha256:<hex>` of a digest.
+pub fn hash_text(d: &[u8; 32]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(71);
     s.push_str("sha256:");
     for b in d {
-        s.push_str(&format!("{b:02x}"));
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
     }
     s
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::drift::unified;
-use super::{hash, Lock, WriteReport, DEPLOY_DIR, LOCK_PATH};
+use super::{digest, hash, Lock, WriteReport, DEPLOY_DIR, LOCK_PATH};
 use crate::emit::{Output, Sink};
 
 /// Why a staged build was not swapped in.
@@ -38,13 +38,16 @@ pub struct Stager<'a> {
     previous: Option<&'a Lock>,
     force: bool,
     state: Mutex<State>,
+    /// Directories already created in the staging tree: one `mkdir` per directory, not per file.
+    dirs: Mutex<std::collections::HashSet<PathBuf>>,
     done: bool,
 }
 
 #[derive(Default)]
 struct State {
-    /// Hash of every staged generated file, by root-relative path (the lock's outputs).
-    hashes: BTreeMap<String, String>,
+    /// Digest of every staged generated file, by root-relative path (the lock's outputs);
+    /// 32 bytes each, not text: there are ~800,000 at 10,000 services.
+    hashes: BTreeMap<String, [u8; 32]>,
     written: usize,
     unchanged: usize,
     hand_edited: Vec<(String, String)>,
@@ -62,7 +65,7 @@ impl<'a> Stager<'a> {
         let (staging, backup) = super::staging_dirs(&dir);
         let _ = std::fs::remove_dir_all(&staging);
         std::fs::create_dir_all(&staging).map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
-        Ok(Stager { root: root.to_path_buf(), dir, staging, backup, old, previous, force, state: Mutex::new(State::default()), done: false })
+        Ok(Stager { root: root.to_path_buf(), dir, staging, backup, old, previous, force, state: Mutex::new(State::default()), dirs: Mutex::default(), done: false })
     }
 
     /// Whether a file (root-relative) was staged as generated.
@@ -79,17 +82,20 @@ impl<'a> Stager<'a> {
         self.previous.is_some_and(|l| l.ejected.contains(path))
     }
 
-    /// Stages one generated file under `deploy/`; returns (hash, unchanged, hand edit).
-    fn stage_one(&self, path: &str, rel: &str, bytes: &[u8]) -> std::io::Result<(String, bool, Option<String>)> {
+    /// Stages one generated file under `deploy/`; returns (digest, unchanged, hand edit).
+    fn stage_one(&self, path: &str, rel: &str, bytes: &[u8]) -> std::io::Result<([u8; 32], bool, Option<String>)> {
         let target = self.staging.join(rel);
         if let Some(parent) = target.parent() {
-            // Safe from two threads at once: create_dir_all accepts a directory that appeared.
-            std::fs::create_dir_all(parent)?;
+            if !self.dirs.lock().unwrap_or_else(|e| e.into_inner()).contains(parent) {
+                // Safe from two threads at once: create_dir_all accepts a directory that appeared.
+                std::fs::create_dir_all(parent)?;
+                self.dirs.lock().unwrap_or_else(|e| e.into_inner()).insert(parent.to_path_buf());
+            }
         }
         let current = self.dir.join(rel);
         let on_disk = if self.old.contains(rel) { std::fs::read(&current).ok() } else { None };
         if on_disk.as_deref() == Some(bytes) && std::fs::hard_link(&current, &target).is_ok() {
-            return Ok((hash(bytes), true, None));
+            return Ok((digest(bytes), true, None));
         }
         let mut edit = None;
         if let Some(old) = &on_disk {
@@ -101,7 +107,7 @@ impl<'a> Stager<'a> {
         // No fsync per file: the tree becomes visible only through the final rename (see
         // `write::stage`).
         std::fs::write(&target, bytes)?;
-        Ok((hash(bytes), false, edit))
+        Ok((digest(bytes), false, edit))
     }
 
     /// Swaps the staged tree in (when anything changed), then writes the files outside
@@ -131,9 +137,17 @@ impl<'a> Stager<'a> {
                 kept.insert(rel.to_string());
             }
         }
-        let outputs = state.hashes.iter().map(|(p, h)| (p.clone(), h.clone())).chain(state.outside.files.iter().map(|(p, b)| (p.clone(), hash(b))));
-        let lock = Lock::from_hashes(inputs, outputs.filter(|(p, _)| !ejected.contains(p)).collect(), ejected.clone());
-        let lock_text = lock.render();
+        // Rendered straight from the digests: a `Lock` value would copy ~800,000 paths.
+        for (p, b) in &state.outside.files {
+            state.hashes.insert(p.clone(), digest(b));
+        }
+        let input_hashes: BTreeMap<String, String> = inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect();
+        let lock_text = super::lock::render(
+            env!("CARGO_PKG_VERSION"),
+            input_hashes.iter().map(|(p, h)| (p.as_str(), h.as_str())),
+            state.hashes.iter().filter(|(p, _)| !ejected.contains(*p)).map(|(p, d)| (p.as_str(), super::hash_text(d))),
+            ejected.iter().map(String::as_str),
+        );
         let lock_rel = LOCK_PATH.strip_prefix(&prefix).unwrap_or(LOCK_PATH);
         let mut report = WriteReport { written: state.written, unchanged: state.unchanged, removed: 0 };
         match self.stage_one(LOCK_PATH, lock_rel, lock_text.as_bytes()) {
