@@ -6,6 +6,7 @@
 //! |-----------|-----------------------------------------------------------------------------|
 //! | `load`    | `load::load` from the real disk (walk, read every spec, stdlib)             |
 //! | `parse`   | `syntax::parse` of every loaded file (platform, services, stdlib types)     |
+//! | `parse_kdl` | the same through the kdl crate only (the fast path's reference)           |
 //! | `check`   | `check::check` (it parses again: parse + typed checking)                    |
 //! | `lower`   | `Graph::build` + `lower::lower` for every environment of a full build       |
 //! | `emit`    | `build::build` (lowers again, then every backend, in memory)                |
@@ -136,6 +137,16 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 let mut diags = Diagnostics::new();
                 let docs: Vec<_> = loaded.sources.iter().map(|(id, f)| platc::syntax::parse(id, f, &mut diags)).collect();
+                assert!(!diags.has_errors());
+                docs
+            })
+        });
+
+        // The kdl crate alone (the reference the fast path falls back to), for the ratio.
+        g.bench_function("parse_kdl", |b| {
+            b.iter(|| {
+                let mut diags = Diagnostics::new();
+                let docs: Vec<_> = loaded.sources.iter().map(|(id, f)| platc::syntax::parse_kdl(id, f, &mut diags)).collect();
                 assert!(!diags.has_errors());
                 docs
             })

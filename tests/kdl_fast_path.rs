@@ -15,8 +15,8 @@
 //! each property prints how many cases ran and how many the fast path accepted
 //! (`cargo test --test kdl_fast_path -- --nocapture`).
 //!
-//! `measure_parse_speed` (ignored) prints the median time per spec of both paths on platc-synth
-//! output: `cargo test --release --test kdl_fast_path -- --ignored --nocapture`.
+//! The speed of both paths is measured by `cargo bench --bench stages -- parse` (`parse` is the
+//! fast path with fallback, `parse_kdl` the kdl crate alone).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -350,58 +350,3 @@ fn prop_well_formed_documents() {
 fn prop_mutated_specs() {
     run_property("mutated specs", mutations());
 }
-
-// ---- measurement ----
-
-/// Median time per spec of both paths on platc-synth output (1,000 services). Not a pass/fail
-/// test: run it in release and read the numbers.
-#[test]
-#[ignore = "measurement; run with --release -- --ignored --nocapture"]
-fn measure_parse_speed() {
-    let specs = synth_specs(1000);
-    let bytes: usize = specs.iter().map(String::len).sum();
-    let files: Vec<SourceFile> = specs.iter().map(|t| SourceFile::new("s.kdl", None, t.as_str())).collect();
-    let median_ns = |f: &dyn Fn(&SourceFile) -> Option<Document>| {
-        let mut per_spec: Vec<f64> = files
-            .iter()
-            .map(|file| {
-                let reps = 5;
-                let mut best = f64::MAX;
-                for _ in 0..reps {
-                    let t = Instant::now();
-                    let doc = std::hint::black_box(f(std::hint::black_box(file)));
-                    best = best.min(t.elapsed().as_nanos() as f64);
-                    assert!(doc.is_some());
-                }
-                best
-            })
-            .collect();
-        per_spec.sort_by(f64::total_cmp);
-        per_spec[per_spec.len() / 2]
-    };
-    let kdl_ns = median_ns(&|f| parse_kdl(FileId(0), f, &mut Diagnostics::new()));
-    let fast_ns = median_ns(&|f| parse_fast(FileId(0), &f.text));
-    let total = |f: &dyn Fn(&SourceFile) -> Option<Document>| {
-        let t = Instant::now();
-        for file in &files {
-            std::hint::black_box(f(file));
-        }
-        t.elapsed().as_secs_f64() * 1e3
-    };
-    let kdl_total = total(&|f| parse_kdl(FileId(0), f, &mut Diagnostics::new()));
-    let fast_total = total(&|f| parse_fast(FileId(0), &f.text));
-    println!(
-        "{} specs, {} bytes (mean {} B/spec)\nmedian per spec: kdl {:.1} us, fast {:.2} us ({:.0}x)\nall specs: kdl {:.1} ms, fast {:.2} ms ({:.0}x); fast {:.1} ns/byte",
-        specs.len(),
-        bytes,
-        bytes / specs.len(),
-        kdl_ns / 1e3,
-        fast_ns / 1e3,
-        kdl_ns / fast_ns,
-        kdl_total,
-        fast_total,
-        kdl_total / fast_total,
-        fast_total * 1e6 / bytes as f64
-    );
-}
-

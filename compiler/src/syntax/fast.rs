@@ -417,19 +417,28 @@ impl Parser<'_> {
                     self.escape(&mut out)?;
                     run = self.pos;
                 }
-                b'\t' | 0x20..=0x7E => self.pos += 1,
-                0x80.. => {
-                    let ch = self.char_here()?;
-                    if matches!(ch, '\u{85}' | '\u{2028}' | '\u{2029}') || is_disallowed(ch) {
-                        return None;
-                    }
-                    self.pos += ch.len_utf8();
-                }
-                _ => return None,
+                _ => self.string_char()?,
             }
         }
         self.term()?;
         Some(Spanned::new(out, Span::new(start, self.pos)))
+    }
+
+    /// Steps over one literal character of a single-line string: tab, printable ASCII, or a
+    /// non-ASCII character other than a line end or a disallowed code point; `None` otherwise.
+    fn string_char(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'\t' | 0x20..=0x7E => self.pos += 1,
+            0x80.. => {
+                let ch = self.char_here()?;
+                if matches!(ch, '\u{85}' | '\u{2028}' | '\u{2029}') || is_disallowed(ch) {
+                    return None;
+                }
+                self.pos += ch.len_utf8();
+            }
+            _ => return None,
+        }
+        Some(())
     }
 
     /// A single-line raw string `#"..."#` (any number of `#`): the text up to the first `"`
@@ -449,15 +458,7 @@ impl Parser<'_> {
         loop {
             match self.peek()? {
                 b'"' if self.b.get(self.pos + 1..self.pos + 1 + hashes).is_some_and(|h| h.iter().all(|&c| c == b'#')) => break,
-                b'\t' | 0x20..=0x7E => self.pos += 1,
-                0x80.. => {
-                    let ch = self.char_here()?;
-                    if matches!(ch, '\u{85}' | '\u{2028}' | '\u{2029}') || is_disallowed(ch) {
-                        return None;
-                    }
-                    self.pos += ch.len_utf8();
-                }
-                _ => return None,
+                _ => self.string_char()?,
             }
         }
         let value = self.text[body..self.pos].to_string();
