@@ -179,12 +179,17 @@ fn terraform_checks(tag: &str, out: &Output) -> (usize, Vec<String>) {
     let cache = scratch.0.join(".plugin-cache");
     std::fs::create_dir_all(&cache).unwrap();
     let dirs: Vec<String> = tf_dirs(out).into_iter().collect();
+    // Terraform's plugin cache is not safe for concurrent writers: two `init`s installing the same
+    // provider race on its directories ("mkdir ...: file exists"). So `init` runs one at a time
+    // (cheap once the first has filled the cache: later ones link from it); fmt and validate,
+    // which only read, stay parallel.
+    let init_lock = std::sync::Mutex::new(());
     let failures: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = dirs
             .iter()
             .map(|d| {
                 let wd = scratch.0.join(d);
-                let (tf, rc, cache) = (&tf, &rc, &cache);
+                let (tf, rc, cache, init_lock) = (&tf, &rc, &cache, &init_lock);
                 s.spawn(move || {
                     let terraform = |args: &[&str]| {
                         let mut c = Command::new(tf);
@@ -201,7 +206,11 @@ fn terraform_checks(tag: &str, out: &Output) -> (usize, Vec<String>) {
                     if let Err(e) = run(&mut terraform(&["fmt", "-check", "-diff", "-no-color"])) {
                         failed.push(format!("{d}: terraform fmt -check: {e}"));
                     }
-                    match run(&mut terraform(&["init", "-backend=false", "-input=false", "-no-color"])) {
+                    let init = {
+                        let _one_at_a_time = init_lock.lock().unwrap_or_else(|p| p.into_inner());
+                        run(&mut terraform(&["init", "-backend=false", "-input=false", "-no-color"]))
+                    };
+                    match init {
                         Err(e) => failed.push(format!("{d}: terraform init: {e}")),
                         Ok(_) => {
                             if let Err(e) = run(&mut terraform(&["validate", "-no-color"])) {
