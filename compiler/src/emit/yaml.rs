@@ -12,13 +12,9 @@ fn options() -> serde_saphyr::SerializerOptions {
 
 /// One YAML document (ends with a newline).
 pub fn to_yaml<T: Serialize>(value: &T) -> String {
-    // Serializing our own plain data (maps, lists, strings, numbers) cannot fail; an error
-    // here is a bug, reported in the output rather than by a panic.
-    let mut s = serde_saphyr::to_string_with_options(value, options()).unwrap_or_else(|e| format!("# platc: YAML serialization failed: {e}\n"));
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
-    s
+    let mut out = String::new();
+    append_yaml(&mut out, value);
+    out
 }
 
 /// A YAML document preceded by a comment header (`# ` on each line).
@@ -29,8 +25,23 @@ pub fn with_header<T: Serialize>(header: &str, value: &T) -> String {
         out.push_str(line);
         out.push('\n');
     }
-    out.push_str(&to_yaml(value));
+    // Serialized after the header in the same buffer: a CI workflow can be tens of MB.
+    append_yaml(&mut out, value);
     out
+}
+
+/// Appends one YAML document (ending with a newline) to `out`.
+fn append_yaml<T: Serialize>(out: &mut String, value: &T) {
+    let start = out.len();
+    // Serializing our own plain data (maps, lists, strings, numbers) cannot fail; an error
+    // here is a bug, reported in the output rather than by a panic.
+    if let Err(e) = serde_saphyr::to_fmt_writer_with_options(out, value, options()) {
+        out.truncate(start);
+        out.push_str(&format!("# platc: YAML serialization failed: {e}\n"));
+    }
+    if out.len() == start || !out.ends_with('\n') {
+        out.push('\n');
+    }
 }
 
 #[cfg(test)]

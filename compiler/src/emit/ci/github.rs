@@ -8,7 +8,8 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::data::CiError;
-use super::{registry_host, registry_kind, scripts, Annotated, Ctx, EnvCi, Registry, ServiceCi, GITOPS_CHECKOUT};
+use super::lazy::LazyMap;
+use super::{registry_host, registry_kind, scripts, Ctx, EnvCi, Registry, ServiceCi, GITOPS_CHECKOUT};
 
 const NOT_CLOSED: &str = "github.event.action != 'closed'";
 /// Signs the pushed image by digest and attests the SBOM BuildKit generated for it.
@@ -18,81 +19,94 @@ cosign attest --yes --type spdxjson --predicate \"$RUNNER_TEMP/sbom.spdx.json\" 
 const SAME_REPO: &str = "github.event.pull_request.head.repo.full_name == github.repository";
 
 pub fn workflow(ctx: &Ctx) -> Result<String, CiError> {
-    let b = Builder { ctx };
-    let mut jobs = Map::new();
-    jobs.insert("check".into(), b.check()?);
+    let b = &Builder { ctx };
+    // Jobs are built while the file is written (see `lazy`): per-service jobs are the bulk.
+    let mut jobs = LazyMap::default();
+    jobs.later("check", || b.check().map(tidy));
     let mut required = vec!["check".to_string()];
     for s in &ctx.services {
         if s.language.is_some() {
-            jobs.insert(format!("test-{}", s.name), b.test(s)?);
+            jobs.later(format!("test-{}", s.name), move || b.test(s).map(tidy));
             required.push(format!("test-{}", s.name));
         }
     }
     for s in &ctx.services {
-        jobs.insert(format!("image-{}", s.name), b.image(s)?);
+        jobs.later(format!("image-{}", s.name), move || b.image(s).map(tidy));
         required.push(format!("image-{}", s.name));
     }
-    jobs.insert("required".into(), b.required(&required));
+    jobs.ready("required", tidy(b.required(&required)));
+    drop(required);
     if let Some(env) = ctx.preview() {
-        jobs.insert("preview".into(), b.preview(&env)?);
-        jobs.insert("preview-teardown".into(), b.teardown(&env)?);
+        jobs.ready("preview", tidy(b.preview(&env)?));
+        jobs.ready("preview-teardown", tidy(b.teardown(&env)?));
     }
     let mut previous = "required".to_string();
     for env in ctx.promotion() {
         let mut needs = vec![previous.clone()];
         if env.terraform {
             let plan = format!("terraform-plan-{}", env.name);
-            jobs.insert(plan.clone(), b.terraform_plan(&env)?);
+            jobs.ready(plan.clone(), tidy(b.terraform_plan(&env)?));
             needs.push(plan);
         }
         let deploy = format!("deploy-{}", env.name);
-        jobs.insert(deploy.clone(), b.deploy(&env, &needs)?);
+        jobs.ready(deploy.clone(), tidy(b.deploy(&env, &needs)?));
         previous = deploy;
     }
-    for job in jobs.values_mut() {
-        if let Some(Json::Array(steps)) = job.get_mut("steps") {
-            for step in steps.iter_mut() {
-                *step = tidy(std::mem::take(step));
-            }
-        }
-    }
     let branch = &ctx.data.settings.default_branch;
-    let wf = json!({
-        "name": "platc",
-        "on": {
+    let mut wf = LazyMap::default();
+    wf.ready("name", json!("platc"));
+    wf.ready(
+        "on",
+        json!({
             "push": {"branches": [branch]},
             "pull_request": {"types": ["opened", "synchronize", "reopened", "closed"]},
-        },
-        // Nothing by default: each job asks for exactly what it needs.
-        "permissions": {},
-        // Pull requests: one run per branch, a new push cancels the previous run. The default
-        // branch: runs never cancel each other; deploy jobs queue per environment instead.
-        "concurrency": {
+        }),
+    );
+    // Nothing by default: each job asks for exactly what it needs.
+    wf.ready("permissions", json!({}));
+    // Pull requests: one run per branch, a new push cancels the previous run. The default
+    // branch: runs never cancel each other; deploy jobs queue per environment instead.
+    wf.ready(
+        "concurrency",
+        json!({
             "group": "platc-${{ github.event_name == 'pull_request' && github.head_ref || github.run_id }}",
             // Only pull request runs share a group, so this cancels nothing on the default branch.
             "cancel-in-progress": true,
-        },
-        "env": {
+        }),
+    );
+    wf.ready(
+        "env",
+        json!({
             // Images are tagged with the commit they are built from: on a pull request the merge
             // commit GitHub tests, on the default branch the pushed commit.
             "IMAGE_TAG": "${{ github.sha }}",
             // Pushes and pull requests from branches of this repository publish images; pull
             // requests from forks build without credentials.
             "PUBLISH": format!("${{{{ github.event_name == 'push' || {SAME_REPO} }}}}"),
-        },
-        "defaults": {"run": {"shell": "bash"}},
-        "jobs": jobs,
-    });
+        }),
+    );
+    wf.ready("defaults", json!({"run": {"shell": "bash"}}));
+    wf.map("jobs", jobs);
     let head = format!(
         "{}\nThe pipeline of every service of this repository: checks, tests, images, previews of pull requests,\npromotion of `{branch}` through {}. See docs/ci.md of platc.",
         crate::emit::header(&ctx.platform_source),
         ctx.promotion().iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(" -> ")
     );
-    Ok(crate::emit::yaml::with_header(&head, &Annotated { value: &wf, data: &ctx.data }))
+    wf.to_yaml(&head, &ctx.data)
+}
+
+/// A job with each step's keys in reading order (see [`tidy_step`]).
+fn tidy(mut job: Json) -> Json {
+    if let Some(Json::Array(steps)) = job.get_mut("steps") {
+        for step in steps.iter_mut() {
+            *step = tidy_step(std::mem::take(step));
+        }
+    }
+    job
 }
 
 /// A step's keys in the order people read them: what it is, whether it runs, what it does.
-fn tidy(step: Json) -> Json {
+fn tidy_step(step: Json) -> Json {
     let Json::Object(mut map) = step else { return step };
     let mut out = Map::new();
     for key in ["name", "id", "if", "uses", "with", "env", "working-directory", "run"] {

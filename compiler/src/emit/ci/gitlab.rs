@@ -5,7 +5,8 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::data::CiError;
-use super::{registry_host, scripts, Annotated, Ctx, EnvCi, ServiceCi};
+use super::lazy::LazyMap;
+use super::{registry_host, scripts, Ctx, EnvCi, ServiceCi};
 
 const MR: &str = "$CI_PIPELINE_SOURCE == \"merge_request_event\"";
 /// GitLab environment names allow fewer characters than branch names: the environment is named
@@ -16,44 +17,45 @@ const PREVIEW_ENV: &str = "$CI_COMMIT_REF_SLUG";
 const EXPORT_BRANCH: &str = "export PREVIEW_BRANCH=\"$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME\"";
 
 pub fn pipeline(ctx: &Ctx) -> Result<String, CiError> {
-    let b = Builder { ctx };
+    let b = &Builder { ctx };
     let on_main = format!("$CI_COMMIT_BRANCH == \"{}\"", ctx.data.settings.default_branch);
-    let mut root = Map::new();
-    root.insert("workflow".into(), json!({"rules": [{"if": MR}, {"if": on_main}]}));
-    root.insert("stages".into(), json!(["check", "test", "build", "preview", "plan", "deploy"]));
-    root.insert("variables".into(), json!({"IMAGE_TAG": "$CI_COMMIT_SHA"}));
+    // Jobs are built while the file is written (see `lazy`): per-service jobs are the bulk.
+    let mut root = LazyMap::default();
+    root.ready("workflow", json!({"rules": [{"if": MR}, {"if": on_main}]}));
+    root.ready("stages", json!(["check", "test", "build", "preview", "plan", "deploy"]));
+    root.ready("variables", json!({"IMAGE_TAG": "$CI_COMMIT_SHA"}));
     // A newer pipeline of the same branch cancels checks, tests and builds; deploys opt out.
-    root.insert("default".into(), json!({"interruptible": true}));
-    root.insert("platc-check".into(), b.check());
+    root.ready("default", json!({"interruptible": true}));
+    root.ready("platc-check", b.check());
     let mut required = vec!["platc-check".to_string()];
     for s in &ctx.services {
         if s.language.is_some() {
-            root.insert(format!("test-{}", s.name), b.test(s)?);
+            root.later(format!("test-{}", s.name), move || b.test(s));
             required.push(format!("test-{}", s.name));
         }
     }
     for s in &ctx.services {
-        root.insert(format!("image-{}", s.name), b.image(s));
+        root.later(format!("image-{}", s.name), move || Ok(b.image(s)));
         required.push(format!("image-{}", s.name));
     }
     if let Some(env) = ctx.preview() {
-        root.insert("preview".into(), b.preview(&env, &required));
-        root.insert("preview-teardown".into(), b.teardown(&env));
+        root.ready("preview", b.preview(&env, &required));
+        root.ready("preview-teardown", b.teardown(&env));
     }
-    let mut previous: Vec<String> = required.clone();
+    let mut previous: Vec<String> = required;
     for env in ctx.promotion() {
         let mut needs = previous.clone();
         if env.terraform {
             let plan = format!("terraform-plan-{}", env.name);
-            root.insert(plan.clone(), b.terraform(&env, false, &["platc-check".to_string()], &on_main));
+            root.ready(plan.clone(), b.terraform(&env, false, &["platc-check".to_string()], &on_main));
             let apply = format!("terraform-apply-{}", env.name);
             let mut apply_needs = previous.clone();
             apply_needs.push(plan);
-            root.insert(apply.clone(), b.terraform(&env, true, &apply_needs, &on_main));
+            root.ready(apply.clone(), b.terraform(&env, true, &apply_needs, &on_main));
             needs = vec![apply];
         }
         let deploy = format!("deploy-{}", env.name);
-        root.insert(deploy.clone(), b.deploy(&env, &needs, &on_main));
+        root.ready(deploy.clone(), b.deploy(&env, &needs, &on_main));
         previous = vec![deploy];
     }
     let head = format!(
@@ -62,7 +64,7 @@ pub fn pipeline(ctx: &Ctx) -> Result<String, CiError> {
         ctx.data.settings.default_branch,
         ctx.promotion().iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(" -> ")
     );
-    Ok(crate::emit::yaml::with_header(&head, &Annotated { value: &Json::Object(root), data: &ctx.data }))
+    root.to_yaml(&head, &ctx.data)
 }
 
 struct Builder<'a> {

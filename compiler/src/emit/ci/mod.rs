@@ -14,6 +14,7 @@ mod data;
 mod docker;
 mod github;
 mod gitlab;
+mod lazy;
 mod scripts;
 
 use std::path::{Component, Path};
