@@ -29,14 +29,7 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
 /// emitted one at a time per core and dropped after, so memory does not grow with the
 /// monorepo. A sink error (I/O) is `Err`; problems in the input are in `diags`.
 pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics, sink: &dyn crate::emit::Sink) -> Result<Output, String> {
-    // In-cluster resources come from the stdlib's incluster/ data, overlays included.
-    let loaded_catalog = match lower::Catalog::load(&loaded.stdlib) {
-        Ok(c) => Some(c),
-        Err(p) => {
-            diags.push(stdlib_problem(ws, &p.to_string()));
-            None
-        }
-    };
+    let loaded_catalog = catalog(loaded, ws, diags);
     let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
     let base_pl = lower::base_placement(ws);
     let mut checked: Vec<Placement> = envs.to_vec();
@@ -49,15 +42,7 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
         diags.push(in_cluster_problem(ws, &p));
     }
     let mut plan = lower::skeleton(ws, graph, envs, opts);
-    // Alerts and dashboards go into the charts and manifests (PrometheusRule, dashboard
-    // ConfigMap); they are made service by service while emitting.
-    let obs_data = match crate::emit::observability::load(&loaded.stdlib) {
-        Ok(d) => Some(d),
-        Err(errors) => {
-            diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
-            None
-        }
-    };
+    let obs_data = observability_data(loaded, ws, diags);
     let templates = match crate::emit::terraform::load(&loaded.stdlib) {
         Ok(t) => Some(t),
         Err(problems) => {
@@ -70,9 +55,7 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
     // drop the values. Results are merged in service order.
     let results = crate::timings::time("lower and emit services", || {
         crate::par::map_chunks_mut(&mut plan.services, |chunk| {
-            let mut diags = Diagnostics::new();
-            let mut obs_errors = Vec::new();
-            let mut tf_problems = Vec::new();
+            let mut r = ChunkResult::default();
             for sp in chunk {
                 lower::fill(ws, graph, sp, envs, opts, catalog);
                 let mut base = match &base_pl {
@@ -80,41 +63,24 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
                     None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
                 };
                 let mut out = Output::default();
-                crate::emit::emit_one(ws, envs, base_pl.as_ref(), sp, &mut base, obs_data.as_ref(), stdlib, sources, &mut out, &mut diags, &mut obs_errors);
+                crate::emit::emit_one(ws, envs, base_pl.as_ref(), sp, &mut base, obs_data.as_ref(), stdlib, sources, &mut out, &mut r.diags, &mut r.obs_errors);
                 if let Some(t) = &templates {
                     match crate::emit::terraform::service_files(ws, t, sp.index, envs, sources) {
                         Ok(files) => out.files.extend(files.into_iter().map(|(p, text)| (p, text.into_bytes()))),
-                        Err(mut p) => tf_problems.append(&mut p),
+                        Err(mut p) => r.tf_problems.append(&mut p),
                     }
                 }
                 sp.envs.clear();
                 let files = out.files.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect();
                 if let Err(e) = sink.add(files) {
-                    return (diags, obs_errors, tf_problems, Some(e));
+                    r.sink_error = Some(e);
+                    return r;
                 }
             }
-            (diags, obs_errors, tf_problems, None)
+            r
         })
     });
-    let mut obs_errors: Vec<crate::emit::observability::ObservabilityError> = Vec::new();
-    let mut sink_failure = None;
-    for (d, oe, tp, sink_error) in results {
-        diags.extend(d);
-        for e in oe {
-            // The same broken overlay file fails every service the same way: report it once.
-            if !obs_errors.contains(&e) {
-                obs_errors.push(e);
-            }
-        }
-        diags.extend(tp.iter().map(|p| terraform_problem(loaded, ws, p)));
-        if sink_failure.is_none() {
-            sink_failure = sink_error;
-        }
-    }
-    if let Some(e) = sink_failure {
-        return Err(e);
-    }
-    diags.extend(obs_errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
+    merge(results, loaded, ws, diags)?;
     let mut out = Output::default();
     for (p, b) in crate::emit::emit_gitops(ws, &plan, sources).files {
         out.add(format!("{DEPLOY_DIR}/{p}"), b);
@@ -126,6 +92,99 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
     }
     diags.sort(sources);
     Ok(out)
+}
+
+/// The rendered Kubernetes manifests of `envs` alone (`platc render`), in memory, at the paths
+/// of a build (`deploy/SERVICE/manifests/ENV/KIND-NAME.yaml`) and with the same bytes `platc
+/// build` writes there; no chart, Terraform, CI, GitOps wiring, alert files or rule tests.
+pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics) -> Output {
+    let loaded_catalog = catalog(loaded, ws, diags);
+    let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
+    for p in lower::incluster::check(ws, envs, catalog) {
+        diags.push(in_cluster_problem(ws, &p));
+    }
+    let mut plan = lower::skeleton(ws, graph, envs, opts);
+    let obs_data = observability_data(loaded, ws, diags);
+    let results = crate::timings::time("lower and render services", || {
+        crate::par::map_chunks_mut(&mut plan.services, |chunk| {
+            let mut r = ChunkResult::default();
+            for sp in chunk {
+                lower::fill(ws, graph, sp, envs, opts, catalog);
+                crate::emit::emit_manifests(ws, envs, sp, obs_data.as_ref(), &loaded.sources, &mut r.out, &mut r.diags, &mut r.obs_errors);
+                sp.envs.clear();
+            }
+            r
+        })
+    });
+    let mut results = results;
+    let mut out = Output::default();
+    for r in &mut results {
+        out.files.extend(std::mem::take(&mut r.out.files).into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)));
+    }
+    // The memory chunks never fail.
+    let _ = merge(results, loaded, ws, diags);
+    diags.sort(&loaded.sources);
+    out
+}
+
+/// What one core's share of the services produced besides files.
+#[derive(Default)]
+struct ChunkResult {
+    diags: Diagnostics,
+    obs_errors: Vec<crate::emit::observability::ObservabilityError>,
+    tf_problems: Vec<crate::emit::terraform::Problem>,
+    sink_error: Option<String>,
+    /// Files kept in memory (`render`).
+    out: Output,
+}
+
+/// Merges the chunks' diagnostics into `diags` in service order; the first sink error, if any.
+fn merge(results: Vec<ChunkResult>, loaded: &Loaded, ws: &Workspace, diags: &mut Diagnostics) -> Result<(), String> {
+    let mut obs_errors: Vec<crate::emit::observability::ObservabilityError> = Vec::new();
+    let mut sink_failure = None;
+    for r in results {
+        diags.extend(r.diags);
+        for e in r.obs_errors {
+            // The same broken overlay file fails every service the same way: report it once.
+            if !obs_errors.contains(&e) {
+                obs_errors.push(e);
+            }
+        }
+        diags.extend(r.tf_problems.iter().map(|p| terraform_problem(loaded, ws, p)));
+        if sink_failure.is_none() {
+            sink_failure = r.sink_error;
+        }
+    }
+    if let Some(e) = sink_failure {
+        return Err(e);
+    }
+    diags.extend(obs_errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
+    Ok(())
+}
+
+/// In-cluster resources come from the stdlib's incluster/ data, overlays included; `None`
+/// (reported) when an overlay broke it.
+fn catalog(loaded: &Loaded, ws: &Workspace, diags: &mut Diagnostics) -> Option<lower::Catalog> {
+    match lower::Catalog::load(&loaded.stdlib) {
+        Ok(c) => Some(c),
+        Err(p) => {
+            diags.push(stdlib_problem(ws, &p.to_string()));
+            None
+        }
+    }
+}
+
+/// Alerts and dashboards go into the charts and manifests (PrometheusRule, dashboard
+/// ConfigMap); they are made service by service while emitting. `None` (reported) when an
+/// overlay broke the data.
+fn observability_data(loaded: &Loaded, ws: &Workspace, diags: &mut Diagnostics) -> Option<crate::emit::observability::ObsData> {
+    match crate::emit::observability::load(&loaded.stdlib) {
+        Ok(d) => Some(d),
+        Err(errors) => {
+            diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
+            None
+        }
+    }
 }
 
 /// A broken stdlib template (from an overlay) as a diagnostic: at the `uses` it was rendering

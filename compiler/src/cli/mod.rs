@@ -10,6 +10,7 @@ mod eject;
 pub mod explain;
 mod fmt;
 mod graph;
+mod render;
 pub mod init;
 pub mod new;
 pub mod publish;
@@ -50,6 +51,8 @@ pub enum Command {
     Check(check::Args),
     /// Check, then generate every artifact into the output directory.
     Build(build::Args),
+    /// Print (or write) the rendered Kubernetes manifests of one environment, nothing else.
+    Render(render::Args),
     /// Print the dependency graph of services and resources.
     Graph(graph::Args),
     /// Show what a build would change on disk, as a unified diff.
@@ -147,6 +150,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Init(args) => init::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Render(args) => render::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Eject(args) => eject::run(&args),

@@ -93,7 +93,7 @@ impl Sink for std::sync::Mutex<Output> {
 #[allow(clippy::too_many_arguments)]
 pub fn emit_one(ws: &Workspace, envs: &[crate::lower::Placement], base_pl: Option<&crate::lower::Placement>, sp: &mut crate::lower::ServicePlan, base: &mut Values, obs: Option<&observability::ObsData>, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
     if let Some(data) = obs {
-        match observability::service(ws, envs, data, sources, sp) {
+        match observability::service_for_build(ws, envs, data, sources, sp) {
             Ok(so) => {
                 for values in sp.envs.values_mut() {
                     set_observability(values, &sp.name, so.envs.get(&values.environment).unwrap_or(&so.all));
@@ -137,27 +137,45 @@ fn set_observability(values: &mut Values, service: &str, a: &observability::Arti
     values.dashboard = crate::lower::DashboardValues { enabled: true, key: observability::dashboard_file_name(service), json: a.dashboard_json() };
 }
 
-/// The chart and the rendered manifests of one service, with its patches applied.
+/// The rendered manifests of one service alone, for each environment of `sp` (`platc
+/// render`): the objects `platc build` writes under `SERVICE/manifests/ENV/`, at the same paths
+/// (relative to `deploy/`), rules and dashboard included. No chart, no other artifact.
 #[allow(clippy::too_many_arguments)]
-fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, base: &mut Values, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
+pub fn emit_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, obs: Option<&observability::ObsData>, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
+    if let Some(data) = obs {
+        match observability::environments(ws, envs, data, sources, sp) {
+            Ok(per_env) => {
+                for values in sp.envs.values_mut() {
+                    if let Some(a) = per_env.get(&values.environment) {
+                        set_observability(values, &sp.name, a);
+                    }
+                }
+            }
+            Err(e) => obs_errors.push(e),
+        }
+    }
+    let chart = chart_meta(sp);
+    rendered_manifests(ws, envs, sp, &chart, sources, out, diags);
+}
+
+fn chart_meta(sp: &crate::lower::ServicePlan) -> manifests::ChartMeta {
+    let tag = sp.envs.values().next().map(|v| v.image.tag.clone()).unwrap_or_default();
+    manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version: tag }
+}
+
+/// Each environment's objects with the service's patches applied, one file per object; a
+/// patch that matched nothing in any of them is an error. Returns which patches matched.
+fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, chart: &manifests::ChartMeta, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
     let s = &ws.services[sp.index];
-    let source = &source_name(sources, s.file, ws);
-    let chart = manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version: base.image.tag.clone() };
+    let head = header(&source_name(sources, s.file, ws));
     let mut matched = vec![false; s.patches.len()];
-    let head = header(source);
     for (values, pl) in sp.envs.values_mut().zip(envs) {
         let dir = gitops::manifests_dir(&sp.name, pl);
-        for o in patched(ws, sp.index, values, &chart, &mut matched, diags) {
+        for o in patched(ws, sp.index, values, chart, &mut matched, diags) {
             let kind = o["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
             let name = o["metadata"]["name"].as_str().unwrap_or("unnamed").to_string();
             out.add(format!("{dir}/{kind}-{name}.yaml"), yaml::with_header(&head, &o));
         }
-    }
-    // The base environment's patches go into values.yaml; it may not be among the
-    // environments built, so its matches do not count.
-    // (Rendering the objects only to patch them: nothing to do without patches.)
-    if !s.patches.is_empty() {
-        patched(ws, sp.index, base, &chart, &mut vec![false; s.patches.len()], &mut Diagnostics::new());
     }
     for (p, m) in s.patches.iter().zip(&matched) {
         if !m {
@@ -170,6 +188,21 @@ fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate
             };
             diags.push(Diagnostic::new(codes::PATCH_NO_TARGET, Label::new(s.file, p.span, "matches nothing"), format!("patch of {} `{name}` matches no generated object", p.kind.value)).with_help(help));
         }
+    }
+}
+
+/// The chart and the rendered manifests of one service, with its patches applied.
+#[allow(clippy::too_many_arguments)]
+fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, base: &mut Values, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
+    let s = &ws.services[sp.index];
+    let source = &source_name(sources, s.file, ws);
+    let chart = manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version: base.image.tag.clone() };
+    rendered_manifests(ws, envs, sp, &chart, sources, out, diags);
+    // The base environment's patches go into values.yaml; it may not be among the
+    // environments built, so its matches do not count.
+    // (Rendering the objects only to patch them: nothing to do without patches.)
+    if !s.patches.is_empty() {
+        patched(ws, sp.index, base, &chart, &mut vec![false; s.patches.len()], &mut Diagnostics::new());
     }
     helm::emit(out, stdlib, &format!("{}/chart", sp.name), sp, base, &chart, source);
 }

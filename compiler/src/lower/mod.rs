@@ -53,7 +53,8 @@ pub fn environments(ws: &Workspace, opts: &BuildOptions) -> Result<Vec<Placement
     if let Some(name) = &opts.env {
         let Some(env) = p.environments.get(name) else {
             let names: Vec<&str> = p.environments.keys().map(String::as_str).collect();
-            return Err(PlanError(format!("unknown environment `{name}`; platform.kdl declares: {}", names.join(", "))));
+            let hint = crate::check::suggest::did_you_mean(name, names.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+            return Err(PlanError(format!("unknown environment `{name}`{hint}; platform.kdl declares: {}", names.join(", "))));
         };
         if env.ttl.is_some() && opts.branch.is_none() {
             return Err(PlanError(format!("`{name}` is a preview environment: give the branch with --set branch=NAME")));

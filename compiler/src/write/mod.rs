@@ -21,6 +21,9 @@ pub use lock::{Lock, LOCK_PATH};
 
 /// Where deploy artifacts live under the output root; swapped in as one directory.
 pub const DEPLOY_DIR: &str = "deploy";
+/// The file that marks a directory written by `platc render --out`, which a later render may
+/// replace.
+pub const RENDER_MARKER: &str = ".platc-render";
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
 /// renamed over the target, so that readers never see a half-written file.
@@ -149,8 +152,9 @@ fn staging_dirs(dir: &Path) -> (PathBuf, PathBuf) {
 /// Refuses to replace a non-empty directory that is not a platc output (no lock file), so a
 /// wrong `--out` never deletes someone's work.
 fn ensure_replaceable(dir: &Path) -> Result<(), String> {
-    if dir.exists() && !dir.join(LOCK_FILE).is_file() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(format!("{} exists and is not a platc output (no {LOCK_FILE}); refusing to replace it: choose an empty or new --out directory", dir.display()));
+    let platc_output = dir.join(LOCK_FILE).is_file() || dir.join(RENDER_MARKER).is_file();
+    if dir.exists() && !platc_output && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(format!("{} exists and is not a platc output (no {LOCK_FILE} or {RENDER_MARKER}); refusing to replace it: choose an empty or new --out directory", dir.display()));
     }
     Ok(())
 }

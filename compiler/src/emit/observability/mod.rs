@@ -71,7 +71,8 @@ pub struct Artifacts {
     pub namespace: Option<String>,
     /// The `groups:` list: a rule file's content and a PrometheusRule's `spec.groups`.
     pub rule_groups: Json,
-    /// promtool unit tests of `rule_groups` (`rule_files: [rules.yaml]`).
+    /// promtool unit tests of `rule_groups` (`rule_files: [rules.yaml]`); null where they are
+    /// not needed (see [`service_for_build`]).
     pub unit_tests: Json,
     /// The Grafana dashboard model.
     pub dashboard: Json,
@@ -181,32 +182,57 @@ pub fn load(stdlib: &Stdlib) -> Result<ObsData, Vec<ObservabilityError>> {
 }
 
 /// Rules, unit tests and dashboards of one service: every environment's and the files covering
-/// all of them. `platc build` calls this service by service, so that these large trees live
-/// only while their service is emitted.
+/// all of them. Each environment's rules come with their own unit tests (for platc's tests; the
+/// build writes only the tests of the files covering every environment).
 pub fn service(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan) -> Result<ServiceObservability, ObservabilityError> {
+    service_with(ws, environments, data, sources, sp, true)
+}
+
+/// [`service`] as `platc build` needs it, service by service (so that these large trees live
+/// only while their service is emitted): no unit tests per environment, which are not written.
+pub fn service_for_build(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan) -> Result<ServiceObservability, ObservabilityError> {
+    service_with(ws, environments, data, sources, sp, false)
+}
+
+fn service_with(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan, env_tests: bool) -> Result<ServiceObservability, ObservabilityError> {
     let s = &ws.services[sp.index];
     let source = super::source_name(sources, s.file, ws);
     let svc = Svc::new(ws, s, data, source.clone())?;
-    let all = artifacts(ws, data, &svc, &Scope::all(ws, s), None)?;
-    let mut envs = IndexMap::new();
-    for (env, values) in &sp.envs {
-        let Some(pl) = environments.iter().find(|p| &p.env == env) else { continue };
-        envs.insert(env.clone(), artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()))?);
-    }
+    let all = artifacts(ws, data, &svc, &Scope::all(ws, s), None, true)?;
+    let envs = per_environment(ws, environments, data, &svc, sp, env_tests)?;
     Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
 }
 
+/// Each environment's rules and dashboard of one service, without unit tests: what its
+/// rendered manifests need (PrometheusRule, dashboard ConfigMap), for `platc render`.
+pub fn environments(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+    let s = &ws.services[sp.index];
+    let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
+    per_environment(ws, environments, data, &svc, sp, false)
+}
+
+fn per_environment(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, svc: &Svc, sp: &crate::lower::ServicePlan, tests: bool) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+    let mut envs = IndexMap::new();
+    for (env, values) in &sp.envs {
+        let Some(pl) = environments.iter().find(|p| &p.env == env) else { continue };
+        envs.insert(env.clone(), artifacts(ws, data, svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), tests)?);
+    }
+    Ok(envs)
+}
+
 /// The artifacts of service `index` for one environment that the build may not cover (the
-/// base environment of values.yaml, which must not depend on `--env`).
+/// base environment of values.yaml, which must not depend on `--env`); no unit tests.
 pub fn environment(ws: &Workspace, data: &ObsData, sources: &SourceMap, index: usize, pl: &crate::lower::Placement, values: &crate::lower::Values) -> Result<Artifacts, ObservabilityError> {
     let s = &ws.services[index];
     let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
-    artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()))
+    artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), false)
 }
 
-fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>) -> Result<Artifacts, ObservabilityError> {
+/// Rules, dashboard and (with `tests`) the rules' promtool unit tests for one scope; without,
+/// `unit_tests` is null.
+fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>, tests: bool) -> Result<Artifacts, ObservabilityError> {
     let rules = rules::rule_set(ws, data, svc, scope)?;
-    let unit_tests = promtest::test_file(data, svc, scope, &rules, RULES_FILE)?;
+    let unit_tests = if tests { promtest::test_file(data, svc, scope, &rules, RULES_FILE)? } else { Json::Null };
     let dashboard = dashboard::dashboard(ws, data, svc, scope)?;
     Ok(Artifacts { environment: scope.environment.clone(), namespace, rule_groups: rules.groups, unit_tests, dashboard })
 }

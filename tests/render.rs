@@ -1,0 +1,125 @@
+//! `platc render`: the rendered manifests of one environment alone, end to end with the release
+//! binary (built by .ci/run before the tests). What it prints or writes must be exactly what
+//! `platc build` writes under `deploy/SERVICE/manifests/ENV/`, and it must never replace a
+//! directory that is not its own.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{release_binary, TempDir, CHECKOUT, PAYMENTS, PLATFORM};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn platc(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(release_binary()).args(args).current_dir(cwd).env("NO_COLOR", "1").output().expect("run platc")
+}
+
+fn show(out: &Output) -> String {
+    format!("exit status {}\n--- stdout\n{}--- stderr\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Every file under `dir` by relative path (forward slashes).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    platc::write::read_tree(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+}
+
+#[test]
+fn render_writes_exactly_the_manifests_build_writes() {
+    let tmp = TempDir::new("render-equal");
+    let mut compared = 0;
+    for example in ["hello", "shop"] {
+        let src = root().join("examples").join(example);
+        let built = tmp.path().join(format!("{example}-build"));
+        let out = platc(tmp.path(), &["build", src.to_str().unwrap(), "--out", built.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", show(&out));
+        let deploy = files(&built.join("deploy"));
+        for env in ["dev", "staging", "prod"] {
+            let dir = tmp.path().join(format!("{example}-{env}"));
+            let out = platc(tmp.path(), &["render", src.to_str().unwrap(), "--env", env, "--out", dir.to_str().unwrap()]);
+            assert!(out.status.success(), "{}", show(&out));
+            let mut rendered = files(&dir);
+            assert!(rendered.remove(".platc-render").is_some(), "the directory is marked as a render output");
+            let want: BTreeMap<String, Vec<u8>> = deploy
+                .iter()
+                .filter_map(|(p, b)| {
+                    let parts: Vec<&str> = p.splitn(4, '/').collect();
+                    (parts.len() == 4 && parts[1] == "manifests" && parts[2] == env).then(|| (format!("{}/{}", parts[0], parts[3]), b.clone()))
+                })
+                .collect();
+            assert!(!want.is_empty(), "{example}: build wrote no manifests for {env}");
+            assert_eq!(rendered.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "{example}/{env}: the same objects");
+            for (p, b) in &want {
+                assert!(rendered[p] == *b, "{example}/{env}: {p} differs from the built file");
+            }
+            compared += want.len();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(&format!("rendered {} objects of `{env}`", want.len())), "{stderr}");
+        }
+    }
+    assert!(compared > 100, "only {compared} objects compared");
+}
+
+#[test]
+fn stdout_is_one_yaml_stream_of_the_same_objects() {
+    let tmp = TempDir::new("render-stdout");
+    let src = root().join("examples/shop");
+    let out = platc(tmp.path(), &["render", src.to_str().unwrap(), "--env", "prod"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let text = String::from_utf8(out.stdout.clone()).expect("UTF-8");
+    let dir = tmp.path().join("r");
+    assert!(platc(tmp.path(), &["render", src.to_str().unwrap(), "--env", "prod", "--out", dir.to_str().unwrap()]).status.success());
+    let mut written = files(&dir);
+    written.remove(".platc-render");
+    // The stream is the files, in path order, each after a `---` line.
+    let expected: String = written.values().map(|b| format!("---\n{}", String::from_utf8_lossy(b))).collect();
+    assert_eq!(text, expected);
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).expect("a valid YAML stream");
+    assert_eq!(docs.len(), written.len());
+    for d in &docs {
+        assert!(d["kind"].is_string() && d["metadata"]["name"].is_string() && d["metadata"]["namespace"] == "shop-prod", "{d}");
+    }
+    assert!(docs.iter().any(|d| d["kind"] == "Deployment") && docs.iter().any(|d| d["kind"] == "PrometheusRule"));
+}
+
+#[test]
+fn render_replaces_only_its_own_directory() {
+    let tmp = TempDir::new("render-dirs");
+    let src = root().join("examples/hello");
+    let src = src.to_str().unwrap();
+    // Someone's directory: refused, untouched.
+    tmp.write("mine/notes.txt", "keep me");
+    let out = platc(tmp.path(), &["render", src, "--env", "dev", "--out", "mine"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a platc output"), "{}", show(&out));
+    assert_eq!(files(&tmp.path().join("mine")).keys().collect::<Vec<_>>(), ["notes.txt"]);
+    // Its own: replaced as a whole (a stale file goes), with another environment's objects.
+    assert!(platc(tmp.path(), &["render", src, "--env", "dev", "--out", "r"]).status.success());
+    tmp.write("r/hello/stale.yaml", "kind: Stale\n");
+    let out = platc(tmp.path(), &["render", src, "--env", "prod", "--out", "r"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let after = files(&tmp.path().join("r"));
+    assert!(!after.contains_key("hello/stale.yaml"));
+    assert!(after.iter().filter(|(p, _)| p.ends_with(".yaml")).all(|(_, b)| String::from_utf8_lossy(b).contains("platc.dev/environment: prod")), "{:?}", after.keys());
+}
+
+#[test]
+fn errors_render_nothing() {
+    let tmp = TempDir::new("render-errors");
+    tmp.write("platform.kdl", PLATFORM);
+    tmp.write("payments/service.kdl", PAYMENTS);
+    tmp.write("checkout/service.kdl", CHECKOUT.replace("port", "prot"));
+    let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--out", "r"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(out.stdout.is_empty() && !tmp.path().join("r").exists(), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing rendered"), "{}", show(&out));
+    // A misspelt environment is a usage error with a suggestion.
+    tmp.write("checkout/service.kdl", CHECKOUT);
+    let out = platc(tmp.path(), &["render", ".", "--env", "prd"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown environment `prd` (did you mean `prod`?)"), "{}", show(&out));
+}
