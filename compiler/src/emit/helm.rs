@@ -8,8 +8,10 @@ use super::{header, yaml, Output};
 use crate::lower::{ServicePlan, Values};
 use crate::stdlib::Stdlib;
 
-/// Writes the chart of one service under `dir`.
-pub fn emit(out: &mut Output, stdlib: &Stdlib, dir: &str, plan: &ServicePlan, base: &Values, chart: &super::manifests::ChartMeta, source: &str) {
+/// Writes the chart of one service under `dir`. The values' rule groups and dashboard are moved
+/// into the chart's values (left empty in `plan` and `base`): they are the bulk of the values,
+/// and `serde_json::to_value` would copy them value by value.
+pub fn emit(out: &mut Output, stdlib: &Stdlib, dir: &str, plan: &mut ServicePlan, base: &mut Values, chart: &super::manifests::ChartMeta, source: &str) {
     let head = header(source);
     let chart_yaml = json!({
         "apiVersion": "v2",
@@ -21,10 +23,10 @@ pub fn emit(out: &mut Output, stdlib: &Stdlib, dir: &str, plan: &ServicePlan, ba
         "annotations": {"platc.dev/owner": base.owner},
     });
     out.add(format!("{dir}/Chart.yaml"), yaml::with_header(&head, &chart_yaml));
-    let base_json = serde_json::to_value(base).unwrap_or(Json::Null);
+    let base_json = values_json(base);
     out.add(format!("{dir}/values.yaml"), yaml::with_header(&format!("{head}\nBase values: the `{}` environment.", base.environment), &base_json));
-    for (env, values) in &plan.envs {
-        let v = serde_json::to_value(values).unwrap_or(Json::Null);
+    for (env, values) in plan.envs.iter_mut() {
+        let v = values_json(values);
         let d = diff(&base_json, &v).unwrap_or_else(|| json!({}));
         let note = format!("{head}\nValues for `{env}`: only what differs from values.yaml (null removes a key).");
         out.add(format!("{dir}/values-{env}.yaml"), yaml::with_header(&note, &d));
@@ -33,6 +35,20 @@ pub fn emit(out: &mut Output, stdlib: &Stdlib, dir: &str, plan: &ServicePlan, ba
         let name = &rel["helm/".len()..];
         out.add(format!("{dir}/{name}"), file.text.clone());
     }
+}
+
+/// `values` as JSON, its rule groups and dashboard moved rather than copied.
+fn values_json(values: &mut Values) -> Json {
+    let groups = std::mem::take(&mut values.prometheusRule.groups);
+    let dashboard = std::mem::take(&mut values.dashboard.json);
+    let mut json = serde_json::to_value(&*values).unwrap_or(Json::Null);
+    if let Some(rule) = json.get_mut("prometheusRule") {
+        rule["groups"] = groups;
+    }
+    if let Some(d) = json.get_mut("dashboard") {
+        d["json"] = Json::String(dashboard);
+    }
+    json
 }
 
 /// What turns `base` into `target` under Helm's values merge: maps merge key by key (a null

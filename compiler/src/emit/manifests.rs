@@ -68,11 +68,14 @@ pub fn objects(v: &Values, chart: &ChartMeta) -> Vec<Json> {
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), spec));
     }
     if v.prometheusRule.enabled {
-        let spec = json!({"spec": {"groups": v.prometheusRule.groups}});
+        // Cloned, not through `json!` (its `to_value` re-serializes the large tree value by value).
+        let mut spec = json!({"spec": {}});
+        spec["spec"]["groups"] = v.prometheusRule.groups.clone();
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), spec));
     }
     if v.dashboard.enabled {
-        let data = json!({"data": {v.dashboard.key.clone(): v.dashboard.json}});
+        let mut data = json!({"data": {}});
+        data["data"][v.dashboard.key.as_str()] = Json::String(v.dashboard.json.clone());
         let mut o = obj(v, chart, "v1", "ConfigMap", &format!("{}-dashboard", v.fullname), web(v), data);
         // The Grafana sidecar loads every ConfigMap with this label.
         o["metadata"]["labels"]["grafana_dashboard"] = json!("1");

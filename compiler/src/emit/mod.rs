@@ -94,18 +94,21 @@ impl Sink for std::sync::Mutex<Output> {
 pub fn emit_one(ws: &Workspace, envs: &[crate::lower::Placement], base_pl: Option<&crate::lower::Placement>, sp: &mut crate::lower::ServicePlan, base: &mut Values, obs: Option<&observability::ObsData>, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
     if let Some(data) = obs {
         match observability::service_for_build(ws, envs, data, sources, sp) {
-            Ok(so) => {
-                for values in sp.envs.values_mut() {
-                    set_observability(values, &sp.name, so.envs.get(&values.environment).unwrap_or(&so.all));
-                }
+            Ok(mut so) => {
                 // values.yaml is the base environment's whether or not this build covers it.
+                // First, because it may share an environment's artifacts, which are then moved
+                // into that environment's values (rule groups are large: no copies).
                 match (so.envs.get(&base.environment), base_pl) {
-                    (Some(a), _) => set_observability(base, &sp.name, a),
+                    (Some(a), _) => set_observability(base, &sp.name, a.clone()),
                     (None, Some(pl)) => match observability::environment(ws, data, sources, sp.index, pl, base) {
-                        Ok(a) => set_observability(base, &sp.name, &a),
+                        Ok(a) => set_observability(base, &sp.name, a),
                         Err(e) => obs_errors.push(e),
                     },
-                    (None, None) => set_observability(base, &sp.name, &so.all),
+                    (None, None) => set_observability(base, &sp.name, so.all.clone()),
+                }
+                for values in sp.envs.values_mut() {
+                    let a = so.envs.shift_remove(&values.environment).unwrap_or_else(|| so.all.clone());
+                    set_observability(values, &sp.name, a);
                 }
                 for (p, b) in so.files() {
                     out.add(p, b);
@@ -131,10 +134,11 @@ pub fn emit_gitops(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Output {
 }
 
 /// Puts a service's rules and dashboard into its chart values.
-fn set_observability(values: &mut Values, service: &str, a: &observability::Artifacts) {
+fn set_observability(values: &mut Values, service: &str, a: observability::Artifacts) {
     let has_rules = a.rule_groups.as_array().is_some_and(|g| !g.is_empty());
-    values.prometheusRule = crate::lower::PrometheusRuleValues { enabled: has_rules, groups: a.rule_groups.clone() };
-    values.dashboard = crate::lower::DashboardValues { enabled: true, key: observability::dashboard_file_name(service), json: a.dashboard_json() };
+    let json = a.dashboard_json();
+    values.prometheusRule = crate::lower::PrometheusRuleValues { enabled: has_rules, groups: a.rule_groups };
+    values.dashboard = crate::lower::DashboardValues { enabled: true, key: observability::dashboard_file_name(service), json };
 }
 
 /// The rendered manifests of one service alone, for each environment of `sp` (`platc
@@ -144,9 +148,9 @@ fn set_observability(values: &mut Values, service: &str, a: &observability::Arti
 pub fn emit_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, obs: Option<&observability::ObsData>, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
     if let Some(data) = obs {
         match observability::environments(ws, envs, data, sources, sp) {
-            Ok(per_env) => {
+            Ok(mut per_env) => {
                 for values in sp.envs.values_mut() {
-                    if let Some(a) = per_env.get(&values.environment) {
+                    if let Some(a) = per_env.shift_remove(&values.environment) {
                         set_observability(values, &sp.name, a);
                     }
                 }
