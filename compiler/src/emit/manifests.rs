@@ -87,13 +87,16 @@ pub fn objects(v: &Values, chart: &ChartMeta) -> Vec<Json> {
     for c in &v.cronJobs {
         let container = container(v, &c.name, Some(&c.command), &c.env, &c.resources, false);
         let pod = pod_spec(v, vec![container], Some("OnFailure"));
-        let spec = json!({"spec": {
+        let mut spec = json!({"spec": {
             "schedule": c.schedule,
             "concurrencyPolicy": c.concurrencyPolicy,
             "successfulJobsHistoryLimit": 3,
             "failedJobsHistoryLimit": 3,
-            "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"metadata": pod_metadata(v, chart, ("cron", &c.name)), "spec": pod}}},
+            "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"metadata": {}, "spec": {}}}},
         }});
+        let template = &mut spec["spec"]["jobTemplate"]["spec"]["template"];
+        template["metadata"] = pod_metadata(v, chart, ("cron", &c.name));
+        template["spec"] = pod;
         out.push(obj(v, chart, "batch/v1", "CronJob", &c.name, ("cron", &c.name), spec));
     }
     for r in &v.backingResources {
@@ -139,11 +142,28 @@ fn web(v: &Values) -> Process<'_> {
 }
 
 fn obj(v: &Values, chart: &ChartMeta, api: &str, kind: &str, name: &str, process: Process, body: Json) -> Json {
-    let mut metadata = json!({"name": name, "namespace": v.namespace, "labels": labels(v, chart, process)});
+    let labels = labels(v, chart, process);
+    object(v, api, kind, name, Json::Object(labels), body)
+}
+
+/// `{key: value}`, `value` moved in: `json!` would copy a tree through `to_value`, value by
+/// value, which at scale costs more than building it.
+fn with(key: &str, value: Json) -> Json {
+    let mut m = Map::new();
+    m.insert(key.into(), value);
+    Json::Object(m)
+}
+
+/// An object: apiVersion, kind, metadata (name, namespace, `labels`, the common annotations),
+/// then the keys of `body`.
+fn object(v: &Values, api: &str, kind: &str, name: &str, labels: Json, body: Json) -> Json {
+    let mut metadata = json!({"name": name, "namespace": v.namespace});
+    metadata["labels"] = labels;
     if !v.commonAnnotations.is_empty() {
         metadata["annotations"] = json!(v.commonAnnotations);
     }
-    let mut o = json!({"apiVersion": api, "kind": kind, "metadata": metadata});
+    let mut o = json!({"apiVersion": api, "kind": kind});
+    o["metadata"] = metadata;
     if let (Json::Object(target), Json::Object(extra)) = (&mut o, body) {
         target.extend(extra);
     }
@@ -181,7 +201,7 @@ fn external_secret(v: &Values, chart: &ChartMeta) -> Json {
 }
 
 fn pod_metadata(v: &Values, chart: &ChartMeta, process: Process) -> Json {
-    let mut m = json!({"labels": labels(v, chart, process)});
+    let mut m = with("labels", Json::Object(labels(v, chart, process)));
     if !v.commonAnnotations.is_empty() {
         m["annotations"] = json!(v.commonAnnotations);
     }
@@ -201,7 +221,7 @@ fn container(v: &Values, name: &str, command: Option<&Vec<String>>, env: &[Json]
         c["ports"] = json!(v.containerPorts);
     }
     if !env.is_empty() {
-        c["env"] = json!(env);
+        c["env"] = Json::Array(env.to_vec());
     }
     c["resources"] = resources.clone();
     c["securityContext"] = v.securityContext.clone();
@@ -221,9 +241,10 @@ fn pod_spec(v: &Values, containers: Vec<Json>, restart: Option<&str>) -> Json {
         "serviceAccountName": v.serviceAccount.name,
         "automountServiceAccountToken": v.serviceAccount.automount,
         "securityContext": v.podSecurityContext,
-        "containers": containers,
+        "containers": [],
         "volumes": [{"name": "tmp", "emptyDir": {}}],
     });
+    spec["containers"] = Json::Array(containers);
     if let Some(r) = restart {
         spec["restartPolicy"] = json!(r);
     }
@@ -232,26 +253,29 @@ fn pod_spec(v: &Values, containers: Vec<Json>, restart: Option<&str>) -> Json {
 
 fn web_deployment(v: &Values, chart: &ChartMeta) -> Json {
     let c = container(v, &v.fullname, None, &v.env, &v.resources, true);
-    let mut spec = json!({
-        "revisionHistoryLimit": 5,
-        "selector": {"matchLabels": selector(v, web(v))},
-        "template": {"metadata": pod_metadata(v, chart, web(v)), "spec": pod_spec(v, vec![c], None)},
-    });
+    let mut spec = json!({"revisionHistoryLimit": 5});
+    spec["selector"] = with("matchLabels", selector(v, web(v)));
+    spec["template"] = json!({"metadata": {}, "spec": {}});
+    spec["template"]["metadata"] = pod_metadata(v, chart, web(v));
+    spec["template"]["spec"] = pod_spec(v, vec![c], None);
     // With autoscaling, the HPA owns the replica count; a fixed one would fight it on sync.
     if !v.autoscaling.enabled {
         spec["replicas"] = json!(v.replicaCount);
     }
-    obj(v, chart, "apps/v1", "Deployment", &v.fullname, web(v), json!({"spec": spec}))
+    obj(v, chart, "apps/v1", "Deployment", &v.fullname, web(v), with("spec", spec))
 }
 
 fn worker_deployment(v: &Values, chart: &ChartMeta, w: &Worker) -> Json {
     let c = container(v, &w.name, Some(&w.command), &w.env, &w.resources, false);
-    let spec = json!({"spec": {
+    let mut spec = json!({"spec": {
         "replicas": w.replicas,
         "revisionHistoryLimit": 5,
-        "selector": {"matchLabels": selector(v, ("worker", &w.name))},
-        "template": {"metadata": pod_metadata(v, chart, ("worker", &w.name)), "spec": pod_spec(v, vec![c], None)},
+        "selector": {},
+        "template": {"metadata": {}, "spec": {}},
     }});
+    spec["spec"]["selector"] = with("matchLabels", selector(v, ("worker", &w.name)));
+    spec["spec"]["template"]["metadata"] = pod_metadata(v, chart, ("worker", &w.name));
+    spec["spec"]["template"]["spec"] = pod_spec(v, vec![c], None);
     let mut o = obj(v, chart, "apps/v1", "Deployment", &w.name, ("worker", &w.name), spec);
     add_annotations(&mut o, &w.annotations);
     o
@@ -304,15 +328,7 @@ pub fn resource_labels(v: &Values, chart: &ChartMeta, ic: &InClusterResource, ty
 
 /// An object of an in-cluster resource, with `labels` from [`resource_labels`].
 fn resource_obj(v: &Values, labels: &Map<String, Json>, api: &str, kind: &str, name: &str, body: Json) -> Json {
-    let mut metadata = json!({"name": name, "namespace": v.namespace, "labels": labels});
-    if !v.commonAnnotations.is_empty() {
-        metadata["annotations"] = json!(v.commonAnnotations);
-    }
-    let mut o = json!({"apiVersion": api, "kind": kind, "metadata": metadata});
-    if let (Json::Object(target), Json::Object(extra)) = (&mut o, body) {
-        target.extend(extra);
-    }
-    o
+    object(v, api, kind, name, Json::Object(labels.clone()), body)
 }
 
 fn in_cluster(v: &Values, chart: &ChartMeta, r: &BackingResource, ic: &InClusterResource) -> Vec<Json> {
@@ -365,7 +381,7 @@ fn in_cluster(v: &Values, chart: &ChartMeta, r: &BackingResource, ic: &InCluster
         // One replica of a stateful emulator: never two side by side during a rollout.
         spec["strategy"] = json!({"type": "Recreate"});
     }
-    let mut o = resource_obj(v, &labels, "apps/v1", &w.kind, &ic.name, json!({"spec": spec}));
+    let mut o = resource_obj(v, &labels, "apps/v1", &w.kind, &ic.name, with("spec", spec));
     add_annotations(&mut o, &w.annotations);
     out.push(o);
     let service = json!({"spec": {"type": "ClusterIP", "selector": resource_selector(ic, &r.r#type), "ports": ic.service.ports}});

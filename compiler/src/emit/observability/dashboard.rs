@@ -159,9 +159,12 @@ pub fn dashboard(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Re
                 }
                 panel["gridPos"] = gp;
                 panel["datasource"] = datasource();
-                panel["fieldConfig"] = json!({"defaults": defaults, "overrides": []});
+                // Trees are moved in, never put through `json!` (its `to_value` copies them value
+                // by value).
+                panel["fieldConfig"] = json!({"defaults": {}, "overrides": []});
+                panel["fieldConfig"]["defaults"] = Json::Object(defaults);
                 panel["options"] = p.options.clone().unwrap_or_else(|| json!({}));
-                panel["targets"] = json!(targets);
+                panel["targets"] = Json::Array(targets);
                 layout.panels.push(panel);
             }
         }
@@ -198,7 +201,7 @@ pub fn dashboard(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Re
         namespace_var["current"] = json!({"selected": true, "text": ns, "value": ns});
     }
     let description = format!("{} Service {}{}.", super::header_line(&svc.source), svc.name, if svc.owner.is_empty() { String::new() } else { format!(", owned by {}", svc.owner) });
-    Ok(json!({
+    let mut dashboard = json!({
         "uid": uid(&svc.name, scope.environment.as_deref()),
         "title": title,
         "description": description,
@@ -220,11 +223,13 @@ pub fn dashboard(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Re
         }]},
         "templating": {"list": [
             {"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus", "refresh": 1, "hide": 0, "includeAll": false, "multi": false},
-            namespace_var,
         ]},
         "links": [],
-        "panels": layout.panels,
-    }))
+        "panels": [],
+    });
+    dashboard["templating"]["list"].as_array_mut().expect("an array").push(namespace_var);
+    dashboard["panels"] = Json::Array(layout.panels);
+    Ok(dashboard)
 }
 
 fn query_instances<'a>(q: &QueryData, vars: &[(&'a str, String)], data: &ObsData, burn_windows: &[u64]) -> Vec<Vec<(&'a str, String)>> {

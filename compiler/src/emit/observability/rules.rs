@@ -161,6 +161,13 @@ fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<Stri
     Ok(a)
 }
 
+/// A rule group, its rules moved in (`json!` would copy them through `to_value`).
+fn group(name: String, rules: Vec<Json>) -> Json {
+    let mut g = json!({"name": name});
+    g["rules"] = Json::Array(rules);
+    g
+}
+
 fn alert_rule(name: &str, expr: &str, for_: Option<&str>, labels: &IndexMap<String, String>, annotations: &IndexMap<String, String>) -> Json {
     let mut r = json!({"alert": name, "expr": expr.trim_end()});
     if let Some(f) = for_ {
@@ -198,7 +205,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
         }
     }
     if !recording.is_empty() {
-        groups.push(json!({"name": format!("{}-slo-recording", svc.name), "rules": recording}));
+        groups.push(group(format!("{}-slo-recording", svc.name), recording));
     }
 
     // Burn-rate alerts: one per objective and tier.
@@ -255,7 +262,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
         }
     }
     if !slo_rules.is_empty() {
-        groups.push(json!({"name": format!("{}-slo-alerts", svc.name), "rules": slo_rules}));
+        groups.push(group(format!("{}-slo-alerts", svc.name), slo_rules));
     }
 
     // Baseline alerts, then alerts of the backing resources.
@@ -292,7 +299,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
         }
     }
     if !baseline.is_empty() {
-        groups.push(json!({"name": format!("{}-baseline", svc.name), "rules": baseline}));
+        groups.push(group(format!("{}-baseline", svc.name), baseline));
     }
 
     // The spec's own alerts, as written, with the standard labels added.
@@ -303,7 +310,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
         raw.push(alert_rule(&a.name.value, &a.expr.value, a.for_.map(|d| d.to_string()).as_deref(), &labels, &ann));
     }
     if !raw.is_empty() {
-        groups.push(json!({"name": format!("{}-spec-alerts", svc.name), "rules": raw}));
+        groups.push(group(format!("{}-spec-alerts", svc.name), raw));
     }
     Ok(RuleSet { groups: Json::Array(groups), slo_alerts })
 }

@@ -193,6 +193,7 @@ impl<'a> Unit<'a> {
         for (k, (ui, u)) in self.uses.iter().enumerate() {
             let mut rctx = ctx.clone();
             rctx["resource"] = ctx["resources"][k].clone();
+            let rctx = handlebars::Context::from(rctx);
             let main = render::type_template(&u.ty.value);
             if !t.has(&main) {
                 problems.push(self.problem(Some(*ui), &format!("terraform/{main}"), format!("resource type `{}` has no Terraform template: add terraform/{main} to the stdlib overlay, or serve `{}` with another provisioner in platform.kdl", u.ty.value, u.ty.value)));
@@ -217,6 +218,7 @@ impl<'a> Unit<'a> {
         }
         ctx["resource_blocks"] = json!(blocks);
         ctx["resource_outputs"] = json!(outputs);
+        let ctx = handlebars::Context::from(ctx);
         let mut files = Vec::new();
         for (file, template) in [("versions.tf", "versions.tf.hbs"), ("main.tf", "main.tf.hbs"), ("outputs.tf", "outputs.tf.hbs")] {
             match t.render(template, &ctx) {
@@ -244,7 +246,7 @@ impl<'a> Unit<'a> {
                 Err(e) => problems.push(self.problem(None, &format!("terraform/{template}"), e)),
             }
         }
-        let head: String = ctx["header"].as_array().into_iter().flatten().filter_map(Json::as_str).map(|l| format!("# {l}\n")).collect();
+        let head: String = ctx.data()["header"].as_array().into_iter().flatten().filter_map(Json::as_str).map(|l| format!("# {l}\n")).collect();
         files.push(("variables.tf", tidy(&format!("{head}{vars}"))));
         // Every file must parse, and every resource must provide each output of its type.
         for (file, text) in &files {
@@ -255,7 +257,7 @@ impl<'a> Unit<'a> {
         if problems.is_empty() {
             let main = &files.iter().find(|(f, _)| *f == "main.tf").expect("rendered above").1;
             for (k, (ui, u)) in self.uses.iter().enumerate() {
-                let id = ctx["resources"][k]["id"].as_str().unwrap_or_default().to_string();
+                let id = ctx.data()["resources"][k]["id"].as_str().unwrap_or_default().to_string();
                 let want: BTreeSet<String> = ws.types.get(&u.ty.value).map(|ty| ty.outputs.keys().cloned().collect()).unwrap_or_default();
                 match inspect::connection_keys(main, &id) {
                     None => problems.push(self.problem(Some(*ui), &format!("terraform/{}", render::type_template(&u.ty.value)), format!("defines no `locals {{ {id}_connection = {{ ... }} }}` with the connection details of {} `{}`", u.ty.value, u.name.value))),

@@ -30,7 +30,6 @@
 //! - `{{add A B}}`, `{{mul A B}}`: integer arithmetic.
 
 use handlebars::{Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderError, RenderErrorReason};
-use serde_json::Value as Json;
 
 use crate::lower::dns_safe;
 use crate::stdlib::Stdlib;
@@ -79,8 +78,10 @@ impl Templates {
         self.hb.has_template(name)
     }
 
-    pub fn render(&self, name: &str, data: &Json) -> Result<String, String> {
-        self.hb.render(name, data).map_err(|e| render_error(&e))
+    /// Renders template `name` with `data`, a context made once with `Context::from` (moved,
+    /// not serialized again for every template, as `Handlebars::render` would).
+    pub fn render(&self, name: &str, data: &Context) -> Result<String, String> {
+        self.hb.render_with_context(name, data).map_err(|e| render_error(&e))
     }
 }
 
