@@ -38,9 +38,13 @@ pub fn blocks<'a>(body: &'a Body, kind: &'a str) -> impl Iterator<Item = &'a Blo
 
 /// The keys of `locals { ID_connection = { ... } }`, or `None` when no such object is defined.
 pub fn connection_keys(text: &str, id: &str) -> Option<BTreeSet<String>> {
-    let body = parse(text).ok()?;
+    connection_keys_in(&parse(text).ok()?, id)
+}
+
+/// [`connection_keys`] of an already parsed body.
+pub fn connection_keys_in(body: &Body, id: &str) -> Option<BTreeSet<String>> {
     let want = format!("{id}_connection");
-    for locals in blocks(&body, "locals") {
+    for locals in blocks(body, "locals") {
         for a in locals.body().attributes() {
             if a.key() != want {
                 continue;

@@ -249,17 +249,19 @@ impl<'a> Unit<'a> {
         let head: String = ctx.data()["header"].as_array().into_iter().flatten().filter_map(Json::as_str).map(|l| format!("# {l}\n")).collect();
         files.push(("variables.tf", tidy(&format!("{head}{vars}"))));
         // Every file must parse, and every resource must provide each output of its type.
+        let mut main = None;
         for (file, text) in &files {
-            if let Err(e) = inspect::parse(text) {
-                problems.push(self.problem(None, "terraform/", format!("{file} is not valid HCL: {e}")));
+            match inspect::parse(text) {
+                Ok(body) if *file == "main.tf" => main = Some(body),
+                Ok(_) => {}
+                Err(e) => problems.push(self.problem(None, "terraform/", format!("{file} is not valid HCL: {e}"))),
             }
         }
-        if problems.is_empty() {
-            let main = &files.iter().find(|(f, _)| *f == "main.tf").expect("rendered above").1;
+        if let (true, Some(main)) = (problems.is_empty(), &main) {
             for (k, (ui, u)) in self.uses.iter().enumerate() {
                 let id = ctx.data()["resources"][k]["id"].as_str().unwrap_or_default().to_string();
                 let want: BTreeSet<String> = ws.types.get(&u.ty.value).map(|ty| ty.outputs.keys().cloned().collect()).unwrap_or_default();
-                match inspect::connection_keys(main, &id) {
+                match inspect::connection_keys_in(main, &id) {
                     None => problems.push(self.problem(Some(*ui), &format!("terraform/{}", render::type_template(&u.ty.value)), format!("defines no `locals {{ {id}_connection = {{ ... }} }}` with the connection details of {} `{}`", u.ty.value, u.name.value))),
                     Some(have) if have != want => {
                         let missing: Vec<&str> = want.difference(&have).map(String::as_str).collect();
