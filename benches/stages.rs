@@ -10,6 +10,7 @@
 //! | `check`   | `check::check` (it parses again: parse + typed checking)                    |
 //! | `lower`   | `Graph::build` + `lower::lower` for every environment of a full build       |
 //! | `emit`    | `build::build` (lowers again, then every backend, in memory)                |
+//! | `render`  | `build::render` for `prod` (`platc render`: the rendered manifests alone)   |
 //! | `write`   | `write::write_all` of the finished output (with lock) into a fresh temp dir |
 //! | `write_unchanged` | `write::write_all` of the same output over an identical tree (the no-change path) |
 //!
@@ -174,6 +175,17 @@ fn stages(c: &mut Criterion) {
                 let mut diags = Diagnostics::new();
                 let out = build::build(loaded, ws, graph, &envs, &opts, &mut diags);
                 assert!(!diags.has_errors());
+                out
+            })
+        });
+
+        let prod_opts = BuildOptions { env: Some("prod".into()), ..BuildOptions::default() };
+        let prod = lower::environments(ws, &prod_opts).expect("prod");
+        g.bench_function("render", |b| {
+            b.iter(|| {
+                let mut diags = Diagnostics::new();
+                let out = build::render(loaded, ws, graph, &prod, &prod_opts, &mut diags);
+                assert!(!diags.has_errors() && !out.files.is_empty());
                 out
             })
         });

@@ -4,7 +4,8 @@ usage: python check.py PLATC_MANIFESTS_ROOT ENV TOOL_DIR [TOOL_DIR...]
 
 Every TOOL_DIR holds SERVICE/KIND-NAME.yaml. The first one is the reference: every other tool's
 objects must be equal to it as data (YAML parsed; key order and quoting do not matter), or
-this exits 1. Against platc (PLATC_MANIFESTS_ROOT/deploy/SERVICE/manifests/ENV/KIND-NAME.yaml)
+this exits 1. Against platc (PLATC_MANIFESTS_ROOT/SERVICE/KIND-NAME.yaml from `platc render --out`,
+or PLATC_MANIFESTS_ROOT/deploy/SERVICE/manifests/ENV/KIND-NAME.yaml from `platc build`)
 it prints, per kind, how many objects are equal as data and the first difference of one that
 is not: the peer programs are deliberately simpler in places (plain `value:` env vars where
 platc references its ConfigMap), so differences are reported, not failed.
@@ -79,7 +80,11 @@ def main():
     for rel, p in sorted(ref.items()):
         svc, fname = rel.split(os.sep, 1)
         kind = fname.split("-", 1)[0]
-        q = os.path.join(platc_root, "deploy", svc, "manifests", env, fname)
+        # `platc build` output (deploy/SVC/manifests/ENV/) or `platc render --out` (SVC/).
+        if os.path.isdir(os.path.join(platc_root, "deploy")):
+            q = os.path.join(platc_root, "deploy", svc, "manifests", env, fname)
+        else:
+            q = os.path.join(platc_root, svc, fname)
         k = kinds.setdefault(kind, {"equal": 0, "differ": 0, "missing": 0, "example": None})
         if not os.path.exists(q):
             k["missing"] += 1
