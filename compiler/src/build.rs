@@ -18,17 +18,16 @@ use crate::write::{Lock, DEPLOY_DIR, LOCK_PATH};
 pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics) -> Output {
     let sink = std::sync::Mutex::new(Output::default());
     // The memory sink never fails.
-    let global = build_into(loaded, ws, graph, envs, opts, diags, &sink).unwrap_or_default();
-    let mut out = sink.into_inner().unwrap_or_else(|e| e.into_inner());
-    out.files.extend(global.files);
-    out
+    let _ = build_into(loaded, ws, graph, envs, opts, diags, &sink);
+    sink.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
-/// [`build`], handing each service's files to `sink` as soon as they are emitted; returns the
+/// [`build`], handing files to `sink` as soon as they are emitted: each service's, then the
 /// files that cover every service (GitOps wiring, CI pipelines). Services are lowered and
 /// emitted one at a time per core and dropped after, so memory does not grow with the
-/// monorepo. A sink error (I/O) is `Err`; problems in the input are in `diags`.
-pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics, sink: &dyn crate::emit::Sink) -> Result<Output, String> {
+/// monorepo. A sink error (I/O) is `Err`; problems in the input are in `diags` (the caller
+/// discards what the sink got when there are any).
+pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics, sink: &dyn crate::emit::Sink) -> Result<(), String> {
     let loaded_catalog = catalog(loaded, ws, diags);
     let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
     let base_pl = lower::base_placement(ws);
@@ -81,17 +80,17 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
         })
     });
     merge(results, loaded, ws, diags)?;
-    let mut out = Output::default();
-    for (p, b) in crate::emit::emit_gitops(ws, &plan, sources).files {
-        out.add(format!("{DEPLOY_DIR}/{p}"), b);
-    }
+    // Each set goes to the sink before the next is made: at 10,000 services the GitOps wiring
+    // and the CI workflow are tens of MB each.
+    let gitops = crate::emit::emit_gitops(ws, &plan, sources).files;
+    sink.add(gitops.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect())?;
     // CI files are relative to the output root (`.github/workflows/...`).
     match crate::timings::time("emit ci", || crate::emit::ci::emit(ws, &plan, stdlib, sources)) {
-        Ok(ci) => out.files.extend(ci.files),
+        Ok(ci) => sink.add(ci.files.into_iter().collect())?,
         Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
     }
     diags.sort(sources);
-    Ok(out)
+    Ok(())
 }
 
 /// The rendered Kubernetes manifests of `envs` alone (`platc render`), in memory, at the paths

@@ -117,17 +117,14 @@ pub fn run(args: &Args) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let global = match crate::build::build_into(&result.loaded, ws, graph, &result.environments, &opts, &mut result.diags, &stager) {
-        Ok(g) => g,
-        Err(e) => return fail(e),
-    };
+    if let Err(e) = crate::build::build_into(&result.loaded, ws, graph, &result.environments, &opts, &mut result.diags, &stager) {
+        return fail(e);
+    }
     args.report.emit(&result.diags, &result.loaded.sources);
     if result.diags.has_errors() {
+        // Dropping the stager discards the staged tree: nothing is written.
         eprintln!("nothing written: fix the errors above first");
         return EXIT_ERRORS;
-    }
-    if let Err(e) = stager.add(global.files.into_iter().collect()) {
-        return fail(e);
     }
     // Instances this build did not produce (other environments with --env, other branches'
     // previews) stay as they are.
