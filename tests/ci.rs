@@ -457,3 +457,60 @@ fn snapshots_of_a_workflow_and_a_dockerfile() {
 }
 
 
+
+// ------------------------------------------------------------------------- limits (W0104)
+
+/// The hello example's platform with `n` copies of its service (`hello-0`, ...), in memory
+/// under `/repo`, with text replaced in platform.kdl.
+fn many_services(n: usize, replace: &[(&str, &str)]) -> MemoryFs {
+    let dir = root().join("examples/hello");
+    let mut platform = std::fs::read_to_string(dir.join("platform.kdl")).unwrap();
+    for (from, to) in replace {
+        assert!(platform.contains(from), "hello/platform.kdl has no `{from}`");
+        platform = platform.replace(from, to);
+    }
+    let mut fs = MemoryFs::new();
+    fs.add(Path::new("/repo/platform.kdl"), platform);
+    let service = std::fs::read_to_string(dir.join("hello/service.kdl")).unwrap();
+    for i in 0..n {
+        let text = service
+            .replace("service hello {", &format!("service hello-{i} {{"))
+            .replace("image \"ghcr.io/acme/hello\"", &format!("image \"ghcr.io/acme/hello-{i}\""))
+            .replace("route \"/\" public", &format!("route \"/hello-{i}\" public"));
+        assert_ne!(text, service);
+        fs.add(Path::new("/repo").join(format!("hello-{i}/service.kdl")), text);
+    }
+    fs
+}
+
+#[test]
+fn pipelines_past_the_ci_systems_limits_are_reported() {
+    let limits = |fs: &MemoryFs| {
+        let out = ci_output(fs, Path::new("/repo"), Path::new("/repo"));
+        let loaded = platc::load::load(fs, &[PathBuf::from("/repo")], &[], Path::new("/repo")).unwrap();
+        let analysis = platc::driver::analyze(&loaded);
+        let (ws, _) = analysis.ok().unwrap();
+        (out.files.values().map(Vec::len).max().unwrap_or(0), platc::emit::ci::exceeded_limits(ws, &out))
+    };
+    // GitHub: a workflow file over 500 KB does not start. ~2.7 KB of jobs per service here.
+    let (size, found) = limits(&many_services(150, &[]));
+    assert!(size < 500_000 && found.is_empty(), "{size} bytes: {found:?}");
+    let (size, found) = limits(&many_services(200, &[]));
+    assert!(size > 500_000, "{size}");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0.contains(".github/workflows/platc.yml is") && found[0].0.contains("over 500 KB"), "{found:?}");
+    assert!(found[0].1.contains("200 services") && found[0].1.contains("docs/ci.md"), "{found:?}");
+    // GitLab: `needs:` lists of at most 50 jobs; the preview needs the check, every test and
+    // every image job: 1 + 2n with a language.
+    let gitlab = [("ci github-actions", "ci gitlab")];
+    assert!(limits(&many_services(24, &gitlab)).1.is_empty());
+    let (_, found) = limits(&many_services(25, &gitlab));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].0.contains("need 51 jobs") && found[0].0.contains("allows 50"), "{found:?}");
+    // A build reports it as W0104, a warning: the files are still written.
+    let fs = many_services(25, &gitlab);
+    let r = build_paths(&fs, &[PathBuf::from("/repo")], &[], Path::new("/repo"), &BuildOptions::default()).unwrap();
+    let codes: Vec<&str> = r.diags.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["W0104"], "{codes:?}");
+    assert!(r.output.is_some_and(|o| o.files.contains_key(".gitlab-ci.yml")));
+}

@@ -86,7 +86,13 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
     sink.add(gitops.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect())?;
     // CI files are relative to the output root (`.github/workflows/...`).
     match crate::timings::time("emit ci", || crate::emit::ci::emit(ws, &plan, stdlib, sources)) {
-        Ok(ci) => sink.add(ci.files.into_iter().collect())?,
+        Ok(ci) => {
+            for (message, help) in crate::emit::ci::exceeded_limits(ws, &ci) {
+                use crate::diagnostics::{codes, Diagnostic, Label};
+                diags.push(Diagnostic::new(codes::CI_LIMIT_EXCEEDED, Label::new(ws.platform.file, ws.platform.name.span, "the pipeline of this platform"), message).with_help(help));
+            }
+            sink.add(ci.files.into_iter().collect())?
+        }
         Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
     }
     diags.sort(sources);

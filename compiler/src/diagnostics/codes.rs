@@ -110,6 +110,7 @@ codes! {
     NO_READINESS_PROBE = "W0101", "service has no readiness probe";
     IMAGE_HAS_TAG = "W0102", "image reference pins a tag in the spec";
     PUBLIC_ROUTE_WITHOUT_SLO = "W0103", "public route without an SLO";
+    CI_LIMIT_EXCEEDED = "W0104", "generated pipeline exceeds a limit of the CI system";
 }
 
 #[cfg(test)]

@@ -40,6 +40,11 @@ pub const GITHUB_WORKFLOW: &str = ".github/workflows/platc.yml";
 pub const GITLAB_PIPELINE: &str = ".gitlab-ci.yml";
 /// Where pipeline jobs check out the GitOps repository (a dot directory: never read as specs).
 pub const GITOPS_CHECKOUT: &str = ".gitops";
+/// GitHub does not start a workflow whose file is larger than 500 KB (counted here as 500,000
+/// bytes, so that the warning comes early rather than late).
+pub const GITHUB_WORKFLOW_MAX_BYTES: usize = 500_000;
+/// GitLab.com's limit on the jobs one job may list in `needs:` (self-managed default: 50).
+pub const GITLAB_MAX_NEEDS: usize = 50;
 /// The user and group images run as; equal to the pod securityContext of the charts.
 pub const RUN_AS: u32 = 10001;
 
@@ -73,6 +78,32 @@ pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// Limits of the CI system that the generated pipeline `out` exceeds, as (message, help): the
+/// pipeline has jobs per service in one file, which stops working past a few hundred services
+/// (docs/ci.md, "Limit: large monorepos").
+pub fn exceeded_limits(ws: &Workspace, out: &Output) -> Vec<(String, String)> {
+    let services = ws.services.len();
+    let split = "split the services into several platforms (one platform.kdl each), or keep the pipeline yourself; see `Limit: large monorepos` in docs/ci.md";
+    let mut problems = Vec::new();
+    if let Some(workflow) = out.files.get(GITHUB_WORKFLOW).filter(|w| w.len() > GITHUB_WORKFLOW_MAX_BYTES) {
+        problems.push((
+            format!("the generated {GITHUB_WORKFLOW} is {} KB, and GitHub does not start workflow files over 500 KB", workflow.len().div_ceil(1000)),
+            format!("the workflow has jobs for each of the {services} services; {split}"),
+        ));
+    }
+    if out.files.contains_key(GITLAB_PIPELINE) {
+        // The preview job and the first deploy need the check, every test and every image job.
+        let needs = 1 + ws.services.iter().filter(|s| s.language.is_some()).count() + services;
+        if needs > GITLAB_MAX_NEEDS {
+            problems.push((
+                format!("jobs of the generated {GITLAB_PIPELINE} need {needs} jobs, and GitLab allows {GITLAB_MAX_NEEDS} by default"),
+                format!("the preview and deploy jobs need every test and image job of the {services} services; raise `ci_max_needs` on a self-managed GitLab, or {split}"),
+            ));
+        }
+    }
+    problems
 }
 
 /// What the pipeline needs to know about one service.
