@@ -97,6 +97,13 @@ fn render_replaces_only_its_own_directory() {
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a platc output"), "{}", show(&out));
     assert_eq!(files(&tmp.path().join("mine")).keys().collect::<Vec<_>>(), ["notes.txt"]);
+    // A build's tree is a platc output, but not a render's: refused, untouched.
+    assert!(platc(tmp.path(), &["build", src, "--out", "b"]).status.success());
+    let built = files(&tmp.path().join("b/deploy"));
+    let out = platc(tmp.path(), &["render", src, "--env", "dev", "--out", "b/deploy"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no .platc-render"), "{}", show(&out));
+    assert!(files(&tmp.path().join("b/deploy")) == built, "the build's tree changed");
     // Its own: replaced as a whole (a stale file goes), with another environment's objects.
     assert!(platc(tmp.path(), &["render", src, "--env", "dev", "--out", "r"]).status.success());
     tmp.write("r/hello/stale.yaml", "kind: Stale\n");

@@ -78,17 +78,24 @@ pub struct WriteReport {
 /// Refuses to replace a non-empty directory that is not a platc output (no lock file), so a
 /// wrong `--out` never deletes someone's work.
 pub fn write_tree(dir: &Path, out: &Output) -> Result<WriteReport, String> {
+    write_marked_tree(dir, out, LOCK_FILE)
+}
+
+/// [`write_tree`] for a tree that `marker` (a file of `out`) identifies as its kind of platc
+/// output: only a directory holding that marker (or an empty one) is replaced, so that a
+/// `platc render --out` never replaces a build's tree, nor a build a render's.
+pub fn write_marked_tree(dir: &Path, out: &Output, marker: &str) -> Result<WriteReport, String> {
     let files: Vec<(&str, &[u8])> = out.files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
-    write_files(dir, &files)
+    write_files(dir, &files, marker)
 }
 
 /// [`write_tree`] of `(relative path, bytes)` pairs, sorted by path and unique.
 ///
 /// The previous tree is compared file by file (never held in memory whole), and both the
 /// comparison and the staging run on all cores: at 10,000 services the tree has ~770,000 files.
-fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<WriteReport, String> {
+fn write_files(dir: &Path, files: &[(&str, &[u8])], marker: &str) -> Result<WriteReport, String> {
     let exists = dir.exists();
-    ensure_replaceable(dir)?;
+    ensure_replaceable(dir, marker)?;
     let old: std::collections::BTreeSet<String> = if exists { list_tree(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { Default::default() };
     // Which files are byte-identical to the previous tree's (hard-linked below, keeping mtimes).
     let same: Vec<bool> = crate::par::map_chunks(files, |chunk| {
@@ -149,12 +156,12 @@ fn staging_dirs(dir: &Path) -> (PathBuf, PathBuf) {
     (parent.join(format!(".{name}.platc-new-{}", std::process::id())), parent.join(format!(".{name}.platc-old-{}", std::process::id())))
 }
 
-/// Refuses to replace a non-empty directory that is not a platc output (no lock file), so a
-/// wrong `--out` never deletes someone's work.
-fn ensure_replaceable(dir: &Path) -> Result<(), String> {
-    let platc_output = dir.join(LOCK_FILE).is_file() || dir.join(RENDER_MARKER).is_file();
-    if dir.exists() && !platc_output && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(format!("{} exists and is not a platc output (no {LOCK_FILE} or {RENDER_MARKER}); refusing to replace it: choose an empty or new --out directory", dir.display()));
+/// Refuses to replace a non-empty directory that is not a platc output of the same kind (no
+/// `marker` file: the lock file of a build, [`RENDER_MARKER`] of a render), so a wrong `--out`
+/// never deletes someone's work.
+fn ensure_replaceable(dir: &Path, marker: &str) -> Result<(), String> {
+    if dir.exists() && !dir.join(marker).is_file() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(format!("{} exists and is not a platc output (no {marker}); refusing to replace it: choose an empty or new --out directory", dir.display()));
     }
     Ok(())
 }
@@ -198,7 +205,7 @@ pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<W
             None => others.push((p, b)),
         }
     }
-    let mut report = write_files(&root.join(DEPLOY_DIR), &deploy)?;
+    let mut report = write_files(&root.join(DEPLOY_DIR), &deploy, LOCK_FILE)?;
     write_outside(root, &others, previous, &|p| out.files.contains_key(p), &mut report)?;
     Ok(report)
 }

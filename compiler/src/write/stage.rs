@@ -62,7 +62,7 @@ impl<'a> Stager<'a> {
     /// platc output.
     pub fn new(root: &Path, previous: Option<&'a Lock>, force: bool) -> Result<Self, String> {
         let dir = root.join(DEPLOY_DIR);
-        super::ensure_replaceable(&dir)?;
+        super::ensure_replaceable(&dir, crate::load::LOCK_FILE)?;
         let old = if dir.exists() { super::list_tree(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { BTreeSet::new() };
         let (staging, backup) = super::staging_dirs(&dir);
         let _ = std::fs::remove_dir_all(&staging);
