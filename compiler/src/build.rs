@@ -110,7 +110,7 @@ pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement]
     }
     let mut plan = lower::skeleton(ws, graph, envs, opts);
     let obs_data = observability_data(loaded, ws, diags);
-    let results = crate::timings::time("lower and render services", || {
+    let mut results = crate::timings::time("lower and render services", || {
         crate::par::map_chunks_mut(&mut plan.services, |chunk| {
             let mut r = ChunkResult::default();
             for sp in chunk {
@@ -121,7 +121,6 @@ pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement]
             r
         })
     });
-    let mut results = results;
     let mut out = Output::default();
     for r in &mut results {
         out.files.extend(std::mem::take(&mut r.out.files).into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)));

@@ -158,13 +158,15 @@ pub fn emit_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut
             Err(e) => obs_errors.push(e),
         }
     }
-    let chart = chart_meta(sp);
+    // The image tag is the service's, the same in every environment and in values.yaml.
+    let tag = sp.envs.values().next().map(|v| v.image.tag.clone()).unwrap_or_default();
+    let chart = chart_meta(sp, tag);
     rendered_manifests(ws, envs, sp, &chart, sources, out, diags);
 }
 
-fn chart_meta(sp: &crate::lower::ServicePlan) -> manifests::ChartMeta {
-    let tag = sp.envs.values().next().map(|v| v.image.tag.clone()).unwrap_or_default();
-    manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version: tag }
+/// The chart's name, version (platc's) and appVersion (the image tag) of a service.
+fn chart_meta(sp: &crate::lower::ServicePlan, app_version: String) -> manifests::ChartMeta {
+    manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version }
 }
 
 /// Each environment's objects with the service's patches applied, one file per object; a
@@ -200,7 +202,7 @@ fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut
 fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, base: &mut Values, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
     let s = &ws.services[sp.index];
     let source = &source_name(sources, s.file, ws);
-    let chart = manifests::ChartMeta { name: sp.name.clone(), version: env!("CARGO_PKG_VERSION").to_string(), app_version: base.image.tag.clone() };
+    let chart = chart_meta(sp, base.image.tag.clone());
     rendered_manifests(ws, envs, sp, &chart, sources, out, diags);
     // The base environment's patches go into values.yaml; it may not be among the
     // environments built, so its matches do not count.
