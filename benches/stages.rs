@@ -33,6 +33,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingM
 
 use platc::build;
 use platc::diagnostics::Diagnostics;
+use platc::emit::KindFilter;
 use platc::fs::RealFs;
 use platc::graph::Graph;
 use platc::load::{self, Loaded};
@@ -181,14 +182,18 @@ fn stages(c: &mut Criterion) {
 
         let prod_opts = BuildOptions { env: Some("prod".into()), ..BuildOptions::default() };
         let prod = lower::environments(ws, &prod_opts).expect("prod");
-        g.bench_function("render", |b| {
-            b.iter(|| {
-                let mut diags = Diagnostics::new();
-                let out = build::render(loaded, ws, graph, &prod, &prod_opts, &mut diags);
-                assert!(!diags.has_errors() && !out.files.is_empty());
-                out
-            })
-        });
+        // Every object of prod, then the seven kinds of the peer comparison (scripts/compare-peers.sh).
+        let peer_kinds = KindFilter::new(["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceAccount", "NetworkPolicy", "PrometheusRule"]);
+        for (name, kinds) in [("render", KindFilter::default()), ("render-peer-kinds", peer_kinds)] {
+            g.bench_function(name, |b| {
+                b.iter(|| {
+                    let mut diags = Diagnostics::new();
+                    let out = build::render(loaded, ws, graph, &prod, &prod_opts, &kinds, &mut diags);
+                    assert!(!diags.has_errors() && !out.files.is_empty());
+                    out
+                })
+            });
+        }
 
         // The finished output with its lock file, as `platc build` writes it.
         let mut out = {

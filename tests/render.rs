@@ -130,3 +130,63 @@ fn errors_render_nothing() {
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown environment `prd` (did you mean `prod`?)"), "{}", show(&out));
 }
+
+#[test]
+fn kind_selects_objects_without_changing_them() {
+    let tmp = TempDir::new("render-kind");
+    let src = root().join("examples/shop");
+    let src = src.to_str().unwrap();
+    let all_dir = tmp.path().join("all");
+    assert!(platc(tmp.path(), &["render", src, "--env", "prod", "--out", all_dir.to_str().unwrap()]).status.success());
+    let all = files(&all_dir);
+    // Case does not matter; repeated and comma-separated flags add up.
+    let out = platc(tmp.path(), &["render", src, "--env", "prod", "--kind", "deployment,Service", "--kind", "PROMETHEUSRULE", "--out", "some"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let mut some = files(&tmp.path().join("some"));
+    some.remove(".platc-render");
+    let kind_of = |p: &str| p.rsplit('/').next().and_then(|f| f.split_once('-')).map(|(k, _)| k.to_string()).unwrap_or_default();
+    let want: BTreeMap<&String, &Vec<u8>> = all.iter().filter(|(p, _)| ["deployment", "service", "prometheusrule"].contains(&kind_of(p).as_str())).collect();
+    assert!(want.len() >= 3 * 7, "{:?}", want.keys());
+    assert_eq!(some.keys().collect::<Vec<_>>(), want.keys().copied().collect::<Vec<_>>());
+    for (p, b) in &some {
+        assert!(want[p] == b, "{p} differs from the unfiltered render");
+    }
+    // The storefront's Deployment patch is applied in the selection ...
+    assert!(String::from_utf8_lossy(&some["storefront/deployment-storefront.yaml"]).contains("safe-to-evict"));
+    // ... and does not count as matching nothing when Deployments are left out.
+    let out = platc(tmp.path(), &["render", src, "--env", "prod", "--kind", "ServiceAccount"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("\nkind: ").count(), 7, "{text}");
+    assert_eq!(text.matches("\nkind: ServiceAccount\n").count(), 7, "{text}");
+}
+
+#[test]
+fn kind_leaves_patched_objects_built() {
+    // A patch on the dashboard ConfigMap still finds it when only Deployments are written.
+    let tmp = TempDir::new("render-kind-patch");
+    tmp.write("platform.kdl", PLATFORM);
+    tmp.write("payments/service.kdl", PAYMENTS);
+    let patch = "    patch ConfigMap name=checkout-dashboard merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"x\\\":\\\"patched\\\"}}}\"\n}";
+    let checkout = CHECKOUT.trim_end().strip_suffix('}').expect("a service block").to_string() + patch;
+    tmp.write("checkout/service.kdl", &checkout);
+    let all = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "ConfigMap"]);
+    assert!(all.status.success(), "{}", show(&all));
+    assert!(String::from_utf8_lossy(&all.stdout).contains("x: patched"), "the patch applies: {}", show(&all));
+    let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "Deployment"]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("kind: ConfigMap"));
+}
+
+#[test]
+fn unknown_kind_is_a_usage_error() {
+    let tmp = TempDir::new("render-kind-unknown");
+    let src = root().join("examples/hello");
+    let out = platc(tmp.path(), &["render", src.to_str().unwrap(), "--env", "prod", "--kind", "Deploymnet", "--out", "r"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no object of kind `Deploymnet` is rendered in `prod`: did you mean `Deployment`?"), "{}", show(&out));
+    assert!(out.stdout.is_empty() && !tmp.path().join("r").exists(), "{}", show(&out));
+    // A kind platc generates but this environment has none of: nothing, and no error.
+    let out = platc(tmp.path(), &["render", src.to_str().unwrap(), "--env", "prod", "--kind", "CronJob"]);
+    assert!(out.status.success() && out.stdout.is_empty(), "{}", show(&out));
+}

@@ -101,8 +101,9 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
 
 /// The rendered Kubernetes manifests of `envs` alone (`platc render`), in memory, at the paths
 /// of a build (`deploy/SERVICE/manifests/ENV/KIND-NAME.yaml`) and with the same bytes `platc
-/// build` writes there; no chart, Terraform, CI, GitOps wiring, alert files or rule tests.
-pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics) -> Output {
+/// build` writes there, of the kinds `kinds` allows; no chart, Terraform, CI, GitOps wiring,
+/// alert files or rule tests.
+pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, kinds: &crate::emit::KindFilter, diags: &mut Diagnostics) -> Output {
     let loaded_catalog = catalog(loaded, ws, diags);
     let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
     for p in lower::incluster::check(ws, envs, catalog) {
@@ -115,7 +116,7 @@ pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement]
             let mut r = ChunkResult::default();
             for sp in chunk {
                 lower::fill(ws, graph, sp, envs, opts, catalog);
-                crate::emit::emit_manifests(ws, envs, sp, obs_data.as_ref(), &loaded.sources, &mut r.out, &mut r.diags, &mut r.obs_errors);
+                crate::emit::emit_manifests(ws, envs, sp, obs_data.as_ref(), kinds, &loaded.sources, &mut r.out, &mut r.diags, &mut r.obs_errors);
                 sp.envs.clear();
             }
             r

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
-use crate::emit::Output;
+use crate::emit::{patch, KindFilter, Output};
 use crate::fs::RealFs;
 use crate::write::{DEPLOY_DIR, RENDER_MARKER};
 
@@ -22,6 +22,10 @@ pub struct Args {
     /// be new, empty, or an earlier `platc render` output (it is replaced as a whole).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Only objects of these kinds (`Deployment`, `service`; repeat or separate with commas).
+    /// Every kind when not given.
+    #[arg(long = "kind", value_name = "KIND", value_delimiter = ',')]
+    pub kinds: Vec<String>,
     /// Build settings, as for `platc build`: `branch=NAME` (preview environments),
     /// `image-tag=TAG`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -35,13 +39,14 @@ pub fn run(args: &Args) -> i32 {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
+    let kinds = KindFilter::new(args.kinds.iter().map(String::as_str));
     let cwd = cwd();
     let mut result = match crate::build::analyze_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
     let rendered = match (result.workspace.as_ref(), result.graph.as_ref()) {
-        (Some(ws), Some(graph)) if !result.diags.has_errors() => crate::build::render(&result.loaded, ws, graph, &result.environments, &opts, &mut result.diags),
+        (Some(ws), Some(graph)) if !result.diags.has_errors() => crate::build::render(&result.loaded, ws, graph, &result.environments, &opts, &kinds, &mut result.diags),
         _ => Output::default(),
     };
     args.report.emit(&result.diags, &result.loaded.sources);
@@ -50,6 +55,9 @@ pub fn run(args: &Args) -> i32 {
         return EXIT_ERRORS;
     }
     let objects = by_service(rendered);
+    if let Err(e) = known_kinds(&args.kinds, &objects, &args.env) {
+        return fail(e);
+    }
     match &args.out {
         None => {
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
@@ -76,6 +84,21 @@ pub fn run(args: &Args) -> i32 {
             }
         }
     }
+}
+
+/// Refuses a `--kind` that is neither a kind platc generates nor one rendered here (from a
+/// stdlib's in-cluster templates): a typo would otherwise render nothing, silently.
+fn known_kinds(kinds: &[String], objects: &Output, env: &str) -> Result<(), String> {
+    for k in kinds {
+        let lower = k.to_ascii_lowercase();
+        // Files are `SERVICE/KIND-NAME.yaml`, the kind lowercase and without dashes.
+        let rendered = || objects.files.keys().any(|p| p.rsplit('/').next().and_then(|f| f.split_once('-')).is_some_and(|(kind, _)| kind == lower));
+        if !patch::KINDS.iter().any(|known| known.eq_ignore_ascii_case(k)) && !rendered() {
+            let help = crate::check::suggest::help_for_unknown(k, patch::KINDS, "kind");
+            return Err(format!("no object of kind `{k}` is rendered in `{env}`: {help}"));
+        }
+    }
+    Ok(())
 }
 
 /// `deploy/SERVICE/manifests/INSTANCE/FILE` -> `SERVICE/FILE` (one environment is rendered).

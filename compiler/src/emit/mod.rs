@@ -32,6 +32,34 @@ impl Output {
     }
 }
 
+/// Which kinds of object `platc render --kind` writes: every kind when empty. Kinds match
+/// without regard to case (`deployment`, `Deployment`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct KindFilter {
+    /// Lowercase kinds; empty for all.
+    kinds: Vec<String>,
+}
+
+impl KindFilter {
+    pub fn new<'a>(kinds: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut kinds: Vec<String> = kinds.into_iter().map(str::to_ascii_lowercase).collect();
+        kinds.sort();
+        kinds.dedup();
+        KindFilter { kinds }
+    }
+
+    /// Whether objects of `kind` are written.
+    pub fn allows(&self, kind: &str) -> bool {
+        self.kinds.is_empty() || self.kinds.iter().any(|k| k.eq_ignore_ascii_case(kind))
+    }
+
+    /// Whether objects of `kind` must be built for service `s`: written, or targeted by one of
+    /// its patches (a patch that matches nothing is an error, filtered out or not).
+    fn needs(&self, s: &crate::model::Service, kind: &str) -> bool {
+        self.allows(kind) || s.patches.iter().any(|p| p.kind.value.eq_ignore_ascii_case(kind))
+    }
+}
+
 /// A spec's path relative to the output root (the directory of platform.kdl), for headers:
 /// outputs must not depend on the directory platc was run from.
 pub fn source_name(sources: &SourceMap, file: crate::source::FileId, ws: &Workspace) -> String {
@@ -136,18 +164,23 @@ pub fn emit_gitops(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Output {
 /// Puts a service's rules and dashboard into its chart values.
 fn set_observability(values: &mut Values, service: &str, a: observability::Artifacts) {
     let has_rules = a.rule_groups.as_array().is_some_and(|g| !g.is_empty());
+    // A null dashboard was not made (`render --kind` without ConfigMaps).
+    let made = !a.dashboard.is_null();
     let json = a.dashboard_json();
     values.prometheusRule = crate::lower::PrometheusRuleValues { enabled: has_rules, groups: a.rule_groups };
-    values.dashboard = crate::lower::DashboardValues { enabled: true, key: observability::dashboard_file_name(service), json };
+    values.dashboard = crate::lower::DashboardValues { enabled: made, key: observability::dashboard_file_name(service), json };
 }
 
 /// The rendered manifests of one service alone, for each environment of `sp` (`platc
 /// render`): the objects `platc build` writes under `SERVICE/manifests/ENV/`, at the same paths
-/// (relative to `deploy/`), rules and dashboard included. No chart, no other artifact.
+/// (relative to `deploy/`), rules and dashboard included, of the kinds `kinds` allows. No
+/// chart, no other artifact.
 #[allow(clippy::too_many_arguments)]
-pub fn emit_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, obs: Option<&observability::ObsData>, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
+pub fn emit_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, obs: Option<&observability::ObsData>, kinds: &KindFilter, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
     if let Some(data) = obs {
-        match observability::environments(ws, envs, data, sources, sp) {
+        // The dashboard (a fifth of the work) only goes into its ConfigMap.
+        let dashboards = kinds.needs(&ws.services[sp.index], "ConfigMap");
+        match observability::environments(ws, envs, data, sources, sp, dashboards) {
             Ok(mut per_env) => {
                 for values in sp.envs.values_mut() {
                     if let Some(a) = per_env.shift_remove(&values.environment) {
@@ -161,7 +194,7 @@ pub fn emit_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut
     // The image tag is the service's, the same in every environment and in values.yaml.
     let tag = sp.envs.values().next().map(|v| v.image.tag.clone()).unwrap_or_default();
     let chart = chart_meta(sp, tag);
-    rendered_manifests(ws, envs, sp, &chart, sources, out, diags);
+    rendered_manifests(ws, envs, sp, &chart, kinds, sources, out, diags);
 }
 
 /// The chart's name, version (platc's) and appVersion (the image tag) of a service.
@@ -170,8 +203,10 @@ fn chart_meta(sp: &crate::lower::ServicePlan, app_version: String) -> manifests:
 }
 
 /// Each environment's objects with the service's patches applied, one file per object; a
-/// patch that matched nothing in any of them is an error. Returns which patches matched.
-fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, chart: &manifests::ChartMeta, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
+/// patch that matched nothing in any of them is an error. Only the kinds `kinds` allows are
+/// written (patches apply to all: their matches count either way).
+#[allow(clippy::too_many_arguments)]
+fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, chart: &manifests::ChartMeta, kinds: &KindFilter, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
     let s = &ws.services[sp.index];
     let head = header(&source_name(sources, s.file, ws));
     let mut matched = vec![false; s.patches.len()];
@@ -179,6 +214,9 @@ fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut
         let dir = gitops::manifests_dir(&sp.name, pl);
         for o in patched(ws, sp.index, values, chart, &mut matched, diags) {
             let kind = o["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
+            if !kinds.allows(&kind) {
+                continue;
+            }
             let name = o["metadata"]["name"].as_str().unwrap_or("unnamed").to_string();
             out.add(format!("{dir}/{kind}-{name}.yaml"), yaml::with_header(&head, &o));
         }
@@ -203,7 +241,7 @@ fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate
     let s = &ws.services[sp.index];
     let source = &source_name(sources, s.file, ws);
     let chart = chart_meta(sp, base.image.tag.clone());
-    rendered_manifests(ws, envs, sp, &chart, sources, out, diags);
+    rendered_manifests(ws, envs, sp, &chart, &KindFilter::default(), sources, out, diags);
     // The base environment's patches go into values.yaml; it may not be among the
     // environments built, so its matches do not count.
     // (Rendering the objects only to patch them: nothing to do without patches.)

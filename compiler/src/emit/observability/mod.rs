@@ -204,11 +204,20 @@ fn service_with(ws: &Workspace, environments: &[crate::lower::Placement], data: 
 }
 
 /// Each environment's rules and dashboard of one service, without unit tests: what its
-/// rendered manifests need (PrometheusRule, dashboard ConfigMap), for `platc render`.
-pub fn environments(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+/// rendered manifests need (PrometheusRule, dashboard ConfigMap), for `platc render`. Without
+/// `dashboards`, each dashboard is null (not made).
+pub fn environments(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan, dashboards: bool) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
     let s = &ws.services[sp.index];
     let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
-    per_environment(ws, environments, data, &svc, sp, false)
+    let mut envs = IndexMap::new();
+    for (env, values) in &sp.envs {
+        let Some(pl) = environments.iter().find(|p| &p.env == env) else { continue };
+        let scope = Scope::one(ws, pl, values);
+        let rules = rules::rule_set(ws, data, &svc, &scope)?;
+        let dashboard = if dashboards { dashboard::dashboard(ws, data, &svc, &scope)? } else { Json::Null };
+        envs.insert(env.clone(), Artifacts { environment: scope.environment.clone(), namespace: Some(pl.namespace.clone()), rule_groups: rules.groups, unit_tests: Json::Null, dashboard });
+    }
+    Ok(envs)
 }
 
 fn per_environment(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, svc: &Svc, sp: &crate::lower::ServicePlan, tests: bool) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
