@@ -1,8 +1,18 @@
 //! YAML output through serde-saphyr: strings that YAML 1.1 readers (Kubernetes, Helm) would
 //! take for booleans or numbers (`on`, `yes`, `1.0`, `0755`) are quoted; long strings are
 //! never folded (folding makes diffs noisy and changes nothing for readers).
+//!
+//! JSON trees (every Kubernetes object, values file and rule file) take a faster road with the
+//! same bytes: serde-saphyr weighs every scalar against YAML 1.1's and 1.2's rules (a third of
+//! `platc render`'s CPU), while most of ours are names like `app.kubernetes.io/name` that need
+//! no weighing. [`json_with_header`] writes block maps and lists and such words itself, and hands
+//! every other entry (numbers with a fraction, quoted or multi-line strings, odd keys) to
+//! serde-saphyr alone, indented into place. A property test holds both roads to identical
+//! bytes.
 
-use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value as Json};
 
 fn options() -> serde_saphyr::SerializerOptions {
     let mut o = serde_saphyr::SerializerOptions::default();
@@ -20,14 +30,30 @@ pub fn to_yaml<T: Serialize>(value: &T) -> String {
 /// A YAML document preceded by a comment header (`# ` on each line).
 pub fn with_header<T: Serialize>(header: &str, value: &T) -> String {
     let mut out = String::new();
+    push_header(&mut out, header);
+    // Serialized after the header in the same buffer: a CI workflow can be tens of MB.
+    append_yaml(&mut out, value);
+    out
+}
+
+/// [`with_header`] for a JSON tree, through the fast road (see the module docs): the same
+/// bytes.
+pub fn json_with_header(header: &str, value: &Json) -> String {
+    let mut out = String::new();
+    push_header(&mut out, header);
+    match value {
+        Json::Object(m) if !m.is_empty() => block_map(&mut out, m, 0, false),
+        _ => append_yaml(&mut out, value),
+    }
+    out
+}
+
+fn push_header(out: &mut String, header: &str) {
     for line in header.lines() {
         out.push_str("# ");
         out.push_str(line);
         out.push('\n');
     }
-    // Serialized after the header in the same buffer: a CI workflow can be tens of MB.
-    append_yaml(&mut out, value);
-    out
 }
 
 /// Appends one YAML document (ending with a newline) to `out`.
@@ -44,17 +70,218 @@ fn append_yaml<T: Serialize>(out: &mut String, value: &T) {
     }
 }
 
+/// The entries of a non-empty map, each on its own line at `indent`; with `inline`, the first
+/// continues the current line (after a list's `- `).
+fn block_map(out: &mut String, m: &Map<String, Json>, indent: usize, inline: bool) {
+    for (i, (key, value)) in m.iter().enumerate() {
+        let at_line_start = !(inline && i == 0);
+        let nested = match value {
+            Json::Object(c) if !c.is_empty() => true,
+            Json::Array(a) if !a.is_empty() => true,
+            _ => false,
+        };
+        let scalar = if nested { None } else { word(value) };
+        if !is_word(key) || (!nested && scalar.is_none()) {
+            by_saphyr(out, &Entry(key, value), indent, at_line_start);
+            continue;
+        }
+        if at_line_start {
+            pad(out, indent);
+        }
+        out.push_str(key);
+        match (value, scalar) {
+            (Json::Object(c), _) if nested => {
+                out.push_str(":\n");
+                block_map(out, c, indent + 2, false);
+            }
+            (Json::Array(a), _) if nested => {
+                // Lists sit at their key's indentation, as serde-saphyr writes them.
+                out.push_str(":\n");
+                block_list(out, a, indent);
+            }
+            (_, Some(s)) => {
+                out.push_str(": ");
+                out.push_str(&s);
+                out.push('\n');
+            }
+            _ => unreachable!("a scalar without a word went to serde-saphyr"),
+        }
+    }
+}
+
+/// The items of a non-empty list at `indent`.
+fn block_list(out: &mut String, items: &[Json], indent: usize) {
+    for item in items {
+        match item {
+            Json::Object(m) if !m.is_empty() => {
+                pad(out, indent);
+                out.push_str("- ");
+                block_map(out, m, indent + 2, true);
+            }
+            Json::Array(a) if !a.is_empty() => by_saphyr(out, &Item(item), indent, true),
+            _ => match word(item) {
+                Some(s) => {
+                    pad(out, indent);
+                    out.push_str("- ");
+                    out.push_str(&s);
+                    out.push('\n');
+                }
+                None => by_saphyr(out, &Item(item), indent, true),
+            },
+        }
+    }
+}
+
+/// How serde-saphyr writes a scalar (or empty collection) when that takes no weighing: `null`,
+/// booleans, integers, empty `{}`/`[]`, and words (see [`is_word`]); `None` otherwise.
+fn word(value: &Json) -> Option<std::borrow::Cow<'_, str>> {
+    match value {
+        Json::Null => Some("null".into()),
+        Json::Bool(b) => Some(if *b { "true" } else { "false" }.into()),
+        Json::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string().into()),
+        Json::String(s) if is_word(s) => Some(s.as_str().into()),
+        Json::Object(m) if m.is_empty() => Some("{}".into()),
+        Json::Array(a) if a.is_empty() => Some("[]".into()),
+        _ => None,
+    }
+}
+
+/// A string every YAML reader takes as that string, plain, as key or value: a letter, then
+/// letters, digits and `-_./`, and not a word YAML 1.1 reads as a boolean, null or number
+/// (`on`, `no`, `y`, `null`, `nan`, ...). Anything else is serde-saphyr's to judge.
+fn is_word(s: &str) -> bool {
+    const RESERVED: [&str; 11] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"];
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
+        && !(s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
+}
+
+/// Writes `value` (one map entry or one list item) as serde-saphyr does at the top level,
+/// moved right by `indent`: block layout is relative, so the bytes are those it would write in
+/// place. Without `at_line_start` the first line continues the current one.
+fn by_saphyr<T: Serialize>(out: &mut String, value: &T, indent: usize, at_line_start: bool) {
+    let mut text = String::new();
+    append_yaml(&mut text, value);
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        // Empty lines (inside block scalars) carry no indentation, in place or not.
+        if line != "\n" && (i > 0 || at_line_start) {
+            pad(out, indent);
+        }
+        out.push_str(line);
+    }
+}
+
+fn pad(out: &mut String, mut indent: usize) {
+    const SPACES: &str = "                                ";
+    while indent > 0 {
+        let n = indent.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        indent -= n;
+    }
+}
+
+/// A map of one entry, serialized without building one.
+struct Entry<'a>(&'a str, &'a Json);
+
+impl Serialize for Entry<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(1))?;
+        m.serialize_entry(self.0, self.1)?;
+        m.end()
+    }
+}
+
+/// A list of one item.
+struct Item<'a>(&'a Json);
+
+impl Serialize for Item<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_seq(Some(1))?;
+        s.serialize_element(self.0)?;
+        s.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn ambiguous_strings_are_quoted() {
         let v = serde_json::json!({"a": "on", "b": "yes", "c": "1.0", "d": "0755", "e": "y", "f": "null", "g": "plain"});
-        let y = to_yaml(&v);
-        for bad in ["a: on", "b: yes", "c: 1.0", "d: 0755", "e: y", "f: null"] {
-            assert!(!y.contains(&format!("{bad}\n")), "{bad} unquoted in:\n{y}");
+        for y in [to_yaml(&v), json_with_header("", &v)] {
+            for bad in ["a: on", "b: yes", "c: 1.0", "d: 0755", "e: y", "f: null"] {
+                assert!(!y.contains(&format!("{bad}\n")), "{bad} unquoted in:\n{y}");
+            }
+            assert!(y.contains("g: plain\n"));
         }
-        assert!(y.contains("g: plain\n"));
+    }
+
+    /// Strings that exercise every quoting rule: YAML 1.1 and 1.2 literals, numbers in their
+    /// many spellings, indicators, comments, `: `, whitespace at the edges, line breaks,
+    /// control characters, non-ASCII, long text.
+    const TRICKY: &[&str] = &[
+        "", " ", "a", "plain", "app.kubernetes.io/name", "svc-00001", "ghcr.io/acme/checkout:1.2.3", "0.1.0", "1", "0", "-1",
+        "1.5", "1e3", "0x1F", "0o17", "0755", "1_000", "12:30", "2001-12-14", ".inf", "-.inf", ".NaN", "nan", "inf", "~",
+        "null", "Null", "NULL", "true", "True", "false", "y", "Y", "n", "N", "yes", "No", "on", "OFF", "<<", "=", "-",
+        "- a", "-a", "?", "? x", "?x", ":", "a:", "a: b", "a:b", "#", "a #b", "a#b", "[x]", "{x}", "a,b", "*ref",
+        "&anchor", "!tag", "|", ">", "'q'", "\"q\"", "%x", "@x", "`x`", "---", "--- x", "...", " lead", "trail ", "tab\tin",
+        "line\nbreak", "two\nlines\n", "\n", "\nlead", "a\n\nb", "  indented\nbody", "trailing \nspace", "end\n\n",
+        "cr\rhere", "nul\0", "bell\u{7}", "bom\u{feff}", "nel\u{85}", "ls\u{2028}", "é", "日本語", "emoji 🚀",
+        "sum by (namespace) (rate(http_requests_total{code=~\"5..\"}[5m]))\n/\nsum(rate(x[5m]))",
+        "{{ $labels.pod }} is crash-looping", "${datasource}", "a very long sentence that goes on and on past eighty characters without any line break in it at all, really",
+    ];
+
+    fn scalar() -> impl Strategy<Value = Json> {
+        prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            any::<i64>().prop_map(Json::from),
+            any::<u64>().prop_map(Json::from),
+            (-1e6f64..1e6).prop_map(Json::from),
+            prop::sample::select(TRICKY).prop_map(Json::from),
+            "[a-z][a-z0-9./_-]{0,12}".prop_map(Json::from),
+            ".{0,12}".prop_map(Json::from),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-z][a-zA-Z0-9./_-]{0,10}",
+            1 => prop::sample::select(TRICKY).prop_map(String::from),
+            1 => ".{0,6}",
+        ]
+    }
+
+    fn tree() -> impl Strategy<Value = Json> {
+        scalar().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),
+                prop::collection::vec((key(), inner), 0..6).prop_map(|kv| Json::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The fast road writes exactly what serde-saphyr writes, whatever the tree.
+        #[test]
+        fn fast_road_writes_saphyrs_bytes(body in prop::collection::vec((key(), tree()), 0..6)) {
+            let doc = Json::Object(body.into_iter().collect());
+            prop_assert_eq!(json_with_header("h\nx", &doc), with_header("h\nx", &doc));
+        }
+    }
+
+    #[test]
+    fn fast_road_writes_saphyrs_bytes_for_every_tricky_string() {
+        for s in TRICKY {
+            let doc = serde_json::json!({
+                "k": s, "list": [s, {"k": s, "n": {"k": s}}, [s]], "m": {"deep": {"list": [s]}}, *s: {"in": [1, s]},
+            });
+            assert_eq!(json_with_header("", &doc), to_yaml(&doc), "{s:?}");
+        }
     }
 }
