@@ -68,21 +68,30 @@ for n in "${NS[@]}"; do
     [ "$JSONNET" = 1 ] && tools+=("Jsonnet|$(q "$PY") $(q "$PEERS/jsonnet/run_jsonnet.py") $(q "$spec") $(q "$d/jsonnet")|$d/jsonnet")
     # Last: it copies the tree Pkl wrote in the check run below (kept aside as pkl-files).
     tools+=("cp-floor|cp -r $(q "$d/pkl-files") $(q "$d/cp-floor")|$d/cp-floor")
+    # The same objects as one YAML stream on stdout (discarded while timed): the work of
+    # generating them without the cost of creating files. Pkl's stream is its files' texts.
+    tools+=(
+        "platc-stdout|$(q "$PLATC") render $(q "$src") --env prod --kind $KINDS ${PLATC_PEER_ARGS:-}|-"
+        "Pkl-stdout|$(q "$PKL") eval -p input=$(q "$spec") $(q "$PEERS/pkl/objects.pkl") -x 'output.files.toMap().values.map((f) -> \"---\\n\" + f.text).join(\"\")'|-"
+    )
 
     # One run each, then check that the peers agree and how they compare with platc.
     peer_dirs=()
     for t in "${tools[@]}"; do
         IFS='|' read -r name cmd out <<<"$t"
+        [ "$out" = - ] && out="$d/$name.yaml" # kept to count its documents
         rm -rf "$out"
         [ "$name" = cp-floor ] && { rm -rf "$d/pkl-files"; cp -r "$d/pkl" "$d/pkl-files"; }
-        bash -c "$cmd" >/dev/null 2>"$d/$name.err" || { echo "error: $name failed:" >&2; cat "$d/$name.err" >&2; exit 1; }
-        case "$name" in platc* | cp-floor) ;; *) peer_dirs+=("$out") ;; esac
+        if [[ "$name" = *-stdout ]]; then run=(bash -c "$cmd > $(q "$out")"); else run=(bash -c "$cmd"); fi
+        "${run[@]}" >/dev/null 2>"$d/$name.err" || { echo "error: $name failed:" >&2; cat "$d/$name.err" >&2; exit 1; }
+        case "$name" in platc* | cp-floor | *-stdout) ;; *) peer_dirs+=("$out") ;; esac
     done
     "$PY" "$PEERS/check.py" "$d/platc" prod "${peer_dirs[@]}" | tee "$d/check.txt" >&2
 
     declare -A MED=() RSS=()
     for t in "${tools[@]}"; do
         IFS='|' read -r name cmd out <<<"$t"
+        [ "$out" = - ] && out="$d/nothing"
         hyperfine --style basic --runs "$r" --warmup 1 --prepare "rm -rf $(q "$out") && sync" \
             --export-json "$d/$name.json" -n "$name N=$n" "$cmd" >&2
         MED[$name]="$(median "$d/$name.json")"
@@ -92,9 +101,13 @@ for n in "${NS[@]}"; do
     fastest=""
     for t in "${tools[@]}"; do
         IFS='|' read -r name _ out <<<"$t"
-        files="$(find "$out" -type f | wc -l)"
+        if [ "$out" = - ]; then
+            files="stdout: $(grep -c '^---$' "$d/$name.yaml") documents"
+        else
+            files="$(find "$out" -type f | wc -l)"
+        fi
         TABLE+=("| $n | $name | $(fmt_s "${MED[$name]}") | $(fmt_s "$(cpu "$d/$name.json")") | $(fmt_mb "${RSS[$name]}") | $files | $(ratio "${MED[$name]}" "${MED[platc]}") |")
-        if [[ "$name" != platc* && "$name" != cp-floor ]] && { [ -z "$fastest" ] || python3 -c "import sys; sys.exit(0 if ${MED[$name]} < ${MED[$fastest]} else 1)"; }; then
+        if [[ "$name" != platc* && "$name" != cp-floor && "$name" != *-stdout ]] && { [ -z "$fastest" ] || python3 -c "import sys; sys.exit(0 if ${MED[$name]} < ${MED[$fastest]} else 1)"; }; then
             fastest="$name"
         fi
     done
@@ -110,6 +123,7 @@ for n in "${NS[@]}"; do
     floor="- N=$n: creating the peers' files alone (\`cp -r\` of Pkl's output) takes $(fmt_s "${MED[cp-floor]}"), $(ratio "${MED[cp-floor]}" "${MED[$fastest]}") of $fastest's time"
     python3 -c "import sys; sys.exit(0 if ${MED[$fastest]} < 10 * ${MED[cp-floor]} else 1)" && floor="$floor: 10x faster than $fastest while writing the same files is below that floor on this disk"
     SUMMARY+=("$floor")
+    SUMMARY+=("- N=$n, the same objects as one stream on stdout (no files): Pkl $(fmt_s "${MED[Pkl-stdout]}"), platc $(fmt_s "${MED[platc-stdout]}"): platc is $(ratio "${MED[Pkl-stdout]}" "${MED[platc-stdout]}") faster")
 done
 
 {
@@ -121,6 +135,6 @@ done
     echo
     printf '%s\n' "${SUMMARY[@]}"
     echo
-    echo "platc: \`platc render --env prod --kind $KINDS --out DIR\`${PLATC_PEER_ARGS:+ with $PLATC_PEER_ARGS}: the peers' 7 kinds, one file per object. platc-all-kinds: every object of prod (ConfigMaps with the dashboard, ServiceMonitor, Ingress, ...). platc-build: a full \`platc build --env prod\` (every artifact kind). cp-floor: \`cp -r\` of Pkl's output tree. The last three are for context."
+    echo "platc: \`platc render --env prod --kind $KINDS --out DIR\`${PLATC_PEER_ARGS:+ with $PLATC_PEER_ARGS}: the peers' 7 kinds, one file per object. platc-all-kinds: every object of prod (ConfigMaps with the dashboard, ServiceMonitor, Ingress, ...). platc-build: a full \`platc build --env prod\` (every artifact kind). cp-floor: \`cp -r\` of Pkl's output tree. platc-stdout and Pkl-stdout: the same objects printed as one YAML stream (discarded), no files. The last five are for context."
     echo "Peers: 7 objects per service, one YAML file each; KCL and Jsonnet times include starting Python and loading the tool's native library."
 } | tee "$WORK/peers.md"
