@@ -169,13 +169,17 @@ fn ensure_replaceable(dir: &Path, marker: &str) -> Result<(), String> {
 fn stage(staging: &Path, dir: &Path, files: &[(&str, &[u8])], same: &[bool]) -> std::io::Result<()> {
     let indexed: Vec<usize> = (0..files.len()).collect();
     crate::par::map_chunks(&indexed, |chunk| -> std::io::Result<()> {
+        // Files come sorted by path, so a directory's files are neighbours: one
+        // `create_dir_all` per directory, not two system calls more per file.
+        let mut created: Option<PathBuf> = None;
         for &i in chunk {
             let (p, bytes) = files[i];
             let target = staging.join(p);
-            if let Some(parent) = target.parent() {
+            if let Some(parent) = target.parent().filter(|d| created.as_deref() != Some(*d)) {
                 // Safe from two threads at once: create_dir_all accepts a directory that
                 // appeared meanwhile.
                 std::fs::create_dir_all(parent)?;
+                created = Some(parent.to_path_buf());
             }
             if same[i] && std::fs::hard_link(dir.join(p), &target).is_ok() {
                 continue;
