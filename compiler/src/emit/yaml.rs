@@ -242,14 +242,16 @@ mod tests {
             any::<u64>().prop_map(Json::from),
             (-1e6f64..1e6).prop_map(Json::from),
             prop::sample::select(TRICKY).prop_map(Json::from),
-            "[a-z][a-z0-9./_-]{0,12}".prop_map(Json::from),
+            "[a-zA-Z][a-zA-Z0-9./_-]{0,12}".prop_map(Json::from),
+            "(?i)(y|n|yes|no|on|off|true|false|null|nan|inf)".prop_map(Json::from),
             ".{0,12}".prop_map(Json::from),
         ]
     }
 
     fn key() -> impl Strategy<Value = String> {
         prop_oneof![
-            4 => "[a-z][a-zA-Z0-9./_-]{0,10}",
+            4 => "[a-zA-Z][a-zA-Z0-9./_-]{0,10}",
+            1 => "(?i)(y|n|yes|no|on|off|true|false|null|nan|inf)",
             1 => prop::sample::select(TRICKY).prop_map(String::from),
             1 => ".{0,6}",
         ]
