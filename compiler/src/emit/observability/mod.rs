@@ -198,8 +198,8 @@ fn service_with(ws: &Workspace, environments: &[crate::lower::Placement], data: 
     let s = &ws.services[sp.index];
     let source = super::source_name(sources, s.file, ws);
     let svc = Svc::new(ws, s, data, source.clone())?;
-    let all = artifacts(ws, data, &svc, &Scope::all(ws, s), None, true)?;
-    let envs = per_environment(ws, environments, data, &svc, sp, env_tests)?;
+    let all = artifacts(ws, data, &svc, &Scope::all(ws, s), None, Made { tests: true, dashboard: true })?;
+    let envs = per_environment(ws, environments, data, &svc, sp, Made { tests: env_tests, dashboard: true })?;
     Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
 }
 
@@ -209,22 +209,23 @@ fn service_with(ws: &Workspace, environments: &[crate::lower::Placement], data: 
 pub fn environments(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan, dashboards: bool) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
     let s = &ws.services[sp.index];
     let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
-    let mut envs = IndexMap::new();
-    for (env, values) in &sp.envs {
-        let Some(pl) = environments.iter().find(|p| &p.env == env) else { continue };
-        let scope = Scope::one(ws, pl, values);
-        let rules = rules::rule_set(ws, data, &svc, &scope)?;
-        let dashboard = if dashboards { dashboard::dashboard(ws, data, &svc, &scope)? } else { Json::Null };
-        envs.insert(env.clone(), Artifacts { environment: scope.environment.clone(), namespace: Some(pl.namespace.clone()), rule_groups: rules.groups, unit_tests: Json::Null, dashboard });
-    }
-    Ok(envs)
+    per_environment(ws, environments, data, &svc, sp, Made { tests: false, dashboard: dashboards })
 }
 
-fn per_environment(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, svc: &Svc, sp: &crate::lower::ServicePlan, tests: bool) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+/// Which of the optional artifacts [`artifacts`] makes (the rules always).
+#[derive(Clone, Copy)]
+struct Made {
+    /// promtool unit tests of the rules; null without.
+    tests: bool,
+    /// The dashboard; null without.
+    dashboard: bool,
+}
+
+fn per_environment(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, svc: &Svc, sp: &crate::lower::ServicePlan, made: Made) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
     let mut envs = IndexMap::new();
     for (env, values) in &sp.envs {
         let Some(pl) = environments.iter().find(|p| &p.env == env) else { continue };
-        envs.insert(env.clone(), artifacts(ws, data, svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), tests)?);
+        envs.insert(env.clone(), artifacts(ws, data, svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), made)?);
     }
     Ok(envs)
 }
@@ -234,15 +235,15 @@ fn per_environment(ws: &Workspace, environments: &[crate::lower::Placement], dat
 pub fn environment(ws: &Workspace, data: &ObsData, sources: &SourceMap, index: usize, pl: &crate::lower::Placement, values: &crate::lower::Values) -> Result<Artifacts, ObservabilityError> {
     let s = &ws.services[index];
     let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
-    artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), false)
+    artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), Made { tests: false, dashboard: true })
 }
 
-/// Rules, dashboard and (with `tests`) the rules' promtool unit tests for one scope; without,
-/// `unit_tests` is null.
-fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>, tests: bool) -> Result<Artifacts, ObservabilityError> {
+/// Rules, and what `made` asks for of the rules' promtool unit tests and the dashboard, for one
+/// scope (what it does not ask for is null).
+fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>, made: Made) -> Result<Artifacts, ObservabilityError> {
     let rules = rules::rule_set(ws, data, svc, scope)?;
-    let unit_tests = if tests { promtest::test_file(data, svc, scope, &rules, RULES_FILE)? } else { Json::Null };
-    let dashboard = dashboard::dashboard(ws, data, svc, scope)?;
+    let unit_tests = if made.tests { promtest::test_file(data, svc, scope, &rules, RULES_FILE)? } else { Json::Null };
+    let dashboard = if made.dashboard { dashboard::dashboard(ws, data, svc, scope)? } else { Json::Null };
     Ok(Artifacts { environment: scope.environment.clone(), namespace, rule_groups: rules.groups, unit_tests, dashboard })
 }
 
