@@ -75,38 +75,45 @@ fn append_yaml<T: Serialize>(out: &mut String, value: &T) {
 fn block_map(out: &mut String, m: &Map<String, Json>, indent: usize, inline: bool) {
     for (i, (key, value)) in m.iter().enumerate() {
         let at_line_start = !(inline && i == 0);
-        let nested = match value {
-            Json::Object(c) if !c.is_empty() => true,
-            Json::Array(a) if !a.is_empty() => true,
-            _ => false,
+        // What follows `key:`: a nested block, a word on the same line, or (None) serde-saphyr's
+        // judgement of the whole entry.
+        let rest = match value {
+            Json::Object(c) if !c.is_empty() => Some(Rest::Map(c)),
+            Json::Array(a) if !a.is_empty() => Some(Rest::List(a)),
+            _ => word(value).map(Rest::Word),
         };
-        let scalar = if nested { None } else { word(value) };
-        if !is_word(key) || (!nested && scalar.is_none()) {
+        let Some(rest) = rest.filter(|_| is_word(key)) else {
             by_saphyr(out, &Entry(key, value), indent, at_line_start);
             continue;
-        }
+        };
         if at_line_start {
             pad(out, indent);
         }
         out.push_str(key);
-        match (value, scalar) {
-            (Json::Object(c), _) if nested => {
+        match rest {
+            Rest::Map(c) => {
                 out.push_str(":\n");
                 block_map(out, c, indent + 2, false);
             }
-            (Json::Array(a), _) if nested => {
+            Rest::List(a) => {
                 // Lists sit at their key's indentation, as serde-saphyr writes them.
                 out.push_str(":\n");
                 block_list(out, a, indent);
             }
-            (_, Some(s)) => {
+            Rest::Word(s) => {
                 out.push_str(": ");
                 out.push_str(&s);
                 out.push('\n');
             }
-            _ => unreachable!("a scalar without a word went to serde-saphyr"),
         }
     }
+}
+
+/// The value of a map entry that platc writes itself.
+enum Rest<'a> {
+    Map(&'a Map<String, Json>),
+    List(&'a [Json]),
+    Word(std::borrow::Cow<'a, str>),
 }
 
 /// The items of a non-empty list at `indent`.
