@@ -4,11 +4,13 @@
 //!
 //! JSON trees (every Kubernetes object, values file and rule file) take a faster road with the
 //! same bytes: serde-saphyr weighs every scalar against YAML 1.1's and 1.2's rules (a third of
-//! `platc render`'s CPU), while most of ours are names like `app.kubernetes.io/name` that need
-//! no weighing. [`json_with_header`] writes block maps and lists and such words itself, and hands
-//! every other entry (numbers with a fraction, quoted or multi-line strings, odd keys) to
-//! serde-saphyr alone, indented into place. A property test holds both roads to identical
-//! bytes.
+//! `platc render`'s CPU), while most of ours need no weighing: names like
+//! `app.kubernetes.io/name` (plain), sentences like `svc-1: latency budget burning` (quoted for
+//! their `: `), PromQL expressions (literal blocks). [`json_with_header`] writes block maps and
+//! lists and those scalars itself, following serde-saphyr's rules for the cases it can tell
+//! apart cheaply, and hands every other entry (numbers with a fraction, strings that need
+//! weighing or escapes, odd keys) to serde-saphyr alone, indented into place. A property test
+//! holds both roads to identical bytes.
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -80,7 +82,7 @@ fn block_map(out: &mut String, m: &Map<String, Json>, indent: usize, inline: boo
         let rest = match value {
             Json::Object(c) if !c.is_empty() => Some(Rest::Map(c)),
             Json::Array(a) if !a.is_empty() => Some(Rest::List(a)),
-            _ => word(value).map(Rest::Word),
+            _ => scalar(value).map(Rest::Scalar),
         };
         let Some(rest) = rest.filter(|_| is_word(key)) else {
             by_saphyr(out, &Entry(key, value), indent, at_line_start);
@@ -100,10 +102,9 @@ fn block_map(out: &mut String, m: &Map<String, Json>, indent: usize, inline: boo
                 out.push_str(":\n");
                 block_list(out, a, indent);
             }
-            Rest::Word(s) => {
+            Rest::Scalar(s) => {
                 out.push_str(": ");
-                out.push_str(&s);
-                out.push('\n');
+                push_scalar(out, &s, indent + 2);
             }
         }
     }
@@ -113,7 +114,7 @@ fn block_map(out: &mut String, m: &Map<String, Json>, indent: usize, inline: boo
 enum Rest<'a> {
     Map(&'a Map<String, Json>),
     List(&'a [Json]),
-    Word(std::borrow::Cow<'a, str>),
+    Scalar(Scalar<'a>),
 }
 
 /// The items of a non-empty list at `indent`.
@@ -126,12 +127,11 @@ fn block_list(out: &mut String, items: &[Json], indent: usize) {
                 block_map(out, m, indent + 2, true);
             }
             Json::Array(a) if !a.is_empty() => by_saphyr(out, &Item(item), indent, true),
-            _ => match word(item) {
+            _ => match scalar(item) {
                 Some(s) => {
                     pad(out, indent);
                     out.push_str("- ");
-                    out.push_str(&s);
-                    out.push('\n');
+                    push_scalar(out, &s, indent + 2);
                 }
                 None => by_saphyr(out, &Item(item), indent, true),
             },
@@ -139,18 +139,109 @@ fn block_list(out: &mut String, items: &[Json], indent: usize) {
     }
 }
 
-/// How serde-saphyr writes a scalar (or empty collection) when that takes no weighing: `null`,
-/// booleans, integers, empty `{}`/`[]`, and words (see [`is_word`]); `None` otherwise.
-fn word(value: &Json) -> Option<std::borrow::Cow<'_, str>> {
+/// A scalar (or empty collection) in the style serde-saphyr gives it, when telling that takes
+/// no weighing.
+enum Scalar<'a> {
+    /// Written as it is: `null`, booleans, integers, `{}`, `[]`, words.
+    Plain(std::borrow::Cow<'a, str>),
+    /// A printable-ASCII line that serde-saphyr double-quotes (see [`must_quote`]).
+    Quoted(&'a str),
+    /// Text with line breaks, as a literal block (`|`).
+    Literal(&'a str),
+}
+
+/// The style of a scalar value (after `key: ` or `- `) when it is one of [`Scalar`]'s cases;
+/// `None` otherwise.
+fn scalar(value: &Json) -> Option<Scalar<'_>> {
+    let plain = |s: &'static str| Some(Scalar::Plain(s.into()));
     match value {
-        Json::Null => Some("null".into()),
-        Json::Bool(b) => Some(if *b { "true" } else { "false" }.into()),
-        Json::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string().into()),
-        Json::String(s) if is_word(s) => Some(s.as_str().into()),
-        Json::Object(m) if m.is_empty() => Some("{}".into()),
-        Json::Array(a) if a.is_empty() => Some("[]".into()),
+        Json::Null => plain("null"),
+        Json::Bool(b) => plain(if *b { "true" } else { "false" }),
+        Json::Number(n) if n.is_i64() || n.is_u64() => Some(Scalar::Plain(n.to_string().into())),
+        Json::String(s) if is_value_word(s) => Some(Scalar::Plain(s.as_str().into())),
+        Json::String(s) if s.contains('\n') => (is_block_safe(s)).then_some(Scalar::Literal(s)),
+        Json::String(s) if must_quote(s) => Some(Scalar::Quoted(s)),
+        Json::Object(m) if m.is_empty() => plain("{}"),
+        Json::Array(a) if a.is_empty() => plain("[]"),
         _ => None,
     }
+}
+
+/// Writes a scalar after `key: ` or `- `, through its end of line; a literal block's lines at
+/// `body_indent`.
+fn push_scalar(out: &mut String, s: &Scalar, body_indent: usize) {
+    match s {
+        Scalar::Plain(w) => out.push_str(w),
+        Scalar::Quoted(text) => {
+            out.push('"');
+            for c in text.chars() {
+                if matches!(c, '"' | '\\') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('"');
+        }
+        Scalar::Literal(text) => return push_literal(out, text, body_indent),
+    }
+    out.push('\n');
+}
+
+/// A literal block as serde-saphyr writes it: `|`, an indentation indicator when the first
+/// non-empty line starts with spaces (it would be taken for indentation), the chomping
+/// indicator that keeps the trailing line breaks exactly (`-` none, nothing one, `+` more),
+/// then the lines, empty ones without indentation.
+fn push_literal(out: &mut String, text: &str, body_indent: usize) {
+    let content = text.trim_end_matches('\n');
+    let trailing = text.len() - content.len();
+    out.push('|');
+    let first = content.split('\n').find(|l| !l.is_empty()).unwrap_or("");
+    if first.starts_with(' ') {
+        // Relative to the parent's indentation, which is two columns less than the body's.
+        out.push('2');
+    }
+    match trailing {
+        0 => out.push('-'),
+        1 if !content.is_empty() => {}
+        _ => out.push('+'),
+    }
+    out.push('\n');
+    if content.is_empty() {
+        out.extend(std::iter::repeat_n('\n', trailing));
+        return;
+    }
+    for line in content.split('\n') {
+        if !line.is_empty() {
+            pad(out, body_indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out.extend(std::iter::repeat_n('\n', trailing.saturating_sub(1)));
+}
+
+/// Whether serde-saphyr may write `s` as a literal block: no character that needs an escape
+/// (`\r`, BOM, NEL, the Unicode line separators, other control characters than tab).
+fn is_block_safe(s: &str) -> bool {
+    s.chars().all(|c| match c {
+        '\n' | '\t' => true,
+        c => matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10_FFFF) && c != '\u{FEFF}',
+    })
+}
+
+/// Whether serde-saphyr double-quotes the value `s` for a reason that needs no weighing: a
+/// printable-ASCII line of two or more characters (so only `"` and `\` need escapes) that
+/// cannot be plain because of its first character (an indicator), a space at either end,
+/// `: ` or a final `:` (would read as a key), ` #` (a comment), or because YAML 1.1 reads it
+/// as a number (`1`, `0.1.0`: digits and dots).
+fn must_quote(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 2 || !b.iter().all(|c| (0x20..=0x7E).contains(c)) {
+        return false;
+    }
+    let indicator = matches!(b[0], b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`');
+    let numeric = b[0].is_ascii_digit() && b.iter().all(|c| c.is_ascii_digit() || *c == b'.');
+    indicator || numeric || b[0] == b' ' || b[b.len() - 1] == b' ' || s.contains(": ") || s.ends_with(':') || s.contains(" #")
 }
 
 /// A string every YAML reader takes as that string, plain, as key or value: a letter, then
@@ -162,6 +253,16 @@ fn is_word(s: &str) -> bool {
     b.first().is_some_and(u8::is_ascii_alphabetic)
         && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
         && !(s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
+}
+
+/// A word in value position: as [`is_word`], and `:` may also appear, though not last
+/// (`ghcr.io/acme/api:1.2`, `slo:sli_error:ratio_rate5m`). As a key it would need quotes.
+fn is_value_word(s: &str) -> bool {
+    if !s.contains(':') {
+        return is_word(s);
+    }
+    let b = s.as_bytes();
+    b[0].is_ascii_alphabetic() && !s.ends_with(':') && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/' | b':'))
 }
 
 /// Writes `value` (one map entry or one list item) as serde-saphyr does at the top level,
@@ -239,6 +340,9 @@ mod tests {
         "cr\rhere", "nul\0", "bell\u{7}", "bom\u{feff}", "nel\u{85}", "ls\u{2028}", "é", "日本語", "emoji 🚀",
         "sum by (namespace) (rate(http_requests_total{code=~\"5..\"}[5m]))\n/\nsum(rate(x[5m]))",
         "{{ $labels.pod }} is crash-looping", "${datasource}", "a very long sentence that goes on and on past eighty characters without any line break in it at all, really",
+        "svc-1: latency budget burning", "x:", "a:b:", "slo:sli_error:ratio_rate5m", "ghcr.io/acme/api:1.2", "1.2.3", "10", "1.", "1..2",
+        "a: ", "\"quoted\" text", "back\\slash", "ends with #", "mid # hash", "\n  indented second", "é\nline", "tab\tin\nblock",
+        "\n\n", "a\n\n\n", " \nspace line", "x\n \ny",
     ];
 
     fn scalar() -> impl Strategy<Value = Json> {
@@ -252,6 +356,8 @@ mod tests {
             "[a-zA-Z][a-zA-Z0-9./_-]{0,12}".prop_map(Json::from),
             "(?i)(y|n|yes|no|on|off|true|false|null|nan|inf)".prop_map(Json::from),
             ".{0,12}".prop_map(Json::from),
+            "[a-z0-9 :#.\"\\\\-]{0,10}".prop_map(Json::from),
+            "[a-z \n\t]{0,12}".prop_map(Json::from),
         ]
     }
 
