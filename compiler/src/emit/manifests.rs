@@ -15,8 +15,10 @@ pub struct ChartMeta {
     pub app_version: String,
 }
 
-/// Every object of one service in one environment, in a stable order.
-pub fn objects(v: &Values, chart: &ChartMeta) -> Vec<Json> {
+/// Every object of one service in one environment, in a stable order. `rule_groups` are the
+/// PrometheusRule's (`v.prometheusRule.groups`, the bulk of a service's objects), given apart
+/// so that a caller done with the values can move them in rather than copy them.
+pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json) -> Vec<Json> {
     let mut out = vec![service_account(v, chart)];
     if !v.config.is_empty() {
         out.push(obj(v, chart, "v1", "ConfigMap", &format!("{}-config", v.fullname), web(v), json!({"data": v.config})));
@@ -68,9 +70,8 @@ pub fn objects(v: &Values, chart: &ChartMeta) -> Vec<Json> {
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), spec));
     }
     if v.prometheusRule.enabled {
-        // Cloned, not through `json!` (its `to_value` re-serializes the large tree value by value).
-        let mut spec = json!({"spec": {}});
-        spec["spec"]["groups"] = v.prometheusRule.groups.clone();
+        // Moved in, not through `json!` (its `to_value` re-serializes the large tree value by value).
+        let spec = with("spec", with("groups", rule_groups));
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), spec));
     }
     if v.dashboard.enabled {
