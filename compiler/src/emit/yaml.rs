@@ -41,13 +41,25 @@ pub fn with_header<T: Serialize>(header: &str, value: &T) -> String {
 /// [`with_header`] for a JSON tree, through the fast road (see the module docs): the same
 /// bytes.
 pub fn json_with_header(header: &str, value: &Json) -> String {
-    let mut out = String::new();
-    push_header(&mut out, header);
-    match value {
-        Json::Object(m) if !m.is_empty() => block_map(&mut out, m, 0, false),
-        _ => append_yaml(&mut out, value),
+    thread_local! {
+        /// Written into, then copied out at its final size: growing each file's string from
+        /// empty cost a fifth of the YAML writer's time in reallocations.
+        static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
-    out
+    SCRATCH.with_borrow_mut(|out| {
+        out.clear();
+        push_header(out, header);
+        match value {
+            Json::Object(m) if !m.is_empty() => block_map(out, m, 0, false),
+            _ => append_yaml(out, value),
+        }
+        let text = out.as_str().to_owned();
+        // A rare huge file (a CI workflow) should not stay allocated for the thread's life.
+        if out.capacity() > 1 << 20 {
+            *out = String::new();
+        }
+        text
+    })
 }
 
 fn push_header(out: &mut String, header: &str) {
@@ -142,8 +154,10 @@ fn block_list(out: &mut String, items: &[Json], indent: usize) {
 /// A scalar (or empty collection) in the style serde-saphyr gives it, when telling that takes
 /// no weighing.
 enum Scalar<'a> {
-    /// Written as it is: `null`, booleans, integers, `{}`, `[]`, words.
-    Plain(std::borrow::Cow<'a, str>),
+    /// Written as it is: `null`, booleans, `{}`, `[]`, words.
+    Plain(&'a str),
+    /// An integer, in decimal.
+    Integer(&'a serde_json::Number),
     /// A printable-ASCII line that serde-saphyr double-quotes (see [`must_quote`]).
     Quoted(&'a str),
     /// Text with line breaks, as a literal block (`|`).
@@ -153,12 +167,12 @@ enum Scalar<'a> {
 /// The style of a scalar value (after `key: ` or `- `) when it is one of [`Scalar`]'s cases;
 /// `None` otherwise.
 fn scalar(value: &Json) -> Option<Scalar<'_>> {
-    let plain = |s: &'static str| Some(Scalar::Plain(s.into()));
+    let plain = |s: &'static str| Some(Scalar::Plain(s));
     match value {
         Json::Null => plain("null"),
         Json::Bool(b) => plain(if *b { "true" } else { "false" }),
-        Json::Number(n) if n.is_i64() || n.is_u64() => Some(Scalar::Plain(n.to_string().into())),
-        Json::String(s) if is_value_word(s) => Some(Scalar::Plain(s.as_str().into())),
+        Json::Number(n) if n.is_i64() || n.is_u64() => Some(Scalar::Integer(n)),
+        Json::String(s) if is_value_word(s) => Some(Scalar::Plain(s)),
         Json::String(s) if s.contains('\n') => (is_block_safe(s)).then_some(Scalar::Literal(s)),
         Json::String(s) if must_quote(s) => Some(Scalar::Quoted(s)),
         Json::Object(m) if m.is_empty() => plain("{}"),
@@ -172,14 +186,20 @@ fn scalar(value: &Json) -> Option<Scalar<'_>> {
 fn push_scalar(out: &mut String, s: &Scalar, body_indent: usize) {
     match s {
         Scalar::Plain(w) => out.push_str(w),
+        Scalar::Integer(n) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{n}");
+        }
         Scalar::Quoted(text) => {
             out.push('"');
-            for c in text.chars() {
-                if matches!(c, '"' | '\\') {
-                    out.push('\\');
-                }
-                out.push(c);
+            let mut rest = *text;
+            while let Some(i) = rest.find(['"', '\\']) {
+                out.push_str(&rest[..i]);
+                out.push('\\');
+                out.push_str(&rest[i..=i]);
+                rest = &rest[i + 1..];
             }
+            out.push_str(rest);
             out.push('"');
         }
         Scalar::Literal(text) => return push_literal(out, text, body_indent),
@@ -223,10 +243,12 @@ fn push_literal(out: &mut String, text: &str, body_indent: usize) {
 /// Whether serde-saphyr may write `s` as a literal block: no character that needs an escape
 /// (`\r`, BOM, NEL, the Unicode line separators, other control characters than tab).
 fn is_block_safe(s: &str) -> bool {
-    s.chars().all(|c| match c {
-        '\n' | '\t' => true,
-        c => matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10_FFFF) && c != '\u{FEFF}',
-    })
+    // Most text is ASCII: bytes first, characters only when there is more.
+    s.bytes().all(|b| matches!(b, b'\n' | b'\t' | 0x20..=0x7E))
+        || s.chars().all(|c| match c {
+            '\n' | '\t' => true,
+            c => matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10_FFFF) && c != '\u{FEFF}',
+        })
 }
 
 /// Whether serde-saphyr double-quotes the value `s` for a reason that needs no weighing: a
