@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
-use serde_json::{json, Value as Json};
+use serde_json::{Map, Value as Json};
 
 use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Scope, SloSpec, Svc};
 use super::data::{fill, is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
@@ -161,23 +161,29 @@ fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<Stri
     Ok(a)
 }
 
-/// A rule group, its rules moved in (`json!` would copy them through `to_value`).
+/// A rule group, its rules moved in. Rules are built from moved values throughout: `json!`
+/// copies every string through `to_value`, and there are tens of thousands of rules.
 fn group(name: String, rules: Vec<Json>) -> Json {
-    let mut g = json!({"name": name});
-    g["rules"] = Json::Array(rules);
-    g
+    object([("name".to_string(), Json::String(name)), ("rules".to_string(), Json::Array(rules))])
 }
 
-fn alert_rule(name: &str, expr: &str, for_: Option<&str>, labels: &IndexMap<String, String>, annotations: &IndexMap<String, String>) -> Json {
-    let mut r = json!({"alert": name, "expr": expr.trim_end()});
+fn alert_rule(name: String, expr: &str, for_: Option<String>, labels: IndexMap<String, String>, annotations: IndexMap<String, String>) -> Json {
+    let mut r = Map::with_capacity(5);
+    r.insert("alert".to_string(), Json::String(name));
+    r.insert("expr".to_string(), Json::String(expr.trim_end().to_string()));
     if let Some(f) = for_ {
-        r["for"] = json!(f);
+        r.insert("for".to_string(), Json::String(f));
     }
-    r["labels"] = json!(labels);
+    r.insert("labels".to_string(), object(labels.into_iter().map(|(k, v)| (k, Json::String(v)))));
     if !annotations.is_empty() {
-        r["annotations"] = json!(annotations);
+        r.insert("annotations".to_string(), object(annotations.into_iter().map(|(k, v)| (k, Json::String(v)))));
     }
-    r
+    Json::Object(r)
+}
+
+/// A JSON object of these entries, in order.
+fn object<V: Into<Json>>(entries: impl IntoIterator<Item = (String, V)>) -> Json {
+    Json::Object(entries.into_iter().map(|(k, v)| (k, v.into())).collect())
 }
 
 fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
@@ -201,7 +207,8 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
     for slo in &svc.slos {
         for w in windows(data) {
             let expr = sli_error_ratio(data, svc, slo, ns, &prom_duration(w));
-            recording.push(json!({"record": record_name(data, w), "expr": expr, "labels": {"slo": slo.key}}));
+            let labels = object([("slo".to_string(), slo.key.to_string())]);
+            recording.push(object([("record".to_string(), Json::String(record_name(data, w))), ("expr".to_string(), Json::String(expr)), ("labels".to_string(), labels)]));
         }
     }
     if !recording.is_empty() {
@@ -250,15 +257,15 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
             let summary = fill(&tier.summary, &tvars).map_err(|e| err("summary", e))?;
             let description = fill(&tier.description, &tvars).map_err(|e| err("description", e))?;
             let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
-            slo_rules.push(alert_rule(&name, &expr, Some(&prom_duration(tier.for_ms)), &labels, &ann));
             slo_alerts.push(SloAlert {
-                name,
+                name: name.clone(),
                 slo: si,
                 tier: ti,
                 pairs,
-                labels: labels.into_iter().collect(),
-                annotations: ann.into_iter().collect(),
+                labels: labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                annotations: ann.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             });
+            slo_rules.push(alert_rule(name, &expr, Some(prom_duration(tier.for_ms)), labels, ann));
         }
     }
     if !slo_rules.is_empty() {
@@ -307,7 +314,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
     for a in &svc.service.alerts {
         let labels = alert_labels(data, &vars, &a.severity, &[])?;
         let ann = annotations(ws, data, &a.name.value, a.summary.clone(), a.description.clone())?;
-        raw.push(alert_rule(&a.name.value, &a.expr.value, a.for_.map(|d| d.to_string()).as_deref(), &labels, &ann));
+        raw.push(alert_rule(a.name.value.clone(), &a.expr.value, a.for_.map(|d| d.to_string()), labels, ann));
     }
     if !raw.is_empty() {
         groups.push(group(format!("{}-spec-alerts", svc.name), raw));
@@ -330,7 +337,7 @@ fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[(&st
     let summary = fill(&t.summary, vars).map_err(|e| err("summary", e))?;
     let description = fill(&t.description, vars).map_err(|e| err("description", e))?;
     let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
-    Ok(alert_rule(&name, &expr, t.for_.as_deref(), &labels, &ann))
+    Ok(alert_rule(name, &expr, t.for_.clone(), labels, ann))
 }
 
 /// The regex of a cloud resource's name in one environment: the name template filled in and
