@@ -172,7 +172,7 @@ fn scalar(value: &Json) -> Option<Scalar<'_>> {
         Json::Null => plain("null"),
         Json::Bool(b) => plain(if *b { "true" } else { "false" }),
         Json::Number(n) if n.is_i64() || n.is_u64() => Some(Scalar::Integer(n)),
-        Json::String(s) if is_value_word(s) => Some(Scalar::Plain(s)),
+        Json::String(s) if is_plain_value(s) => Some(Scalar::Plain(s)),
         Json::String(s) if s.contains('\n') => (is_block_safe(s)).then_some(Scalar::Literal(s)),
         Json::String(s) if must_quote(s) => Some(Scalar::Quoted(s)),
         Json::Object(m) if m.is_empty() => plain("{}"),
@@ -270,21 +270,29 @@ fn must_quote(s: &str) -> bool {
 /// letters, digits and `-_./`, and not a word YAML 1.1 reads as a boolean, null or number
 /// (`on`, `no`, `y`, `null`, `nan`, ...). Anything else is serde-saphyr's to judge.
 fn is_word(s: &str) -> bool {
-    const RESERVED: [&str; 11] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"];
     let b = s.as_bytes();
-    b.first().is_some_and(u8::is_ascii_alphabetic)
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
-        && !(s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
+    b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/')) && !is_reserved(s)
 }
 
-/// A word in value position: as [`is_word`], and `:` may also appear, though not last
-/// (`ghcr.io/acme/api:1.2`, `slo:sli_error:ratio_rate5m`). As a key it would need quotes.
-fn is_value_word(s: &str) -> bool {
-    if !s.contains(':') {
-        return is_word(s);
-    }
+/// The words YAML 1.1 reads as a boolean, null or number, in any case.
+fn is_reserved(s: &str) -> bool {
+    const RESERVED: [&str; 11] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"];
+    s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
+}
+
+/// A string serde-saphyr writes plain in value position, told without weighing it: a letter,
+/// then printable ASCII, not ending in a space or `:`, without `: ` (it would read as a key)
+/// or ` #` (a comment), and not a word YAML 1.1 reads as a boolean or null (`on`, `No`).
+/// Words with `:` (`ghcr.io/acme/api:1.2`) and sentences (alert descriptions) are plain here;
+/// as keys they would need weighing.
+fn is_plain_value(s: &str) -> bool {
     let b = s.as_bytes();
-    b[0].is_ascii_alphabetic() && !s.ends_with(':') && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/' | b':'))
+    let Some((&first, &last)) = b.first().zip(b.last()) else { return false };
+    if !first.is_ascii_alphabetic() || last == b' ' || last == b':' || !b.iter().all(|c| (0x20..=0x7E).contains(c)) {
+        return false;
+    }
+    // A letter first: no YAML 1.1 number or date; with a space inside, no boolean or null.
+    !s.contains(": ") && !s.contains(" #") && (s.contains(' ') || !is_reserved(s))
 }
 
 /// Writes `value` (one map entry or one list item) as serde-saphyr does at the top level,
@@ -364,7 +372,8 @@ mod tests {
         "{{ $labels.pod }} is crash-looping", "${datasource}", "a very long sentence that goes on and on past eighty characters without any line break in it at all, really",
         "svc-1: latency budget burning", "x:", "a:b:", "slo:sli_error:ratio_rate5m", "ghcr.io/acme/api:1.2", "1.2.3", "10", "1.", "1..2",
         "a: ", "\"quoted\" text", "back\\slash", "ends with #", "mid # hash", "\n  indented second", "é\nline", "tab\tin\nblock",
-        "\n\n", "a\n\n\n", " \nspace line", "x\n \ny",
+        "\n\n", "a\n\n\n", " \nspace line", "x\n \ny", "yes no", "a b: c", "word #x", "a#b c", "Trailing space ", "{{ $x }} a",
+        "a {b} [c], d", "a `b` 'c' \"d\"", "a - b", "a ? b", "On off", "x y:", "a\tb c", "n 1", "Null value", "a &b *c !d %e @f |g >h",
     ];
 
     fn scalar() -> impl Strategy<Value = Json> {
