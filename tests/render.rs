@@ -163,16 +163,18 @@ fn kind_selects_objects_without_changing_them() {
 
 #[test]
 fn kind_leaves_patched_objects_built() {
-    // A patch on the dashboard ConfigMap still finds it when only Deployments are written.
+    // Patches on the dashboard ConfigMap and the PrometheusRule still find them (both are left
+    // unbuilt when not asked for) when only Deployments are written.
     let tmp = TempDir::new("render-kind-patch");
     tmp.write("platform.kdl", PLATFORM);
     tmp.write("payments/service.kdl", PAYMENTS);
-    let patch = "    patch ConfigMap name=checkout-dashboard merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"x\\\":\\\"patched\\\"}}}\"\n}";
+    let patch = "    patch ConfigMap name=checkout-dashboard merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"x\\\":\\\"patched\\\"}}}\"\n    patch PrometheusRule name=checkout merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"seen\\\":\\\"patched\\\"}}}\"\n}";
     let checkout = CHECKOUT.trim_end().strip_suffix('}').expect("a service block").to_string() + patch;
     tmp.write("checkout/service.kdl", &checkout);
-    let all = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "ConfigMap"]);
+    let all = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "ConfigMap,PrometheusRule"]);
     assert!(all.status.success(), "{}", show(&all));
     assert!(String::from_utf8_lossy(&all.stdout).contains("x: patched"), "the patch applies: {}", show(&all));
+    assert!(String::from_utf8_lossy(&all.stdout).contains("seen: patched"), "the patch applies: {}", show(&all));
     let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "Deployment"]);
     assert!(out.status.success(), "{}", show(&out));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("kind: ConfigMap"));

@@ -15,23 +15,30 @@ pub struct ChartMeta {
     pub app_version: String,
 }
 
-/// Every object of one service in one environment, in a stable order. `rule_groups` are the
+/// The objects of one service in one environment, in a stable order, of the kinds `wanted`
+/// accepts (`platc render --kind`: the others are not built). `rule_groups` are the
 /// PrometheusRule's (`v.prometheusRule.groups`, the bulk of a service's objects), given apart
 /// so that a caller done with the values can move them in rather than copy them.
-pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json) -> Vec<Json> {
-    let mut out = vec![service_account(v, chart)];
-    if !v.config.is_empty() {
+pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json, wanted: &dyn Fn(&str) -> bool) -> Vec<Json> {
+    let mut out = Vec::new();
+    if wanted("ServiceAccount") {
+        out.push(service_account(v, chart));
+    }
+    if !v.config.is_empty() && wanted("ConfigMap") {
         out.push(obj(v, chart, "v1", "ConfigMap", &format!("{}-config", v.fullname), web(v), json!({"data": v.config})));
     }
-    if v.externalSecret.enabled {
+    if v.externalSecret.enabled && wanted("ExternalSecret") {
         out.push(external_secret(v, chart));
     }
-    out.push(web_deployment(v, chart));
-    if v.service.enabled {
+    let deployments = wanted("Deployment");
+    if deployments {
+        out.push(web_deployment(v, chart));
+    }
+    if v.service.enabled && wanted("Service") {
         let spec = json!({"spec": {"type": "ClusterIP", "selector": selector(v, web(v)), "ports": v.service.ports}});
         out.push(obj(v, chart, "v1", "Service", &v.fullname, web(v), spec));
     }
-    if v.autoscaling.enabled {
+    if v.autoscaling.enabled && wanted("HorizontalPodAutoscaler") {
         let spec = json!({"spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": v.fullname},
             "minReplicas": v.autoscaling.minReplicas,
@@ -40,11 +47,11 @@ pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json) -> Vec<Json> {
         }});
         out.push(obj(v, chart, "autoscaling/v2", "HorizontalPodAutoscaler", &v.fullname, web(v), spec));
     }
-    if v.podDisruptionBudget.enabled {
+    if v.podDisruptionBudget.enabled && wanted("PodDisruptionBudget") {
         let spec = json!({"spec": {"maxUnavailable": v.podDisruptionBudget.maxUnavailable, "selector": {"matchLabels": selector(v, web(v))}}});
         out.push(obj(v, chart, "policy/v1", "PodDisruptionBudget", &v.fullname, web(v), spec));
     }
-    if v.networkPolicy.enabled {
+    if v.networkPolicy.enabled && wanted("NetworkPolicy") {
         let spec = json!({"spec": {
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": v.fullname}},
             "policyTypes": ["Ingress", "Egress"],
@@ -53,28 +60,28 @@ pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json) -> Vec<Json> {
         }});
         out.push(obj(v, chart, "networking.k8s.io/v1", "NetworkPolicy", &v.fullname, web(v), spec));
     }
-    for item in &v.ingress.items {
+    for item in v.ingress.items.iter().filter(|_| wanted("Ingress")) {
         let mut o = obj(v, chart, "networking.k8s.io/v1", "Ingress", &item.name, web(v), json!({"spec": {"ingressClassName": item.className, "tls": item.tls, "rules": item.rules}}));
         add_annotations(&mut o, &item.annotations);
         out.push(o);
     }
-    for item in &v.httpRoute.items {
+    for item in v.httpRoute.items.iter().filter(|_| wanted("HTTPRoute")) {
         let spec = json!({"spec": {"parentRefs": item.parentRefs, "hostnames": item.hostnames, "rules": item.rules}});
         out.push(obj(v, chart, "gateway.networking.k8s.io/v1", "HTTPRoute", &item.name, web(v), spec));
     }
-    if v.serviceMonitor.enabled {
+    if v.serviceMonitor.enabled && wanted("ServiceMonitor") {
         let spec = json!({"spec": {
             "selector": {"matchLabels": selector(v, web(v))},
             "endpoints": [{"port": v.serviceMonitor.port, "path": v.serviceMonitor.path, "interval": v.serviceMonitor.interval}],
         }});
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), spec));
     }
-    if v.prometheusRule.enabled {
+    if v.prometheusRule.enabled && wanted("PrometheusRule") {
         // Moved in, not through `json!` (its `to_value` re-serializes the large tree value by value).
         let spec = with("spec", with("groups", rule_groups));
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), spec));
     }
-    if v.dashboard.enabled {
+    if v.dashboard.enabled && wanted("ConfigMap") {
         let mut data = json!({"data": {}});
         data["data"][v.dashboard.key.as_str()] = Json::String(v.dashboard.json.clone());
         let mut o = obj(v, chart, "v1", "ConfigMap", &format!("{}-dashboard", v.fullname), web(v), data);
@@ -82,10 +89,10 @@ pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json) -> Vec<Json> {
         o["metadata"]["labels"]["grafana_dashboard"] = json!("1");
         out.push(o);
     }
-    for w in &v.workers {
+    for w in v.workers.iter().filter(|_| deployments) {
         out.push(worker_deployment(v, chart, w));
     }
-    for c in &v.cronJobs {
+    for c in v.cronJobs.iter().filter(|_| wanted("CronJob")) {
         let container = container(v, &c.name, Some(&c.command), &c.env, &c.resources, false);
         let pod = pod_spec(v, vec![container], Some("OnFailure"));
         let mut spec = json!({"spec": {
@@ -101,7 +108,8 @@ pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json) -> Vec<Json> {
         out.push(obj(v, chart, "batch/v1", "CronJob", &c.name, ("cron", &c.name), spec));
     }
     for r in &v.backingResources {
-        out.extend(backing_resource(v, chart, r));
+        // In-cluster resources come in several kinds each: built, then sorted out.
+        out.extend(backing_resource(v, chart, r).into_iter().filter(|o| wanted(o["kind"].as_str().unwrap_or_default())));
     }
     out
 }

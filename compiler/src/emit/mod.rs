@@ -85,15 +85,16 @@ enum ValuesAfter {
     Dropped,
 }
 
-/// The objects of one service in one environment with its patches applied; the effect of the
-/// patches is recorded in `values.patches` for the chart.
-fn patched(ws: &Workspace, index: usize, values: &mut Values, after: ValuesAfter, chart: &manifests::ChartMeta, matched: &mut [bool], diags: &mut Diagnostics) -> Vec<Json> {
+/// The objects of one service in one environment with its patches applied, of the kinds
+/// `kinds` needs; the effect of the patches is recorded in `values.patches` for the chart.
+#[allow(clippy::too_many_arguments)]
+fn patched(ws: &Workspace, index: usize, values: &mut Values, after: ValuesAfter, chart: &manifests::ChartMeta, kinds: &KindFilter, matched: &mut [bool], diags: &mut Diagnostics) -> Vec<Json> {
     let s = &ws.services[index];
     let groups = match after {
         ValuesAfter::Kept => values.prometheusRule.groups.clone(),
         ValuesAfter::Dropped => std::mem::take(&mut values.prometheusRule.groups),
     };
-    let mut objects = manifests::objects(values, chart, groups);
+    let mut objects = manifests::objects(values, chart, groups, &|kind| kinds.needs(s, kind));
     let applied = patch::apply(s, &values.environment, &mut objects);
     for (m, a) in matched.iter_mut().zip(&applied.matched) {
         *m |= *a;
@@ -191,9 +192,11 @@ fn set_observability(values: &mut Values, service: &str, a: observability::Artif
 #[allow(clippy::too_many_arguments)]
 pub fn emit_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, obs: Option<&observability::ObsData>, kinds: &KindFilter, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
     if let Some(data) = obs {
-        // The dashboard (a fifth of the work) only goes into its ConfigMap.
-        let dashboards = kinds.needs(&ws.services[sp.index], "ConfigMap");
-        match observability::environments(ws, envs, data, sources, sp, dashboards) {
+        // The dashboard (a fifth of the work) only goes into its ConfigMap, the rules into the
+        // PrometheusRule.
+        let s = &ws.services[sp.index];
+        let made = observability::Made { rules: kinds.needs(s, "PrometheusRule"), tests: false, dashboard: kinds.needs(s, "ConfigMap") };
+        match observability::environments(ws, envs, data, sources, sp, made) {
             Ok(mut per_env) => {
                 for values in sp.envs.values_mut() {
                     if let Some(a) = per_env.shift_remove(&values.environment) {
@@ -225,7 +228,7 @@ fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut
     let mut matched = vec![false; s.patches.len()];
     for (values, pl) in sp.envs.values_mut().zip(envs) {
         let dir = gitops::manifests_dir(&sp.name, pl);
-        for o in patched(ws, sp.index, values, after, chart, &mut matched, diags) {
+        for o in patched(ws, sp.index, values, after, chart, kinds, &mut matched, diags) {
             let kind = o["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
             if !kinds.allows(&kind) {
                 continue;
@@ -259,7 +262,7 @@ fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate
     // environments built, so its matches do not count.
     // (Rendering the objects only to patch them: nothing to do without patches.)
     if !s.patches.is_empty() {
-        patched(ws, sp.index, base, ValuesAfter::Kept, &chart, &mut vec![false; s.patches.len()], &mut Diagnostics::new());
+        patched(ws, sp.index, base, ValuesAfter::Kept, &chart, &KindFilter::default(), &mut vec![false; s.patches.len()], &mut Diagnostics::new());
     }
     helm::emit(out, stdlib, &format!("{}/chart", sp.name), sp, base, &chart, source);
 }

@@ -198,27 +198,30 @@ fn service_with(ws: &Workspace, environments: &[crate::lower::Placement], data: 
     let s = &ws.services[sp.index];
     let source = super::source_name(sources, s.file, ws);
     let svc = Svc::new(ws, s, data, source.clone())?;
-    let all = artifacts(ws, data, &svc, &Scope::all(ws, s), None, Made { tests: true, dashboard: true })?;
-    let envs = per_environment(ws, environments, data, &svc, sp, Made { tests: env_tests, dashboard: true })?;
+    let all = artifacts(ws, data, &svc, &Scope::all(ws, s), None, Made { rules: true, tests: true, dashboard: true })?;
+    let envs = per_environment(ws, environments, data, &svc, sp, Made { rules: true, tests: env_tests, dashboard: true })?;
     Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
 }
 
 /// Each environment's rules and dashboard of one service, without unit tests: what its
 /// rendered manifests need (PrometheusRule, dashboard ConfigMap), for `platc render`. Without
 /// `dashboards`, each dashboard is null (not made).
-pub fn environments(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan, dashboards: bool) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+pub fn environments(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan, made: Made) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
     let s = &ws.services[sp.index];
     let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
-    per_environment(ws, environments, data, &svc, sp, Made { tests: false, dashboard: dashboards })
+    per_environment(ws, environments, data, &svc, sp, made)
 }
 
-/// Which of the optional artifacts [`artifacts`] makes (the rules always).
-#[derive(Clone, Copy)]
-struct Made {
+/// Which artifacts [`artifacts`] makes (what it does not is empty or null): `platc render
+/// --kind Deployment` needs neither rules nor dashboard, a fifth and a quarter of the work.
+#[derive(Debug, Clone, Copy)]
+pub struct Made {
+    /// The rule groups (for the PrometheusRule); none without, unless `tests` needs them.
+    pub rules: bool,
     /// promtool unit tests of the rules; null without.
-    tests: bool,
+    pub tests: bool,
     /// The dashboard; null without.
-    dashboard: bool,
+    pub dashboard: bool,
 }
 
 fn per_environment(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, svc: &Svc, sp: &crate::lower::ServicePlan, made: Made) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
@@ -235,13 +238,13 @@ fn per_environment(ws: &Workspace, environments: &[crate::lower::Placement], dat
 pub fn environment(ws: &Workspace, data: &ObsData, sources: &SourceMap, index: usize, pl: &crate::lower::Placement, values: &crate::lower::Values) -> Result<Artifacts, ObservabilityError> {
     let s = &ws.services[index];
     let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
-    artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), Made { tests: false, dashboard: true })
+    artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), Made { rules: true, tests: false, dashboard: true })
 }
 
-/// Rules, and what `made` asks for of the rules' promtool unit tests and the dashboard, for one
-/// scope (what it does not ask for is null).
+/// What `made` asks for of the rules, their promtool unit tests and the dashboard, for one
+/// scope.
 fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>, made: Made) -> Result<Artifacts, ObservabilityError> {
-    let rules = rules::rule_set(ws, data, svc, scope)?;
+    let rules = if made.rules || made.tests { rules::rule_set(ws, data, svc, scope)? } else { rules::RuleSet { groups: Json::Array(Vec::new()), slo_alerts: Vec::new() } };
     let unit_tests = if made.tests { promtest::test_file(data, svc, scope, &rules, RULES_FILE)? } else { Json::Null };
     let dashboard = if made.dashboard { dashboard::dashboard(ws, data, svc, scope)? } else { Json::Null };
     Ok(Artifacts { environment: scope.environment.clone(), namespace, rule_groups: rules.groups, unit_tests, dashboard })
