@@ -5,8 +5,8 @@
 //! JSON trees (every Kubernetes object, values file and rule file) take a faster road with the
 //! same bytes: serde-saphyr weighs every scalar against YAML 1.1's and 1.2's rules (a third of
 //! `platc render`'s CPU), while most of ours need no weighing: names like
-//! `app.kubernetes.io/name` (plain), sentences like `svc-1: latency budget burning` (quoted for
-//! their `: `), PromQL expressions (literal blocks). [`json_with_header`] writes block maps and
+//! `app.kubernetes.io/name` and alert descriptions (plain), summaries like `svc-1: latency
+//! budget burning` (quoted for their `: `), PromQL expressions (literal blocks). [`json_with_header`] writes block maps and
 //! lists and those scalars itself, following serde-saphyr's rules for the cases it can tell
 //! apart cheaply, and hands every other entry (numbers with a fraction, strings that need
 //! weighing or escapes, odd keys) to serde-saphyr alone, indented into place. A property test
