@@ -6,11 +6,11 @@
 //! same bytes: serde-saphyr weighs every scalar against YAML 1.1's and 1.2's rules (a third of
 //! `platc render`'s CPU), while most of ours need no weighing: names like
 //! `app.kubernetes.io/name` and alert descriptions (plain), summaries like `svc-1: latency
-//! budget burning` (quoted for their `: `), PromQL expressions (literal blocks). [`json_with_header`] writes block maps and
-//! lists and those scalars itself, following serde-saphyr's rules for the cases it can tell
-//! apart cheaply, and hands every other entry (numbers with a fraction, strings that need
-//! weighing or escapes, odd keys) to serde-saphyr alone, indented into place. A property test
-//! holds both roads to identical bytes.
+//! budget burning` (quoted for their `: `), PromQL expressions (literal blocks).
+//! [`json_with_header`] writes block maps and lists and those scalars itself, following
+//! serde-saphyr's rules for the cases it can tell apart cheaply, and hands every other entry
+//! (numbers with a fraction, strings that need weighing or escapes, odd keys) to serde-saphyr
+//! alone, indented into place. A property test holds both roads to identical bytes.
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
