@@ -203,9 +203,8 @@ fn service_with(ws: &Workspace, environments: &[crate::lower::Placement], data: 
     Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
 }
 
-/// Each environment's rules and dashboard of one service, without unit tests: what its
-/// rendered manifests need (PrometheusRule, dashboard ConfigMap), for `platc render`. Without
-/// `dashboards`, each dashboard is null (not made).
+/// Each environment's rules and dashboard of one service, as far as `made` asks for them: what
+/// its rendered manifests need (PrometheusRule, dashboard ConfigMap), for `platc render`.
 pub fn environments(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan, made: Made) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
     let s = &ws.services[sp.index];
     let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
