@@ -54,7 +54,8 @@ pub fn json_with_header(header: &str, value: &Json) -> String {
             _ => append_yaml(out, value),
         }
         let text = out.as_str().to_owned();
-        // A rare huge file (a CI workflow) should not stay allocated for the thread's life.
+        // A rare huge file (a values file of many rules) should not keep its memory for the
+        // thread's life.
         if out.capacity() > 1 << 20 {
             *out = String::new();
         }
