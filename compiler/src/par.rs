@@ -34,8 +34,7 @@ pub fn map_chunks_mut<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut [T]) ->
     if n == 1 || items.len() < 32 {
         return vec![f(items)];
     }
-    let size = batch_size(items.len(), n);
-    in_batches(items.chunks_mut(size), n, f)
+    in_batches(items.chunks_mut(batch_size(items.len(), n)), n, f)
 }
 
 fn batch_size(len: usize, threads: usize) -> usize {
