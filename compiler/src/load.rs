@@ -109,10 +109,10 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
     let mut diags = crate::diagnostics::Diagnostics::new();
     // A file that is not UTF-8 is an input error (E0002) pointing at the first bad byte, not
     // an I/O failure: the rest of the run goes on.
-    let mut read_file = |sources: &mut SourceMap, p: &Path| -> Result<crate::source::FileId, LoadError> {
-        let bytes = fs.read(p).map_err(|e| LoadError(format!("cannot read {}: {e}", display(cwd, p))))?;
-        match String::from_utf8(bytes) {
-            Ok(text) => Ok(sources.add(SourceFile::new(display(cwd, p), Some(p.to_path_buf()), text))),
+    let read = |p: &Path| fs.read(p).map_err(|e| LoadError(format!("cannot read {}: {e}", display(cwd, p)))).map(String::from_utf8);
+    let mut add_file = |sources: &mut SourceMap, p: &Path, text: Result<String, std::string::FromUtf8Error>| -> crate::source::FileId {
+        match text {
+            Ok(text) => sources.add(SourceFile::new(display(cwd, p), Some(p.to_path_buf()), text)),
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
                 let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
@@ -125,18 +125,21 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
                     )
                     .with_help("save the file as UTF-8 (specs are KDL, which is always UTF-8)"),
                 );
-                Ok(id)
+                id
             }
         }
     };
     let mut overlay_dirs: Vec<PathBuf> = stdlib_dirs.iter().map(|d| absolute(cwd, d)).collect();
     for p in &platforms {
-        let id = read_file(&mut sources, p)?;
+        let id = add_file(&mut sources, p, read(p)?);
         overlay_dirs.extend(platform_stdlib_dirs(&sources.get(id).text, p.parent().unwrap_or(cwd)));
         inputs.platforms.push(id);
     }
-    for p in &services {
-        inputs.services.push(read_file(&mut sources, p)?);
+    // Read (and checked as UTF-8) on every core: at 1,000 services, reading one by one was
+    // half of `platc check`'s time before parsing.
+    let texts = crate::par::map_chunks(&services, |chunk| chunk.iter().map(|p| read(p)).collect::<Vec<_>>());
+    for (p, text) in services.iter().zip(texts.into_iter().flatten()) {
+        inputs.services.push(add_file(&mut sources, p, text?));
     }
     let stdlib = Stdlib::with_overlays(fs, &overlay_dirs)
         .map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;

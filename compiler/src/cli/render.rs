@@ -75,7 +75,7 @@ pub fn run(args: &Args) -> i32 {
             let count = objects.files.len();
             let mut tree = objects;
             tree.add(RENDER_MARKER, format!("Written by `platc render --env {}`; the next render into this directory replaces it.\n", args.env));
-            match crate::write::write_marked_tree(&dir, &tree, RENDER_MARKER) {
+            match crate::timings::time("write", || crate::write::write_marked_tree(&dir, &tree, RENDER_MARKER)) {
                 Ok(_) => {
                     eprintln!("rendered {} of `{}` into {}", super::plural(count, "object"), args.env, crate::load::display(&cwd, &dir));
                     EXIT_OK
