@@ -75,7 +75,7 @@ fn argocd(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source:
                 },
             },
         });
-        out.add(format!("{dir}/apps/{}.yaml", sp.name), yaml::json_with_header(&head, &app));
+        out.add(format!("{dir}/apps/{}.yaml", sp.name), yaml::document(&head, &app));
     }
     let root = json!({
         "apiVersion": "argoproj.io/v1alpha1",
@@ -93,7 +93,7 @@ fn argocd(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source:
             "syncPolicy": {"automated": {"prune": true, "selfHeal": true}},
         },
     });
-    out.add(format!("{dir}/root.yaml"), yaml::json_with_header(&format!("{head}\nApp of apps: apply this once per cluster; it syncs every service of `{}`.", pl.env), &root));
+    out.add(format!("{dir}/root.yaml"), yaml::document(&format!("{head}\nApp of apps: apply this once per cluster; it syncs every service of `{}`.", pl.env), &root));
 }
 
 fn flux(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source: &str) {
@@ -107,7 +107,7 @@ fn flux(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source: &
         "metadata": {"name": repo_name, "namespace": "flux-system"},
         "spec": {"interval": "1m", "url": g.repo, "ref": {"branch": g.branch}},
     });
-    out.add(format!("{dir}/source.yaml"), yaml::json_with_header(&head, &git));
+    out.add(format!("{dir}/source.yaml"), yaml::document(&head, &git));
     for sp in &plan.services {
         let mut spec = json!({
             "interval": "5m",
@@ -127,6 +127,6 @@ fn flux(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source: &
             "metadata": {"name": format!("{}-{}", sp.name, instance(pl)), "namespace": "flux-system", "annotations": preview_annotations(ws, pl)},
             "spec": spec,
         });
-        out.add(format!("{dir}/{}.yaml", sp.name), yaml::json_with_header(&head, &k));
+        out.add(format!("{dir}/{}.yaml", sp.name), yaml::document(&head, &k));
     }
 }

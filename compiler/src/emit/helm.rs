@@ -22,14 +22,14 @@ pub fn emit(out: &mut Output, stdlib: &Stdlib, dir: &str, plan: &mut ServicePlan
         "appVersion": chart.app_version,
         "annotations": {"platc.dev/owner": base.owner},
     });
-    out.add(format!("{dir}/Chart.yaml"), yaml::json_with_header(&head, &chart_yaml));
+    out.add(format!("{dir}/Chart.yaml"), yaml::document(&head, &chart_yaml));
     let base_json = values_json(base);
-    out.add(format!("{dir}/values.yaml"), yaml::json_with_header(&format!("{head}\nBase values: the `{}` environment.", base.environment), &base_json));
+    out.add(format!("{dir}/values.yaml"), yaml::document(&format!("{head}\nBase values: the `{}` environment.", base.environment), &base_json));
     for (env, values) in plan.envs.iter_mut() {
         let v = values_json(values);
         let d = diff(&base_json, &v).unwrap_or_else(|| json!({}));
         let note = format!("{head}\nValues for `{env}`: only what differs from values.yaml (null removes a key).");
-        out.add(format!("{dir}/values-{env}.yaml"), yaml::json_with_header(&note, &d));
+        out.add(format!("{dir}/values-{env}.yaml"), yaml::document(&note, &d));
     }
     for (rel, file) in stdlib.under("helm/") {
         let name = &rel["helm/".len()..];

@@ -234,7 +234,7 @@ fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut
                 continue;
             }
             let name = o["metadata"]["name"].as_str().unwrap_or("unnamed").to_string();
-            out.add(format!("{dir}/{kind}-{name}.yaml"), yaml::json_with_header(&head, &o));
+            out.add(format!("{dir}/{kind}-{name}.yaml"), yaml::document(&head, &o));
         }
     }
     for (p, m) in s.patches.iter().zip(&matched) {

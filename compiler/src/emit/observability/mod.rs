@@ -121,9 +121,9 @@ impl ServiceObservability {
     /// The files of the service, paths relative to `deploy/`.
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
         let head = crate::emit::header(&self.source);
-        let rules = crate::emit::yaml::json_with_header(&head, &json!({"groups": self.all.rule_groups}));
+        let rules = crate::emit::yaml::document(&head, &json!({"groups": self.all.rule_groups}));
         let test_head = format!("{head}\nUnit tests of {RULES_FILE}: run `promtool test rules {RULES_TEST_FILE}` in this directory.\nSee docs/observability.md for how the scenarios are chosen.");
-        let tests = crate::emit::yaml::json_with_header(&test_head, &self.all.unit_tests);
+        let tests = crate::emit::yaml::document(&test_head, &self.all.unit_tests);
         vec![
             (rules_path(&self.service), rules.into_bytes()),
             (rules_test_path(&self.service), tests.into_bytes()),
