@@ -181,6 +181,27 @@ fn kind_leaves_patched_objects_built() {
 }
 
 #[test]
+fn patch_of_the_rule_groups_applies() {
+    // The rule groups are written from typed rules unless a patch edits the PrometheusRule:
+    // then they are in its JSON tree, where a JSON patch of `spec` finds them.
+    let tmp = TempDir::new("render-rules-patch");
+    tmp.write("platform.kdl", PLATFORM);
+    tmp.write("payments/service.kdl", PAYMENTS);
+    let patch = "    patch PrometheusRule name=checkout json=#\"[{\"op\":\"add\",\"path\":\"/spec/groups/0/interval\",\"value\":\"2m\"}]\"#\n}";
+    let checkout = CHECKOUT.trim_end().strip_suffix('}').expect("a service block").to_string() + patch;
+    tmp.write("checkout/service.kdl", &checkout);
+    let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "PrometheusRule"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("\n    interval: 2m\n").count(), 1, "the patch applies: {text}");
+    assert_eq!(text.matches("\nspec:\n").count(), 2, "one spec per PrometheusRule (checkout and payments): {text}");
+    // Without the patch, the same objects but the interval.
+    tmp.write("checkout/service.kdl", CHECKOUT);
+    let plain = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "PrometheusRule"]);
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), text.replace("\n    interval: 2m\n", "\n"));
+}
+
+#[test]
 fn unknown_kind_is_a_usage_error() {
     let tmp = TempDir::new("render-kind-unknown");
     let src = root().join("examples/hello");

@@ -43,7 +43,7 @@ fn values_json(values: &mut Values) -> Json {
     let dashboard = std::mem::take(&mut values.dashboard.json);
     let mut json = serde_json::to_value(&*values).unwrap_or(Json::Null);
     if let Some(rule) = json.get_mut("prometheusRule") {
-        rule["groups"] = groups;
+        rule["groups"] = crate::emit::observability::rule_file::to_json(&groups);
     }
     if let Some(d) = json.get_mut("dashboard") {
         d["json"] = Json::String(dashboard);

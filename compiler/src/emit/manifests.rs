@@ -16,10 +16,10 @@ pub struct ChartMeta {
 }
 
 /// The objects of one service in one environment, in a stable order, of the kinds `wanted`
-/// accepts (`platc render --kind`: the others are not built). `rule_groups` are the
-/// PrometheusRule's (`v.prometheusRule.groups`, the bulk of a service's objects), given apart
-/// so that a caller done with the values can move them in rather than copy them.
-pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json, wanted: &dyn Fn(&str) -> bool) -> Vec<Json> {
+/// accepts (`platc render --kind`: the others are not built). The PrometheusRule comes without
+/// its `spec`: that is `v.prometheusRule.groups` (the bulk of a service's objects), which the
+/// caller writes from the typed groups, or adds as JSON where a patch edits the object.
+pub fn objects(v: &Values, chart: &ChartMeta, wanted: &dyn Fn(&str) -> bool) -> Vec<Json> {
     let mut out = Vec::new();
     if wanted("ServiceAccount") {
         out.push(service_account(v, chart));
@@ -77,9 +77,7 @@ pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json, wanted: &dyn Fn
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), spec));
     }
     if v.prometheusRule.enabled && wanted("PrometheusRule") {
-        // Moved in, not through `json!` (its `to_value` re-serializes the large tree value by value).
-        let spec = with("spec", with("groups", rule_groups));
-        out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), spec));
+        out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), Json::Object(Map::new())));
     }
     if v.dashboard.enabled && wanted("ConfigMap") {
         let mut data = json!({"data": {}});
@@ -112,6 +110,26 @@ pub fn objects(v: &Values, chart: &ChartMeta, rule_groups: Json, wanted: &dyn Fn
         out.extend(backing_resource(v, chart, r).into_iter().filter(|o| wanted(o["kind"].as_str().unwrap_or_default())));
     }
     out
+}
+
+/// An object's tree followed by a `spec` given apart (a PrometheusRule's typed rule groups),
+/// serialized as one map.
+pub struct WithSpec<'a, S> {
+    pub object: &'a Json,
+    pub spec: S,
+}
+
+impl<S: serde::Serialize> serde::Serialize for WithSpec<'_, S> {
+    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
+        use serde::ser::SerializeMap;
+        let entries = self.object.as_object().into_iter().flatten();
+        let mut m = serializer.serialize_map(None)?;
+        for (k, v) in entries {
+            m.serialize_entry(k, v)?;
+        }
+        m.serialize_entry("spec", &self.spec)?;
+        m.end()
+    }
 }
 
 /// Which process an object belongs to: its component (`web`, `worker`, `cron`) and the

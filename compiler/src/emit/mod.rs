@@ -85,16 +85,34 @@ enum ValuesAfter {
     Dropped,
 }
 
+/// The objects of one service in one environment, patched (see [`patched`]).
+struct Patched {
+    objects: Vec<Json>,
+    /// The PrometheusRule (its index in `objects`) and its rule groups, typed: its `spec` is
+    /// written from them. `None` without one, or when a patch edits it: its tree then holds
+    /// its groups as JSON.
+    rules: Option<(usize, Vec<observability::rule_file::RuleGroup>)>,
+}
+
 /// The objects of one service in one environment with its patches applied, of the kinds
 /// `kinds` needs; the effect of the patches is recorded in `values.patches` for the chart.
 #[allow(clippy::too_many_arguments)]
-fn patched(ws: &Workspace, index: usize, values: &mut Values, after: ValuesAfter, chart: &manifests::ChartMeta, kinds: &KindFilter, matched: &mut [bool], diags: &mut Diagnostics) -> Vec<Json> {
+fn patched(ws: &Workspace, index: usize, values: &mut Values, after: ValuesAfter, chart: &manifests::ChartMeta, kinds: &KindFilter, matched: &mut [bool], diags: &mut Diagnostics) -> Patched {
     let s = &ws.services[index];
-    let groups = match after {
-        ValuesAfter::Kept => values.prometheusRule.groups.clone(),
-        ValuesAfter::Dropped => std::mem::take(&mut values.prometheusRule.groups),
-    };
-    let mut objects = manifests::objects(values, chart, groups, &|kind| kinds.needs(s, kind));
+    let mut objects = manifests::objects(values, chart, &|kind| kinds.needs(s, kind));
+    let mut rules = objects.iter().position(|o| o["kind"] == "PrometheusRule").map(|at| {
+        let groups = match after {
+            ValuesAfter::Kept => values.prometheusRule.groups.clone(),
+            ValuesAfter::Dropped => std::mem::take(&mut values.prometheusRule.groups),
+        };
+        (at, groups)
+    });
+    // Patches edit JSON trees (kinds match exactly, as in `patch::apply`).
+    if s.patches.iter().any(|p| p.kind.value == "PrometheusRule") {
+        if let Some((at, groups)) = rules.take() {
+            objects[at]["spec"] = serde_json::json!({ "groups": observability::rule_file::to_json(&groups) });
+        }
+    }
     let applied = patch::apply(s, &values.environment, &mut objects);
     for (m, a) in matched.iter_mut().zip(&applied.matched) {
         *m |= *a;
@@ -107,7 +125,7 @@ fn patched(ws: &Workspace, index: usize, values: &mut Values, after: ValuesAfter
         );
     }
     values.patches = applied.values.into_iter().map(|(k, v)| (k, v.to_string())).collect();
-    objects
+    Patched { objects, rules }
 }
 
 /// Where a build's files go as each service is emitted: memory ([`Output`] behind a mutex, for
@@ -161,7 +179,7 @@ pub fn emit_one(ws: &Workspace, envs: &[crate::lower::Placement], base_pl: Optio
     }
     emit_service(ws, envs, sp, base, stdlib, sources, out, diags);
     for values in sp.envs.values_mut().chain(std::iter::once(base)) {
-        values.prometheusRule.groups = serde_json::Value::Null;
+        values.prometheusRule.groups = Vec::new();
         values.dashboard.json = String::new();
     }
 }
@@ -177,7 +195,7 @@ pub fn emit_gitops(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Output {
 
 /// Puts a service's rules and dashboard into its chart values.
 fn set_observability(values: &mut Values, service: &str, a: observability::Artifacts) {
-    let has_rules = a.rule_groups.as_array().is_some_and(|g| !g.is_empty());
+    let has_rules = !a.rule_groups.is_empty();
     // A null dashboard was not made (`render --kind` without ConfigMaps).
     let made = !a.dashboard.is_null();
     let json = a.dashboard_json();
@@ -228,13 +246,18 @@ fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut
     let mut matched = vec![false; s.patches.len()];
     for (values, pl) in sp.envs.values_mut().zip(envs) {
         let dir = gitops::manifests_dir(&sp.name, pl);
-        for o in patched(ws, sp.index, values, after, chart, kinds, &mut matched, diags) {
+        let Patched { objects, rules } = patched(ws, sp.index, values, after, chart, kinds, &mut matched, diags);
+        for (i, o) in objects.iter().enumerate() {
             let kind = o["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
             if !kinds.allows(&kind) {
                 continue;
             }
-            let name = o["metadata"]["name"].as_str().unwrap_or("unnamed").to_string();
-            out.add(format!("{dir}/{kind}-{name}.yaml"), yaml::document(&head, &o));
+            let name = o["metadata"]["name"].as_str().unwrap_or("unnamed");
+            let text = match &rules {
+                Some((at, groups)) if *at == i => yaml::document(&head, &manifests::WithSpec { object: o, spec: observability::rule_file::RuleFile { groups } }),
+                _ => yaml::document(&head, o),
+            };
+            out.add(format!("{dir}/{kind}-{name}.yaml"), text);
         }
     }
     for (p, m) in s.patches.iter().zip(&matched) {

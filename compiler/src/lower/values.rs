@@ -185,7 +185,7 @@ pub struct CronJob {
 pub struct PrometheusRuleValues {
     pub enabled: bool,
     /// `spec.groups` in the Prometheus Operator's shape.
-    pub groups: Json,
+    pub groups: Vec<crate::emit::observability::rule_file::RuleGroup>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]

@@ -20,10 +20,11 @@ mod context;
 mod dashboard;
 mod data;
 mod promtest;
+pub mod rule_file;
 mod rules;
 
 use indexmap::IndexMap;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 pub use data::{ObsData, ObservabilityError};
 
@@ -34,6 +35,7 @@ use crate::source::SourceMap;
 use crate::stdlib::Stdlib;
 
 use context::{Scope, Svc};
+use rule_file::{RuleFile, RuleGroup};
 
 /// The label the Grafana sidecar selects dashboard ConfigMaps by.
 pub const DASHBOARD_LABEL: (&str, &str) = ("grafana_dashboard", "1");
@@ -70,7 +72,7 @@ pub struct Artifacts {
     /// The namespace of the environment (`None` for every environment).
     pub namespace: Option<String>,
     /// The `groups:` list: a rule file's content and a PrometheusRule's `spec.groups`.
-    pub rule_groups: Json,
+    pub rule_groups: Vec<RuleGroup>,
     /// promtool unit tests of `rule_groups` (`rule_files: [rules.yaml]`); null where they are
     /// not needed (see [`service_for_build`]).
     pub unit_tests: Json,
@@ -80,8 +82,8 @@ pub struct Artifacts {
 
 impl Artifacts {
     /// `spec` of a PrometheusRule holding these rules.
-    pub fn prometheus_rule_spec(&self) -> Json {
-        json!({"groups": self.rule_groups})
+    pub fn prometheus_rule_spec(&self) -> RuleFile<'_> {
+        RuleFile { groups: &self.rule_groups }
     }
 
     /// The dashboard as Grafana imports it (pretty JSON ending with a newline), for a file or a
@@ -92,15 +94,7 @@ impl Artifacts {
 
     /// Names of the alerts, in file order.
     pub fn alert_names(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for g in self.rule_groups.as_array().into_iter().flatten() {
-            for r in g["rules"].as_array().into_iter().flatten() {
-                if let Some(a) = r["alert"].as_str() {
-                    out.push(a.to_string());
-                }
-            }
-        }
-        out
+        self.rule_groups.iter().flat_map(|g| &g.rules).filter_map(|r| r.alert_name()).map(str::to_string).collect()
     }
 }
 
@@ -121,7 +115,7 @@ impl ServiceObservability {
     /// The files of the service, paths relative to `deploy/`.
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
         let head = crate::emit::header(&self.source);
-        let rules = crate::emit::yaml::document(&head, &json!({"groups": self.all.rule_groups}));
+        let rules = crate::emit::yaml::document(&head, &self.all.prometheus_rule_spec());
         let test_head = format!("{head}\nUnit tests of {RULES_FILE}: run `promtool test rules {RULES_TEST_FILE}` in this directory.\nSee docs/observability.md for how the scenarios are chosen.");
         let tests = crate::emit::yaml::document(&test_head, &self.all.unit_tests);
         vec![
@@ -243,7 +237,7 @@ pub fn environment(ws: &Workspace, data: &ObsData, sources: &SourceMap, index: u
 /// What `made` asks for of the rules, their promtool unit tests and the dashboard, for one
 /// scope.
 fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>, made: Made) -> Result<Artifacts, ObservabilityError> {
-    let rules = if made.rules || made.tests { rules::rule_set(ws, data, svc, scope)? } else { rules::RuleSet { groups: Json::Array(Vec::new()), slo_alerts: Vec::new() } };
+    let rules = if made.rules || made.tests { rules::rule_set(ws, data, svc, scope)? } else { rules::RuleSet { groups: Vec::new(), slo_alerts: Vec::new() } };
     let unit_tests = if made.tests { promtest::test_file(data, svc, scope, &rules, RULES_FILE)? } else { Json::Null };
     let dashboard = if made.dashboard { dashboard::dashboard(ws, data, svc, scope)? } else { Json::Null };
     Ok(Artifacts { environment: scope.environment.clone(), namespace, rule_groups: rules.groups, unit_tests, dashboard })

@@ -459,7 +459,7 @@ pub fn test_file(data: &ObsData, svc: &Svc, scope: &Scope, rules: &RuleSet, rule
     }
     // promtool evaluates groups in an unspecified order unless told: the recording rules must
     // run before the alerts that read them at the same evaluation.
-    let order: Vec<&str> = rules.groups.as_array().into_iter().flatten().filter_map(|g| g["name"].as_str()).collect();
+    let order: Vec<&str> = rules.groups.iter().map(|g| g.name.as_str()).collect();
     Ok(json!({
         "rule_files": [rule_file],
         "evaluation_interval": prom_duration(data.eval_interval_ms),

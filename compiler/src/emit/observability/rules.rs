@@ -3,11 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use indexmap::IndexMap;
-use serde_json::{Map, Value as Json};
-
 use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Scope, SloSpec, Svc};
 use super::data::{fill, is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
+use super::rule_file::{Labels, Rule, RuleGroup};
 use crate::model::Workspace;
 
 /// A generated burn-rate alert, as the unit-test generator needs it.
@@ -30,7 +28,7 @@ pub struct SloAlert {
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     /// The `groups:` list of a Prometheus rule file.
-    pub groups: Json,
+    pub groups: Vec<RuleGroup>,
     pub slo_alerts: Vec<SloAlert>,
 }
 
@@ -128,8 +126,8 @@ pub fn record_name(data: &ObsData, window_ms: u64) -> String {
 }
 
 /// The static labels of a generated alert: severity, the settings' alert labels, extras.
-fn alert_labels(data: &ObsData, vars: &[(&str, String)], severity: &str, extra: &[(String, String)]) -> Result<IndexMap<String, String>, ObservabilityError> {
-    let mut labels = IndexMap::new();
+fn alert_labels(data: &ObsData, vars: &[(&str, String)], severity: &str, extra: &[(String, String)]) -> Result<Labels, ObservabilityError> {
+    let mut labels = Labels::default();
     labels.insert("severity".to_string(), severity.to_string());
     for (k, v) in &data.settings.alert_labels {
         let v = fill(v, vars).map_err(|e| ObservabilityError { file: data.settings_file.clone(), message: format!("alert-labels.{k}: {e}") })?;
@@ -145,8 +143,8 @@ fn alert_labels(data: &ObsData, vars: &[(&str, String)], severity: &str, extra: 
     Ok(labels)
 }
 
-fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<String>, description: Option<String>) -> Result<IndexMap<String, String>, ObservabilityError> {
-    let mut a = IndexMap::new();
+fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<String>, description: Option<String>) -> Result<Labels, ObservabilityError> {
+    let mut a = Labels::default();
     if let Some(s) = summary.filter(|s| !s.is_empty()) {
         a.insert("summary".to_string(), s);
     }
@@ -161,29 +159,8 @@ fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<Stri
     Ok(a)
 }
 
-/// A rule group, its rules moved in. Rules are built from moved values throughout: `json!`
-/// copies every string through `to_value`, and there are tens of thousands of rules.
-fn group(name: String, rules: Vec<Json>) -> Json {
-    object([("name".to_string(), Json::String(name)), ("rules".to_string(), Json::Array(rules))])
-}
-
-fn alert_rule(name: String, expr: &str, for_: Option<String>, labels: IndexMap<String, String>, annotations: IndexMap<String, String>) -> Json {
-    let mut r = Map::with_capacity(5);
-    r.insert("alert".to_string(), Json::String(name));
-    r.insert("expr".to_string(), Json::String(expr.trim_end().to_string()));
-    if let Some(f) = for_ {
-        r.insert("for".to_string(), Json::String(f));
-    }
-    r.insert("labels".to_string(), object(labels.into_iter().map(|(k, v)| (k, Json::String(v)))));
-    if !annotations.is_empty() {
-        r.insert("annotations".to_string(), object(annotations.into_iter().map(|(k, v)| (k, Json::String(v)))));
-    }
-    Json::Object(r)
-}
-
-/// A JSON object of these entries, in order.
-fn object<V: Into<Json>>(entries: impl IntoIterator<Item = (String, V)>) -> Json {
-    Json::Object(entries.into_iter().map(|(k, v)| (k, v.into())).collect())
+fn alert_rule(name: String, expr: &str, for_: Option<String>, labels: Labels, annotations: Labels) -> Rule {
+    Rule::Alert { alert: name, expr: expr.trim_end().to_string(), for_, labels, annotations }
 }
 
 fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
@@ -207,12 +184,12 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
     for slo in &svc.slos {
         for w in windows(data) {
             let expr = sli_error_ratio(data, svc, slo, ns, &prom_duration(w));
-            let labels = object([("slo".to_string(), slo.key.to_string())]);
-            recording.push(object([("record".to_string(), Json::String(record_name(data, w))), ("expr".to_string(), Json::String(expr)), ("labels".to_string(), labels)]));
+            let labels = [("slo", slo.key)].into_iter().collect();
+            recording.push(Rule::Record { record: record_name(data, w), expr, labels });
         }
     }
     if !recording.is_empty() {
-        groups.push(group(format!("{}-slo-recording", svc.name), recording));
+        groups.push(RuleGroup { name: format!("{}-slo-recording", svc.name), rules: recording });
     }
 
     // Burn-rate alerts: one per objective and tier.
@@ -262,14 +239,14 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
                 slo: si,
                 tier: ti,
                 pairs,
-                labels: labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                annotations: ann.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                annotations: ann.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             });
             slo_rules.push(alert_rule(name, &expr, Some(prom_duration(tier.for_ms)), labels, ann));
         }
     }
     if !slo_rules.is_empty() {
-        groups.push(group(format!("{}-slo-alerts", svc.name), slo_rules));
+        groups.push(RuleGroup { name: format!("{}-slo-alerts", svc.name), rules: slo_rules });
     }
 
     // Baseline alerts, then alerts of the backing resources.
@@ -306,7 +283,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
         }
     }
     if !baseline.is_empty() {
-        groups.push(group(format!("{}-baseline", svc.name), baseline));
+        groups.push(RuleGroup { name: format!("{}-baseline", svc.name), rules: baseline });
     }
 
     // The spec's own alerts, as written, with the standard labels added.
@@ -317,12 +294,12 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
         raw.push(alert_rule(a.name.value.clone(), &a.expr.value, a.for_.map(|d| d.to_string()), labels, ann));
     }
     if !raw.is_empty() {
-        groups.push(group(format!("{}-spec-alerts", svc.name), raw));
+        groups.push(RuleGroup { name: format!("{}-spec-alerts", svc.name), rules: raw });
     }
-    Ok(RuleSet { groups: Json::Array(groups), slo_alerts })
+    Ok(RuleSet { groups, slo_alerts })
 }
 
-fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[(&str, String)], extra: &[(String, String)], section: &str) -> Result<Json, ObservabilityError> {
+fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[(&str, String)], extra: &[(String, String)], section: &str) -> Result<Rule, ObservabilityError> {
     let err = |what: &str, e: String| ObservabilityError { file: data.alerts_file.clone(), message: format!("{section}: {}: {what}: {e}", t.alert) };
     let name = fill(&t.alert, vars).map_err(|e| err("alert", e))?;
     if !is_camel_case(&name) {
