@@ -124,6 +124,19 @@ fn errors_render_nothing() {
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(out.stdout.is_empty() && !tmp.path().join("r").exists(), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing rendered"), "{}", show(&out));
+    // An error found while rendering (files are already being staged then): the previous
+    // render stays as it was, and nothing staged is left behind.
+    tmp.write("checkout/service.kdl", CHECKOUT);
+    assert!(platc(tmp.path(), &["render", ".", "--env", "prod", "--out", "r"]).status.success());
+    let before = files(&tmp.path().join("r"));
+    let patch = "    patch Deployment name=nobody merge=\"{}\"\n}";
+    tmp.write("checkout/service.kdl", &(CHECKOUT.trim_end().strip_suffix('}').expect("a service block").to_string() + patch));
+    let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--out", "r"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("matches no generated object"), "{}", show(&out));
+    assert!(files(&tmp.path().join("r")) == before, "the previous render changed");
+    let left: Vec<String> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.contains("platc-")).collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
     // A misspelt environment is a usage error with a suggestion.
     tmp.write("checkout/service.kdl", CHECKOUT);
     let out = platc(tmp.path(), &["render", ".", "--env", "prd"]);

@@ -99,11 +99,14 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
     Ok(())
 }
 
-/// The rendered Kubernetes manifests of `envs` alone (`platc render`), in memory, at the paths
-/// of a build (`deploy/SERVICE/manifests/ENV/KIND-NAME.yaml`) and with the same bytes `platc
-/// build` writes there, of the kinds `kinds` allows; no chart, Terraform, CI, GitOps wiring,
-/// alert files or rule tests.
-pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, kinds: &crate::emit::KindFilter, diags: &mut Diagnostics) -> Output {
+/// The rendered Kubernetes manifests of `envs` alone (`platc render`), handed to `sink` as
+/// each service's are made, at the paths of a build (`deploy/SERVICE/manifests/ENV/KIND-NAME.yaml`)
+/// and with the same bytes `platc build` writes there, of the kinds `kinds` allows; no chart,
+/// Terraform, CI, GitOps wiring, alert files or rule tests. A sink error (I/O) is `Err`;
+/// problems in the input are in `diags` (the caller discards what the sink got when there are
+/// any).
+#[allow(clippy::too_many_arguments)]
+pub fn render_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, kinds: &crate::emit::KindFilter, diags: &mut Diagnostics, sink: &dyn crate::emit::Sink) -> Result<(), String> {
     let loaded_catalog = catalog(loaded, ws, diags);
     let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
     for p in lower::incluster::check(ws, envs, catalog) {
@@ -111,25 +114,28 @@ pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement]
     }
     let mut plan = lower::skeleton(ws, graph, envs, opts);
     let obs_data = observability_data(loaded, ws, diags);
-    let mut results = crate::timings::time("lower and render services", || {
+    let results = crate::timings::time("lower and render services", || {
         crate::par::map_chunks_mut(&mut plan.services, |chunk| {
             let mut r = ChunkResult::default();
             for sp in chunk {
                 lower::fill(ws, graph, sp, envs, opts, catalog);
-                crate::emit::emit_manifests(ws, envs, sp, obs_data.as_ref(), kinds, &loaded.sources, &mut r.out, &mut r.diags, &mut r.obs_errors);
+                let mut out = Output::default();
+                crate::emit::emit_manifests(ws, envs, sp, obs_data.as_ref(), kinds, &loaded.sources, &mut out, &mut r.diags, &mut r.obs_errors);
                 sp.envs.clear();
+                // Written (or kept) as they come: a render's output never has to fit in memory,
+                // and its buffers are reused service after service.
+                let files = out.files.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect();
+                if let Err(e) = sink.add(files) {
+                    r.sink_error = Some(e);
+                    return r;
+                }
             }
             r
         })
     });
-    let mut out = Output::default();
-    for r in &mut results {
-        out.files.extend(std::mem::take(&mut r.out.files).into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)));
-    }
-    // The memory chunks never fail.
-    let _ = merge(results, loaded, ws, diags);
+    merge(results, loaded, ws, diags)?;
     diags.sort(&loaded.sources);
-    out
+    Ok(())
 }
 
 /// What one core's share of the services produced besides files.
@@ -139,8 +145,6 @@ struct ChunkResult {
     obs_errors: Vec<crate::emit::observability::ObservabilityError>,
     tf_problems: Vec<crate::emit::terraform::Problem>,
     sink_error: Option<String>,
-    /// Files kept in memory (`render`).
-    out: Output,
 }
 
 /// Merges the chunks' diagnostics into `diags` in service order; the first sink error, if any.

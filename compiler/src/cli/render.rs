@@ -5,10 +5,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
-use crate::emit::{patch, KindFilter, Output};
+use crate::emit::{patch, KindFilter, Output, Sink};
 use crate::fs::RealFs;
+use crate::write::tree::MarkedTree;
 use crate::write::{DEPLOY_DIR, RENDER_MARKER};
 
 #[derive(Debug, clap::Args)]
@@ -45,21 +47,36 @@ pub fn run(args: &Args) -> i32 {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let rendered = match (result.workspace.as_ref(), result.graph.as_ref()) {
-        (Some(ws), Some(graph)) if !result.diags.has_errors() => crate::build::render(&result.loaded, ws, graph, &result.environments, &opts, &kinds, &mut result.diags),
-        _ => Output::default(),
-    };
+    let dir = args.out.as_ref().map(|d| if d.is_absolute() { d.clone() } else { cwd.join(d) });
+    let mut rendered = None;
+    if let (Some(ws), Some(graph), false) = (result.workspace.as_ref(), result.graph.as_ref(), result.diags.has_errors()) {
+        // Files go into the staged directory as they are rendered (discarded unless all goes
+        // well), or into memory for stdout.
+        let target = match &dir {
+            Some(dir) => match MarkedTree::new(dir, RENDER_MARKER) {
+                Ok(tree) => Target::Dir(tree),
+                Err(e) => return fail(e),
+            },
+            None => Target::Stdout(Mutex::new(Output::default())),
+        };
+        let sink = RenderSink { target, paths: Mutex::default() };
+        if let Err(e) = crate::build::render_into(&result.loaded, ws, graph, &result.environments, &opts, &kinds, &mut result.diags, &sink) {
+            return fail(e);
+        }
+        rendered = Some(sink);
+    }
     args.report.emit(&result.diags, &result.loaded.sources);
-    if result.diags.has_errors() {
+    let Some(sink) = rendered.filter(|_| !result.diags.has_errors()) else {
         eprintln!("nothing rendered: fix the errors above first");
         return EXIT_ERRORS;
-    }
-    let objects = by_service(rendered);
-    if let Err(e) = known_kinds(&args.kinds, &objects, &args.env) {
+    };
+    let paths = sink.paths.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = known_kinds(&args.kinds, &paths, &args.env) {
         return fail(e);
     }
-    match &args.out {
-        None => {
+    match sink.target {
+        Target::Stdout(out) => {
+            let objects = out.into_inner().unwrap_or_else(|e| e.into_inner());
             let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
             for bytes in objects.files.values() {
                 // A closed pipe (`platc render | head`) ends the output, not with a panic.
@@ -70,14 +87,12 @@ pub fn run(args: &Args) -> i32 {
             let _ = stdout.flush();
             EXIT_OK
         }
-        Some(dir) => {
-            let dir = if dir.is_absolute() { dir.clone() } else { cwd.join(dir) };
-            let count = objects.files.len();
-            let mut tree = objects;
-            tree.add(RENDER_MARKER, format!("Written by `platc render --env {}`; the next render into this directory replaces it.\n", args.env));
-            match crate::timings::time("write", || crate::write::write_marked_tree(&dir, &tree, RENDER_MARKER)) {
+        Target::Dir(tree) => {
+            let marker = format!("Written by `platc render --env {}`; the next render into this directory replaces it.\n", args.env);
+            match crate::timings::time("swap in", || tree.finish(&marker)) {
                 Ok(_) => {
-                    eprintln!("rendered {} of `{}` into {}", super::plural(count, "object"), args.env, crate::load::display(&cwd, &dir));
+                    let dir = dir.unwrap_or_default();
+                    eprintln!("rendered {} of `{}` into {}", super::plural(paths.len(), "object"), args.env, crate::load::display(&cwd, &dir));
                     EXIT_OK
                 }
                 Err(e) => fail(e),
@@ -86,13 +101,43 @@ pub fn run(args: &Args) -> i32 {
     }
 }
 
+/// Where rendered objects go: a staged directory (`--out`), or memory, to be printed in path
+/// order.
+enum Target {
+    Dir(MarkedTree),
+    Stdout(Mutex<Output>),
+}
+
+/// The render's [`Sink`]: files at `SERVICE/FILE` (see [`by_service`]) into the target; their
+/// paths kept for [`known_kinds`] and the count.
+struct RenderSink {
+    target: Target,
+    paths: Mutex<Vec<String>>,
+}
+
+impl Sink for RenderSink {
+    fn add(&self, files: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        let mut paths = Vec::with_capacity(files.len());
+        for (path, bytes) in files {
+            let path = by_service(&path);
+            match &self.target {
+                Target::Dir(tree) => tree.add(&path, &bytes)?,
+                Target::Stdout(out) => out.lock().unwrap_or_else(|e| e.into_inner()).add(path.clone(), bytes),
+            }
+            paths.push(path);
+        }
+        self.paths.lock().unwrap_or_else(|e| e.into_inner()).extend(paths);
+        Ok(())
+    }
+}
+
 /// Refuses a `--kind` that is neither a kind platc generates nor one rendered here (from a
 /// stdlib's in-cluster templates): a typo would otherwise render nothing, silently.
-fn known_kinds(kinds: &[String], objects: &Output, env: &str) -> Result<(), String> {
+fn known_kinds(kinds: &[String], paths: &[String], env: &str) -> Result<(), String> {
     for k in kinds {
         let lower = k.to_ascii_lowercase();
         // Files are `SERVICE/KIND-NAME.yaml`, the kind lowercase and without dashes.
-        let rendered = || objects.files.keys().any(|p| p.rsplit('/').next().and_then(|f| f.split_once('-')).is_some_and(|(kind, _)| kind == lower));
+        let rendered = || paths.iter().any(|p| p.rsplit('/').next().and_then(|f| f.split_once('-')).is_some_and(|(kind, _)| kind == lower));
         if !patch::KINDS.iter().any(|known| known.eq_ignore_ascii_case(k)) && !rendered() {
             let help = crate::check::suggest::help_for_unknown(k, patch::KINDS, "kind");
             return Err(format!("no object of kind `{k}` is rendered in `{env}`: {help}"));
@@ -102,15 +147,10 @@ fn known_kinds(kinds: &[String], objects: &Output, env: &str) -> Result<(), Stri
 }
 
 /// `deploy/SERVICE/manifests/INSTANCE/FILE` -> `SERVICE/FILE` (one environment is rendered).
-fn by_service(rendered: Output) -> Output {
-    let mut out = Output::default();
-    for (path, bytes) in rendered.files {
-        let rel = path.strip_prefix(DEPLOY_DIR).and_then(|p| p.strip_prefix('/')).unwrap_or(&path);
-        let moved = match rel.splitn(4, '/').collect::<Vec<_>>()[..] {
-            [service, "manifests", _instance, file] => format!("{service}/{file}"),
-            _ => rel.to_string(),
-        };
-        out.add(moved, bytes);
+fn by_service(path: &str) -> String {
+    let rel = path.strip_prefix(DEPLOY_DIR).and_then(|p| p.strip_prefix('/')).unwrap_or(path);
+    match rel.splitn(4, '/').collect::<Vec<_>>()[..] {
+        [service, "manifests", _instance, file] => format!("{service}/{file}"),
+        _ => rel.to_string(),
     }
-    out
 }

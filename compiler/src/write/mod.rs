@@ -16,6 +16,7 @@ use crate::load::LOCK_FILE;
 pub mod drift;
 pub mod lock;
 pub mod stage;
+pub mod tree;
 
 pub use lock::{Lock, LOCK_PATH};
 

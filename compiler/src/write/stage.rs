@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use super::drift::unified;
+use super::tree::{Staged, Staging};
 use super::{digest, hash, Lock, WriteReport, DEPLOY_DIR, LOCK_PATH};
 use crate::emit::{Output, Sink};
 
@@ -32,17 +33,11 @@ pub enum Refused {
 /// stager that was not [`finish`](Stager::finish)ed removes the staging directory.
 pub struct Stager<'a> {
     root: PathBuf,
-    dir: PathBuf,
-    staging: PathBuf,
-    backup: PathBuf,
-    /// Files of the previous tree, relative to `deploy/`.
-    old: BTreeSet<String>,
+    /// The `deploy/` tree being staged (paths relative to `deploy/`).
+    tree: Staging,
     previous: Option<&'a Lock>,
     force: bool,
     state: Mutex<State>,
-    /// Directories already created in the staging tree: one `mkdir` per directory, not per file.
-    dirs: Mutex<std::collections::HashSet<PathBuf>>,
-    done: bool,
 }
 
 #[derive(Default)]
@@ -61,13 +56,8 @@ impl<'a> Stager<'a> {
     /// Starts staging the `deploy/` tree under `root`. Refuses a `deploy/` that is not a
     /// platc output.
     pub fn new(root: &Path, previous: Option<&'a Lock>, force: bool) -> Result<Self, String> {
-        let dir = root.join(DEPLOY_DIR);
-        super::ensure_replaceable(&dir, crate::load::LOCK_FILE)?;
-        let old = if dir.exists() { super::list_tree(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { BTreeSet::new() };
-        let (staging, backup) = super::staging_dirs(&dir);
-        let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir_all(&staging).map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
-        Ok(Stager { root: root.to_path_buf(), dir, staging, backup, old, previous, force, state: Mutex::new(State::default()), dirs: Mutex::default(), done: false })
+        let tree = Staging::new(&root.join(DEPLOY_DIR), crate::load::LOCK_FILE)?;
+        Ok(Stager { root: root.to_path_buf(), tree, previous, force, state: Mutex::new(State::default()) })
     }
 
     /// Whether a file (root-relative) was staged as generated.
@@ -86,35 +76,21 @@ impl<'a> Stager<'a> {
 
     /// Stages one generated file under `deploy/`; returns (digest, unchanged, hand edit).
     fn stage_one(&self, path: &str, rel: &str, bytes: &[u8]) -> std::io::Result<([u8; 32], bool, Option<String>)> {
-        let target = self.staging.join(rel);
-        if let Some(parent) = target.parent() {
-            if !self.dirs.lock().unwrap_or_else(|e| e.into_inner()).contains(parent) {
-                // Safe from two threads at once: create_dir_all accepts a directory that appeared.
-                std::fs::create_dir_all(parent)?;
-                self.dirs.lock().unwrap_or_else(|e| e.into_inner()).insert(parent.to_path_buf());
+        let edit = match self.tree.file(rel, bytes)? {
+            Staged::Unchanged => return Ok((digest(bytes), true, None)),
+            Staged::Written { previous: None } => None,
+            // Different bytes on disk: a hand edit unless platc wrote them (the lock says).
+            Staged::Written { previous: Some(old) } => {
+                let written_by_platc = self.previous.and_then(|l| l.outputs.get(path)).is_some_and(|h| *h == hash(&old));
+                (!written_by_platc && !self.force).then(|| unified(path, bytes, &old))
             }
-        }
-        let current = self.dir.join(rel);
-        let on_disk = if self.old.contains(rel) { std::fs::read(&current).ok() } else { None };
-        if on_disk.as_deref() == Some(bytes) && std::fs::hard_link(&current, &target).is_ok() {
-            return Ok((digest(bytes), true, None));
-        }
-        let mut edit = None;
-        if let Some(old) = &on_disk {
-            let written_by_platc = self.previous.and_then(|l| l.outputs.get(path)).is_some_and(|h| *h == hash(old));
-            if old.as_slice() != bytes && !written_by_platc && !self.force {
-                edit = Some(unified(path, bytes, old));
-            }
-        }
-        // No fsync per file: the tree becomes visible only through the final rename (see
-        // `write::stage`).
-        std::fs::write(&target, bytes)?;
+        };
         Ok((digest(bytes), false, edit))
     }
 
     /// Swaps the staged tree in (when anything changed), then writes the files outside
     /// `deploy/`. `inputs` are the lock's inputs.
-    pub fn finish(mut self, inputs: &[(String, &[u8])]) -> Result<WriteReport, Refused> {
+    pub fn finish(self, inputs: &[(String, &[u8])]) -> Result<WriteReport, Refused> {
         let mut state = std::mem::take(&mut *self.lock());
         if !state.hand_edited.is_empty() {
             // Staged on all cores: sort for a stable report.
@@ -128,13 +104,13 @@ impl<'a> Stager<'a> {
         let mut kept: BTreeSet<String> = BTreeSet::new();
         for p in &ejected {
             let Some(rel) = p.strip_prefix(&prefix) else { continue };
-            if self.old.contains(rel) {
-                let target = self.staging.join(rel);
+            if self.tree.old.contains(rel) {
+                let target = self.tree.staged_path(rel);
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| io(format!("cannot create {}: {e}", parent.display())))?;
                 }
-                std::fs::hard_link(self.dir.join(rel), &target)
-                    .or_else(|_| std::fs::copy(self.dir.join(rel), &target).map(|_| ()))
+                std::fs::hard_link(self.tree.dir.join(rel), &target)
+                    .or_else(|_| std::fs::copy(self.tree.dir.join(rel), &target).map(|_| ()))
                     .map_err(|e| io(format!("cannot keep ejected {p}: {e}")))?;
                 kept.insert(rel.to_string());
             }
@@ -146,13 +122,13 @@ impl<'a> Stager<'a> {
         let mut report = WriteReport { written: state.written, unchanged: state.unchanged, removed: 0 };
         {
             let staged: BTreeSet<&str> = state.hashes.keys().filter_map(|p| p.strip_prefix(&prefix)).chain(kept.iter().map(String::as_str)).chain([lock_rel]).collect();
-            report.removed = self.old.iter().filter(|p| !staged.contains(p.as_str())).count();
+            report.removed = self.tree.old.iter().filter(|p| !staged.contains(p.as_str())).count();
         }
         // Written as it is rendered, straight from the digests: at 10,000 services the lock
         // lists ~800,000 outputs (~80 MB of text), which neither a `Lock` value nor the text
         // needs to hold in memory.
         let input_hashes: BTreeMap<String, String> = inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect();
-        let lock_target = self.staging.join(lock_rel);
+        let lock_target = self.tree.staged_path(lock_rel);
         let written = std::fs::File::create(&lock_target).and_then(|file| {
             let mut w = HashingWriter { inner: std::io::BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new() };
             super::lock::write(
@@ -165,19 +141,14 @@ impl<'a> Stager<'a> {
             Ok(<[u8; 32]>::from(w.hasher.finalize()))
         });
         let lock_digest = written.map_err(|e| io(format!("cannot write {}: {e}", lock_target.display())))?;
-        let previous_digest = if self.old.contains(lock_rel) { file_digest(&self.dir.join(lock_rel)).ok() } else { None };
+        let previous_digest = if self.tree.old.contains(lock_rel) { file_digest(&self.tree.dir.join(lock_rel)).ok() } else { None };
         if previous_digest == Some(lock_digest) {
             report.unchanged += 1;
         } else {
             report.written += 1;
         }
         drop(std::mem::take(&mut state.hashes));
-        if report.written > 0 || report.removed > 0 {
-            super::swap_in(&self.dir, &self.staging, &self.backup).map_err(io)?;
-        } else {
-            let _ = std::fs::remove_dir_all(&self.staging);
-        }
-        self.done = true;
+        self.tree.finish(report.written > 0 || report.removed > 0).map_err(io)?;
         let outside: Vec<(&String, &Vec<u8>)> = state.outside.files.iter().filter(|(p, _)| !ejected.contains(*p)).collect();
         let generated = |p: &str| state.outside.files.contains_key(p) || ejected.contains(p);
         super::write_outside(&self.root, &outside, self.previous, &generated, &mut report).map_err(io)?;
@@ -198,7 +169,7 @@ impl Sink for Stager<'_> {
                 outside.push((path, bytes));
                 continue;
             };
-            let result = self.stage_one(&path, rel, &bytes).map_err(|e| format!("cannot write {}: {e}", self.staging.join(rel).display()))?;
+            let result = self.stage_one(&path, rel, &bytes).map_err(|e| format!("cannot write {}: {e}", self.tree.staged_path(rel).display()))?;
             staged.push((path, result));
         }
         let mut state = self.lock();
@@ -217,14 +188,6 @@ impl Sink for Stager<'_> {
             state.outside.add(p, b);
         }
         Ok(())
-    }
-}
-
-impl Drop for Stager<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_dir_all(&self.staging);
-        }
     }
 }
 
