@@ -10,7 +10,7 @@ pub(super) enum Scalar<'a> {
     Plain(&'a str),
     /// An integer, in decimal.
     Integer(i128),
-    /// A printable-ASCII line that serde-saphyr double-quotes (see [`must_quote`]).
+    /// A printable-ASCII line that serde-saphyr double-quotes (see [`Facts::must_quote`]).
     Quoted(&'a str),
     /// Text with line breaks, as a literal block (`|`).
     Literal(&'a str),
@@ -19,14 +19,96 @@ pub(super) enum Scalar<'a> {
 /// The style of a string value (after `key: ` or `- `) when it is one of [`Scalar`]'s cases;
 /// `None` when serde-saphyr must weigh it.
 pub(super) fn string(s: &str) -> Option<Scalar<'_>> {
-    if is_plain_value(s) {
+    let f = Facts::of(s);
+    if f.is_plain_value(s) {
         Some(Scalar::Plain(s))
-    } else if s.contains('\n') {
-        is_block_safe(s).then_some(Scalar::Literal(s))
-    } else if must_quote(s) {
+    } else if f.newline {
+        f.is_block_safe(s).then_some(Scalar::Literal(s))
+    } else if f.must_quote(s) {
         Some(Scalar::Quoted(s))
     } else {
         None
+    }
+}
+
+/// What the rules of [`string`] ask of a string, found in one pass over its bytes: every
+/// string of every generated file goes through here (`contains(": ")` and the like, one pass
+/// each, were a sixth of `platc render`'s instructions).
+struct Facts {
+    /// Every byte printable ASCII (0x20..=0x7E).
+    printable: bool,
+    /// Every byte printable ASCII, `\n` or `\t`.
+    ascii_text: bool,
+    newline: bool,
+    space: bool,
+    /// `: ` somewhere.
+    colon_space: bool,
+    /// ` #` somewhere.
+    space_hash: bool,
+    /// Only digits and dots.
+    digits_dots: bool,
+}
+
+impl Facts {
+    fn of(s: &str) -> Facts {
+        let b = s.as_bytes();
+        // Branch-free accumulations over the bytes (and over each byte with the one before it),
+        // which the compiler vectorizes: a generated file's strings are tens of megabytes.
+        let all = |f: fn(u8) -> bool| b.iter().fold(true, |acc, &c| acc & f(c));
+        let any = |f: fn(u8) -> bool| b.iter().fold(false, |acc, &c| acc | f(c));
+        let pair = |x: u8, y: u8| b.iter().zip(&b[1.min(b.len())..]).fold(false, |acc, (&p, &c)| acc | ((p == x) & (c == y)));
+        let printable = all(|c| c.wrapping_sub(0x20) < 0x5F);
+        Facts {
+            printable,
+            ascii_text: printable || all(|c| c.wrapping_sub(0x20) < 0x5F || c == b'\n' || c == b'\t'),
+            newline: !printable && any(|c| c == b'\n'),
+            space: any(|c| c == b' '),
+            colon_space: pair(b':', b' '),
+            space_hash: pair(b' ', b'#'),
+            digits_dots: all(|c| c.is_ascii_digit() | (c == b'.')),
+        }
+    }
+
+    /// A string serde-saphyr writes plain in value position, told without weighing it: a
+    /// letter, then printable ASCII, not ending in a space or `:`, without `: ` (it would read
+    /// as a key) or ` #` (a comment), and not a word YAML 1.1 reads as a boolean or null
+    /// (`on`, `No`). Words with `:` (`ghcr.io/acme/api:1.2`) and sentences (alert
+    /// descriptions) are plain here; as keys they would need weighing.
+    fn is_plain_value(&self, s: &str) -> bool {
+        let b = s.as_bytes();
+        let Some((&first, &last)) = b.first().zip(b.last()) else { return false };
+        if !first.is_ascii_alphabetic() || last == b' ' || last == b':' || !self.printable {
+            return false;
+        }
+        // A letter first: no YAML 1.1 number or date; with a space inside, no boolean or null.
+        !self.colon_space && !self.space_hash && (self.space || !is_reserved(s))
+    }
+
+    /// Whether serde-saphyr may write `s` as a literal block: no character that needs an
+    /// escape (`\r`, BOM, NEL, the Unicode line separators, other control characters than
+    /// tab).
+    fn is_block_safe(&self, s: &str) -> bool {
+        // Most text is ASCII: characters are looked at only when there is more.
+        self.ascii_text
+            || s.chars().all(|c| match c {
+                '\n' | '\t' => true,
+                c => matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10_FFFF) && c != '\u{FEFF}',
+            })
+    }
+
+    /// Whether serde-saphyr double-quotes the value `s` for a reason that needs no weighing:
+    /// a printable-ASCII line of two or more characters (so only `"` and `\` need escapes)
+    /// that cannot be plain because of its first character (an indicator), a space at either
+    /// end, `: ` or a final `:` (would read as a key), ` #` (a comment), or because YAML 1.1
+    /// reads it as a number (`1`, `0.1.0`: digits and dots).
+    fn must_quote(&self, s: &str) -> bool {
+        let b = s.as_bytes();
+        if b.len() < 2 || !self.printable {
+            return false;
+        }
+        let indicator = matches!(b[0], b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`');
+        let numeric = b[0].is_ascii_digit() && self.digits_dots;
+        indicator || numeric || b[0] == b' ' || b[b.len() - 1] == b' ' || self.colon_space || b[b.len() - 1] == b':' || self.space_hash
     }
 }
 
@@ -89,32 +171,6 @@ fn push_literal(out: &mut String, text: &str, body_indent: usize) {
     out.extend(std::iter::repeat_n('\n', trailing.saturating_sub(1)));
 }
 
-/// Whether serde-saphyr may write `s` as a literal block: no character that needs an escape
-/// (`\r`, BOM, NEL, the Unicode line separators, other control characters than tab).
-fn is_block_safe(s: &str) -> bool {
-    // Most text is ASCII: bytes first, characters only when there is more.
-    s.bytes().all(|b| matches!(b, b'\n' | b'\t' | 0x20..=0x7E))
-        || s.chars().all(|c| match c {
-            '\n' | '\t' => true,
-            c => matches!(c as u32, 0x20..=0x7E | 0xA0..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10_FFFF) && c != '\u{FEFF}',
-        })
-}
-
-/// Whether serde-saphyr double-quotes the value `s` for a reason that needs no weighing: a
-/// printable-ASCII line of two or more characters (so only `"` and `\` need escapes) that
-/// cannot be plain because of its first character (an indicator), a space at either end,
-/// `: ` or a final `:` (would read as a key), ` #` (a comment), or because YAML 1.1 reads it
-/// as a number (`1`, `0.1.0`: digits and dots).
-fn must_quote(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 2 || !b.iter().all(|c| (0x20..=0x7E).contains(c)) {
-        return false;
-    }
-    let indicator = matches!(b[0], b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`');
-    let numeric = b[0].is_ascii_digit() && b.iter().all(|c| c.is_ascii_digit() || *c == b'.');
-    indicator || numeric || b[0] == b' ' || b[b.len() - 1] == b' ' || s.contains(": ") || s.ends_with(':') || s.contains(" #")
-}
-
 /// A string every YAML reader takes as that string, plain, as key or value: a letter, then
 /// letters, digits and `-_./`, and not a word YAML 1.1 reads as a boolean, null or number
 /// (`on`, `no`, `y`, `null`, `nan`, ...). Anything else is serde-saphyr's to judge.
@@ -127,19 +183,4 @@ pub(super) fn is_word(s: &str) -> bool {
 fn is_reserved(s: &str) -> bool {
     const RESERVED: [&str; 11] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"];
     s.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
-}
-
-/// A string serde-saphyr writes plain in value position, told without weighing it: a letter,
-/// then printable ASCII, not ending in a space or `:`, without `: ` (it would read as a key)
-/// or ` #` (a comment), and not a word YAML 1.1 reads as a boolean or null (`on`, `No`).
-/// Words with `:` (`ghcr.io/acme/api:1.2`) and sentences (alert descriptions) are plain here;
-/// as keys they would need weighing.
-fn is_plain_value(s: &str) -> bool {
-    let b = s.as_bytes();
-    let Some((&first, &last)) = b.first().zip(b.last()) else { return false };
-    if !first.is_ascii_alphabetic() || last == b' ' || last == b':' || !b.iter().all(|c| (0x20..=0x7E).contains(c)) {
-        return false;
-    }
-    // A letter first: no YAML 1.1 number or date; with a space inside, no boolean or null.
-    !s.contains(": ") && !s.contains(" #") && (s.contains(' ') || !is_reserved(s))
 }
