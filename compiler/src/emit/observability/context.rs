@@ -54,7 +54,16 @@ pub fn regex_escape(s: &str) -> String {
 
 /// A PromQL string literal (double-quoted, escaped).
 pub fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if matches!(c, '\\' | '"') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 /// One objective of a service's `slo`.
@@ -242,6 +251,13 @@ pub fn param_text(v: &ParamValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn promql_strings_escape_backslashes_and_quotes() {
+        assert_eq!(quote("svc-1"), "\"svc-1\"");
+        assert_eq!(quote(r#"a\b"c"#), r#""a\\b\"c""#);
+        assert_eq!(quote("é"), "\"é\"");
+    }
 
     #[test]
     fn exact_numbers() {

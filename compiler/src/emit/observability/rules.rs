@@ -86,23 +86,49 @@ pub fn le_value(ms: u64) -> String {
 
 /// The error ratio of an SLI over `window`, by namespace and service.
 pub fn sli_error_ratio(data: &ObsData, svc: &Svc, slo: &SloSpec, ns: &str, window: &str) -> String {
-    let label = &data.settings.service_label;
-    let Some((_, m)) = svc.protocol else { return String::new() };
-    let svc_m = format!("{label}={}", quote(&svc.name));
-    let by = format!("sum by (namespace, {label})");
-    match slo.threshold_ms {
-        None => {
-            // No sample when the window saw no failed request: "no errors" needs no alert, and
-            // dashboards show it as 0.
-            let all = selector(&m.requests, &[&svc_m, ns]);
-            let bad = selector(&m.requests, &[&svc_m, ns, &m.errors]);
-            format!("{by} (rate({bad}[{window}]))\n/\n{by} (rate({all}[{window}]))")
+    SliErrorRatio::new(data, svc, slo, ns).over(window)
+}
+
+/// The error ratio of one objective's SLI, its text cut where the window goes: made once per
+/// objective, filled in for each of its (seven) windows.
+pub struct SliErrorRatio {
+    /// Text, then a window, then text, ...; empty without a protocol to measure.
+    pieces: Vec<String>,
+}
+
+impl SliErrorRatio {
+    pub fn new(data: &ObsData, svc: &Svc, slo: &SloSpec, ns: &str) -> Self {
+        let label = &data.settings.service_label;
+        let Some((_, m)) = svc.protocol else { return SliErrorRatio { pieces: Vec::new() } };
+        let svc_m = format!("{label}={}", quote(&svc.name));
+        let by = format!("sum by (namespace, {label})");
+        let pieces = match slo.threshold_ms {
+            None => {
+                // No sample when the window saw no failed request: "no errors" needs no alert,
+                // and dashboards show it as 0.
+                let all = selector(&m.requests, &[&svc_m, ns]);
+                let bad = selector(&m.requests, &[&svc_m, ns, &m.errors]);
+                vec![format!("{by} (rate({bad}["), format!("]))\n/\n{by} (rate({all}["), "]))".to_string()]
+            }
+            Some(t) => {
+                let count = selector(&format!("{}_count", m.duration), &[&svc_m, ns]);
+                let good = selector(&format!("{}_bucket", m.duration), &[&svc_m, ns, &le_matcher(t)]);
+                vec![format!("(\n  {by} (rate({count}["), format!("]))\n  -\n  {by} (rate({good}["), format!("]))\n)\n/\n{by} (rate({count}["), "]))".to_string()]
+            }
+        };
+        SliErrorRatio { pieces }
+    }
+
+    /// The expression over `window` (a Prometheus duration).
+    pub fn over(&self, window: &str) -> String {
+        let mut out = String::with_capacity(self.pieces.iter().map(String::len).sum::<usize>() + 4 * window.len());
+        for (i, piece) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                out.push_str(window);
+            }
+            out.push_str(piece);
         }
-        Some(t) => {
-            let count = selector(&format!("{}_count", m.duration), &[&svc_m, ns]);
-            let good = selector(&format!("{}_bucket", m.duration), &[&svc_m, ns, &le_matcher(t)]);
-            format!("(\n  {by} (rate({count}[{window}]))\n  -\n  {by} (rate({good}[{window}]))\n)\n/\n{by} (rate({count}[{window}]))")
-        }
+        out
     }
 }
 
@@ -182,8 +208,9 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
     // SLO recording rules: the error ratio of each SLI over each window.
     let mut recording = Vec::new();
     for slo in &svc.slos {
+        let ratio = SliErrorRatio::new(data, svc, slo, ns);
         for w in windows(data) {
-            let expr = sli_error_ratio(data, svc, slo, ns, &prom_duration(w));
+            let expr = ratio.over(&prom_duration(w));
             let labels = [("slo", slo.key)].into_iter().collect();
             recording.push(Rule::Record { record: record_name(data, w), expr, labels });
         }
