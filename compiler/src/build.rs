@@ -99,6 +99,14 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
     Ok(())
 }
 
+/// [`render_into`] memory: every rendered file, paths relative to the output root.
+pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, kinds: &crate::emit::KindFilter, diags: &mut Diagnostics) -> Output {
+    let sink = std::sync::Mutex::new(Output::default());
+    // The memory sink never fails.
+    let _ = render_into(loaded, ws, graph, envs, opts, kinds, diags, &sink);
+    sink.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The rendered Kubernetes manifests of `envs` alone (`platc render`), handed to `sink` as
 /// each service's are made, at the paths of a build (`deploy/SERVICE/manifests/ENV/KIND-NAME.yaml`)
 /// and with the same bytes `platc build` writes there, of the kinds `kinds` allows; no chart,
