@@ -57,11 +57,23 @@ impl Facts {
         let all = |f: fn(u8) -> bool| b.iter().fold(true, |acc, &c| acc & f(c));
         let any = |f: fn(u8) -> bool| b.iter().fold(false, |acc, &c| acc | f(c));
         let pair = |x: u8, y: u8| b.iter().zip(&b[1.min(b.len())..]).fold(false, |acc, (&p, &c)| acc | ((p == x) & (c == y)));
-        let printable = all(|c| c.wrapping_sub(0x20) < 0x5F);
+        if !all(|c| c.wrapping_sub(0x20) < 0x5F) {
+            // Not a printable line: never plain nor quoted here, only maybe a literal block
+            // (most bytes of a render are PromQL expressions of several lines).
+            return Facts {
+                printable: false,
+                ascii_text: all(|c| c.wrapping_sub(0x20) < 0x5F || c == b'\n' || c == b'\t'),
+                newline: any(|c| c == b'\n'),
+                space: false,
+                colon_space: false,
+                space_hash: false,
+                digits_dots: false,
+            };
+        }
         Facts {
-            printable,
-            ascii_text: printable || all(|c| c.wrapping_sub(0x20) < 0x5F || c == b'\n' || c == b'\t'),
-            newline: !printable && any(|c| c == b'\n'),
+            printable: true,
+            ascii_text: true,
+            newline: false,
             space: any(|c| c == b' '),
             colon_space: pair(b':', b' '),
             space_hash: pair(b' ', b'#'),
