@@ -20,7 +20,7 @@ pub(super) enum Scalar<'a> {
 /// `None` when serde-saphyr must weigh it.
 pub(super) fn string(s: &str) -> Option<Scalar<'_>> {
     let f = Facts::of(s);
-    if f.is_plain_value(s) {
+    if f.is_plain_value(s) || (f.printable && is_quantity(s.as_bytes())) {
         Some(Scalar::Plain(s))
     } else if f.newline {
         f.is_block_safe(s).then_some(Scalar::Literal(s))
@@ -29,6 +29,14 @@ pub(super) fn string(s: &str) -> Option<Scalar<'_>> {
     } else {
         None
     }
+}
+
+/// `5m`, `250m`, `512Mi`: digits, then letters (durations, resource quantities), which
+/// serde-saphyr writes plain; but `0x` and hex digits (`0xa`) is a YAML 1.1 number.
+fn is_quantity(b: &[u8]) -> bool {
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let letters = &b[digits..];
+    digits > 0 && !letters.is_empty() && letters.iter().all(u8::is_ascii_alphabetic) && !matches!(letters[0], b'x' | b'X')
 }
 
 /// What the rules of [`string`] ask of a string, found in one pass over its bytes: every
