@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
 use crate::emit::{patch, KindFilter, Output, Sink};
 use crate::fs::RealFs;
-use crate::write::tree::MarkedTree;
+use crate::write::tree::StagedTree;
 use crate::write::{DEPLOY_DIR, RENDER_MARKER};
 
 #[derive(Debug, clap::Args)]
@@ -53,7 +53,7 @@ pub fn run(args: &Args) -> i32 {
         // Files go into the staged directory as they are rendered (discarded unless all goes
         // well), or into memory for stdout.
         let target = match &dir {
-            Some(dir) => match MarkedTree::new(dir, RENDER_MARKER) {
+            Some(dir) => match StagedTree::new(dir, RENDER_MARKER) {
                 Ok(tree) => Target::Dir(tree),
                 Err(e) => return fail(e),
             },
@@ -89,7 +89,7 @@ pub fn run(args: &Args) -> i32 {
         }
         Target::Dir(tree) => {
             let marker = format!("Written by `platc render --env {}`; the next render into this directory replaces it.\n", args.env);
-            match crate::timings::time("swap in", || tree.finish(&marker)) {
+            match crate::timings::time("swap in", || tree.add(RENDER_MARKER, marker.as_bytes()).and_then(|_| tree.finish())) {
                 Ok(_) => {
                     let dir = dir.unwrap_or_default();
                     eprintln!("rendered {} of `{}` into {}", super::plural(paths.len(), "object"), args.env, crate::load::display(&cwd, &dir));
@@ -104,7 +104,7 @@ pub fn run(args: &Args) -> i32 {
 /// Where rendered objects go: a staged directory (`--out`), or memory, to be printed in path
 /// order.
 enum Target {
-    Dir(MarkedTree),
+    Dir(StagedTree),
     Stdout(Mutex<Output>),
 }
 

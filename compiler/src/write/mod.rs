@@ -90,40 +90,13 @@ pub fn write_marked_tree(dir: &Path, out: &Output, marker: &str) -> Result<Write
     write_files(dir, &files, marker)
 }
 
-/// [`write_tree`] of `(relative path, bytes)` pairs, sorted by path and unique.
-///
-/// The previous tree is compared file by file (never held in memory whole), and both the
-/// comparison and the staging run on all cores: at 10,000 services the tree has ~770,000 files.
+/// [`write_tree`] of `(relative path, bytes)` pairs, sorted by path and unique, staged on all
+/// cores (at 10,000 services the tree has ~770,000 files); the previous tree is compared file
+/// by file, never held in memory whole.
 fn write_files(dir: &Path, files: &[(&str, &[u8])], marker: &str) -> Result<WriteReport, String> {
-    let exists = dir.exists();
-    ensure_replaceable(dir, marker)?;
-    let old: std::collections::BTreeSet<String> = if exists { list_tree(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? } else { Default::default() };
-    // Which files are byte-identical to the previous tree's (hard-linked below, keeping mtimes).
-    let same: Vec<bool> = crate::par::map_chunks(files, |chunk| {
-        chunk.iter().map(|(p, bytes)| old.contains(*p) && std::fs::read(dir.join(p)).is_ok_and(|b| b == *bytes)).collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect();
-    let new: std::collections::BTreeSet<&str> = files.iter().map(|(p, _)| *p).collect();
-    let mut report = WriteReport::default();
-    report.removed = old.iter().filter(|k| !new.contains(k.as_str())).count();
-    report.unchanged = same.iter().filter(|s| **s).count();
-    report.written = files.len() - report.unchanged;
-    if report.written == 0 && report.removed == 0 {
-        return Ok(report);
-    }
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let (staging, backup) = staging_dirs(dir);
-    let _ = std::fs::remove_dir_all(&staging);
-    let staged = stage(&staging, dir, files, &same);
-    if let Err(e) = staged {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(format!("cannot write {}: {e}", staging.display()));
-    }
-    swap_in(dir, &staging, &backup)?;
-    Ok(report)
+    let tree = tree::StagedTree::new(dir, marker)?;
+    crate::par::map_chunks(files, |chunk| chunk.iter().try_for_each(|(p, bytes)| tree.add(p, bytes))).into_iter().collect::<Result<(), String>>()?;
+    tree.finish()
 }
 
 /// Replaces `dir` (if it exists) by the complete tree `staging` with two renames, so that
@@ -165,35 +138,6 @@ fn ensure_replaceable(dir: &Path, marker: &str) -> Result<(), String> {
         return Err(format!("{} exists and is not a platc output (no {marker}); refusing to replace it: choose an empty or new --out directory", dir.display()));
     }
     Ok(())
-}
-
-fn stage(staging: &Path, dir: &Path, files: &[(&str, &[u8])], same: &[bool]) -> std::io::Result<()> {
-    let indexed: Vec<usize> = (0..files.len()).collect();
-    crate::par::map_chunks(&indexed, |chunk| -> std::io::Result<()> {
-        // Files come sorted by path, so a directory's files are neighbours: one
-        // `create_dir_all` per directory, not two system calls more per file.
-        let mut created: Option<PathBuf> = None;
-        for &i in chunk {
-            let (p, bytes) = files[i];
-            let target = staging.join(p);
-            if let Some(parent) = target.parent().filter(|d| created.as_deref() != Some(*d)) {
-                // Safe from two threads at once: create_dir_all accepts a directory that
-                // appeared meanwhile.
-                std::fs::create_dir_all(parent)?;
-                created = Some(parent.to_path_buf());
-            }
-            if same[i] && std::fs::hard_link(dir.join(p), &target).is_ok() {
-                continue;
-            }
-            // No fsync per file: the tree becomes visible only through the rename below, and
-            // syncing tens of thousands of files costs minutes for no reader-visible benefit
-            // (like cargo, platc leaves durability across power loss to the file system).
-            std::fs::write(&target, bytes)?;
-        }
-        Ok(())
-    })
-    .into_iter()
-    .collect()
 }
 
 /// Writes a build's output under `root`: the `deploy/` tree is swapped in atomically; files

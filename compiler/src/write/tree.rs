@@ -1,6 +1,6 @@
 //! A directory tree assembled beside the one it replaces, file by file as they are made, then
 //! swapped in with two renames ([`super::swap_in`]): what `platc build` ([`super::stage`]) and
-//! `platc render --out` ([`MarkedTree`]) write through, so that neither has to hold its output
+//! `platc render --out` and [`super::write_tree`] ([`StagedTree`]) write through, so that neither has to hold its output
 //! in memory and readers never see a half-written tree.
 
 use std::collections::{BTreeSet, HashSet};
@@ -92,25 +92,24 @@ impl Drop for Staging {
     }
 }
 
-/// `platc render --out DIR`: files written into the staged tree as they are rendered, the
-/// whole swapped in by [`MarkedTree::finish`] (with the marker that lets a later render replace
-/// it). Only counts stay in memory.
-pub struct MarkedTree {
+/// A tree written file by file into [`Staging`] and swapped in by [`StagedTree::finish`],
+/// unless nothing changed: `platc render --out` (as it renders, its marker added last) and
+/// [`super::write_tree`]. Only counts stay in memory.
+pub struct StagedTree {
     tree: Staging,
-    marker: String,
     written: AtomicUsize,
     unchanged: AtomicUsize,
     /// Files staged that the replaced tree also had (for the count of removed files).
     kept: AtomicUsize,
 }
 
-impl MarkedTree {
+impl StagedTree {
     /// Starts a tree for `dir`, which must be new, empty, or hold `marker`.
     pub fn new(dir: &Path, marker: &str) -> Result<Self, String> {
-        Ok(MarkedTree { tree: Staging::new(dir, marker)?, marker: marker.to_string(), written: AtomicUsize::new(0), unchanged: AtomicUsize::new(0), kept: AtomicUsize::new(0) })
+        Ok(StagedTree { tree: Staging::new(dir, marker)?, written: AtomicUsize::new(0), unchanged: AtomicUsize::new(0), kept: AtomicUsize::new(0) })
     }
 
-    /// Stages one file; each path once.
+    /// Stages one file; each path once. Safe from many threads.
     pub fn add(&self, rel: &str, bytes: &[u8]) -> Result<(), String> {
         let staged = self.tree.file(rel, bytes).map_err(|e| format!("cannot write {}: {e}", self.tree.staged_path(rel).display()))?;
         let counter = match staged {
@@ -124,9 +123,8 @@ impl MarkedTree {
         Ok(())
     }
 
-    /// Adds the marker (`marker_text`) and swaps the tree in, unless nothing changed.
-    pub fn finish(self, marker_text: &str) -> Result<WriteReport, String> {
-        self.add(&self.marker, marker_text.as_bytes())?;
+    /// Swaps the tree in, unless nothing changed.
+    pub fn finish(self) -> Result<WriteReport, String> {
         let report = WriteReport { written: self.written.into_inner(), unchanged: self.unchanged.into_inner(), removed: self.tree.old.len() - self.kept.into_inner() };
         self.tree.finish(report.written > 0 || report.removed > 0)?;
         Ok(report)
