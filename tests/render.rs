@@ -28,6 +28,11 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     platc::write::read_tree(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
 }
 
+/// The checkout spec with `lines` (patches) added at the end of its service block.
+fn checkout_with(lines: &str) -> String {
+    CHECKOUT.trim_end().strip_suffix('}').expect("a service block").to_string() + lines + "}"
+}
+
 #[test]
 fn render_writes_exactly_the_manifests_build_writes() {
     let tmp = TempDir::new("render-equal");
@@ -129,8 +134,7 @@ fn errors_render_nothing() {
     tmp.write("checkout/service.kdl", CHECKOUT);
     assert!(platc(tmp.path(), &["render", ".", "--env", "prod", "--out", "r"]).status.success());
     let before = files(&tmp.path().join("r"));
-    let patch = "    patch Deployment name=nobody merge=\"{}\"\n}";
-    tmp.write("checkout/service.kdl", &(CHECKOUT.trim_end().strip_suffix('}').expect("a service block").to_string() + patch));
+    tmp.write("checkout/service.kdl", &checkout_with("    patch Deployment name=nobody merge=\"{}\"\n"));
     let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--out", "r"]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("matches no generated object"), "{}", show(&out));
@@ -181,9 +185,8 @@ fn kind_leaves_patched_objects_built() {
     let tmp = TempDir::new("render-kind-patch");
     tmp.write("platform.kdl", PLATFORM);
     tmp.write("payments/service.kdl", PAYMENTS);
-    let patch = "    patch ConfigMap name=checkout-dashboard merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"x\\\":\\\"patched\\\"}}}\"\n    patch PrometheusRule name=checkout merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"seen\\\":\\\"patched\\\"}}}\"\n}";
-    let checkout = CHECKOUT.trim_end().strip_suffix('}').expect("a service block").to_string() + patch;
-    tmp.write("checkout/service.kdl", &checkout);
+    let patch = "    patch ConfigMap name=checkout-dashboard merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"x\\\":\\\"patched\\\"}}}\"\n    patch PrometheusRule name=checkout merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"seen\\\":\\\"patched\\\"}}}\"\n";
+    tmp.write("checkout/service.kdl", &checkout_with(patch));
     let all = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "ConfigMap,PrometheusRule"]);
     assert!(all.status.success(), "{}", show(&all));
     assert!(String::from_utf8_lossy(&all.stdout).contains("x: patched"), "the patch applies: {}", show(&all));
@@ -200,9 +203,7 @@ fn patch_of_the_rule_groups_applies() {
     let tmp = TempDir::new("render-rules-patch");
     tmp.write("platform.kdl", PLATFORM);
     tmp.write("payments/service.kdl", PAYMENTS);
-    let patch = "    patch PrometheusRule name=checkout json=#\"[{\"op\":\"add\",\"path\":\"/spec/groups/0/interval\",\"value\":\"2m\"}]\"#\n}";
-    let checkout = CHECKOUT.trim_end().strip_suffix('}').expect("a service block").to_string() + patch;
-    tmp.write("checkout/service.kdl", &checkout);
+    tmp.write("checkout/service.kdl", &checkout_with("    patch PrometheusRule name=checkout json=#\"[{\"op\":\"add\",\"path\":\"/spec/groups/0/interval\",\"value\":\"2m\"}]\"#\n"));
     let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "PrometheusRule"]);
     assert!(out.status.success(), "{}", show(&out));
     let text = String::from_utf8_lossy(&out.stdout);
