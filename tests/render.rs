@@ -134,7 +134,7 @@ fn errors_render_nothing() {
     tmp.write("checkout/service.kdl", CHECKOUT);
     assert!(platc(tmp.path(), &["render", ".", "--env", "prod", "--out", "r"]).status.success());
     let before = files(&tmp.path().join("r"));
-    tmp.write("checkout/service.kdl", &checkout_with("    patch Deployment name=nobody merge=\"{}\"\n"));
+    tmp.write("checkout/service.kdl", checkout_with("    patch Deployment name=nobody merge=\"{}\"\n"));
     let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--out", "r"]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("matches no generated object"), "{}", show(&out));
@@ -186,7 +186,7 @@ fn kind_leaves_patched_objects_built() {
     tmp.write("platform.kdl", PLATFORM);
     tmp.write("payments/service.kdl", PAYMENTS);
     let patch = "    patch ConfigMap name=checkout-dashboard merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"x\\\":\\\"patched\\\"}}}\"\n    patch PrometheusRule name=checkout merge=\"{\\\"metadata\\\":{\\\"annotations\\\":{\\\"seen\\\":\\\"patched\\\"}}}\"\n";
-    tmp.write("checkout/service.kdl", &checkout_with(patch));
+    tmp.write("checkout/service.kdl", checkout_with(patch));
     let all = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "ConfigMap,PrometheusRule"]);
     assert!(all.status.success(), "{}", show(&all));
     assert!(String::from_utf8_lossy(&all.stdout).contains("x: patched"), "the patch applies: {}", show(&all));
@@ -203,7 +203,7 @@ fn patch_of_the_rule_groups_applies() {
     let tmp = TempDir::new("render-rules-patch");
     tmp.write("platform.kdl", PLATFORM);
     tmp.write("payments/service.kdl", PAYMENTS);
-    tmp.write("checkout/service.kdl", &checkout_with("    patch PrometheusRule name=checkout json=#\"[{\"op\":\"add\",\"path\":\"/spec/groups/0/interval\",\"value\":\"2m\"}]\"#\n"));
+    tmp.write("checkout/service.kdl", checkout_with("    patch PrometheusRule name=checkout json=#\"[{\"op\":\"add\",\"path\":\"/spec/groups/0/interval\",\"value\":\"2m\"}]\"#\n"));
     let out = platc(tmp.path(), &["render", ".", "--env", "prod", "--kind", "PrometheusRule"]);
     assert!(out.status.success(), "{}", show(&out));
     let text = String::from_utf8_lossy(&out.stdout);

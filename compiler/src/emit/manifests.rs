@@ -1,10 +1,13 @@
 //! Rendered Kubernetes manifests: the objects of one service in one environment, built from
 //! the same [`Values`] the Helm chart gets. The chart's templates (stdlib/helm) produce the
 //! same objects; a test runs real `helm template` and compares them.
+//!
+//! Objects are [`Node`] trees that borrow from the values (see [`super::object`]): the order
+//! in which keys are set here is the order in which they are written.
 
 use indexmap::IndexMap;
-use serde_json::{json, Map, Value as Json};
 
+use super::object::{list, map, Map, Node};
 use crate::lower::{BackingResource, InClusterResource, Values, Worker};
 
 /// Chart identity, used in the `helm.sh/chart` label.
@@ -13,19 +16,26 @@ pub struct ChartMeta {
     pub name: String,
     pub version: String,
     pub app_version: String,
+    /// The `helm.sh/chart` label: `NAME-VERSION`.
+    pub label: String,
+}
+
+impl ChartMeta {
+    pub fn new(name: String, version: String, app_version: String) -> Self {
+        let label = format!("{name}-{version}");
+        ChartMeta { name, version, app_version, label }
+    }
 }
 
 /// The objects of one service in one environment, in a stable order, of the kinds `wanted`
-/// accepts (`platc render --kind`: the others are not built). The PrometheusRule comes without
-/// its `spec`: that is `v.prometheusRule.groups` (the bulk of a service's objects), which the
-/// caller writes from the typed groups, or adds as JSON where a patch edits the object.
-pub fn objects(v: &Values, chart: &ChartMeta, wanted: &dyn Fn(&str) -> bool) -> Vec<Json> {
+/// accepts (`platc render --kind`: the others are not built).
+pub fn objects<'a>(v: &'a Values, chart: &'a ChartMeta, wanted: &dyn Fn(&str) -> bool) -> Vec<Node<'a>> {
     let mut out = Vec::new();
     if wanted("ServiceAccount") {
         out.push(service_account(v, chart));
     }
     if !v.config.is_empty() && wanted("ConfigMap") {
-        out.push(obj(v, chart, "v1", "ConfigMap", &format!("{}-config", v.fullname), web(v), json!({"data": v.config})));
+        out.push(obj(v, chart, "v1", "ConfigMap", format!("{}-config", v.fullname), web(v), [("data", (&v.config).into())]));
     }
     if v.externalSecret.enabled && wanted("ExternalSecret") {
         out.push(external_secret(v, chart));
@@ -35,101 +45,72 @@ pub fn objects(v: &Values, chart: &ChartMeta, wanted: &dyn Fn(&str) -> bool) -> 
         out.push(web_deployment(v, chart));
     }
     if v.service.enabled && wanted("Service") {
-        let spec = json!({"spec": {"type": "ClusterIP", "selector": selector(v, web(v)), "ports": v.service.ports}});
-        out.push(obj(v, chart, "v1", "Service", &v.fullname, web(v), spec));
+        let spec = map([("type", "ClusterIP".into()), ("selector", selector(v, web(v))), ("ports", (&v.service.ports).into())]);
+        out.push(obj(v, chart, "v1", "Service", &v.fullname, web(v), [("spec", spec)]));
     }
     if v.autoscaling.enabled && wanted("HorizontalPodAutoscaler") {
-        let spec = json!({"spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": v.fullname},
-            "minReplicas": v.autoscaling.minReplicas,
-            "maxReplicas": v.autoscaling.maxReplicas,
-            "metrics": v.autoscaling.metrics,
-        }});
-        out.push(obj(v, chart, "autoscaling/v2", "HorizontalPodAutoscaler", &v.fullname, web(v), spec));
+        let target = map([("apiVersion", "apps/v1".into()), ("kind", "Deployment".into()), ("name", (&v.fullname).into())]);
+        let a = &v.autoscaling;
+        let spec = map([("scaleTargetRef", target), ("minReplicas", a.minReplicas.into()), ("maxReplicas", a.maxReplicas.into()), ("metrics", (&a.metrics).into())]);
+        out.push(obj(v, chart, "autoscaling/v2", "HorizontalPodAutoscaler", &v.fullname, web(v), [("spec", spec)]));
     }
     if v.podDisruptionBudget.enabled && wanted("PodDisruptionBudget") {
-        let spec = json!({"spec": {"maxUnavailable": v.podDisruptionBudget.maxUnavailable, "selector": {"matchLabels": selector(v, web(v))}}});
-        out.push(obj(v, chart, "policy/v1", "PodDisruptionBudget", &v.fullname, web(v), spec));
+        let spec = map([("maxUnavailable", v.podDisruptionBudget.maxUnavailable.into()), ("selector", map([("matchLabels", selector(v, web(v)))]))]);
+        out.push(obj(v, chart, "policy/v1", "PodDisruptionBudget", &v.fullname, web(v), [("spec", spec)]));
     }
     if v.networkPolicy.enabled && wanted("NetworkPolicy") {
-        let spec = json!({"spec": {
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": v.fullname}},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": v.networkPolicy.ingress,
-            "egress": v.networkPolicy.egress,
-        }});
-        out.push(obj(v, chart, "networking.k8s.io/v1", "NetworkPolicy", &v.fullname, web(v), spec));
+        let pods = map([("matchLabels", map([("app.kubernetes.io/name", (&v.fullname).into())]))]);
+        let spec = policy_spec(pods, &v.networkPolicy.ingress, &v.networkPolicy.egress);
+        out.push(obj(v, chart, "networking.k8s.io/v1", "NetworkPolicy", &v.fullname, web(v), [("spec", spec)]));
     }
     for item in v.ingress.items.iter().filter(|_| wanted("Ingress")) {
-        let mut o = obj(v, chart, "networking.k8s.io/v1", "Ingress", &item.name, web(v), json!({"spec": {"ingressClassName": item.className, "tls": item.tls, "rules": item.rules}}));
+        let spec = map([("ingressClassName", (&item.className).into()), ("tls", (&item.tls).into()), ("rules", (&item.rules).into())]);
+        let mut o = obj(v, chart, "networking.k8s.io/v1", "Ingress", &item.name, web(v), [("spec", spec)]);
         add_annotations(&mut o, &item.annotations);
         out.push(o);
     }
     for item in v.httpRoute.items.iter().filter(|_| wanted("HTTPRoute")) {
-        let spec = json!({"spec": {"parentRefs": item.parentRefs, "hostnames": item.hostnames, "rules": item.rules}});
-        out.push(obj(v, chart, "gateway.networking.k8s.io/v1", "HTTPRoute", &item.name, web(v), spec));
+        let spec = map([("parentRefs", (&item.parentRefs).into()), ("hostnames", (&item.hostnames).into()), ("rules", (&item.rules).into())]);
+        out.push(obj(v, chart, "gateway.networking.k8s.io/v1", "HTTPRoute", &item.name, web(v), [("spec", spec)]));
     }
     if v.serviceMonitor.enabled && wanted("ServiceMonitor") {
-        let spec = json!({"spec": {
-            "selector": {"matchLabels": selector(v, web(v))},
-            "endpoints": [{"port": v.serviceMonitor.port, "path": v.serviceMonitor.path, "interval": v.serviceMonitor.interval}],
-        }});
-        out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), spec));
+        let m = &v.serviceMonitor;
+        let endpoint = map([("port", (&m.port).into()), ("path", (&m.path).into()), ("interval", (&m.interval).into())]);
+        let spec = map([("selector", map([("matchLabels", selector(v, web(v)))])), ("endpoints", list([endpoint]))]);
+        out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), [("spec", spec)]));
     }
     if v.prometheusRule.enabled && wanted("PrometheusRule") {
-        out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), Json::Object(Map::new())));
+        out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), [("spec", Node::Rules(&v.prometheusRule.groups))]));
     }
     if v.dashboard.enabled && wanted("ConfigMap") {
-        let mut data = json!({"data": {}});
-        data["data"][v.dashboard.key.as_str()] = Json::String(v.dashboard.json.clone());
-        let mut o = obj(v, chart, "v1", "ConfigMap", &format!("{}-dashboard", v.fullname), web(v), data);
+        let mut labels = labels(v, chart, web(v));
         // The Grafana sidecar loads every ConfigMap with this label.
-        o["metadata"]["labels"]["grafana_dashboard"] = json!("1");
-        out.push(o);
+        labels.set("grafana_dashboard", "1");
+        let data = map([(v.dashboard.key.as_str(), (&v.dashboard.json).into())]);
+        out.push(object(v, "v1", "ConfigMap", format!("{}-dashboard", v.fullname), labels, [("data", data)]));
     }
     for w in v.workers.iter().filter(|_| deployments) {
         out.push(worker_deployment(v, chart, w));
     }
     for c in v.cronJobs.iter().filter(|_| wanted("CronJob")) {
         let container = container(v, &c.name, Some(&c.command), &c.env, &c.resources, false);
-        let pod = pod_spec(v, vec![container], Some("OnFailure"));
-        let mut spec = json!({"spec": {
-            "schedule": c.schedule,
-            "concurrencyPolicy": c.concurrencyPolicy,
-            "successfulJobsHistoryLimit": 3,
-            "failedJobsHistoryLimit": 3,
-            "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"metadata": {}, "spec": {}}}},
-        }});
-        let template = &mut spec["spec"]["jobTemplate"]["spec"]["template"];
-        template["metadata"] = pod_metadata(v, chart, ("cron", &c.name));
-        template["spec"] = pod;
-        out.push(obj(v, chart, "batch/v1", "CronJob", &c.name, ("cron", &c.name), spec));
+        let pod = pod_spec(v, container, Some("OnFailure"));
+        let template = map([("metadata", pod_metadata(v, chart, ("cron", &c.name))), ("spec", pod)]);
+        let job = map([("backoffLimit", 2u32.into()), ("template", template)]);
+        let spec = map([
+            ("schedule", (&c.schedule).into()),
+            ("concurrencyPolicy", (&c.concurrencyPolicy).into()),
+            ("successfulJobsHistoryLimit", 3u32.into()),
+            ("failedJobsHistoryLimit", 3u32.into()),
+            ("jobTemplate", map([("spec", job)])),
+        ]);
+        out.push(obj(v, chart, "batch/v1", "CronJob", &c.name, ("cron", &c.name), [("spec", spec)]));
     }
     for r in &v.backingResources {
         // In-cluster resources come in several kinds each: built, then sorted out.
-        out.extend(backing_resource(v, chart, r).into_iter().filter(|o| wanted(o["kind"].as_str().unwrap_or_default())));
+        out.extend(backing_resource(v, chart, r).into_iter().filter(|o| wanted(o.kind().unwrap_or_default())));
     }
     out
-}
-
-/// An object's tree followed by a `spec` given apart (a PrometheusRule's typed rule groups),
-/// serialized as one map.
-pub struct WithSpec<'a, S> {
-    pub object: &'a Json,
-    pub spec: S,
-}
-
-impl<S: serde::Serialize> serde::Serialize for WithSpec<'_, S> {
-    fn serialize<Z: serde::Serializer>(&self, serializer: Z) -> Result<Z::Ok, Z::Error> {
-        use serde::ser::SerializeMap;
-        let entries = self.object.as_object().into_iter().flatten();
-        let mut m = serializer.serialize_map(None)?;
-        for (k, v) in entries {
-            m.serialize_entry(k, v)?;
-        }
-        m.serialize_entry("spec", &self.spec)?;
-        m.end()
-    }
 }
 
 /// Which process an object belongs to: its component (`web`, `worker`, `cron`) and the
@@ -137,18 +118,16 @@ impl<S: serde::Serialize> serde::Serialize for WithSpec<'_, S> {
 type Process<'a> = (&'a str, &'a str);
 
 /// The standard labels of every object (`_helpers.tpl` defines the same).
-pub fn labels(v: &Values, chart: &ChartMeta, process: Process) -> Map<String, Json> {
-    // Built in place at its final size: there is one per object (8,000 at 1,000 services), and
-    // growing or merging maps rehashes every key.
-    let mut m = Map::with_capacity(9);
-    m.insert("helm.sh/chart".into(), Json::String(format!("{}-{}", chart.name, chart.version)));
+pub fn labels<'a>(v: &'a Values, chart: &'a ChartMeta, process: Process<'a>) -> Map<'a> {
+    let mut m = Map::with_capacity(10);
+    m.set("helm.sh/chart", &chart.label);
     insert_selector(&mut m, v, process);
-    m.insert("app.kubernetes.io/version".into(), Json::String(v.image.tag.clone()));
-    m.insert("app.kubernetes.io/part-of".into(), Json::String(v.partOf.clone()));
-    m.insert("app.kubernetes.io/managed-by".into(), Json::String("platc".into()));
-    m.insert("platc.dev/environment".into(), Json::String(v.environment.clone()));
+    m.set("app.kubernetes.io/version", &v.image.tag);
+    m.set("app.kubernetes.io/part-of", &v.partOf);
+    m.set("app.kubernetes.io/managed-by", "platc");
+    m.set("platc.dev/environment", &v.environment);
     if !v.owner.is_empty() {
-        m.insert("platc.dev/owner".into(), Json::String(v.owner.clone()));
+        m.set("platc.dev/owner", &v.owner);
     }
     m
 }
@@ -156,176 +135,183 @@ pub fn labels(v: &Values, chart: &ChartMeta, process: Process) -> Map<String, Js
 /// Selector labels of one process. Every process carries the service name (so that the
 /// service's NetworkPolicy covers it) and its own process name (so that selectors of two
 /// workloads never overlap).
-fn selector(v: &Values, process: Process) -> Json {
+fn selector<'a>(v: &'a Values, process: Process<'a>) -> Node<'a> {
     let mut m = Map::with_capacity(3);
     insert_selector(&mut m, v, process);
-    Json::Object(m)
+    Node::Map(m)
 }
 
-fn insert_selector(m: &mut Map<String, Json>, v: &Values, (component, process): Process) {
-    m.insert("app.kubernetes.io/name".into(), Json::String(v.fullname.clone()));
-    m.insert("app.kubernetes.io/component".into(), Json::String(component.into()));
-    m.insert("platc.dev/process".into(), Json::String(process.into()));
+fn insert_selector<'a>(m: &mut Map<'a>, v: &'a Values, (component, process): Process<'a>) {
+    m.set("app.kubernetes.io/name", &v.fullname);
+    m.set("app.kubernetes.io/component", component);
+    m.set("platc.dev/process", process);
 }
 
 fn web(v: &Values) -> Process<'_> {
     ("web", &v.fullname)
 }
 
-fn obj(v: &Values, chart: &ChartMeta, api: &str, kind: &str, name: &str, process: Process, body: Json) -> Json {
-    let labels = labels(v, chart, process);
-    object(v, api, kind, name, Json::Object(labels), body)
-}
-
-/// `{key: value}`, `value` moved in: `json!` would copy a tree through `to_value`, value by
-/// value, which at scale costs more than building it.
-fn with(key: &str, value: Json) -> Json {
-    let mut m = Map::new();
-    m.insert(key.into(), value);
-    Json::Object(m)
+fn obj<'a, const N: usize>(v: &'a Values, chart: &'a ChartMeta, api: &'a str, kind: &'a str, name: impl Into<Node<'a>>, process: Process<'a>, body: [(&'a str, Node<'a>); N]) -> Node<'a> {
+    object(v, api, kind, name, labels(v, chart, process), body)
 }
 
 /// An object: apiVersion, kind, metadata (name, namespace, `labels`, the common annotations),
-/// then the keys of `body`.
-fn object(v: &Values, api: &str, kind: &str, name: &str, labels: Json, body: Json) -> Json {
-    let mut metadata = json!({"name": name, "namespace": v.namespace});
-    metadata["labels"] = labels;
+/// then the entries of `body`.
+fn object<'a, const N: usize>(v: &'a Values, api: &'a str, kind: &'a str, name: impl Into<Node<'a>>, labels: Map<'a>, body: [(&'a str, Node<'a>); N]) -> Node<'a> {
+    let mut metadata = Map::with_capacity(4);
+    metadata.set("name", name);
+    metadata.set("namespace", &v.namespace);
+    metadata.set("labels", labels);
     if !v.commonAnnotations.is_empty() {
-        metadata["annotations"] = json!(v.commonAnnotations);
+        metadata.set("annotations", &v.commonAnnotations);
     }
-    let mut o = json!({"apiVersion": api, "kind": kind});
-    o["metadata"] = metadata;
-    if let (Json::Object(target), Json::Object(extra)) = (&mut o, body) {
-        target.extend(extra);
+    let mut o = Map::with_capacity(3 + N);
+    o.set("apiVersion", api);
+    o.set("kind", kind);
+    o.set("metadata", metadata);
+    for (k, value) in body {
+        o.set(k, value);
     }
-    o
+    Node::Map(o)
 }
 
-fn add_annotations(o: &mut Json, extra: &IndexMap<String, String>) {
+/// Adds `extra` to an object's annotations (after the common ones; the same key takes the
+/// value of `extra` in its place).
+fn add_annotations<'a>(o: &mut Node<'a>, extra: &'a IndexMap<String, String>) {
     if extra.is_empty() {
         return;
     }
-    let meta = &mut o["metadata"];
-    if meta.get("annotations").is_none() {
-        meta["annotations"] = json!({});
+    let Some(meta) = o.as_map_mut().and_then(|o| o.get_mut("metadata")).and_then(Node::as_map_mut) else { return };
+    let mut annotations = Map::default();
+    if let Some(Node::StrMap(common)) = meta.get("annotations") {
+        for (k, val) in common.iter() {
+            annotations.set(k, val);
+        }
     }
     for (k, val) in extra {
-        meta["annotations"][k] = json!(val);
+        annotations.set(k, val);
     }
+    meta.set("annotations", annotations);
 }
 
-fn service_account(v: &Values, chart: &ChartMeta) -> Json {
-    let mut o = obj(v, chart, "v1", "ServiceAccount", &v.serviceAccount.name, web(v), json!({"automountServiceAccountToken": v.serviceAccount.automount}));
-    add_annotations(&mut o, &v.serviceAccount.annotations);
+fn service_account<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
+    let sa = &v.serviceAccount;
+    let mut o = obj(v, chart, "v1", "ServiceAccount", &sa.name, web(v), [("automountServiceAccountToken", sa.automount.into())]);
+    add_annotations(&mut o, &sa.annotations);
     o
 }
 
-fn external_secret(v: &Values, chart: &ChartMeta) -> Json {
+fn external_secret<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
     let e = &v.externalSecret;
-    let spec = json!({"spec": {
-        "refreshInterval": e.refreshInterval,
-        "secretStoreRef": e.secretStoreRef,
-        "target": {"name": e.name, "creationPolicy": "Owner"},
-        "data": e.data,
-    }});
-    obj(v, chart, "external-secrets.io/v1", "ExternalSecret", &e.name, web(v), spec)
+    let spec = map([
+        ("refreshInterval", (&e.refreshInterval).into()),
+        ("secretStoreRef", (&e.secretStoreRef).into()),
+        ("target", map([("name", (&e.name).into()), ("creationPolicy", "Owner".into())])),
+        ("data", (&e.data).into()),
+    ]);
+    obj(v, chart, "external-secrets.io/v1", "ExternalSecret", &e.name, web(v), [("spec", spec)])
 }
 
-fn pod_metadata(v: &Values, chart: &ChartMeta, process: Process) -> Json {
-    let mut m = with("labels", Json::Object(labels(v, chart, process)));
+fn pod_metadata<'a>(v: &'a Values, chart: &'a ChartMeta, process: Process<'a>) -> Node<'a> {
+    with_common_annotations(v, labels(v, chart, process))
+}
+
+/// `{labels, annotations}` of a pod: the common annotations, if any.
+fn with_common_annotations<'a>(v: &'a Values, labels: Map<'a>) -> Node<'a> {
+    let mut m = Map::with_capacity(2);
+    m.set("labels", labels);
     if !v.commonAnnotations.is_empty() {
-        m["annotations"] = json!(v.commonAnnotations);
+        m.set("annotations", &v.commonAnnotations);
     }
-    m
+    Node::Map(m)
 }
 
-fn container(v: &Values, name: &str, command: Option<&Vec<String>>, env: &[Json], resources: &Json, web: bool) -> Json {
-    let mut c = json!({
-        "name": name,
-        "image": format!("{}:{}", v.image.repository, v.image.tag),
-        "imagePullPolicy": v.image.pullPolicy,
-    });
+fn container<'a>(v: &'a Values, name: &'a str, command: Option<&'a Vec<String>>, env: &'a Vec<serde_json::Value>, resources: &'a serde_json::Value, web: bool) -> Node<'a> {
+    let mut c = Map::with_capacity(12);
+    c.set("name", name);
+    c.set("image", format!("{}:{}", v.image.repository, v.image.tag));
+    c.set("imagePullPolicy", &v.image.pullPolicy);
     if let Some(cmd) = command.filter(|c| !c.is_empty()) {
-        c["command"] = json!(cmd);
+        c.set("command", cmd);
     }
     if web && !v.containerPorts.is_empty() {
-        c["ports"] = json!(v.containerPorts);
+        c.set("ports", &v.containerPorts);
     }
     if !env.is_empty() {
-        c["env"] = Json::Array(env.to_vec());
+        c.set("env", env);
     }
-    c["resources"] = resources.clone();
-    c["securityContext"] = v.securityContext.clone();
+    c.set("resources", resources);
+    c.set("securityContext", &v.securityContext);
     if web {
         for (key, probe) in [("readinessProbe", &v.readinessProbe), ("livenessProbe", &v.livenessProbe), ("startupProbe", &v.startupProbe)] {
             if let Some(p) = probe {
-                c[key] = p.clone();
+                c.set(key, p);
             }
         }
     }
-    c["volumeMounts"] = json!([{"name": "tmp", "mountPath": "/tmp"}]);
-    c
+    c.set("volumeMounts", list([map([("name", "tmp".into()), ("mountPath", "/tmp".into())])]));
+    Node::Map(c)
 }
 
-fn pod_spec(v: &Values, containers: Vec<Json>, restart: Option<&str>) -> Json {
-    let mut spec = json!({
-        "serviceAccountName": v.serviceAccount.name,
-        "automountServiceAccountToken": v.serviceAccount.automount,
-        "securityContext": v.podSecurityContext,
-        "containers": [],
-        "volumes": [{"name": "tmp", "emptyDir": {}}],
-    });
-    spec["containers"] = Json::Array(containers);
+fn pod_spec<'a>(v: &'a Values, container: Node<'a>, restart: Option<&'a str>) -> Node<'a> {
+    let mut spec = Map::with_capacity(6);
+    spec.set("serviceAccountName", &v.serviceAccount.name);
+    spec.set("automountServiceAccountToken", v.serviceAccount.automount);
+    spec.set("securityContext", &v.podSecurityContext);
+    spec.set("containers", list([container]));
+    spec.set("volumes", list([map([("name", "tmp".into()), ("emptyDir", Node::Map(Map::default()))])]));
     if let Some(r) = restart {
-        spec["restartPolicy"] = json!(r);
+        spec.set("restartPolicy", r);
     }
-    spec
+    Node::Map(spec)
 }
 
-fn web_deployment(v: &Values, chart: &ChartMeta) -> Json {
+fn web_deployment<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
     let c = container(v, &v.fullname, None, &v.env, &v.resources, true);
-    let mut spec = json!({"revisionHistoryLimit": 5});
-    spec["selector"] = with("matchLabels", selector(v, web(v)));
-    spec["template"] = json!({"metadata": {}, "spec": {}});
-    spec["template"]["metadata"] = pod_metadata(v, chart, web(v));
-    spec["template"]["spec"] = pod_spec(v, vec![c], None);
+    let mut spec = Map::with_capacity(4);
+    spec.set("revisionHistoryLimit", 5u32);
+    spec.set("selector", map([("matchLabels", selector(v, web(v)))]));
+    spec.set("template", map([("metadata", pod_metadata(v, chart, web(v))), ("spec", pod_spec(v, c, None))]));
     // With autoscaling, the HPA owns the replica count; a fixed one would fight it on sync.
     if !v.autoscaling.enabled {
-        spec["replicas"] = json!(v.replicaCount);
+        spec.set("replicas", v.replicaCount);
     }
-    obj(v, chart, "apps/v1", "Deployment", &v.fullname, web(v), with("spec", spec))
+    obj(v, chart, "apps/v1", "Deployment", &v.fullname, web(v), [("spec", Node::Map(spec))])
 }
 
-fn worker_deployment(v: &Values, chart: &ChartMeta, w: &Worker) -> Json {
+fn worker_deployment<'a>(v: &'a Values, chart: &'a ChartMeta, w: &'a Worker) -> Node<'a> {
+    let process = ("worker", w.name.as_str());
     let c = container(v, &w.name, Some(&w.command), &w.env, &w.resources, false);
-    let mut spec = json!({"spec": {
-        "replicas": w.replicas,
-        "revisionHistoryLimit": 5,
-        "selector": {},
-        "template": {"metadata": {}, "spec": {}},
-    }});
-    spec["spec"]["selector"] = with("matchLabels", selector(v, ("worker", &w.name)));
-    spec["spec"]["template"]["metadata"] = pod_metadata(v, chart, ("worker", &w.name));
-    spec["spec"]["template"]["spec"] = pod_spec(v, vec![c], None);
-    let mut o = obj(v, chart, "apps/v1", "Deployment", &w.name, ("worker", &w.name), spec);
+    let spec = map([
+        ("replicas", w.replicas.into()),
+        ("revisionHistoryLimit", 5u32.into()),
+        ("selector", map([("matchLabels", selector(v, process))])),
+        ("template", map([("metadata", pod_metadata(v, chart, process)), ("spec", pod_spec(v, c, None))])),
+    ]);
+    let mut o = obj(v, chart, "apps/v1", "Deployment", &w.name, process, [("spec", spec)]);
     add_annotations(&mut o, &w.annotations);
     o
+}
+
+/// A NetworkPolicy's spec: the pods it selects, both directions, its rules.
+fn policy_spec<'a>(pods: Node<'a>, ingress: &'a Vec<serde_json::Value>, egress: &'a Vec<serde_json::Value>) -> Node<'a> {
+    map([("podSelector", pods), ("policyTypes", list(["Ingress".into(), "Egress".into()])), ("ingress", ingress.into()), ("egress", egress.into())])
 }
 
 // ------------------------------------------------------------------------ backing resources
 
 /// The objects of one backing resource: the ExternalSecret that copies its connection details
 /// from the secret store (`aws`), or the objects that serve it in the cluster (`in-cluster`).
-fn backing_resource(v: &Values, chart: &ChartMeta, r: &BackingResource) -> Vec<Json> {
+fn backing_resource<'a>(v: &'a Values, chart: &'a ChartMeta, r: &'a BackingResource) -> Vec<Node<'a>> {
     let mut out = Vec::new();
     if let Some(e) = &r.externalSecret {
-        let spec = json!({"spec": {
-            "refreshInterval": e.refreshInterval,
-            "secretStoreRef": e.secretStoreRef,
-            "target": {"name": r.connectionSecret, "creationPolicy": "Owner"},
-            "dataFrom": e.dataFrom,
-        }});
-        out.push(obj(v, chart, "external-secrets.io/v1", "ExternalSecret", &r.connectionSecret, web(v), spec));
+        let spec = map([
+            ("refreshInterval", (&e.refreshInterval).into()),
+            ("secretStoreRef", (&e.secretStoreRef).into()),
+            ("target", map([("name", (&r.connectionSecret).into()), ("creationPolicy", "Owner".into())])),
+            ("dataFrom", (&e.dataFrom).into()),
+        ]);
+        out.push(obj(v, chart, "external-secrets.io/v1", "ExternalSecret", &r.connectionSecret, web(v), [("spec", spec)]));
     }
     if let Some(ic) = &r.inCluster {
         out.extend(in_cluster(v, chart, r, ic));
@@ -335,94 +321,75 @@ fn backing_resource(v: &Values, chart: &ChartMeta, r: &BackingResource) -> Vec<J
 
 /// Selector labels of an in-cluster resource's pods: its own name (which the service's
 /// NetworkPolicy egress names) and its type.
-fn resource_selector(ic: &InClusterResource, ty: &str) -> Json {
-    json!({"app.kubernetes.io/name": ic.name, "app.kubernetes.io/component": ty})
+fn resource_selector<'a>(ic: &'a InClusterResource, ty: &'a str) -> Node<'a> {
+    map([("app.kubernetes.io/name", (&ic.name).into()), ("app.kubernetes.io/component", ty.into())])
 }
 
 /// The standard labels of an in-cluster resource's objects and pods (`platc.resourceLabels`).
-pub fn resource_labels(v: &Values, chart: &ChartMeta, ic: &InClusterResource, ty: &str) -> Map<String, Json> {
-    let mut m = Map::new();
-    m.insert("helm.sh/chart".into(), json!(format!("{}-{}", chart.name, chart.version)));
-    if let Json::Object(sel) = resource_selector(ic, ty) {
-        m.extend(sel);
-    }
-    m.insert("app.kubernetes.io/version".into(), json!(ic.version));
-    m.insert("app.kubernetes.io/part-of".into(), json!(v.partOf));
-    m.insert("app.kubernetes.io/managed-by".into(), json!("platc"));
-    m.insert("platc.dev/environment".into(), json!(v.environment));
-    m.insert("platc.dev/service".into(), json!(v.fullname));
+pub fn resource_labels<'a>(v: &'a Values, chart: &'a ChartMeta, ic: &'a InClusterResource, ty: &'a str) -> Map<'a> {
+    let mut m = Map::with_capacity(9);
+    m.set("helm.sh/chart", &chart.label);
+    m.set("app.kubernetes.io/name", &ic.name);
+    m.set("app.kubernetes.io/component", ty);
+    m.set("app.kubernetes.io/version", &ic.version);
+    m.set("app.kubernetes.io/part-of", &v.partOf);
+    m.set("app.kubernetes.io/managed-by", "platc");
+    m.set("platc.dev/environment", &v.environment);
+    m.set("platc.dev/service", &v.fullname);
     if !v.owner.is_empty() {
-        m.insert("platc.dev/owner".into(), json!(v.owner));
+        m.set("platc.dev/owner", &v.owner);
     }
     m
 }
 
-/// An object of an in-cluster resource, with `labels` from [`resource_labels`].
-fn resource_obj(v: &Values, labels: &Map<String, Json>, api: &str, kind: &str, name: &str, body: Json) -> Json {
-    object(v, api, kind, name, Json::Object(labels.clone()), body)
-}
-
-fn in_cluster(v: &Values, chart: &ChartMeta, r: &BackingResource, ic: &InClusterResource) -> Vec<Json> {
+fn in_cluster<'a>(v: &'a Values, chart: &'a ChartMeta, r: &'a BackingResource, ic: &'a InClusterResource) -> Vec<Node<'a>> {
     let mut out = Vec::new();
     let labels = resource_labels(v, chart, ic, &r.r#type);
     let c = &ic.connection;
     match &c.generator {
         Some(generator) => {
-            out.push(resource_obj(v, &labels, "generators.external-secrets.io/v1alpha1", "Password", &ic.name, json!({"spec": generator})));
+            out.push(object(v, "generators.external-secrets.io/v1alpha1", "Password", &ic.name, labels.clone(), [("spec", generator.into())]));
             // Generated once: the database keeps the password it was initialized with.
-            let spec = json!({"spec": {
-                "refreshInterval": "0s",
-                "refreshPolicy": "CreatedOnce",
-                "target": {
-                    "name": r.connectionSecret,
-                    "creationPolicy": "Owner",
-                    "template": {"engineVersion": "v2", "type": "Opaque", "data": c.data},
-                },
-                "dataFrom": c.dataFrom,
-            }});
-            out.push(resource_obj(v, &labels, "external-secrets.io/v1", "ExternalSecret", &r.connectionSecret, spec));
+            let template = map([("engineVersion", "v2".into()), ("type", "Opaque".into()), ("data", (&c.data).into())]);
+            let spec = map([
+                ("refreshInterval", "0s".into()),
+                ("refreshPolicy", "CreatedOnce".into()),
+                ("target", map([("name", (&r.connectionSecret).into()), ("creationPolicy", "Owner".into()), ("template", template)])),
+                ("dataFrom", (&c.dataFrom).into()),
+            ]);
+            out.push(object(v, "external-secrets.io/v1", "ExternalSecret", &r.connectionSecret, labels.clone(), [("spec", spec)]));
         }
-        None => out.push(resource_obj(v, &labels, "v1", "Secret", &r.connectionSecret, json!({"type": "Opaque", "stringData": c.data}))),
+        None => out.push(object(v, "v1", "Secret", &r.connectionSecret, labels.clone(), [("type", "Opaque".into()), ("stringData", (&c.data).into())])),
     }
     let w = &ic.workload;
-    let mut pod_metadata = json!({"labels": labels});
-    if !v.commonAnnotations.is_empty() {
-        pod_metadata["annotations"] = json!(v.commonAnnotations);
-    }
-    let pod = json!({
-        "automountServiceAccountToken": false,
-        "enableServiceLinks": false,
-        "securityContext": w.podSecurityContext,
-        "containers": w.containers,
-        "volumes": w.volumes,
-    });
-    let mut spec = json!({
-        "replicas": 1,
-        "revisionHistoryLimit": 5,
-        "selector": {"matchLabels": resource_selector(ic, &r.r#type)},
-        "template": {"metadata": pod_metadata, "spec": pod},
-    });
+    let pod = map([
+        ("automountServiceAccountToken", false.into()),
+        ("enableServiceLinks", false.into()),
+        ("securityContext", (&w.podSecurityContext).into()),
+        ("containers", (&w.containers).into()),
+        ("volumes", (&w.volumes).into()),
+    ]);
+    let mut spec = Map::with_capacity(7);
+    spec.set("replicas", 1u32);
+    spec.set("revisionHistoryLimit", 5u32);
+    spec.set("selector", map([("matchLabels", resource_selector(ic, &r.r#type))]));
+    spec.set("template", map([("metadata", with_common_annotations(v, labels.clone())), ("spec", pod)]));
     if w.kind == "StatefulSet" {
-        spec["serviceName"] = json!(ic.name);
-        spec["persistentVolumeClaimRetentionPolicy"] = json!({"whenDeleted": "Delete", "whenScaled": "Delete"});
+        spec.set("serviceName", &ic.name);
+        spec.set("persistentVolumeClaimRetentionPolicy", map([("whenDeleted", "Delete".into()), ("whenScaled", "Delete".into())]));
         if !w.volumeClaimTemplates.is_empty() {
-            spec["volumeClaimTemplates"] = json!(w.volumeClaimTemplates);
+            spec.set("volumeClaimTemplates", &w.volumeClaimTemplates);
         }
     } else {
         // One replica of a stateful emulator: never two side by side during a rollout.
-        spec["strategy"] = json!({"type": "Recreate"});
+        spec.set("strategy", map([("type", "Recreate".into())]));
     }
-    let mut o = resource_obj(v, &labels, "apps/v1", &w.kind, &ic.name, with("spec", spec));
+    let mut o = object(v, "apps/v1", &w.kind, &ic.name, labels.clone(), [("spec", Node::Map(spec))]);
     add_annotations(&mut o, &w.annotations);
     out.push(o);
-    let service = json!({"spec": {"type": "ClusterIP", "selector": resource_selector(ic, &r.r#type), "ports": ic.service.ports}});
-    out.push(resource_obj(v, &labels, "v1", "Service", &ic.name, service));
-    let policy = json!({"spec": {
-        "podSelector": {"matchLabels": resource_selector(ic, &r.r#type)},
-        "policyTypes": ["Ingress", "Egress"],
-        "ingress": ic.networkPolicy.ingress,
-        "egress": ic.networkPolicy.egress,
-    }});
-    out.push(resource_obj(v, &labels, "networking.k8s.io/v1", "NetworkPolicy", &ic.name, policy));
+    let service = map([("type", "ClusterIP".into()), ("selector", resource_selector(ic, &r.r#type)), ("ports", (&ic.service.ports).into())]);
+    out.push(object(v, "v1", "Service", &ic.name, labels.clone(), [("spec", service)]));
+    let policy = policy_spec(map([("matchLabels", resource_selector(ic, &r.r#type))]), &ic.networkPolicy.ingress, &ic.networkPolicy.egress);
+    out.push(object(v, "networking.k8s.io/v1", "NetworkPolicy", &ic.name, labels, [("spec", policy)]));
     out
 }

@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use crate::emit::helm::diff;
+use crate::emit::object::Node;
 use crate::model::{PatchOp, Service};
 
 /// Kinds of object platc generates, for checking `patch KIND`.
@@ -30,8 +31,9 @@ pub struct Applied {
     pub failures: Vec<(usize, String)>,
 }
 
-/// Applies the patches of `s` that apply in `env` to `objects`, in spec order.
-pub fn apply(s: &Service, env: &str, objects: &mut [Json]) -> Applied {
+/// Applies the patches of `s` that apply in `env` to `objects`, in spec order. An object a
+/// patch names is turned into JSON (see [`Node::tree_mut`]); the others are left as they are.
+pub fn apply(s: &Service, env: &str, objects: &mut [Node]) -> Applied {
     let mut out = Applied { matched: vec![false; s.patches.len()], ..Default::default() };
     // Each patched object before its first patch, by index, to derive one merge patch per
     // object however many patches touched it.
@@ -42,10 +44,11 @@ pub fn apply(s: &Service, env: &str, objects: &mut [Json]) -> Applied {
         }
         let want_name = p.name.as_ref().map(|n| n.value.as_str()).unwrap_or(s.name.value.as_str());
         for (k, o) in objects.iter_mut().enumerate() {
-            if o["kind"] != p.kind.value.as_str() || o["metadata"]["name"] != want_name {
+            if o.kind() != Some(p.kind.value.as_str()) || o.name() != Some(want_name) {
                 continue;
             }
             out.matched[i] = true;
+            let o = o.tree_mut();
             let before = o.clone();
             match &p.op {
                 PatchOp::Merge(m) => json_patch::merge(o, m),
@@ -63,7 +66,7 @@ pub fn apply(s: &Service, env: &str, objects: &mut [Json]) -> Applied {
         }
     }
     for (k, (key, original)) in originals {
-        if let Some(d) = diff(&original, &objects[k]) {
+        if let Some(d) = diff(&original, &objects[k].to_json()) {
             out.values.insert(key, d);
         }
     }

@@ -1,0 +1,281 @@
+//! A Kubernetes object as [`super::manifests`] builds it: a tree shaped like a JSON value, but
+//! whose maps are lists of entries and whose leaves borrow the service's [`Values`] rather
+//! than copy them.
+//!
+//! At 1,000 services `platc render` builds some 8,000 objects of a dozen maps each. As
+//! `serde_json` trees, each map hashed every key and each object copied its env vars, probes,
+//! rules and labels out of the values, only to write them once and drop them: a fifth of the
+//! run. A [`Node`] is written straight from the values; only an object a `patch` edits is
+//! turned into JSON ([`Node::tree_mut`]), and it then serializes as that JSON. Both serialize
+//! to the same bytes, key order included (a map keeps its entries in insertion order, as
+//! `serde_json`'s does with `preserve_order`).
+//!
+//! [`Values`]: crate::lower::Values
+
+use indexmap::IndexMap;
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::Value as Json;
+
+use super::observability::rule_file::{RuleFile, RuleGroup};
+
+/// One value of an object.
+#[derive(Debug, Clone)]
+pub enum Node<'a> {
+    Bool(bool),
+    Int(u64),
+    Str(&'a str),
+    String(String),
+    /// A part of the values kept in Kubernetes' shape (a probe, a security context, ...).
+    Json(&'a Json),
+    /// A list of such parts (env vars, ports, NetworkPolicy rules, ...).
+    JsonList(&'a [Json]),
+    Strings(&'a [String]),
+    /// Annotations, ConfigMap data: string to string.
+    StrMap(&'a IndexMap<String, String>),
+    Map(Map<'a>),
+    List(Vec<Node<'a>>),
+    /// A PrometheusRule's `spec`: `{groups: [...]}`.
+    Rules(&'a [RuleGroup]),
+    /// An object or value as JSON, once a patch has edited it.
+    Tree(Box<Json>),
+}
+
+/// A map: entries in insertion order, keys unique. Small (a handful of keys), so a key is
+/// found by looking at each.
+#[derive(Debug, Clone, Default)]
+pub struct Map<'a>(Vec<(&'a str, Node<'a>)>);
+
+impl<'a> Map<'a> {
+    pub fn with_capacity(n: usize) -> Self {
+        Map(Vec::with_capacity(n))
+    }
+
+    /// Sets `key` to `value`: in its place when already set (as `serde_json`'s map does),
+    /// else last.
+    pub fn set(&mut self, key: &'a str, value: impl Into<Node<'a>>) {
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node<'a>> {
+        self.0.iter_mut().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+/// A map of `entries`, in order (keys must differ).
+pub fn map<'a, const N: usize>(entries: [(&'a str, Node<'a>); N]) -> Node<'a> {
+    Node::Map(Map(Vec::from(entries)))
+}
+
+/// A list of `items`.
+pub fn list<'a, const N: usize>(items: [Node<'a>; N]) -> Node<'a> {
+    Node::List(Vec::from(items))
+}
+
+impl<'a> Node<'a> {
+    /// The value under `key` when this is a map.
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        match self {
+            Node::Map(m) => m.get(key),
+            _ => None,
+        }
+    }
+
+    /// The map this is; `None` for anything else.
+    pub fn as_map_mut(&mut self) -> Option<&mut Map<'a>> {
+        match self {
+            Node::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The text of a string value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Str(s) => Some(s),
+            Node::String(s) => Some(s),
+            Node::Json(j) => j.as_str(),
+            Node::Tree(j) => j.as_str(),
+            _ => None,
+        }
+    }
+
+    /// An object's `kind`.
+    pub fn kind(&self) -> Option<&str> {
+        match self {
+            Node::Tree(j) => j["kind"].as_str(),
+            _ => self.get("kind")?.as_str(),
+        }
+    }
+
+    /// An object's `metadata.name`.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Node::Tree(j) => j["metadata"]["name"].as_str(),
+            _ => self.get("metadata")?.get("name")?.as_str(),
+        }
+    }
+
+    /// This value as JSON.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Node::Tree(j) => (**j).clone(),
+            // Strings, numbers and maps of them: serializing cannot fail.
+            _ => serde_json::to_value(self).unwrap_or(Json::Null),
+        }
+    }
+
+    /// This value as JSON to edit (a patch): turned into JSON in place the first time.
+    pub fn tree_mut(&mut self) -> &mut Json {
+        if !matches!(self, Node::Tree(_)) {
+            *self = Node::Tree(Box::new(self.to_json()));
+        }
+        match self {
+            Node::Tree(j) => j,
+            _ => unreachable!("just made a tree"),
+        }
+    }
+}
+
+impl Serialize for Node<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Bool(b) => serializer.serialize_bool(*b),
+            Node::Int(n) => serializer.serialize_u64(*n),
+            Node::Str(s) => serializer.serialize_str(s),
+            Node::String(s) => serializer.serialize_str(s),
+            Node::Json(j) => j.serialize(serializer),
+            Node::JsonList(l) => l.serialize(serializer),
+            Node::Strings(l) => l.serialize(serializer),
+            Node::StrMap(m) => m.serialize(serializer),
+            Node::Map(m) => {
+                let mut s = serializer.serialize_map(Some(m.0.len()))?;
+                for (k, v) in &m.0 {
+                    s.serialize_entry(k, v)?;
+                }
+                s.end()
+            }
+            Node::List(l) => {
+                let mut s = serializer.serialize_seq(Some(l.len()))?;
+                for v in l {
+                    s.serialize_element(v)?;
+                }
+                s.end()
+            }
+            Node::Rules(groups) => RuleFile { groups }.serialize(serializer),
+            Node::Tree(j) => j.serialize(serializer),
+        }
+    }
+}
+
+impl From<bool> for Node<'_> {
+    fn from(b: bool) -> Self {
+        Node::Bool(b)
+    }
+}
+
+impl From<u32> for Node<'_> {
+    fn from(n: u32) -> Self {
+        Node::Int(n.into())
+    }
+}
+
+impl<'a> From<&'a str> for Node<'a> {
+    fn from(s: &'a str) -> Self {
+        Node::Str(s)
+    }
+}
+
+impl<'a> From<&'a String> for Node<'a> {
+    fn from(s: &'a String) -> Self {
+        Node::Str(s)
+    }
+}
+
+impl From<String> for Node<'_> {
+    fn from(s: String) -> Self {
+        Node::String(s)
+    }
+}
+
+impl<'a> From<&'a Json> for Node<'a> {
+    fn from(j: &'a Json) -> Self {
+        Node::Json(j)
+    }
+}
+
+impl<'a> From<&'a Vec<Json>> for Node<'a> {
+    fn from(l: &'a Vec<Json>) -> Self {
+        Node::JsonList(l)
+    }
+}
+
+impl<'a> From<&'a Vec<String>> for Node<'a> {
+    fn from(l: &'a Vec<String>) -> Self {
+        Node::Strings(l)
+    }
+}
+
+impl<'a> From<&'a IndexMap<String, String>> for Node<'a> {
+    fn from(m: &'a IndexMap<String, String>) -> Self {
+        Node::StrMap(m)
+    }
+}
+
+impl<'a> From<Map<'a>> for Node<'a> {
+    fn from(m: Map<'a>) -> Self {
+        Node::Map(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serializes_as_the_json_it_stands_for() {
+        let env = vec![json!({"name": "A", "value": "1"})];
+        let command = vec!["run".to_string()];
+        let annotations: IndexMap<String, String> = [("b".to_string(), "2".to_string()), ("a".to_string(), "1".to_string())].into_iter().collect();
+        let probe = json!({"httpGet": {"path": "/", "port": 8080}});
+        let mut metadata = Map::default();
+        metadata.set("name", "x");
+        metadata.set("annotations", &annotations);
+        // Set again: keeps its place, takes the new value.
+        metadata.set("name", String::from("y"));
+        let node = map([
+            ("kind", "Pod".into()),
+            ("metadata", metadata.into()),
+            ("spec", map([("env", (&env).into()), ("command", (&command).into()), ("probe", (&probe).into()), ("n", 3u32.into()), ("on", true.into()), ("empty", list([]))])),
+        ]);
+        let expected = json!({
+            "kind": "Pod",
+            "metadata": {"name": "y", "annotations": {"b": "2", "a": "1"}},
+            "spec": {"env": [{"name": "A", "value": "1"}], "command": ["run"], "probe": {"httpGet": {"path": "/", "port": 8080}}, "n": 3, "on": true, "empty": []},
+        });
+        assert_eq!(node.to_json(), expected);
+        // Key order too (serde_json keeps insertion order): the same text.
+        assert_eq!(serde_json::to_string(&node).unwrap(), serde_json::to_string(&expected).unwrap());
+        assert_eq!(node.kind(), Some("Pod"));
+        assert_eq!(node.name(), Some("y"));
+    }
+
+    #[test]
+    fn an_edited_object_becomes_json_and_stays_it() {
+        let mut node = map([("kind", "Service".into()), ("metadata", map([("name", "api".into())]))]);
+        node.tree_mut()["metadata"]["name"] = json!("web");
+        assert!(matches!(node, Node::Tree(_)));
+        assert_eq!(node.name(), Some("web"));
+        assert_eq!(node.kind(), Some("Service"));
+        assert_eq!(serde_json::to_string(&node).unwrap(), r#"{"kind":"Service","metadata":{"name":"web"}}"#);
+    }
+}
