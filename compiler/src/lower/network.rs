@@ -22,6 +22,15 @@ fn tcp(port: u16) -> Json {
     json!({"protocol": "TCP", "port": port})
 }
 
+/// `{"from"/"to": peers, "ports": ports}`, the lists moved in: `json!` would copy them value by
+/// value (through `to_value`), once per rule of every service.
+fn rule(direction: &str, peers: Vec<Json>, ports: Vec<Json>) -> Json {
+    let mut m = serde_json::Map::with_capacity(2);
+    m.insert(direction.to_string(), Json::Array(peers));
+    m.insert("ports".to_string(), Json::Array(ports));
+    Json::Object(m)
+}
+
 /// The policy of service `i` in one placement; `backing` are its resources there (an in-cluster
 /// one is reached on its Service's port, the container port).
 pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: &[BackingResource]) -> NetworkPolicy {
@@ -32,7 +41,7 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
     let callers = graph.callers(i);
     if !callers.is_empty() && !all_ports.is_empty() {
         let from: Vec<Json> = callers.iter().map(|&c| pods(&ws.services[c].name.value)).collect();
-        ingress.push(json!({"from": from, "ports": all_ports}));
+        ingress.push(rule("from", from, all_ports));
     }
     // The ingress controller (or gateway) reaches the ports that routes expose.
     let mut route_ports: Vec<u16> = s
@@ -48,12 +57,12 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
             Ingress::Ingress { controller_namespace, .. } => controller_namespace.clone(),
             Ingress::GatewayApi { namespace, .. } => namespace.clone(),
         };
-        ingress.push(json!({"from": [namespace(&ns)], "ports": route_ports.iter().map(|p| tcp(*p)).collect::<Vec<_>>()}));
+        ingress.push(rule("from", vec![namespace(&ns)], route_ports.iter().map(|p| tcp(*p)).collect()));
     }
     // Prometheus scrapes the metrics port.
     let metrics = s.port("metrics").or_else(|| s.ports.iter().find(|p| p.protocol == crate::model::Protocol::Http));
     if let Some(m) = metrics {
-        ingress.push(json!({"from": [namespace(MONITORING_NAMESPACE)], "ports": [tcp(m.number.value)]}));
+        ingress.push(rule("from", vec![namespace(MONITORING_NAMESPACE)], vec![tcp(m.number.value)]));
     }
 
     let mut egress = vec![json!({
@@ -64,7 +73,7 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
         let callee = &ws.services[c];
         let ports: Vec<Json> = callee.ports.iter().map(|p| tcp(p.number.value)).collect();
         if !ports.is_empty() {
-            egress.push(json!({"to": [pods(&callee.name.value)], "ports": ports}));
+            egress.push(rule("to", vec![pods(&callee.name.value)], ports));
         }
     }
     let env = &ws.platform.environments[&pl.env];
@@ -76,7 +85,7 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
                 let ic = backing.iter().find(|b| b.name == u.name.value).and_then(|b| b.inCluster.as_ref());
                 let name = ic.map(|c| c.name.clone()).unwrap_or_else(|| super::incluster::object_name(&s.name.value, &u.name.value));
                 let port = ic.and_then(|c| c.service.ports.first()).and_then(|p| p["port"].as_u64()).map(|p| p as u16).unwrap_or(ty.port);
-                egress.push(json!({"to": [pods(&name)], "ports": [tcp(port)]}));
+                egress.push(rule("to", vec![pods(&name)], vec![tcp(port)]));
             }
             Provisioner::Aws => cloud_ports.push(ty.port),
         }
@@ -87,8 +96,8 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
         cloud_ports.push(443);
         cloud_ports.sort_unstable();
         cloud_ports.dedup();
-        egress.push(json!({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": cloud_ports.iter().map(|p| tcp(*p)).collect::<Vec<_>>()}));
-        egress.push(json!({"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}], "ports": [tcp(80)]}));
+        egress.push(rule("to", vec![json!({"ipBlock": {"cidr": "0.0.0.0/0"}})], cloud_ports.iter().map(|p| tcp(*p)).collect()));
+        egress.push(rule("to", vec![json!({"ipBlock": {"cidr": "169.254.170.23/32"}})], vec![tcp(80)]));
     }
     NetworkPolicy { enabled: true, ingress, egress }
 }
