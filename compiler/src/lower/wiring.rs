@@ -145,9 +145,12 @@ fn unescape(text: &str) -> String {
 
 /// `${service.NAME.url|host|port}`: the in-cluster address of another service, on the port
 /// this service calls (or the callee's first port).
-fn service_attr(ws: &Workspace, _graph: &Graph, i: usize, pl: &Placement, name: &str, attr: &str) -> String {
+fn service_attr(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, name: &str, attr: &str) -> String {
     let s = &ws.services[i];
-    let Some(callee) = ws.services.iter().find(|c| c.name.value == name) else { return String::new() };
+    // A referenced service is one this service calls (an edge of the graph): looked up among
+    // those, not among every service of the monorepo.
+    let callee = if s.name.value == name { Some(s) } else { graph.callees(i).into_iter().map(|c| &ws.services[c]).find(|c| c.name.value == name) };
+    let Some(callee) = callee else { return String::new() };
     let port_name = s.calls.iter().find(|c| c.service.value == name).and_then(|c| c.port.as_ref()).map(|p| p.value.as_str());
     let port = port_name.and_then(|p| callee.port(p)).or(callee.ports.first());
     let host = format!("{name}.{}.svc.cluster.local", pl.namespace);
