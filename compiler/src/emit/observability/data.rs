@@ -274,6 +274,32 @@ pub struct ObsData {
     pub dashboard_file: String,
     /// Unit-test scenarios already searched, shared by every service (see [`super::promtest::CaseCache`]).
     pub cases: super::promtest::CaseCache,
+    /// Every long and short window of the tiers, shortest first: each service has a recording
+    /// rule per window, and the alerts name them.
+    pub windows: Vec<Window>,
+}
+
+/// A window of the burn-rate tiers, its texts made once for every service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub ms: u64,
+    /// As Prometheus writes it (`5m`, `1h`).
+    pub duration: String,
+    /// Its recording rule (`slo:sli_error:ratio_rate5m`).
+    pub record: String,
+}
+
+/// The windows of `tiers`, shortest first, each once.
+fn tier_windows(tiers: &[TierSpec], record: &str) -> Vec<Window> {
+    let mut all: Vec<u64> = tiers.iter().flat_map(|t| t.pairs.iter().flat_map(|p| [p.long_ms, p.short_ms])).collect();
+    all.sort_unstable();
+    all.dedup();
+    all.into_iter()
+        .map(|ms| {
+            let duration = super::context::prom_duration(ms);
+            Window { ms, record: record.replace("<window>", &duration), duration }
+        })
+        .collect()
 }
 
 impl ObsData {
@@ -420,7 +446,8 @@ impl ObsData {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(ObsData { settings, settings_file, slo, slo_file, tiers, eval_interval_ms, alerts, alerts_file, dashboard, dashboard_file, cases: Default::default() })
+        let windows = tier_windows(&tiers, &slo.record);
+        Ok(ObsData { settings, settings_file, slo, slo_file, tiers, eval_interval_ms, alerts, alerts_file, dashboard, dashboard_file, cases: Default::default(), windows })
     }
 }
 
@@ -452,19 +479,25 @@ fn read_typed<T: DeserializeOwned>(stdlib: &Stdlib, path: &str, errors: &mut Vec
 /// Fills `<name>` placeholders. Every `<identifier>` must be a known name: an unknown one is an
 /// error naming it. Other uses of `<` (PromQL comparisons) are left alone.
 pub fn fill(text: &str, vars: &[(&str, String)]) -> Result<String, String> {
+    fill_from(text, &[vars])
+}
+
+/// [`fill`] with the names of several lists (a service's, then an alert's own), looked up in
+/// order: the first that has a name gives its value.
+pub fn fill_from(text: &str, layers: &[&[(&str, String)]]) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find('<') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let ident_len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(after.len());
+        let ident_len = after.bytes().position(|c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'.')).unwrap_or(after.len());
         let ident = &after[..ident_len];
         let is_placeholder = !ident.is_empty() && after[ident_len..].starts_with('>') && ident.starts_with(|c: char| c.is_ascii_alphabetic());
         if is_placeholder {
-            match vars.iter().find(|(k, _)| *k == ident) {
+            match layers.iter().flat_map(|vars| vars.iter()).find(|(k, _)| *k == ident) {
                 Some((_, v)) => out.push_str(v),
                 None => {
-                    let mut known: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
+                    let mut known: Vec<&str> = layers.iter().flat_map(|vars| vars.iter()).map(|(k, _)| *k).collect();
                     known.sort_unstable();
                     known.dedup();
                     return Err(format!("unknown placeholder <{ident}> (known here: {})", known.iter().map(|k| format!("<{k}>")).collect::<Vec<_>>().join(" ")));

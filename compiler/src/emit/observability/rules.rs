@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Scope, SloSpec, Svc};
-use super::data::{fill, is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
+use super::data::{fill, fill_from, is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
 use super::rule_file::{Labels, Rule, RuleGroup};
 use crate::model::Workspace;
 
@@ -138,35 +138,36 @@ pub fn reachable(tier: &TierSpec, slo: &SloSpec) -> Vec<PairSpec> {
     tier.pairs.iter().copied().filter(|p| p.factor * slo.budget.as_f64() < 1.0).collect()
 }
 
-/// Every long and short window of the tiers, shortest first.
-pub fn windows(data: &ObsData) -> Vec<u64> {
-    let mut w: Vec<u64> = data.tiers.iter().flat_map(|t| t.pairs.iter().flat_map(|p| [p.long_ms, p.short_ms])).collect();
-    w.sort_unstable();
-    w.dedup();
-    w
-}
-
 /// The recording rule of one window.
 pub fn record_name(data: &ObsData, window_ms: u64) -> String {
-    data.slo.record.replace("<window>", &prom_duration(window_ms))
+    match data.windows.iter().find(|w| w.ms == window_ms) {
+        Some(w) => w.record.clone(),
+        None => data.slo.record.replace("<window>", &prom_duration(window_ms)),
+    }
 }
 
-/// The static labels of a generated alert: severity, the settings' alert labels, extras.
-fn alert_labels(data: &ObsData, vars: &[(&str, String)], severity: &str, extra: &[(String, String)]) -> Result<Labels, ObservabilityError> {
+/// The settings' alert labels filled in with `layers` (see [`fill_from`]), those that are not
+/// empty: the same for every alert that sees the same names, so made once for them.
+fn settings_labels(data: &ObsData, layers: &[&[(&str, String)]]) -> Result<Vec<(String, String)>, ObservabilityError> {
+    let mut out = Vec::with_capacity(data.settings.alert_labels.len());
+    for (k, v) in &data.settings.alert_labels {
+        let v = fill_from(v, layers).map_err(|e| ObservabilityError { file: data.settings_file.clone(), message: format!("alert-labels.{k}: {e}") })?;
+        if !v.is_empty() {
+            out.push((k.clone(), v));
+        }
+    }
+    Ok(out)
+}
+
+/// The static labels of a generated alert: severity, the settings' alert labels (from
+/// [`settings_labels`]), extras.
+fn alert_labels(settings: &[(String, String)], severity: &str, extra: &[(String, String)]) -> Labels {
     let mut labels = Labels::default();
     labels.insert("severity".to_string(), severity.to_string());
-    for (k, v) in &data.settings.alert_labels {
-        let v = fill(v, vars).map_err(|e| ObservabilityError { file: data.settings_file.clone(), message: format!("alert-labels.{k}: {e}") })?;
-        if !v.is_empty() {
-            labels.insert(k.clone(), v);
-        }
+    for (k, v) in settings.iter().chain(extra).filter(|(_, v)| !v.is_empty()) {
+        labels.insert(k.clone(), v.clone());
     }
-    for (k, v) in extra {
-        if !v.is_empty() {
-            labels.insert(k.clone(), v.clone());
-        }
-    }
-    Ok(labels)
+    labels
 }
 
 fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<String>, description: Option<String>) -> Result<Labels, ObservabilityError> {
@@ -209,10 +210,10 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
     let mut recording = Vec::new();
     for slo in &svc.slos {
         let ratio = SliErrorRatio::new(data, svc, slo, ns);
-        for w in windows(data) {
-            let expr = ratio.over(&prom_duration(w));
+        for w in &data.windows {
+            let expr = ratio.over(&w.duration);
             let labels = [("slo", slo.key)].into_iter().collect();
-            recording.push(Rule::Record { record: record_name(data, w), expr, labels });
+            recording.push(Rule::Record { record: w.record.clone(), expr, labels });
         }
     }
     if !recording.is_empty() {
@@ -228,18 +229,20 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
             if pairs.is_empty() {
                 continue;
             }
-            let mut tvars = vars.clone();
-            tvars.push(("Slo", slo.camel.to_string()));
-            tvars.push(("slo_title", slo.key.to_string()));
-            tvars.push(("objective", slo.objective.clone()));
-            tvars.push(("window", prom_duration(slo.window_ms)));
+            // The service's names, then the objective's and tier's own.
+            let mut own = Vec::with_capacity(6);
+            own.push(("Slo", slo.camel.to_string()));
+            own.push(("slo_title", slo.key.to_string()));
+            own.push(("objective", slo.objective.clone()));
+            own.push(("window", prom_duration(slo.window_ms)));
             let described: Vec<String> = pairs.iter().map(|p| format!("{}x ({}/{})", fmt_factor(p.factor), prom_duration(p.long_ms), prom_duration(p.short_ms))).collect();
-            tvars.push(("windows", described.join(" or ")));
+            own.push(("windows", described.join(" or ")));
             let fastest = pairs.iter().map(|p| p.factor).fold(0.0_f64, f64::max);
             let lasts = ((slo.window_ms as f64 / fastest) / 60_000.0).floor() as u64 * 60_000;
-            tvars.push(("exhaustion", prom_duration(lasts.max(60_000))));
+            own.push(("exhaustion", prom_duration(lasts.max(60_000))));
+            let tvars: [&[(&str, String)]; 2] = [&vars, &own];
             let err = |what: &str, e: String| ObservabilityError { file: data.slo_file.clone(), message: format!("tier {}: {what}: {e}", tier.alert) };
-            let name = fill(&tier.alert, &tvars).map_err(|e| err("alert", e))?;
+            let name = fill_from(&tier.alert, &tvars).map_err(|e| err("alert", e))?;
             if !is_camel_case(&name) {
                 return Err(err("alert", format!("`{name}` is not a CamelCase alert name")));
             }
@@ -257,9 +260,9 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
                 })
                 .collect();
             let expr = clauses.join("\nor\n");
-            let labels = alert_labels(data, &tvars, &tier.severity, &[("slo".to_string(), slo.key.to_string())])?;
-            let summary = fill(&tier.summary, &tvars).map_err(|e| err("summary", e))?;
-            let description = fill(&tier.description, &tvars).map_err(|e| err("description", e))?;
+            let labels = alert_labels(&settings_labels(data, &tvars)?, &tier.severity, &[("slo".to_string(), slo.key.to_string())]);
+            let summary = fill_from(&tier.summary, &tvars).map_err(|e| err("summary", e))?;
+            let description = fill_from(&tier.description, &tvars).map_err(|e| err("description", e))?;
             let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
             slo_alerts.push(SloAlert {
                 name: name.clone(),
@@ -278,9 +281,10 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
 
     // Baseline alerts, then alerts of the backing resources.
     let mut baseline = Vec::new();
+    let service_labels = settings_labels(data, &[&vars])?;
     for t in &data.alerts.baseline {
         if holds(&t.when, svc, scope) {
-            baseline.push(template_rule(ws, data, t, &vars, &[], "baseline")?);
+            baseline.push(template_rule(ws, data, t, &[&vars], &service_labels, "baseline")?);
         }
     }
     for u in &svc.service.uses {
@@ -289,7 +293,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
         if envs.is_empty() {
             continue;
         }
-        let mut rvars = vars.clone();
+        let mut rvars = Vec::new();
         rvars.push(("resource", u.name.value.clone()));
         rvars.push(("Resource", super::data::camel(&u.name.value)));
         let params: Vec<(String, String)> = u.params.iter().map(|(k, v)| (format!("param.{k}"), param_text(v))).collect();
@@ -303,9 +307,11 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
         }
         let param_vars: Vec<(&str, String)> = params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         rvars.extend(param_vars);
+        let layers: [&[(&str, String)]; 2] = [&vars, &rvars];
+        let resource_labels = settings_labels(data, &layers)?;
         for t in &r.alerts {
             if holds(&t.when, svc, scope) {
-                baseline.push(template_rule(ws, data, t, &rvars, &[], &format!("resources.{}", u.ty.value))?);
+                baseline.push(template_rule(ws, data, t, &layers, &resource_labels, &format!("resources.{}", u.ty.value))?);
             }
         }
     }
@@ -316,7 +322,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
     // The spec's own alerts, as written, with the standard labels added.
     let mut raw = Vec::new();
     for a in &svc.service.alerts {
-        let labels = alert_labels(data, &vars, &a.severity, &[])?;
+        let labels = alert_labels(&service_labels, &a.severity, &[]);
         let ann = annotations(ws, data, &a.name.value, a.summary.clone(), a.description.clone())?;
         raw.push(alert_rule(a.name.value.clone(), &a.expr.value, a.for_.map(|d| d.to_string()), labels, ann));
     }
@@ -326,20 +332,22 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
     Ok(RuleSet { groups, slo_alerts })
 }
 
-fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[(&str, String)], extra: &[(String, String)], section: &str) -> Result<Rule, ObservabilityError> {
+/// The alert of template `t`, filled in with `vars` (see [`fill_from`]); `settings` are the
+/// settings' alert labels for those names (see [`settings_labels`]).
+fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[&[(&str, String)]], settings: &[(String, String)], section: &str) -> Result<Rule, ObservabilityError> {
     let err = |what: &str, e: String| ObservabilityError { file: data.alerts_file.clone(), message: format!("{section}: {}: {what}: {e}", t.alert) };
-    let name = fill(&t.alert, vars).map_err(|e| err("alert", e))?;
+    let name = fill_from(&t.alert, vars).map_err(|e| err("alert", e))?;
     if !is_camel_case(&name) {
         return Err(err("alert", format!("`{name}` is not a CamelCase alert name")));
     }
-    let mut extra = extra.to_vec();
+    let mut extra = Vec::with_capacity(t.labels.len());
     for (k, v) in &t.labels {
-        extra.push((k.clone(), fill(v, vars).map_err(|e| err(&format!("labels.{k}"), e))?));
+        extra.push((k.clone(), fill_from(v, vars).map_err(|e| err(&format!("labels.{k}"), e))?));
     }
-    let labels = alert_labels(data, vars, &t.severity, &extra)?;
-    let expr = fill(&t.expr, vars).map_err(|e| err("expr", e))?;
-    let summary = fill(&t.summary, vars).map_err(|e| err("summary", e))?;
-    let description = fill(&t.description, vars).map_err(|e| err("description", e))?;
+    let labels = alert_labels(settings, &t.severity, &extra);
+    let expr = fill_from(&t.expr, vars).map_err(|e| err("expr", e))?;
+    let summary = fill_from(&t.summary, vars).map_err(|e| err("summary", e))?;
+    let description = fill_from(&t.description, vars).map_err(|e| err("description", e))?;
     let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
     Ok(alert_rule(name, &expr, t.for_.clone(), labels, ann))
 }
