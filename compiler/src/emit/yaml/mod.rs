@@ -168,6 +168,8 @@ mod tests {
         "\n\n", "a\n\n\n", " \nspace line", "x\n \ny", "yes no", "a b: c", "word #x", "a#b c", "Trailing space ", "{{ $x }} a",
         "a {b} [c], d", "a `b` 'c' \"d\"", "a - b", "a ? b", "On off", "x y:", "a\tb c", "n 1", "Null value", "a &b *c !d %e @f |g >h",
         "5m", "250m", "512Mi", "30s", "1h30m", "0x", "0xa", "0XA", "0xg", "1e", "1E", "1e5", "0b", "0o", "1_", "7on", "3d ",
+        "/", "/tmp", "/healthz", "//x", "/a: b", "/a #b", "/x:", "/ trail ", "/a b", "/~", "/-", "/1", "/*", "/on", "/{x}", "/\n",
+        "9", "5", "-", "~", "?", ":", "#", "x",
     ];
 
     fn scalar() -> impl Strategy<Value = Json> {
@@ -184,6 +186,8 @@ mod tests {
             "[a-z0-9 :#.\"\\\\-]{0,10}".prop_map(Json::from),
             "[a-z \n\t]{0,12}".prop_map(Json::from),
             "[0-9]{1,3}[a-zA-Z_]{1,3}[0-9]?".prop_map(Json::from),
+            "/[a-zA-Z0-9 :#./_~{}-]{0,10}".prop_map(Json::from),
+            "[0-9]".prop_map(Json::from),
         ]
     }
 

@@ -90,17 +90,18 @@ impl Facts {
     }
 
     /// A string serde-saphyr writes plain in value position, told without weighing it: a
-    /// letter, then printable ASCII, not ending in a space or `:`, without `: ` (it would read
+    /// letter or `/` (paths: `/healthz`), then printable ASCII, not ending in a space or `:`, without `: ` (it would read
     /// as a key) or ` #` (a comment), and not a word YAML 1.1 reads as a boolean or null
     /// (`on`, `No`). Words with `:` (`ghcr.io/acme/api:1.2`) and sentences (alert
     /// descriptions) are plain here; as keys they would need weighing.
     fn is_plain_value(&self, s: &str) -> bool {
         let b = s.as_bytes();
         let Some((&first, &last)) = b.first().zip(b.last()) else { return false };
-        if !first.is_ascii_alphabetic() || last == b' ' || last == b':' || !self.printable {
+        if !(first.is_ascii_alphabetic() || first == b'/') || last == b' ' || last == b':' || !self.printable {
             return false;
         }
-        // A letter first: no YAML 1.1 number or date; with a space inside, no boolean or null.
+        // A letter or `/` first: no YAML 1.1 number or date; with a space inside, no boolean or
+        // null.
         !self.colon_space && !self.space_hash && (self.space || !is_reserved(s))
     }
 
@@ -117,14 +118,18 @@ impl Facts {
     }
 
     /// Whether serde-saphyr double-quotes the value `s` for a reason that needs no weighing:
-    /// a printable-ASCII line of two or more characters (so only `"` and `\` need escapes)
-    /// that cannot be plain because of its first character (an indicator), a space at either
-    /// end, `: ` or a final `:` (would read as a key), ` #` (a comment), or because YAML 1.1
-    /// reads it as a number (`1`, `0.1.0`: digits and dots).
+    /// a printable-ASCII line (so only `"` and `\` need escapes) that YAML 1.1 reads as a
+    /// number (`1`, `0.1.0`: digits and dots), or of two or more characters that cannot be
+    /// plain because of its first character (an indicator), a space at either end, `: ` or a
+    /// final `:` (would read as a key) or ` #` (a comment).
     fn must_quote(&self, s: &str) -> bool {
         let b = s.as_bytes();
-        if b.len() < 2 || !self.printable {
+        if !self.printable {
             return false;
+        }
+        if b.len() < 2 {
+            // One character: only a digit is told apart here (`-`, `~`, `?` are not).
+            return b.first().is_some_and(u8::is_ascii_digit);
         }
         let indicator = matches!(b[0], b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`');
         let numeric = b[0].is_ascii_digit() && self.digits_dots;
