@@ -609,6 +609,9 @@ fn broken_overlay_data_is_reported_not_generated() {
     // What platc owns cannot be overridden.
     let e = problem(&[("incluster/postgres.yaml.hbs", pg.replace("container:\n", "container:\n  securityContext:\n    privileged: true\n"))]);
     assert!(e.contains("container.securityContext"), "{e}");
+    // A template that does not compile, though no service of the shop uses its type.
+    let e = problem(&[("incluster/mysql.yaml.hbs", "{{#if resource.name}}never closed\n".to_string())]);
+    assert!(e.contains("incluster/mysql.yaml.hbs"), "{e}");
 }
 
 #[test]

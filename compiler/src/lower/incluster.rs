@@ -74,19 +74,26 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// The compiled in-cluster templates and the images they may use.
+/// The in-cluster templates and the images they may use, compiled on first use: compiling
+/// them takes longer than rendering a thousand services' manifests of an environment that
+/// has no in-cluster resource. Templates from a stdlib overlay are compiled right away, so
+/// that a broken one is reported whether it is used or not; the built-in ones compile (a
+/// unit test checks it).
 pub struct Catalog {
-    hb: Handlebars<'static>,
+    images: Map<String, Json>,
+    /// Template name (the resource type) and text.
+    templates: Vec<(String, String)>,
+    hb: OnceLock<Handlebars<'static>>,
 }
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog").field("templates", &self.hb.get_templates().keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Catalog").field("templates", &self.templates.iter().map(|(name, _)| name).collect::<Vec<_>>()).finish()
     }
 }
 
 impl Catalog {
-    /// Compiles `incluster/*.yaml.hbs` of the merged stdlib and reads `incluster/images.yaml`.
+    /// Reads `incluster/*.yaml.hbs` of the merged stdlib and `incluster/images.yaml`.
     pub fn load(stdlib: &Stdlib) -> Result<Catalog, Problem> {
         let problem = |template: &str, message: String| Problem { service: None, uses: None, env: String::new(), template: template.to_string(), message };
         let images: Json = match stdlib.get(IMAGES) {
@@ -106,18 +113,52 @@ impl Catalog {
                 }
             }
         }
+        let mut templates = Vec::new();
+        let mut overlaid = Vec::new();
+        for (path, file) in stdlib.under(DIR) {
+            let Some(name) = path.strip_prefix(DIR).and_then(|n| n.strip_suffix(".yaml.hbs")) else { continue };
+            if file.overlay.is_some() {
+                overlaid.push((path, name));
+            }
+            templates.push((name.to_string(), file.text.clone()));
+        }
+        let catalog = Catalog { images, templates, hb: OnceLock::new() };
+        if !overlaid.is_empty() {
+            let mut hb = catalog.registry();
+            for (path, name) in overlaid {
+                let text = &catalog.templates.iter().find(|(n, _)| n == name).expect("listed above").1;
+                hb.register_template_string(name, text).map_err(|e| problem(path, e.to_string()))?;
+            }
+            let _ = catalog.hb.set(catalog.with_templates(hb));
+        }
+        Ok(catalog)
+    }
+
+    /// A registry with the helpers and escaping of the templates, and no template yet.
+    fn registry(&self) -> Handlebars<'static> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_escape_fn(yaml_escape);
         hb.register_helper("ident", Box::new(ident));
         hb.register_helper("dns", Box::new(dns));
         hb.register_helper("generated", Box::new(generated));
-        hb.register_helper("image", Box::new(ImageHelper(images)));
-        for (path, file) in stdlib.under(DIR) {
-            let Some(name) = path.strip_prefix(DIR).and_then(|n| n.strip_suffix(".yaml.hbs")) else { continue };
-            hb.register_template_string(name, &file.text).map_err(|e| problem(path, e.to_string()))?;
+        hb.register_helper("image", Box::new(ImageHelper(self.images.clone())));
+        hb
+    }
+
+    /// `hb` with every template not yet in it.
+    fn with_templates(&self, mut hb: Handlebars<'static>) -> Handlebars<'static> {
+        for (name, text) in &self.templates {
+            if !hb.has_template(name) {
+                hb.register_template_string(name, text).unwrap_or_else(|e| panic!("built-in in-cluster template `{name}` does not compile: {e}"));
+            }
         }
-        Ok(Catalog { hb })
+        hb
+    }
+
+    /// The compiled templates (compiled now if they were not yet).
+    fn compiled(&self) -> &Handlebars<'static> {
+        self.hb.get_or_init(|| self.with_templates(self.registry()))
     }
 
     /// The catalog of the built-in stdlib (loaded once).
@@ -128,7 +169,7 @@ impl Catalog {
 
     /// Whether resource type `ty` has an in-cluster template.
     pub fn has(&self, ty: &str) -> bool {
-        self.hb.has_template(ty)
+        self.templates.iter().any(|(name, _)| name == ty)
     }
 }
 
@@ -392,7 +433,7 @@ fn in_cluster(ws: &Workspace, i: usize, u: &Uses, pl: &Placement, catalog: &Cata
         ));
     }
     let ctx = context(ws, i, u, pl);
-    let text = catalog.hb.render(ty, &ctx).map_err(|e| render_error(&e))?;
+    let text = catalog.compiled().render(ty, &ctx).map_err(|e| render_error(&e))?;
     let data: Data = serde_saphyr::from_str(&text).map_err(|e| format!("does not render valid data: {e}"))?;
     let service = &ws.services[i].name.value;
     let object = ctx["resource"]["object"].as_str().unwrap_or_default().to_string();
@@ -596,6 +637,11 @@ mod tests {
         let c = Catalog::builtin();
         for t in ["postgres", "mysql", "redis", "bucket", "queue", "topic"] {
             assert!(c.has(t), "{t}");
+        }
+        // Compiled on first use (a panic if one did not compile): each must.
+        let hb = c.compiled();
+        for t in ["postgres", "mysql", "redis", "bucket", "queue", "topic"] {
+            assert!(hb.has_template(t), "{t}");
         }
         assert!(check_image("postgres:latest").is_err());
         assert!(check_image("docker.io/library/postgres").is_err());
