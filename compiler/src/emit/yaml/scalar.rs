@@ -31,6 +31,12 @@ pub(super) fn string(s: &str) -> Option<Scalar<'_>> {
     }
 }
 
+/// Whether `b` holds `byte`: a fold the compiler vectorizes (generated strings are short, and
+/// a call to `memchr` costs more than scanning them).
+fn any_byte(b: &[u8], byte: u8) -> bool {
+    b.iter().fold(false, |acc, &c| acc | (c == byte))
+}
+
 /// `5m`, `250m`, `512Mi`: digits, then letters (durations, resource quantities), which
 /// serde-saphyr writes plain; but `0x` and hex digits (`0xa`) is a YAML 1.1 number.
 fn is_quantity(b: &[u8]) -> bool {
@@ -48,13 +54,12 @@ struct Facts {
     /// Every byte printable ASCII, `\n` or `\t`.
     ascii_text: bool,
     newline: bool,
-    space: bool,
     /// `: ` somewhere.
     colon_space: bool,
     /// ` #` somewhere.
     space_hash: bool,
-    /// Only digits and dots.
-    digits_dots: bool,
+    /// A digit first, then only digits and dots (`1`, `0.1.0`: a YAML 1.1 number).
+    numeric: bool,
 }
 
 impl Facts {
@@ -63,29 +68,28 @@ impl Facts {
         // Branch-free accumulations over the bytes (and over each byte with the one before it),
         // which the compiler vectorizes: a generated file's strings are tens of megabytes.
         let all = |f: fn(u8) -> bool| b.iter().fold(true, |acc, &c| acc & f(c));
-        let any = |f: fn(u8) -> bool| b.iter().fold(false, |acc, &c| acc | f(c));
-        let pair = |x: u8, y: u8| b.iter().zip(&b[1.min(b.len())..]).fold(false, |acc, (&p, &c)| acc | ((p == x) & (c == y)));
+        // Looked for pairwise only when one byte of the pair is there at all: most strings have
+        // no `:` nor `#`, and the pairwise scan does not vectorize.
+        let pair = |x: u8, y: u8, rare: u8| any_byte(b, rare) && b.iter().zip(&b[1.min(b.len())..]).any(|(&p, &c)| p == x && c == y);
         if !all(|c| c.wrapping_sub(0x20) < 0x5F) {
             // Not a printable line: never plain nor quoted here, only maybe a literal block
             // (most bytes of a render are PromQL expressions of several lines).
             return Facts {
                 printable: false,
                 ascii_text: all(|c| c.wrapping_sub(0x20) < 0x5F || c == b'\n' || c == b'\t'),
-                newline: any(|c| c == b'\n'),
-                space: false,
+                newline: any_byte(b, b'\n'),
                 colon_space: false,
                 space_hash: false,
-                digits_dots: false,
+                numeric: false,
             };
         }
         Facts {
             printable: true,
             ascii_text: true,
             newline: false,
-            space: any(|c| c == b' '),
-            colon_space: pair(b':', b' '),
-            space_hash: pair(b' ', b'#'),
-            digits_dots: all(|c| c.is_ascii_digit() | (c == b'.')),
+            colon_space: pair(b':', b' ', b':'),
+            space_hash: pair(b' ', b'#', b'#'),
+            numeric: b.first().is_some_and(u8::is_ascii_digit) && all(|c| c.is_ascii_digit() | (c == b'.')),
         }
     }
 
@@ -100,9 +104,8 @@ impl Facts {
         if !(first.is_ascii_alphabetic() || first == b'/') || last == b' ' || last == b':' || !self.printable {
             return false;
         }
-        // A letter or `/` first: no YAML 1.1 number or date; with a space inside, no boolean or
-        // null.
-        !self.colon_space && !self.space_hash && (self.space || !is_reserved(s))
+        // A letter or `/` first: no YAML 1.1 number or date. (A reserved word has no space.)
+        !self.colon_space && !self.space_hash && !is_reserved(s)
     }
 
     /// Whether serde-saphyr may write `s` as a literal block: no character that needs an
@@ -132,8 +135,7 @@ impl Facts {
             return b.first().is_some_and(u8::is_ascii_digit);
         }
         let indicator = matches!(b[0], b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`');
-        let numeric = b[0].is_ascii_digit() && self.digits_dots;
-        indicator || numeric || b[0] == b' ' || b[b.len() - 1] == b' ' || self.colon_space || b[b.len() - 1] == b':' || self.space_hash
+        indicator || self.numeric || b[0] == b' ' || b[b.len() - 1] == b' ' || self.colon_space || b[b.len() - 1] == b':' || self.space_hash
     }
 }
 
@@ -201,7 +203,9 @@ fn push_literal(out: &mut String, text: &str, body_indent: usize) {
 /// (`on`, `no`, `y`, `null`, `nan`, ...). Anything else is serde-saphyr's to judge.
 pub(super) fn is_word(s: &str) -> bool {
     let b = s.as_bytes();
-    b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/')) && !is_reserved(s)
+    // Branch-free over the bytes (vectorized): every key of every generated file comes here.
+    let word_byte = |c: u8| c.is_ascii_lowercase() | c.is_ascii_uppercase() | c.is_ascii_digit() | (c == b'-') | (c == b'_') | (c == b'.') | (c == b'/');
+    b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().fold(true, |acc, &c| acc & word_byte(c)) && !is_reserved(s)
 }
 
 /// The words YAML 1.1 reads as a boolean, null or number, in any case.
