@@ -16,8 +16,12 @@ pub trait FileSystem: Sync {
     fn is_file(&self, path: &Path) -> bool;
     /// Every file under `root`, recursively, in a stable (sorted) order. Directories for which
     /// `skip_dir` returns true are not entered.
-    fn walk(&self, root: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>>;
+    fn walk(&self, root: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync)) -> io::Result<Vec<PathBuf>>;
 }
+
+/// Directories listed one level at a time before the rest is shared out among the cores:
+/// enough that each core gets several subtrees.
+const WALK_FRONTIER: usize = 64;
 
 /// The real disk.
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,23 +45,57 @@ impl FileSystem for RealFs {
         path.is_file()
     }
 
-    fn walk(&self, root: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>> {
-        let mut out = Vec::new();
-        let walker = walkdir::WalkDir::new(root)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !skip_dir(e.path()));
-        for entry in walker {
-            let entry = entry.map_err(|e| {
-                let msg = e.to_string();
-                e.into_io_error().unwrap_or_else(|| io::Error::other(msg))
-            })?;
-            if entry.file_type().is_file() {
-                out.push(entry.into_path());
+    fn walk(&self, root: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync)) -> io::Result<Vec<PathBuf>> {
+        // A monorepo is wide (`services/` holds thousands of directories) and listing a
+        // directory is a few system calls: the top levels are listed here until there are
+        // enough directories to share out, then their subtrees are walked on every core. The
+        // result is sorted, which is the order of a sorted depth-first walk.
+        let mut files = Vec::new();
+        let mut frontier = vec![root.to_path_buf()];
+        while !frontier.is_empty() && frontier.len() < WALK_FRONTIER {
+            let mut next = Vec::new();
+            for dir in frontier.iter().filter(|d| *d == root || !skip_dir(d)) {
+                // One level: `read_dir` alone (walkdir would open each subdirectory here too).
+                for entry in std::fs::read_dir(dir)? {
+                    let entry = entry?;
+                    let kind = entry.file_type()?;
+                    if kind.is_file() {
+                        files.push(entry.path());
+                    } else if kind.is_dir() {
+                        next.push(entry.path());
+                    }
+                }
             }
+            frontier = next;
         }
-        Ok(out)
+        let subtrees = crate::par::map_chunks(&frontier, |dirs| -> io::Result<Vec<PathBuf>> {
+            let mut found = Vec::new();
+            for dir in dirs.iter().filter(|d| !skip_dir(d)) {
+                walk_into(dir, skip_dir, &mut found)?;
+            }
+            Ok(found)
+        });
+        for found in subtrees {
+            files.extend(found?);
+        }
+        files.sort();
+        Ok(files)
     }
+}
+
+/// Every file under `dir`, which was already found not to be skipped, into `files`.
+fn walk_into(dir: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync), files: &mut Vec<PathBuf>) -> io::Result<()> {
+    let entries = walkdir::WalkDir::new(dir).into_iter().filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !skip_dir(e.path()));
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            let msg = e.to_string();
+            e.into_io_error().unwrap_or_else(|| io::Error::other(msg))
+        })?;
+        if entry.file_type().is_file() {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(())
 }
 
 /// An in-memory tree for tests: paths map to contents.
@@ -95,7 +133,7 @@ impl FileSystem for MemoryFs {
         self.files.contains_key(path)
     }
 
-    fn walk(&self, root: &Path, skip_dir: &dyn Fn(&Path) -> bool) -> io::Result<Vec<PathBuf>> {
+    fn walk(&self, root: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync)) -> io::Result<Vec<PathBuf>> {
         if !self.is_dir(root) {
             return Err(io::Error::new(io::ErrorKind::NotFound, format!("{} not found", root.display())));
         }

@@ -9,9 +9,11 @@
 
 use std::sync::Mutex;
 
-/// How many threads to use: the available parallelism, at least 1.
+/// How many threads to use: the available parallelism, at least 1. Asked once: on Linux the
+/// answer reads the cgroup's CPU quota from /proc and /sys, several files each time.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }
 
 /// Batches per thread: enough that uneven batches even out, few enough that handing them out
