@@ -13,40 +13,55 @@ use crate::source::{FileId, Span};
 pub fn check(ws: &Workspace, diags: &mut Diagnostics) {
     let by_name = duplicate_services(&ws.services, diags);
     check_platform(ws, diags);
-    for s in &ws.services {
-        let mut cx = Refs { file: s.file, diags };
-        for e in all_env(s) {
-            cx.template(s, &e.value, ws, &by_name);
+    // Each service's references on its own: on every core, diagnostics joined in order.
+    let per_chunk = crate::par::map_chunks(&ws.services, |services| {
+        let mut diags = Diagnostics::new();
+        for s in services {
+            service_refs(ws, s, &by_name, &mut diags);
         }
-        for c in &s.calls {
-            cx.service_ref(s, &c.service.value, c.span_of_name(), &by_name, "calls");
-            if let (Some(port), Some(callee)) = (&c.port, by_name.get(c.service.value.as_str())) {
-                if callee.port(&port.value).is_none() {
-                    let names: Vec<&str> = callee.ports.iter().map(|p| p.name.value.as_str()).collect();
-                    let help = suggest::help_for_unknown(&port.value, &names, "port");
-                    cx.diags.push(
-                        Diagnostic::new(codes::UNKNOWN_PORT, Label::new(s.file, port.span, "no such port"), format!("service `{}` has no port `{}`", callee.name.value, port.value))
-                            .with_label(Label::new(callee.file, callee.name.span, "service declared here"))
-                            .with_help(help),
-                    );
-                }
-            }
-        }
-        for d in &s.depends_on {
-            cx.service_ref(s, &d.value, d.span, &by_name, "depends-on");
-        }
-        for o in &s.overrides {
-            cx.environment(&o.environment.value, o.environment.span, &ws.platform);
-        }
-        for p in &s.patches {
-            if let Some(e) = &p.environment {
-                cx.environment(&e.value, e.span, &ws.platform);
-            }
-        }
-        super::effective::check(&ws.platform, s, diags);
-        warnings(s, diags);
-        super::policy::enforce(&ws.platform, s, diags);
+        diags
+    });
+    for d in per_chunk {
+        diags.extend(d);
     }
+}
+
+/// The references of service `s`: env templates, calls and their ports, `depends-on`,
+/// environments named by overrides and patches; then its effective settings, warnings and the
+/// platform's policies.
+fn service_refs(ws: &Workspace, s: &Service, by_name: &HashMap<&str, &Service>, diags: &mut Diagnostics) {
+    let mut cx = Refs { file: s.file, diags };
+    for e in all_env(s) {
+        cx.template(s, &e.value, ws, by_name);
+    }
+    for c in &s.calls {
+        cx.service_ref(s, &c.service.value, c.span_of_name(), by_name, "calls");
+        if let (Some(port), Some(callee)) = (&c.port, by_name.get(c.service.value.as_str())) {
+            if callee.port(&port.value).is_none() {
+                let names: Vec<&str> = callee.ports.iter().map(|p| p.name.value.as_str()).collect();
+                let help = suggest::help_for_unknown(&port.value, &names, "port");
+                cx.diags.push(
+                    Diagnostic::new(codes::UNKNOWN_PORT, Label::new(s.file, port.span, "no such port"), format!("service `{}` has no port `{}`", callee.name.value, port.value))
+                        .with_label(Label::new(callee.file, callee.name.span, "service declared here"))
+                        .with_help(help),
+                );
+            }
+        }
+    }
+    for d in &s.depends_on {
+        cx.service_ref(s, &d.value, d.span, by_name, "depends-on");
+    }
+    for o in &s.overrides {
+        cx.environment(&o.environment.value, o.environment.span, &ws.platform);
+    }
+    for p in &s.patches {
+        if let Some(e) = &p.environment {
+            cx.environment(&e.value, e.span, &ws.platform);
+        }
+    }
+    super::effective::check(&ws.platform, s, diags);
+    warnings(s, diags);
+    super::policy::enforce(&ws.platform, s, diags);
 }
 
 /// Every env var of a service: base, per-environment and per-process.
