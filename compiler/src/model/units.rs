@@ -54,7 +54,21 @@ impl fmt::Display for Duration {
         let mut rest = self.0;
         for (suffix, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
             if rest >= size {
-                write!(f, "{}{}", rest / size, suffix)?;
+                // Digits written by hand rather than through `write!`: every rule of every
+                // service names its windows (tens of thousands of durations in a monorepo).
+                let mut digits = [0u8; 20];
+                let mut at = digits.len();
+                let mut n = rest / size;
+                loop {
+                    at -= 1;
+                    digits[at] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                f.write_str(std::str::from_utf8(&digits[at..]).unwrap_or_default())?;
+                f.write_str(suffix)?;
                 rest %= size;
             }
         }
@@ -107,6 +121,9 @@ mod tests {
         assert_eq!(Memory(1500).to_string(), "1500");
         assert_eq!(Duration(90_000).to_string(), "1m30s");
         assert_eq!(Duration(300).to_string(), "300ms");
+        assert_eq!(Duration(0).to_string(), "0s");
+        assert_eq!(Duration(10 * 86_400_000 + 3_600_000 + 1).to_string(), "10d1h1ms");
+        assert_eq!(Duration(u64::MAX).to_string(), "213503982334d14h25m51s615ms");
         assert_eq!(Percent(999_000).to_string(), "99.9%");
         assert_eq!(Percent(700_000).to_string(), "70%");
         assert!((Percent(999_000).ratio() - 0.999).abs() < 1e-12);
