@@ -1,6 +1,7 @@
 //! Prometheus rule groups of one service in one scope: SLO recording rules and burn-rate alerts,
 //! baseline alerts, backing-resource alerts and the spec's own `alert` entries.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Scope, SloSpec, Svc};
@@ -140,10 +141,45 @@ pub fn reachable(tier: &TierSpec, slo: &SloSpec) -> Vec<PairSpec> {
 
 /// The recording rule of one window.
 pub fn record_name(data: &ObsData, window_ms: u64) -> String {
-    match data.windows.iter().find(|w| w.ms == window_ms) {
-        Some(w) => w.record.clone(),
-        None => data.slo.record.replace("<window>", &prom_duration(window_ms)),
+    window(data, window_ms).record.into_owned()
+}
+
+/// A window's texts: made once (see [`ObsData::windows`]) for the windows of the tiers.
+fn window(data: &ObsData, ms: u64) -> WindowText<'_> {
+    match data.windows.iter().find(|w| w.ms == ms) {
+        Some(w) => WindowText { duration: Cow::Borrowed(&w.duration), record: Cow::Borrowed(&w.record) },
+        None => {
+            let duration = prom_duration(ms);
+            WindowText { record: Cow::Owned(data.slo.record.replace("<window>", &duration)), duration: Cow::Owned(duration) }
+        }
     }
+}
+
+struct WindowText<'a> {
+    duration: Cow<'a, str>,
+    record: Cow<'a, str>,
+}
+
+/// The expression of a burn-rate alert: for each pair, both windows' error ratios above the
+/// pair's threshold (`factor` x `budget`), the pairs joined by `or`. Written piece by piece:
+/// four of these per service at 1,000 services were a sixth of the rule groups' time as
+/// `format!`s.
+fn burn_rate_expr(data: &ObsData, pairs: &[PairSpec], factors: &[String], selector: &str, budget: &str) -> String {
+    let mut expr = String::with_capacity(pairs.len() * (2 * selector.len() + 128));
+    for (i, (p, factor)) in pairs.iter().zip(factors).enumerate() {
+        if i > 0 {
+            expr.push_str("\nor\n");
+        }
+        for (j, ms) in [p.long_ms, p.short_ms].into_iter().enumerate() {
+            expr.push_str(if j == 0 { "(\n  " } else { "\n  and\n  " });
+            expr.push_str(&window(data, ms).record);
+            for piece in ["{", selector, "} > (", factor, " * ", budget, ")"] {
+                expr.push_str(piece);
+            }
+        }
+        expr.push_str("\n)");
+    }
+    expr
 }
 
 /// The settings' alert labels filled in with `layers` (see [`fill_from`]), those that are not
@@ -235,7 +271,8 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
             own.push(("slo_title", slo.key.to_string()));
             own.push(("objective", slo.objective.clone()));
             own.push(("window", prom_duration(slo.window_ms)));
-            let described: Vec<String> = pairs.iter().map(|p| format!("{}x ({}/{})", fmt_factor(p.factor), prom_duration(p.long_ms), prom_duration(p.short_ms))).collect();
+            let factors: Vec<String> = pairs.iter().map(|p| fmt_factor(p.factor)).collect();
+            let described: Vec<String> = pairs.iter().zip(&factors).map(|(p, f)| format!("{f}x ({}/{})", window(data, p.long_ms).duration, window(data, p.short_ms).duration)).collect();
             own.push(("windows", described.join(" or ")));
             let fastest = pairs.iter().map(|p| p.factor).fold(0.0_f64, f64::max);
             let lasts = ((slo.window_ms as f64 / fastest) / 60_000.0).floor() as u64 * 60_000;
@@ -247,19 +284,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
                 return Err(err("alert", format!("`{name}` is not a CamelCase alert name")));
             }
             let sel = format!("{label}={}, slo={}, {ns}", quote(&svc.name), quote(slo.key));
-            let budget = slo.budget.to_string();
-            let clauses: Vec<String> = pairs
-                .iter()
-                .map(|p| {
-                    let thr = format!("({} * {budget})", fmt_factor(p.factor));
-                    format!(
-                        "(\n  {}{{{sel}}} > {thr}\n  and\n  {}{{{sel}}} > {thr}\n)",
-                        record_name(data, p.long_ms),
-                        record_name(data, p.short_ms)
-                    )
-                })
-                .collect();
-            let expr = clauses.join("\nor\n");
+            let expr = burn_rate_expr(data, &pairs, &factors, &sel, &slo.budget.to_string());
             let labels = alert_labels(&settings_labels(data, &tvars)?, &tier.severity, &[("slo".to_string(), slo.key.to_string())]);
             let summary = fill_from(&tier.summary, &tvars).map_err(|e| err("summary", e))?;
             let description = fill_from(&tier.description, &tvars).map_err(|e| err("description", e))?;
