@@ -494,8 +494,19 @@ pub fn fill_from(text: &str, layers: &[&[(&str, String)]]) -> Result<String, Str
         let ident = &after[..ident_len];
         let is_placeholder = !ident.is_empty() && after[ident_len..].starts_with('>') && ident.starts_with(|c: char| c.is_ascii_alphabetic());
         if is_placeholder {
-            match layers.iter().flat_map(|vars| vars.iter()).find(|(k, _)| *k == ident) {
-                Some((_, v)) => out.push_str(v),
+            // Plain loops: this lookup runs for every placeholder of every alert of every
+            // service, and a `flat_map` over the layers cost more than the comparisons.
+            let mut value = None;
+            'layers: for vars in layers {
+                for (k, v) in vars.iter() {
+                    if k.len() == ident.len() && *k == ident {
+                        value = Some(v);
+                        break 'layers;
+                    }
+                }
+            }
+            match value {
+                Some(v) => out.push_str(v),
                 None => {
                     let mut known: Vec<&str> = layers.iter().flat_map(|vars| vars.iter()).map(|(k, _)| *k).collect();
                     known.sort_unstable();

@@ -65,8 +65,17 @@ pub fn common_vars(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, ns:
 
 /// `metric{a, b}` (empty matchers are skipped).
 pub fn selector(metric: &str, matchers: &[&str]) -> String {
-    let ms: Vec<&str> = matchers.iter().copied().filter(|m| !m.is_empty()).collect();
-    format!("{metric}{{{}}}", ms.join(", "))
+    let mut out = String::with_capacity(metric.len() + 2 + matchers.iter().map(|m| m.len() + 2).sum::<usize>());
+    out.push_str(metric);
+    out.push('{');
+    for (i, m) in matchers.iter().filter(|m| !m.is_empty()).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(m);
+    }
+    out.push('}');
+    out
 }
 
 /// The `le` matcher of a histogram bucket at `ms`. Client libraries write whole seconds as `1`
