@@ -476,53 +476,7 @@ fn read_typed<T: DeserializeOwned>(stdlib: &Stdlib, path: &str, errors: &mut Vec
     }
 }
 
-/// Fills `<name>` placeholders. Every `<identifier>` must be a known name: an unknown one is an
-/// error naming it. Other uses of `<` (PromQL comparisons) are left alone.
-pub fn fill(text: &str, vars: &[(&str, String)]) -> Result<String, String> {
-    fill_from(text, &[vars])
-}
-
-/// [`fill`] with the names of several lists (a service's, then an alert's own), looked up in
-/// order: the first that has a name gives its value.
-pub fn fill_from(text: &str, layers: &[&[(&str, String)]]) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('<') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let ident_len = after.bytes().position(|c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'.')).unwrap_or(after.len());
-        let ident = &after[..ident_len];
-        let is_placeholder = !ident.is_empty() && after[ident_len..].starts_with('>') && ident.starts_with(|c: char| c.is_ascii_alphabetic());
-        if is_placeholder {
-            // Plain loops: this lookup runs for every placeholder of every alert of every
-            // service, and a `flat_map` over the layers cost more than the comparisons.
-            let mut value = None;
-            'layers: for vars in layers {
-                for (k, v) in vars.iter() {
-                    if k.len() == ident.len() && *k == ident {
-                        value = Some(v);
-                        break 'layers;
-                    }
-                }
-            }
-            match value {
-                Some(v) => out.push_str(v),
-                None => {
-                    let mut known: Vec<&str> = layers.iter().flat_map(|vars| vars.iter()).map(|(k, _)| *k).collect();
-                    known.sort_unstable();
-                    known.dedup();
-                    return Err(format!("unknown placeholder <{ident}> (known here: {})", known.iter().map(|k| format!("<{k}>")).collect::<Vec<_>>().join(" ")));
-                }
-            }
-            rest = &after[ident_len + 1..];
-        } else {
-            out.push('<');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
+pub use super::template::{fill, fill_from};
 
 /// A Prometheus duration (`90s`, `5m`, `1h30m`, `3d`, `1w`, `250ms`) in milliseconds.
 pub fn parse_duration(s: &str) -> Option<u64> {

@@ -22,6 +22,7 @@ mod data;
 mod promtest;
 pub mod rule_file;
 mod rules;
+mod template;
 
 use indexmap::IndexMap;
 use serde_json::Value as Json;
