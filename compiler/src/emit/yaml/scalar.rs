@@ -222,7 +222,10 @@ static WORD_BYTES: [bool; 256] = {
 
 /// The words YAML 1.1 reads as a boolean, null or number, in any case.
 fn is_reserved(s: &str) -> bool {
-    if s.len() > 5 {
+    // Each of those words starts with one of `ynotfi`, in either case: most short keys do not
+    // (`key`, `path`, `port`, `slo`).
+    let Some(&first) = s.as_bytes().first() else { return false };
+    if s.len() > 5 || !matches!(first | 0x20, b'y' | b'n' | b'o' | b't' | b'f' | b'i') {
         return false;
     }
     let mut lower = [0u8; 5];
