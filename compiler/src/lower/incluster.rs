@@ -118,15 +118,14 @@ impl Catalog {
         for (path, file) in stdlib.under(DIR) {
             let Some(name) = path.strip_prefix(DIR).and_then(|n| n.strip_suffix(".yaml.hbs")) else { continue };
             if file.overlay.is_some() {
-                overlaid.push((path, name));
+                overlaid.push((path, name, &file.text));
             }
             templates.push((name.to_string(), file.text.clone()));
         }
         let catalog = Catalog { images, templates, hb: OnceLock::new() };
         if !overlaid.is_empty() {
             let mut hb = catalog.registry();
-            for (path, name) in overlaid {
-                let text = &catalog.templates.iter().find(|(n, _)| n == name).expect("listed above").1;
+            for (path, name, text) in overlaid {
                 hb.register_template_string(name, text).map_err(|e| problem(path, e.to_string()))?;
             }
             let _ = catalog.hb.set(catalog.with_templates(hb));
