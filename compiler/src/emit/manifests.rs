@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 
 use super::object::{list, map, Map, Node};
-use crate::lower::{BackingResource, InClusterResource, Values, Worker};
+use crate::lower::{BackingResource, InClusterResource, Part, Values, Worker};
 
 /// Chart identity, used in the `helm.sh/chart` label.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub fn objects<'a>(v: &'a Values, chart: &'a ChartMeta, wanted: &dyn Fn(&str) ->
     }
     if v.networkPolicy.enabled && wanted("NetworkPolicy") {
         let pods = map([("matchLabels", map([("app.kubernetes.io/name", (&v.fullname).into())]))]);
-        let spec = policy_spec(pods, &v.networkPolicy.ingress, &v.networkPolicy.egress);
+        let spec = policy_spec(pods, (&v.networkPolicy.ingress).into(), (&v.networkPolicy.egress).into());
         out.push(obj(v, chart, "networking.k8s.io/v1", "NetworkPolicy", &v.fullname, web(v), [("spec", spec)]));
     }
     for item in v.ingress.items.iter().filter(|_| wanted("Ingress")) {
@@ -226,7 +226,7 @@ fn with_common_annotations<'a>(v: &'a Values, labels: Map<'a>) -> Node<'a> {
     Node::Map(m)
 }
 
-fn container<'a>(v: &'a Values, name: &'a str, command: Option<&'a Vec<String>>, env: &'a Vec<serde_json::Value>, resources: &'a serde_json::Value, web: bool) -> Node<'a> {
+fn container<'a>(v: &'a Values, name: &'a str, command: Option<&'a Vec<String>>, env: &'a Vec<Part>, resources: &'a Part, web: bool) -> Node<'a> {
     let mut c = Map::with_capacity(12);
     c.set("name", name);
     c.set("image", format!("{}:{}", v.image.repository, v.image.tag));
@@ -294,8 +294,8 @@ fn worker_deployment<'a>(v: &'a Values, chart: &'a ChartMeta, w: &'a Worker) -> 
 }
 
 /// A NetworkPolicy's spec: the pods it selects, both directions, its rules.
-fn policy_spec<'a>(pods: Node<'a>, ingress: &'a Vec<serde_json::Value>, egress: &'a Vec<serde_json::Value>) -> Node<'a> {
-    map([("podSelector", pods), ("policyTypes", list(["Ingress".into(), "Egress".into()])), ("ingress", ingress.into()), ("egress", egress.into())])
+fn policy_spec<'a>(pods: Node<'a>, ingress: Node<'a>, egress: Node<'a>) -> Node<'a> {
+    map([("podSelector", pods), ("policyTypes", list(["Ingress".into(), "Egress".into()])), ("ingress", ingress), ("egress", egress)])
 }
 
 // ------------------------------------------------------------------------ backing resources
@@ -389,7 +389,7 @@ fn in_cluster<'a>(v: &'a Values, chart: &'a ChartMeta, r: &'a BackingResource, i
     out.push(o);
     let service = map([("type", "ClusterIP".into()), ("selector", resource_selector(ic, &r.r#type)), ("ports", (&ic.service.ports).into())]);
     out.push(object(v, "v1", "Service", &ic.name, labels.clone(), [("spec", service)]));
-    let policy = policy_spec(map([("matchLabels", resource_selector(ic, &r.r#type))]), &ic.networkPolicy.ingress, &ic.networkPolicy.egress);
+    let policy = policy_spec(map([("matchLabels", resource_selector(ic, &r.r#type))]), (&ic.networkPolicy.ingress).into(), (&ic.networkPolicy.egress).into());
     out.push(object(v, "networking.k8s.io/v1", "NetworkPolicy", &ic.name, labels, [("spec", policy)]));
     out
 }

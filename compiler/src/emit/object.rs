@@ -19,16 +19,21 @@ use serde_json::Value as Json;
 
 use super::observability::rule_file::{RuleFile, RuleGroup};
 
-/// One value of an object.
-#[derive(Debug, Clone)]
+/// One value of an object; with `'a = 'static`, also a part of the values
+/// ([`crate::lower::Part`]), which an object then borrows whole ([`Node::Ref`]).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Node<'a> {
     Bool(bool),
     Int(u64),
     Str(&'a str),
     String(String),
     /// A part of the values kept in Kubernetes' shape (a probe, a security context, ...).
-    Json(&'a Json),
+    Ref(&'a Node<'a>),
     /// A list of such parts (env vars, ports, NetworkPolicy rules, ...).
+    Refs(&'a [Node<'a>]),
+    /// A part of an in-cluster resource's values, rendered from its template as JSON.
+    Json(&'a Json),
+    /// A list of such parts (containers, volumes, ...).
     JsonList(&'a [Json]),
     Strings(&'a [String]),
     /// Annotations, ConfigMap data: string to string.
@@ -43,7 +48,7 @@ pub enum Node<'a> {
 
 /// A map: entries in insertion order, keys unique. Small (a handful of keys), so a key is
 /// found by looking at each.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Map<'a>(Vec<(&'a str, Node<'a>)>);
 
 impl<'a> Map<'a> {
@@ -102,6 +107,7 @@ impl<'a> Node<'a> {
         match self {
             Node::Str(s) => Some(s),
             Node::String(s) => Some(s),
+            Node::Ref(n) => n.as_str(),
             Node::Json(j) => j.as_str(),
             Node::Tree(j) => j.as_str(),
             _ => None,
@@ -152,6 +158,8 @@ impl Serialize for Node<'_> {
             Node::Int(n) => serializer.serialize_u64(*n),
             Node::Str(s) => serializer.serialize_str(s),
             Node::String(s) => serializer.serialize_str(s),
+            Node::Ref(n) => n.serialize(serializer),
+            Node::Refs(l) => l.serialize(serializer),
             Node::Json(j) => j.serialize(serializer),
             Node::JsonList(l) => l.serialize(serializer),
             Node::Strings(l) => l.serialize(serializer),
@@ -182,9 +190,21 @@ impl From<bool> for Node<'_> {
     }
 }
 
+impl From<u16> for Node<'_> {
+    fn from(n: u16) -> Self {
+        Node::Int(n.into())
+    }
+}
+
 impl From<u32> for Node<'_> {
     fn from(n: u32) -> Self {
         Node::Int(n.into())
+    }
+}
+
+impl From<u64> for Node<'_> {
+    fn from(n: u64) -> Self {
+        Node::Int(n)
     }
 }
 
@@ -203,6 +223,18 @@ impl<'a> From<&'a String> for Node<'a> {
 impl From<String> for Node<'_> {
     fn from(s: String) -> Self {
         Node::String(s)
+    }
+}
+
+impl<'a, 'b: 'a> From<&'a Node<'b>> for Node<'a> {
+    fn from(n: &'a Node<'b>) -> Self {
+        Node::Ref(n)
+    }
+}
+
+impl<'a, 'b: 'a> From<&'a Vec<Node<'b>>> for Node<'a> {
+    fn from(l: &'a Vec<Node<'b>>) -> Self {
+        Node::Refs(l)
     }
 }
 
@@ -233,6 +265,12 @@ impl<'a> From<&'a IndexMap<String, String>> for Node<'a> {
 impl<'a> From<Map<'a>> for Node<'a> {
     fn from(m: Map<'a>) -> Self {
         Node::Map(m)
+    }
+}
+
+impl<'a> From<Vec<Node<'a>>> for Node<'a> {
+    fn from(l: Vec<Node<'a>>) -> Self {
+        Node::List(l)
     }
 }
 
@@ -267,6 +305,20 @@ mod tests {
         assert_eq!(serde_json::to_string(&node).unwrap(), serde_json::to_string(&expected).unwrap());
         assert_eq!(node.kind(), Some("Pod"));
         assert_eq!(node.name(), Some("y"));
+    }
+
+    #[test]
+    fn an_owned_part_is_written_where_an_object_borrows_it() {
+        // As the values hold them (`'static`), then borrowed by an object.
+        let env: Vec<Node<'static>> = vec![map([("name", String::from("A").into()), ("value", "1".into())])];
+        let probe: Node<'static> = map([("grpc", map([("port", 8080u16.into())])), ("periodSeconds", 10u64.into())]);
+        let node = map([("env", (&env).into()), ("probe", (&probe).into()), ("ports", list([(&probe).into()]))]);
+        assert!(matches!(node.get("env"), Some(Node::Refs(_))));
+        assert!(matches!(node.get("probe"), Some(Node::Ref(_))));
+        let probe_json = json!({"grpc": {"port": 8080}, "periodSeconds": 10});
+        let expected = json!({"env": [{"name": "A", "value": "1"}], "probe": probe_json, "ports": [probe_json]});
+        assert_eq!(serde_json::to_string(&node).unwrap(), serde_json::to_string(&expected).unwrap());
+        assert_eq!(node.get("env").map(|e| e.to_json()), Some(expected["env"].clone()));
     }
 
     #[test]

@@ -12,7 +12,8 @@ pub use naming::{dns_safe, placement, short_hash, BuildOptions, Placement};
 pub use values::*;
 
 use indexmap::IndexMap;
-use serde_json::{json, Value as Json};
+
+use crate::emit::object::{list, map, Map, Node};
 
 use crate::graph::Graph;
 use crate::model::{effective, Ingress, ProbeCheck, Protocol, Service, Workspace};
@@ -166,21 +167,25 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
         },
         podSecurityContext: pod_security_context(s),
         securityContext: container_security_context(s),
-        resources: resources_json(&res),
-        containerPorts: s.ports.iter().map(|port| json!({"name": port.name.value, "containerPort": port.number.value, "protocol": "TCP"})).collect(),
+        resources: resources(&res),
+        containerPorts: s.ports.iter().map(|port| map([("name", port.name.value.clone().into()), ("containerPort", port.number.value.into()), ("protocol", "TCP".into())])).collect(),
         service: ServiceValues {
             enabled: !s.ports.is_empty(),
             ports: s
                 .ports
                 .iter()
                 .map(|port| {
-                    let mut v = json!({"name": port.name.value, "port": port.number.value, "targetPort": port.name.value, "protocol": "TCP"});
-                    if port.protocol == Protocol::Grpc {
-                        v["appProtocol"] = json!("grpc");
-                    } else if port.protocol == Protocol::Http {
-                        v["appProtocol"] = json!("http");
+                    let mut v = Map::with_capacity(5);
+                    v.set("name", port.name.value.clone());
+                    v.set("port", port.number.value);
+                    v.set("targetPort", port.name.value.clone());
+                    v.set("protocol", "TCP");
+                    match port.protocol {
+                        Protocol::Grpc => v.set("appProtocol", "grpc"),
+                        Protocol::Http => v.set("appProtocol", "http"),
+                        Protocol::Tcp => {}
                     }
-                    v
+                    Node::Map(v)
                 })
                 .collect(),
         },
@@ -193,16 +198,17 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
             enabled: !s.secrets.is_empty(),
             name: format!("{name}-secrets"),
             refreshInterval: "1h".into(),
-            secretStoreRef: json!({"name": p.secret_store.name, "kind": p.secret_store.kind}),
+            secretStoreRef: map([("name", p.secret_store.name.clone().into()), ("kind", p.secret_store.kind.clone().into())]),
             data: s
                 .secrets
                 .iter()
                 .map(|x| {
-                    let mut remote = json!({"key": x.from.value});
+                    let mut remote = Map::with_capacity(2);
+                    remote.set("key", x.from.value.clone());
                     if let Some(k) = &x.key {
-                        remote["property"] = json!(k.value);
+                        remote.set("property", k.value.clone());
                     }
-                    json!({"secretKey": x.name.value, "remoteRef": remote})
+                    map([("secretKey", x.name.value.clone().into()), ("remoteRef", remote.into())])
                 })
                 .collect(),
         },
@@ -220,7 +226,7 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
                     replicas: if ephemeral { (*replicas).min(1) } else { *replicas },
                     command: pr.command.clone(),
                     env: wiring::process_env(ws, graph, i, pl, pr),
-                    resources: resources_json(&effective::resources(p, s.file, &pr.resources, None)),
+                    resources: resources(&effective::resources(p, s.file, &pr.resources, None)),
                 }),
                 _ => None,
             })
@@ -235,7 +241,7 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
                     concurrencyPolicy: format!("{concurrency:?}"),
                     command: pr.command.clone(),
                     env: wiring::process_env(ws, graph, i, pl, pr),
-                    resources: resources_json(&effective::resources(p, s.file, &pr.resources, None)),
+                    resources: resources(&effective::resources(p, s.file, &pr.resources, None)),
                 }),
                 _ => None,
             })
@@ -280,46 +286,54 @@ fn image(s: &Service, registry: &str, opts: &BuildOptions) -> Image {
 /// appVersion; platc never writes `latest`.
 pub const DEFAULT_TAG: &str = "0.1.0";
 
-fn utilization(resource: &str, percent: u64) -> Json {
-    json!({"type": "Resource", "resource": {"name": resource, "target": {"type": "Utilization", "averageUtilization": percent}}})
+fn utilization(resource: &'static str, percent: u64) -> Part {
+    let target = map([("type", "Utilization".into()), ("averageUtilization", percent.into())]);
+    map([("type", "Resource".into()), ("resource", map([("name", resource.into()), ("target", target)]))])
 }
 
-pub(crate) fn resources_json(r: &effective::Resources) -> Json {
-    json!({
-        "requests": {"cpu": r.cpu.value.to_string(), "memory": r.memory.value.to_string()},
-        "limits": {"cpu": r.cpu_limit.value.to_string(), "memory": r.memory_limit.value.to_string()},
-    })
+/// A container's requests and limits, in Kubernetes' shape.
+pub(crate) fn resources(r: &effective::Resources) -> Part {
+    map([
+        ("requests", map([("cpu", r.cpu.value.to_string().into()), ("memory", r.memory.value.to_string().into())])),
+        ("limits", map([("cpu", r.cpu_limit.value.to_string().into()), ("memory", r.memory_limit.value.to_string().into())])),
+    ])
+}
+
+/// `seccompProfile: {type: RuntimeDefault}`.
+fn runtime_default_seccomp() -> Part {
+    map([("type", "RuntimeDefault".into())])
 }
 
 /// Non-root with a fixed high UID, seccomp RuntimeDefault; `run-as-root` loosens it.
-fn pod_security_context(s: &Service) -> Json {
+fn pod_security_context(s: &Service) -> Part {
     let root = s.security.run_as_root.as_ref().is_some_and(|r| r.value);
     if root {
-        json!({"runAsNonRoot": false, "runAsUser": 0, "seccompProfile": {"type": "RuntimeDefault"}})
+        map([("runAsNonRoot", false.into()), ("runAsUser", 0u32.into()), ("seccompProfile", runtime_default_seccomp())])
     } else {
-        json!({"runAsNonRoot": true, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}})
+        let uid = || 10001u32.into();
+        map([("runAsNonRoot", true.into()), ("runAsUser", uid()), ("runAsGroup", uid()), ("fsGroup", uid()), ("seccompProfile", runtime_default_seccomp())])
     }
 }
 
-fn container_security_context(s: &Service) -> Json {
+fn container_security_context(s: &Service) -> Part {
     let writable = s.security.writable_root_fs.as_ref().is_some_and(|w| w.value);
     let root = s.security.run_as_root.as_ref().is_some_and(|r| r.value);
-    json!({
-        "allowPrivilegeEscalation": false,
-        "privileged": false,
-        "readOnlyRootFilesystem": !writable,
-        "runAsNonRoot": !root,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    })
+    map([
+        ("allowPrivilegeEscalation", false.into()),
+        ("privileged", false.into()),
+        ("readOnlyRootFilesystem", (!writable).into()),
+        ("runAsNonRoot", (!root).into()),
+        ("capabilities", map([("drop", list(["ALL".into()]))])),
+        ("seccompProfile", runtime_default_seccomp()),
+    ])
 }
 
 /// A probe in Kubernetes' shape. Without a declared readiness or liveness probe, a TCP check
 /// on the first port keeps the secure default "every container has probes".
-fn probe(s: &Service, pr: Option<&crate::model::Probe>, _kind: &str) -> Option<Json> {
+fn probe(s: &Service, pr: Option<&crate::model::Probe>, _kind: &str) -> Option<Part> {
     let Some(pr) = pr else {
         let port = s.ports.first()?;
-        return Some(json!({"tcpSocket": {"port": port.name.value}, "periodSeconds": 10}));
+        return Some(map([("tcpSocket", map([("port", port.name.value.clone().into())])), ("periodSeconds", 10u64.into())]));
     };
     // An unnamed port means the first port of the right protocol.
     let port = if pr.port.value.is_empty() {
@@ -332,23 +346,24 @@ fn probe(s: &Service, pr: Option<&crate::model::Probe>, _kind: &str) -> Option<J
     } else {
         s.port(&pr.port.value)?
     };
-    let mut v = match &pr.check {
-        ProbeCheck::Http { path } => json!({"httpGet": {"path": path, "port": port.name.value}}),
+    let mut v = Map::with_capacity(5);
+    match &pr.check {
+        ProbeCheck::Http { path } => v.set("httpGet", map([("path", path.clone().into()), ("port", port.name.value.clone().into())])),
         // gRPC probes take a port number, not a name.
-        ProbeCheck::Grpc => json!({"grpc": {"port": port.number.value}}),
-        ProbeCheck::Tcp => json!({"tcpSocket": {"port": port.name.value}}),
-    };
-    if let Some(d) = pr.initial_delay {
-        v["initialDelaySeconds"] = json!(d.as_secs());
+        ProbeCheck::Grpc => v.set("grpc", map([("port", port.number.value.into())])),
+        ProbeCheck::Tcp => v.set("tcpSocket", map([("port", port.name.value.clone().into())])),
     }
-    v["periodSeconds"] = json!(pr.period.map(|d| d.as_secs()).unwrap_or(10));
+    if let Some(d) = pr.initial_delay {
+        v.set("initialDelaySeconds", d.as_secs());
+    }
+    v.set("periodSeconds", pr.period.map(|d| d.as_secs()).unwrap_or(10));
     if let Some(t) = pr.timeout {
-        v["timeoutSeconds"] = json!(t.as_secs());
+        v.set("timeoutSeconds", t.as_secs());
     }
     if let Some(f) = pr.failure_threshold {
-        v["failureThreshold"] = json!(f);
+        v.set("failureThreshold", f);
     }
-    Some(v)
+    Some(Node::Map(v))
 }
 
 /// Hosts of a route in one placement: as written, or `NAME.ENV.DOMAIN`; previews always get
@@ -374,10 +389,11 @@ fn ingress(ws: &Workspace, s: &Service, pl: &Placement) -> IngressValues {
         if routes.is_empty() {
             continue;
         }
-        let mut hosts: IndexMap<String, Vec<Json>> = IndexMap::new();
+        let mut hosts: IndexMap<String, Vec<Part>> = IndexMap::new();
         for r in routes {
             let Some(port) = route_port(s, r) else { continue };
-            let path = json!({"path": r.path.value, "pathType": "Prefix", "backend": {"service": {"name": s.name.value, "port": {"name": port.name.value}}}});
+            let service = map([("name", s.name.value.clone().into()), ("port", map([("name", port.name.value.clone().into())]))]);
+            let path = map([("path", r.path.value.clone().into()), ("pathType", "Prefix".into()), ("backend", map([("service", service)]))]);
             hosts.entry(route_host(s, r, pl)).or_default().push(path);
         }
         let name = if public { s.name.value.clone() } else { format!("{}-internal", s.name.value) };
@@ -389,8 +405,8 @@ fn ingress(ws: &Workspace, s: &Service, pl: &Placement) -> IngressValues {
             name: name.clone(),
             className: if public { class.clone() } else { format!("{class}-internal") },
             annotations,
-            tls: vec![json!({"hosts": hosts.keys().collect::<Vec<_>>(), "secretName": format!("{name}-tls")})],
-            rules: hosts.into_iter().map(|(host, paths)| json!({"host": host, "http": {"paths": paths}})).collect(),
+            tls: vec![map([("hosts", hosts.keys().map(|h| h.clone().into()).collect::<Vec<Part>>().into()), ("secretName", format!("{name}-tls").into())])],
+            rules: hosts.into_iter().map(|(host, paths)| map([("host", host.into()), ("http", map([("paths", paths.into())]))])).collect(),
         });
     }
     IngressValues { items }
@@ -414,15 +430,14 @@ fn http_route(ws: &Workspace, s: &Service, pl: &Placement) -> HttpRouteValues {
             if !hostnames.contains(&host) {
                 hostnames.push(host);
             }
-            rules.push(json!({
-                "matches": [{"path": {"type": "PathPrefix", "value": r.path.value}}],
-                "backendRefs": [{"name": s.name.value, "port": port.number.value}],
-            }));
+            let path = map([("type", "PathPrefix".into()), ("value", r.path.value.clone().into())]);
+            let backend = map([("name", s.name.value.clone().into()), ("port", port.number.value.into())]);
+            rules.push(map([("matches", list([map([("path", path)])])), ("backendRefs", list([backend]))]));
         }
         let gw = if public { gateway.clone() } else { format!("{gateway}-internal") };
         items.push(HttpRouteItem {
             name: if public { s.name.value.clone() } else { format!("{}-internal", s.name.value) },
-            parentRefs: vec![json!({"name": gw, "namespace": namespace})],
+            parentRefs: vec![map([("name", gw.into()), ("namespace", namespace.clone().into())])],
             hostnames,
             rules,
         });

@@ -1,46 +1,50 @@
 //! NetworkPolicy derived from the graph: default deny in both directions, then exactly the
 //! traffic the specs declare.
 
-use serde_json::{json, Value as Json};
-
-use super::{BackingResource, NetworkPolicy, Placement};
+use super::{BackingResource, NetworkPolicy, Part, Placement};
+use crate::emit::object::{list, map};
 use crate::graph::Graph;
 use crate::model::{Ingress, Provisioner, Workspace};
 
 /// Namespace of the Prometheus that scrapes ServiceMonitors.
 pub const MONITORING_NAMESPACE: &str = "monitoring";
 
-fn pods(name: &str) -> Json {
-    json!({"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}})
+fn pods(name: &str) -> Part {
+    map([("podSelector", map([("matchLabels", map([("app.kubernetes.io/name", name.to_string().into())]))]))])
 }
 
-fn namespace(name: &str) -> Json {
-    json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}})
+fn namespace(name: &str) -> Part {
+    map([("namespaceSelector", map([("matchLabels", map([("kubernetes.io/metadata.name", name.to_string().into())]))]))])
 }
 
-fn tcp(port: u16) -> Json {
-    json!({"protocol": "TCP", "port": port})
+fn port(protocol: &'static str, port: u16) -> Part {
+    map([("protocol", protocol.into()), ("port", port.into())])
 }
 
-/// `{"from"/"to": peers, "ports": ports}`, the lists moved in: `json!` would copy them value by
-/// value (through `to_value`), once per rule of every service.
-fn rule(direction: &str, peers: Vec<Json>, ports: Vec<Json>) -> Json {
-    let mut m = serde_json::Map::with_capacity(2);
-    m.insert(direction.to_string(), Json::Array(peers));
-    m.insert("ports".to_string(), Json::Array(ports));
-    Json::Object(m)
+fn tcp(number: u16) -> Part {
+    port("TCP", number)
+}
+
+/// `{"from"/"to": peers, "ports": ports}`.
+fn rule(direction: &'static str, peers: Vec<Part>, ports: Vec<Part>) -> Part {
+    map([(direction, peers.into()), ("ports", ports.into())])
+}
+
+/// A CIDR block as a peer.
+fn ip_block(cidr: &'static str) -> Part {
+    map([("ipBlock", map([("cidr", cidr.into())]))])
 }
 
 /// The policy of service `i` in one placement; `backing` are its resources there (an in-cluster
 /// one is reached on its Service's port, the container port).
 pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: &[BackingResource]) -> NetworkPolicy {
     let s = &ws.services[i];
-    let all_ports: Vec<Json> = s.ports.iter().map(|p| tcp(p.number.value)).collect();
+    let all_ports: Vec<Part> = s.ports.iter().map(|p| tcp(p.number.value)).collect();
     let mut ingress = Vec::new();
     // Callers reach every port of the service.
     let callers = graph.callers(i);
     if !callers.is_empty() && !all_ports.is_empty() {
-        let from: Vec<Json> = callers.iter().map(|&c| pods(&ws.services[c].name.value)).collect();
+        let from: Vec<Part> = callers.iter().map(|&c| pods(&ws.services[c].name.value)).collect();
         ingress.push(rule("from", from, all_ports));
     }
     // The ingress controller (or gateway) reaches the ports that routes expose.
@@ -65,13 +69,14 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
         ingress.push(rule("from", vec![namespace(MONITORING_NAMESPACE)], vec![tcp(m.number.value)]));
     }
 
-    let mut egress = vec![json!({
-        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}, "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-    })];
+    let kube_dns = map([
+        ("namespaceSelector", map([("matchLabels", map([("kubernetes.io/metadata.name", "kube-system".into())]))])),
+        ("podSelector", map([("matchLabels", map([("k8s-app", "kube-dns".into())]))])),
+    ]);
+    let mut egress = vec![map([("to", list([kube_dns])), ("ports", list([port("UDP", 53), tcp(53)]))])];
     for c in graph.callees(i) {
         let callee = &ws.services[c];
-        let ports: Vec<Json> = callee.ports.iter().map(|p| tcp(p.number.value)).collect();
+        let ports: Vec<Part> = callee.ports.iter().map(|p| tcp(p.number.value)).collect();
         if !ports.is_empty() {
             egress.push(rule("to", vec![pods(&callee.name.value)], ports));
         }
@@ -96,8 +101,8 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
         cloud_ports.push(443);
         cloud_ports.sort_unstable();
         cloud_ports.dedup();
-        egress.push(rule("to", vec![json!({"ipBlock": {"cidr": "0.0.0.0/0"}})], cloud_ports.iter().map(|p| tcp(*p)).collect()));
-        egress.push(rule("to", vec![json!({"ipBlock": {"cidr": "169.254.170.23/32"}})], vec![tcp(80)]));
+        egress.push(rule("to", vec![ip_block("0.0.0.0/0")], cloud_ports.iter().map(|p| tcp(*p)).collect()));
+        egress.push(rule("to", vec![ip_block("169.254.170.23/32")], vec![tcp(80)]));
     }
     NetworkPolicy { enabled: true, ingress, egress }
 }

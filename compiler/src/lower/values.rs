@@ -13,6 +13,14 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::emit::object::Node;
+
+/// A part of the values kept in Kubernetes' own shape (a probe, an env var, a port, a
+/// NetworkPolicy rule): a tree of the [`Node`]s the rendered objects are made of, owned, so
+/// that an object borrows it as it is. Built for every service in every environment: unlike a
+/// `serde_json` value, its maps are lists of `'static` keys, with nothing hashed nor copied.
+pub type Part = Node<'static>;
+
 /// Values of one service in one environment.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -30,16 +38,16 @@ pub struct Values {
     pub replicaCount: u32,
     pub autoscaling: Autoscaling,
     pub serviceAccount: ServiceAccount,
-    pub podSecurityContext: Json,
-    pub securityContext: Json,
-    pub resources: Json,
-    pub containerPorts: Vec<Json>,
+    pub podSecurityContext: Part,
+    pub securityContext: Part,
+    pub resources: Part,
+    pub containerPorts: Vec<Part>,
     pub service: ServiceValues,
-    pub readinessProbe: Option<Json>,
-    pub livenessProbe: Option<Json>,
-    pub startupProbe: Option<Json>,
+    pub readinessProbe: Option<Part>,
+    pub livenessProbe: Option<Part>,
+    pub startupProbe: Option<Part>,
     /// Container env vars (values, ConfigMap and Secret key references), in spec order.
-    pub env: Vec<Json>,
+    pub env: Vec<Part>,
     /// ConfigMap data: the non-secret env values.
     pub config: IndexMap<String, String>,
     pub externalSecret: ExternalSecret,
@@ -78,7 +86,7 @@ pub struct Autoscaling {
     pub minReplicas: u32,
     pub maxReplicas: u32,
     /// HPA metrics in Kubernetes' `autoscaling/v2` shape.
-    pub metrics: Vec<Json>,
+    pub metrics: Vec<Part>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -93,7 +101,7 @@ pub struct ServiceAccount {
 #[serde(rename_all = "camelCase")]
 pub struct ServiceValues {
     pub enabled: bool,
-    pub ports: Vec<Json>,
+    pub ports: Vec<Part>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -103,9 +111,9 @@ pub struct ExternalSecret {
     /// Name of the ExternalSecret and of the Secret it creates.
     pub name: String,
     pub refreshInterval: String,
-    pub secretStoreRef: Json,
+    pub secretStoreRef: Part,
     /// `spec.data` entries: which remote key lands under which secret key.
-    pub data: Vec<Json>,
+    pub data: Vec<Part>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -119,8 +127,8 @@ pub struct Pdb {
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicy {
     pub enabled: bool,
-    pub ingress: Vec<Json>,
-    pub egress: Vec<Json>,
+    pub ingress: Vec<Part>,
+    pub egress: Vec<Part>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -137,8 +145,8 @@ pub struct IngressItem {
     pub className: String,
     pub annotations: IndexMap<String, String>,
     /// `spec.rules` in Kubernetes' shape.
-    pub rules: Vec<Json>,
-    pub tls: Vec<Json>,
+    pub rules: Vec<Part>,
+    pub tls: Vec<Part>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -152,9 +160,9 @@ pub struct HttpRouteValues {
 #[serde(rename_all = "camelCase")]
 pub struct HttpRouteItem {
     pub name: String,
-    pub parentRefs: Vec<Json>,
+    pub parentRefs: Vec<Part>,
     pub hostnames: Vec<String>,
-    pub rules: Vec<Json>,
+    pub rules: Vec<Part>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -165,8 +173,8 @@ pub struct Worker {
     pub annotations: IndexMap<String, String>,
     pub replicas: u32,
     pub command: Vec<String>,
-    pub env: Vec<Json>,
-    pub resources: Json,
+    pub env: Vec<Part>,
+    pub resources: Part,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -176,8 +184,8 @@ pub struct CronJob {
     pub schedule: String,
     pub concurrencyPolicy: String,
     pub command: Vec<String>,
-    pub env: Vec<Json>,
-    pub resources: Json,
+    pub env: Vec<Part>,
+    pub resources: Part,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]

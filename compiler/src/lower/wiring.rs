@@ -8,15 +8,15 @@
 //! expanded by the kubelet, so no value is ever copied into the manifests.
 
 use indexmap::IndexMap;
-use serde_json::{json, Value as Json};
 
-use super::Placement;
+use super::{Part, Placement};
+use crate::emit::object::map;
 use crate::graph::Graph;
 use crate::model::{effective, EnvVar, Process, Protocol, Reference, Service, TemplatePart, Workspace};
 
 /// The env vars and ConfigMap data of the web container.
 pub struct Wiring {
-    pub env: Vec<Json>,
+    pub env: Vec<Part>,
     pub config: IndexMap<String, String>,
 }
 
@@ -44,7 +44,7 @@ pub fn env(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement) -> Wiring {
     for v in vars {
         match resolve(ws, graph, i, pl, v) {
             Resolved::Literal(text) => {
-                env.push(json!({"name": v.name.value, "valueFrom": {"configMapKeyRef": {"name": config_map(&s.name.value), "key": v.name.value}}}));
+                env.push(from_config_map(s, v));
                 config.insert(v.name.value.clone(), text);
             }
             Resolved::Entry(e) => env.push(e),
@@ -54,7 +54,7 @@ pub fn env(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement) -> Wiring {
 }
 
 /// A worker's or cron job's env: the service's wiring plus its own variables (inline).
-pub fn process_env(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, p: &Process) -> Vec<Json> {
+pub fn process_env(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, p: &Process) -> Vec<Part> {
     let s = &ws.services[i];
     let mut vars = effective::env_vars(s, &pl.env);
     for v in &p.env {
@@ -68,8 +68,8 @@ pub fn process_env(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, p: &
         let own = p.env.iter().any(|e| std::ptr::eq(e, v));
         match resolve(ws, graph, i, pl, v) {
             // The service's plain values come from its ConfigMap; the process's own inline.
-            Resolved::Literal(text) if own => env.push(json!({"name": v.name.value, "value": escape(&text)})),
-            Resolved::Literal(_) => env.push(json!({"name": v.name.value, "valueFrom": {"configMapKeyRef": {"name": config_map(&s.name.value), "key": v.name.value}}})),
+            Resolved::Literal(text) if own => env.push(value(v.name.value.clone(), escape(&text))),
+            Resolved::Literal(_) => env.push(from_config_map(s, v)),
             Resolved::Entry(e) => env.push(e),
         }
     }
@@ -78,7 +78,7 @@ pub fn process_env(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, p: &
 
 /// Connection variables of every resource, then secret references; a variable the spec
 /// defines itself is left to the spec.
-fn injected(ws: &Workspace, s: &Service, vars: &[&EnvVar]) -> Vec<Json> {
+fn injected(ws: &Workspace, s: &Service, vars: &[&EnvVar]) -> Vec<Part> {
     let mut env = Vec::new();
     let defined = |n: &str| vars.iter().any(|v| v.name.value == n);
     for u in &s.uses {
@@ -86,21 +86,41 @@ fn injected(ws: &Workspace, s: &Service, vars: &[&EnvVar]) -> Vec<Json> {
         for out in ty.outputs.keys() {
             let name = output_var(&u.name.value, out);
             if !defined(&name) {
-                env.push(json!({"name": name, "valueFrom": {"secretKeyRef": {"name": connection_secret(&s.name.value, &u.name.value), "key": out}}}));
+                env.push(from_secret(name, connection_secret(&s.name.value, &u.name.value), out.clone()));
             }
         }
     }
     for x in &s.secrets {
-        env.push(json!({"name": x.name.value, "valueFrom": {"secretKeyRef": {"name": format!("{}-secrets", s.name.value), "key": x.name.value}}}));
+        env.push(from_secret(x.name.value.clone(), format!("{}-secrets", s.name.value), x.name.value.clone()));
     }
     env
+}
+
+/// `{name, value}`.
+fn value(name: String, value: String) -> Part {
+    map([("name", name.into()), ("value", value.into())])
+}
+
+/// `{name, valueFrom: {REF: {name: source, key}}}`.
+fn value_from(name: String, reference: &'static str, source: String, key: String) -> Part {
+    map([("name", name.into()), ("valueFrom", map([(reference, map([("name", source.into()), ("key", key.into())]))]))])
+}
+
+/// A variable read from key `key` of Secret `secret`.
+fn from_secret(name: String, secret: String, key: String) -> Part {
+    value_from(name, "secretKeyRef", secret, key)
+}
+
+/// A plain variable of the service, read from its ConfigMap (under its own name).
+fn from_config_map(s: &Service, v: &EnvVar) -> Part {
+    value_from(v.name.value.clone(), "configMapKeyRef", config_map(&s.name.value), v.name.value.clone())
 }
 
 enum Resolved {
     /// Known at build time: goes to the ConfigMap.
     Literal(String),
     /// A full env entry (`value` with `$(VAR)` references or `valueFrom`).
-    Entry(Json),
+    Entry(Part),
 }
 
 fn resolve(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, v: &EnvVar) -> Resolved {
@@ -108,7 +128,7 @@ fn resolve(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, v: &EnvVar) 
     // A whole-value resource reference reads the connection Secret directly.
     if let [TemplatePart::Ref(r)] = v.value.parts.as_slice() {
         if let Reference::Resource { name, output } = &r.value {
-            return Resolved::Entry(json!({"name": v.name.value, "valueFrom": {"secretKeyRef": {"name": connection_secret(&s.name.value, name), "key": output}}}));
+            return Resolved::Entry(from_secret(v.name.value.clone(), connection_secret(&s.name.value, name), output.clone()));
         }
     }
     let mut text = String::new();
@@ -127,7 +147,7 @@ fn resolve(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, v: &EnvVar) 
         }
     }
     if dependent {
-        Resolved::Entry(json!({"name": v.name.value, "value": text}))
+        Resolved::Entry(value(v.name.value.clone(), text))
     } else {
         // No kubelet expansion happens for ConfigMap values: keep the text unescaped.
         Resolved::Literal(unescape(&text))
