@@ -93,19 +93,28 @@ impl Facts {
         }
     }
 
-    /// A string serde-saphyr writes plain in value position, told without weighing it: a
-    /// letter or `/` (paths: `/healthz`), then printable ASCII, not ending in a space or `:`, without `: ` (it would read
-    /// as a key) or ` #` (a comment), and not a word YAML 1.1 reads as a boolean or null
-    /// (`on`, `No`). Words with `:` (`ghcr.io/acme/api:1.2`) and sentences (alert
+    /// A string serde-saphyr writes plain in value position, told without weighing it:
+    /// printable ASCII, not ending in a space or `:`, without `: ` (it would read as a key) or
+    /// ` #` (a comment), that YAML 1.1 cannot read as anything but a string. That is told by
+    /// its first character: a letter (unless the word is a boolean or null: `on`, `No`), `/`
+    /// (paths: `/healthz`) or `$` (`$(ORDERS_HOST):$(ORDERS_PORT)`), which start no number,
+    /// date, boolean or null; or a digit when a `/` shows it is no number nor date (CIDR
+    /// blocks: `10.0.0.0/8`). Words with `:` (`ghcr.io/acme/api:1.2`) and sentences (alert
     /// descriptions) are plain here; as keys they would need weighing.
     fn is_plain_value(&self, s: &str) -> bool {
         let b = s.as_bytes();
         let Some((&first, &last)) = b.first().zip(b.last()) else { return false };
-        if !(first.is_ascii_alphabetic() || first == b'/') || last == b' ' || last == b':' || !self.printable {
+        if last == b' ' || last == b':' || !self.printable || self.colon_space || self.space_hash {
             return false;
         }
-        // A letter or `/` first: no YAML 1.1 number or date. (A reserved word has no space.)
-        !self.colon_space && !self.space_hash && !is_reserved(s)
+        match first {
+            // (A reserved word has no space.)
+            b'a'..=b'z' | b'A'..=b'Z' => !is_reserved(s),
+            b'/' | b'$' => true,
+            // YAML 1.1 numbers and dates are made of digits, signs, `._:`, letters and spaces.
+            b'0'..=b'9' => any_byte(b, b'/'),
+            _ => false,
+        }
     }
 
     /// Whether serde-saphyr may write `s` as a literal block: no character that needs an
