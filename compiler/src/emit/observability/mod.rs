@@ -238,7 +238,7 @@ pub fn environment(ws: &Workspace, data: &ObsData, sources: &SourceMap, index: u
 /// What `made` asks for of the rules, their promtool unit tests and the dashboard, for one
 /// scope.
 fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>, made: Made) -> Result<Artifacts, ObservabilityError> {
-    let rules = if made.rules || made.tests { rules::rule_set(ws, data, svc, scope)? } else { rules::RuleSet { groups: Vec::new(), slo_alerts: Vec::new() } };
+    let rules = if made.rules || made.tests { rules::rule_set(ws, data, svc, scope, made.tests)? } else { rules::RuleSet { groups: Vec::new(), slo_alerts: Vec::new() } };
     let unit_tests = if made.tests { promtest::test_file(data, svc, scope, &rules, RULES_FILE)? } else { Json::Null };
     let dashboard = if made.dashboard { dashboard::dashboard(ws, data, svc, scope)? } else { Json::Null };
     Ok(Artifacts { environment: scope.environment.clone(), namespace, rule_groups: rules.groups, unit_tests, dashboard })

@@ -244,8 +244,9 @@ fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
     })
 }
 
-/// The rule groups of `svc` in `scope`.
-pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Result<RuleSet, ObservabilityError> {
+/// The rule groups of `svc` in `scope`, and with `tested` the burn-rate alerts as the unit
+/// tests need them (`slo_alerts`, else empty: `render` writes no tests).
+pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested: bool) -> Result<RuleSet, ObservabilityError> {
     let label = &data.settings.service_label;
     let ns = scope.ns_matcher.as_str();
     let vars = common_vars(ws, data, svc, scope, ns);
@@ -298,14 +299,16 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Res
             let summary = fill_from(&tier.summary, &tvars).map_err(|e| err("summary", e))?;
             let description = fill_from(&tier.description, &tvars).map_err(|e| err("description", e))?;
             let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
-            slo_alerts.push(SloAlert {
-                name: name.clone(),
-                slo: si,
-                tier: ti,
-                pairs,
-                labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-                annotations: ann.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            });
+            if tested {
+                slo_alerts.push(SloAlert {
+                    name: name.clone(),
+                    slo: si,
+                    tier: ti,
+                    pairs,
+                    labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                    annotations: ann.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                });
+            }
             slo_rules.push(alert_rule(name, &expr, Some(prom_duration(tier.for_ms)), labels, ann));
         }
     }
