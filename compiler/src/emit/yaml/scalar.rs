@@ -235,14 +235,13 @@ pub(super) fn push_scalar(out: &mut String, s: &Scalar, body_indent: usize) {
         }
         Scalar::Quoted(text) => {
             out.push('"');
-            let mut rest = *text;
-            while let Some(i) = rest.find(['"', '\\']) {
-                out.push_str(&rest[..i]);
+            let mut done = 0;
+            for i in memchr::memchr2_iter(b'"', b'\\', text.as_bytes()) {
+                out.push_str(&text[done..i]);
                 out.push('\\');
-                out.push_str(&rest[i..=i]);
-                rest = &rest[i + 1..];
+                done = i;
             }
-            out.push_str(rest);
+            out.push_str(&text[done..]);
             out.push('"');
         }
         Scalar::Literal(text) => return push_literal(out, text, body_indent),
@@ -258,8 +257,8 @@ fn push_literal(out: &mut String, text: &str, body_indent: usize) {
     let content = text.trim_end_matches('\n');
     let trailing = text.len() - content.len();
     out.push('|');
-    let first = content.split('\n').find(|l| !l.is_empty()).unwrap_or("");
-    if first.starts_with(' ') {
+    // The first non-empty line starts where the leading line breaks end.
+    if content.trim_start_matches('\n').starts_with(' ') {
         // Relative to the parent's indentation, which is two columns less than the body's.
         out.push('2');
     }
@@ -273,12 +272,15 @@ fn push_literal(out: &mut String, text: &str, body_indent: usize) {
         out.extend(std::iter::repeat_n('\n', trailing));
         return;
     }
-    for line in content.split('\n') {
-        if !line.is_empty() {
+    let mut line_start = 0;
+    // Line ends found by SIMD search: most bytes of a render are these lines.
+    for end in memchr::memchr_iter(b'\n', content.as_bytes()).chain([content.len()]) {
+        if end > line_start {
             pad(out, body_indent);
-            out.push_str(line);
+            out.push_str(&content[line_start..end]);
         }
         out.push('\n');
+        line_start = end + 1;
     }
     out.extend(std::iter::repeat_n('\n', trailing.saturating_sub(1)));
 }
