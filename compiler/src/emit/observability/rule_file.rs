@@ -7,6 +7,8 @@
 //! (<https://prometheus.io/docs/prometheus/latest/configuration/recording_rules/>), which is
 //! also what the Prometheus Operator's `PrometheusRule.spec.groups` holds.
 
+use std::borrow::Cow;
+
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
@@ -56,13 +58,23 @@ impl Rule {
 }
 
 /// Labels or annotations in the order they were set, written as a map. A handful per rule:
-/// a list searched in place costs less than hashing every key.
+/// a list searched in place costs less than hashing every key. Keys and values known to the
+/// program (`severity`, `summary`, an objective's `slo`) are borrowed, not allocated for each
+/// of the tens of thousands of rules of a monorepo.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Labels(Vec<(String, String)>);
+pub struct Labels(Vec<(Text, Text)>);
+
+/// A label's key or value.
+pub type Text = Cow<'static, str>;
 
 impl Labels {
+    pub fn with_capacity(n: usize) -> Self {
+        Labels(Vec::with_capacity(n))
+    }
+
     /// Sets `key` to `value`: in its place when already set (as a map's insert), else last.
-    pub fn insert(&mut self, key: String, value: String) {
+    pub fn insert(&mut self, key: impl Into<Text>, value: impl Into<Text>) {
+        let (key, value) = (key.into(), value.into());
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
             None => self.0.push((key, value)),
@@ -74,15 +86,15 @@ impl Labels {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Labels {
+impl<K: Into<Text>, V: Into<Text>> FromIterator<(K, V)> for Labels {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut labels = Labels::default();
         for (k, v) in iter {
-            labels.insert(k.into(), v.into());
+            labels.insert(k, v);
         }
         labels
     }
@@ -91,7 +103,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Labels {
 impl Serialize for Labels {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut m = serializer.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
+        for (k, v) in self.iter() {
             m.serialize_entry(k, v)?;
         }
         m.end()
@@ -170,8 +182,8 @@ mod tests {
     #[test]
     fn labels_insert_replaces_in_place() {
         let mut l: Labels = [("a", "1"), ("b", "2")].into_iter().collect();
-        l.insert("a".into(), "3".into());
-        l.insert("c".into(), "4".into());
+        l.insert("a", "3");
+        l.insert("c", String::from("4"));
         assert_eq!(l.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2"), ("c", "4")]);
     }
 }

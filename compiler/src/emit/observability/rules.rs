@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Scope, SloSpec, Svc};
 use super::data::{fill, fill_from, is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
-use super::rule_file::{Labels, Rule, RuleGroup};
+use super::rule_file::{Labels, Rule, RuleGroup, Text};
 use crate::model::Workspace;
 
 /// A generated burn-rate alert, as the unit-test generator needs it.
@@ -206,27 +206,30 @@ fn settings_labels(data: &ObsData, layers: &[&[(&str, String)]]) -> Result<Vec<(
 
 /// The static labels of a generated alert: severity, the settings' alert labels (from
 /// [`settings_labels`]), extras.
-fn alert_labels(settings: &[(String, String)], severity: &str, extra: &[(String, String)]) -> Labels {
-    let mut labels = Labels::default();
-    labels.insert("severity".to_string(), severity.to_string());
-    for (k, v) in settings.iter().chain(extra).filter(|(_, v)| !v.is_empty()) {
+fn alert_labels(settings: &[(String, String)], severity: &str, extra: &[(Text, Text)]) -> Labels {
+    let mut labels = Labels::with_capacity(1 + settings.len() + extra.len());
+    labels.insert("severity", severity.to_string());
+    for (k, v) in settings.iter().filter(|(_, v)| !v.is_empty()) {
+        labels.insert(k.clone(), v.clone());
+    }
+    for (k, v) in extra.iter().filter(|(_, v)| !v.is_empty()) {
         labels.insert(k.clone(), v.clone());
     }
     labels
 }
 
 fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<String>, description: Option<String>) -> Result<Labels, ObservabilityError> {
-    let mut a = Labels::default();
+    let mut a = Labels::with_capacity(3);
     if let Some(s) = summary.filter(|s| !s.is_empty()) {
-        a.insert("summary".to_string(), s);
+        a.insert("summary", s);
     }
     if let Some(d) = description.filter(|d| !d.is_empty()) {
-        a.insert("description".to_string(), d);
+        a.insert("description", d);
     }
     if let Some(base) = &ws.platform.runbooks {
         let vars = [("runbooks", base.trim_end_matches('/').to_string()), ("alert", alert.to_string()), ("alert_lower", alert.to_ascii_lowercase())];
         let url = fill(&data.settings.runbook_url, &vars).map_err(|e| ObservabilityError { file: data.settings_file.clone(), message: format!("runbook-url: {e}") })?;
-        a.insert("runbook_url".to_string(), url);
+        a.insert("runbook_url", url);
     }
     Ok(a)
 }
@@ -295,7 +298,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested
             }
             let sel = format!("{label}={}, slo={}, {ns}", quote(&svc.name), quote(slo.key));
             let expr = burn_rate_expr(data, &pairs, &factors, &sel, &slo.budget.to_string());
-            let labels = alert_labels(&settings_labels(data, &tvars)?, &tier.severity, &[("slo".to_string(), slo.key.to_string())]);
+            let labels = alert_labels(&settings_labels(data, &tvars)?, &tier.severity, &[("slo".into(), slo.key.into())]);
             let summary = fill_from(&tier.summary, &tvars).map_err(|e| err("summary", e))?;
             let description = fill_from(&tier.description, &tvars).map_err(|e| err("description", e))?;
             let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
@@ -377,9 +380,9 @@ fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[&[(&
     if !is_camel_case(&name) {
         return Err(err("alert", format!("`{name}` is not a CamelCase alert name")));
     }
-    let mut extra = Vec::with_capacity(t.labels.len());
+    let mut extra: Vec<(Text, Text)> = Vec::with_capacity(t.labels.len());
     for (k, v) in &t.labels {
-        extra.push((k.clone(), fill_from(v, vars).map_err(|e| err(&format!("labels.{k}"), e))?));
+        extra.push((k.clone().into(), fill_from(v, vars).map_err(|e| err(&format!("labels.{k}"), e))?.into()));
     }
     let labels = alert_labels(settings, &t.severity, &extra);
     let expr = fill_from(&t.expr, vars).map_err(|e| err("expr", e))?;
