@@ -178,7 +178,7 @@ impl<'n> NodeReader<'n> {
     /// Property `name` as a string.
     pub fn prop_str(&mut self, cx: &mut Cx, name: &'static str, example: &str) -> Option<Spanned<String>> {
         let p = self.prop(cx, name)?;
-        expect_str(cx, &p.value, &format!("`{name}`"), example)
+        expect_str(cx, &p.value, format_args!("`{name}`"), example)
     }
 
     /// Property `name` as a boolean (`#true` / `#false`).
@@ -190,7 +190,7 @@ impl<'n> NodeReader<'n> {
     /// Property `name` as an integer in `[min, max]`.
     pub fn prop_int(&mut self, cx: &mut Cx, name: &'static str, min: i64, max: i64) -> Option<Spanned<i64>> {
         let p = self.prop(cx, name)?;
-        expect_int(cx, &p.value, &format!("`{name}`"), min, max)
+        expect_int(cx, &p.value, format_args!("`{name}`"), min, max)
     }
 
     /// Property `name` parsed by `parse` (units); `parse` returns the help text on failure.
@@ -246,7 +246,8 @@ impl<'n> NodeReader<'n> {
 }
 
 /// `v` as a string, or E0105.
-pub fn expect_str(cx: &mut Cx, v: &Spanned<Value>, what: &str, example: &str) -> Option<Spanned<String>> {
+/// (`what` is made into text only for an error: checking a monorepo reads every property.)
+pub fn expect_str(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display, example: &str) -> Option<Spanned<String>> {
     match &v.value {
         Value::String(s) => Some(Spanned::new(s.clone(), v.span)),
         other => {
@@ -275,7 +276,7 @@ pub fn expect_bool(cx: &mut Cx, v: &Spanned<Value>, name: &str) -> Option<Spanne
 }
 
 /// `v` as an integer in `[min, max]`, or E0105 / E0206.
-pub fn expect_int(cx: &mut Cx, v: &Spanned<Value>, what: &str, min: i64, max: i64) -> Option<Spanned<i64>> {
+pub fn expect_int(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display, min: i64, max: i64) -> Option<Spanned<i64>> {
     match &v.value {
         Value::Int(i) if (*i >= min as i128) && (*i <= max as i128) => Some(Spanned::new(*i as i64, v.span)),
         Value::Int(i) => {
