@@ -64,8 +64,10 @@ fn unknown(layers: &[&[(&str, String)]], name: &str) -> String {
 }
 
 /// Texts cut into pieces on this thread, by address and length; the text itself is kept to
-/// check that the address still holds it (memory is reused once a text is dropped).
-type Cache = HashMap<(usize, usize), (String, Vec<Piece>)>;
+/// check that the address still holds it (memory is reused once a text is dropped). Hashed
+/// with foldhash: SipHash's defence against chosen keys is not needed for addresses, and it
+/// cost more than the filling itself.
+type Cache = HashMap<(usize, usize), (String, Vec<Piece>), foldhash::fast::FixedState>;
 
 /// More entries than the stdlib has texts: a sign of texts that come and go, so start over.
 const CACHE_LIMIT: usize = 4096;
@@ -73,7 +75,7 @@ const CACHE_LIMIT: usize = 4096;
 /// Calls `f` with the pieces of `text`, cut once per thread.
 fn with_pieces<R>(text: &str, f: impl FnOnce(&[Piece]) -> R) -> R {
     thread_local! {
-        static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<Cache> = RefCell::new(HashMap::with_hasher(foldhash::fast::FixedState::default()));
     }
     CACHE.with_borrow_mut(|cache| {
         let key = (text.as_ptr() as usize, text.len());
