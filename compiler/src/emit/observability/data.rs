@@ -476,8 +476,6 @@ fn read_typed<T: DeserializeOwned>(stdlib: &Stdlib, path: &str, errors: &mut Vec
     }
 }
 
-pub use super::template::{fill, fill_from};
-
 /// A Prometheus duration (`90s`, `5m`, `1h30m`, `3d`, `1w`, `250ms`) in milliseconds.
 pub fn parse_duration(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -593,15 +591,6 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Some(250));
         assert_eq!(parse_duration("5"), None);
         assert_eq!(parse_duration("m"), None);
-    }
-
-    #[test]
-    fn placeholders() {
-        let vars = [("ns", "namespace=\"a\"".to_string()), ("Service", "Checkout".to_string())];
-        assert_eq!(fill("up{<ns>} < 1 and x<2", &vars).unwrap(), "up{namespace=\"a\"} < 1 and x<2");
-        assert_eq!(fill("<Service>Down {{ $labels.pod }}", &vars).unwrap(), "CheckoutDown {{ $labels.pod }}");
-        let e = fill("<nss>", &vars).unwrap_err();
-        assert!(e.contains("<nss>") && e.contains("<ns>"), "{e}");
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Scope, SloSpec, Svc};
-use super::data::{fill, fill_from, is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
+use super::data::{is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
 use super::rule_file::{Labels, Rule, RuleGroup, Text};
+use super::template::{fill, fill_from};
 use crate::model::Workspace;
 
 /// A generated burn-rate alert, as the unit-test generator needs it.

@@ -156,4 +156,13 @@ mod tests {
         assert_eq!(fill(&buf, &vars).unwrap(), "x-2");
         assert_eq!(fill(&buf, &vars).unwrap(), "x-2");
     }
+
+    #[test]
+    fn placeholders() {
+        let vars = [("ns", "namespace=\"a\"".to_string()), ("Service", "Checkout".to_string())];
+        assert_eq!(fill("up{<ns>} < 1 and x<2", &vars).unwrap(), "up{namespace=\"a\"} < 1 and x<2");
+        assert_eq!(fill("<Service>Down {{ $labels.pod }}", &vars).unwrap(), "CheckoutDown {{ $labels.pod }}");
+        let e = fill("<nss>", &vars).unwrap_err();
+        assert!(e.contains("<nss>") && e.contains("<ns>"), "{e}");
+    }
 }
