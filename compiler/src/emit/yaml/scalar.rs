@@ -63,7 +63,7 @@ struct Facts {
     numeric: bool,
 }
 
-/// Byte classes for [`Facts::of_short`], one bit each.
+/// Byte classes for [`Facts::of_short`] and [`is_word`], one bit each.
 mod class {
     /// 0x20..=0x7E.
     pub const PRINTABLE: u8 = 1;
@@ -74,6 +74,8 @@ mod class {
     pub const HASH: u8 = 16;
     /// A digit or `.`.
     pub const NUMERIC: u8 = 32;
+    /// A byte of [`is_word`](super::is_word): a letter, a digit or one of `-_./`.
+    pub const WORD: u8 = 64;
 }
 
 /// The [`class`] bits of every byte.
@@ -101,6 +103,9 @@ static CLASSES: [u8; 256] = {
         }
         if c.is_ascii_digit() || c == b'.' {
             bits |= class::NUMERIC;
+        }
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/') {
+            bits |= class::WORD;
         }
         t[i] = bits;
         i += 1;
@@ -292,20 +297,8 @@ pub(super) fn is_word(s: &str) -> bool {
     let b = s.as_bytes();
     // A table and no branch per byte: every key of every generated file comes here (half
     // the instructions of testing each byte against the ranges).
-    b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().fold(true, |acc, &c| acc & WORD_BYTES[c as usize]) && !is_reserved(s)
+    b.first().is_some_and(u8::is_ascii_alphabetic) && b.iter().fold(class::WORD, |acc, &c| acc & CLASSES[c as usize]) != 0 && !is_reserved(s)
 }
-
-/// The bytes of [`is_word`]: letters, digits, `-_./`.
-static WORD_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let c = i as u8;
-        t[i] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/');
-        i += 1;
-    }
-    t
-};
 
 /// The words YAML 1.1 reads as a boolean, null or number, in any case.
 fn is_reserved(s: &str) -> bool {
