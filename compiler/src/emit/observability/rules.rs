@@ -194,12 +194,12 @@ fn burn_rate_expr(data: &ObsData, pairs: &[PairSpec], factors: &[String], select
 
 /// The settings' alert labels filled in with `layers` (see [`fill_from`]), those that are not
 /// empty: the same for every alert that sees the same names, so made once for them.
-fn settings_labels(data: &ObsData, layers: &[&[(&str, String)]]) -> Result<Vec<(String, String)>, ObservabilityError> {
+fn settings_labels(data: &ObsData, layers: &[&[(&str, String)]]) -> Result<Vec<(Text, Text)>, ObservabilityError> {
     let mut out = Vec::with_capacity(data.settings.alert_labels.len());
     for (k, v) in &data.settings.alert_labels {
         let v = fill_from(v, layers).map_err(|e| ObservabilityError { file: data.settings_file.clone(), message: format!("alert-labels.{k}: {e}") })?;
         if !v.is_empty() {
-            out.push((k.clone(), v));
+            out.push((k.clone().into(), v.into()));
         }
     }
     Ok(out)
@@ -207,13 +207,10 @@ fn settings_labels(data: &ObsData, layers: &[&[(&str, String)]]) -> Result<Vec<(
 
 /// The static labels of a generated alert: severity, the settings' alert labels (from
 /// [`settings_labels`]), extras.
-fn alert_labels(settings: &[(String, String)], severity: &str, extra: &[(Text, Text)]) -> Labels {
+fn alert_labels(settings: &[(Text, Text)], severity: &str, extra: &[(Text, Text)]) -> Labels {
     let mut labels = Labels::with_capacity(1 + settings.len() + extra.len());
     labels.insert("severity", severity.to_string());
-    for (k, v) in settings.iter().filter(|(_, v)| !v.is_empty()) {
-        labels.insert(k.clone(), v.clone());
-    }
-    for (k, v) in extra.iter().filter(|(_, v)| !v.is_empty()) {
+    for (k, v) in settings.iter().chain(extra).filter(|(_, v)| !v.is_empty()) {
         labels.insert(k.clone(), v.clone());
     }
     labels
@@ -375,7 +372,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested
 
 /// The alert of template `t`, filled in with `vars` (see [`fill_from`]); `settings` are the
 /// settings' alert labels for those names (see [`settings_labels`]).
-fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[&[(&str, String)]], settings: &[(String, String)], section: &str) -> Result<Rule, ObservabilityError> {
+fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[&[(&str, String)]], settings: &[(Text, Text)], section: &str) -> Result<Rule, ObservabilityError> {
     let err = |what: &str, e: String| ObservabilityError { file: data.alerts_file.clone(), message: format!("{section}: {}: {what}: {e}", t.alert) };
     let name = fill_from(&t.alert, vars).map_err(|e| err("alert", e))?;
     if !is_camel_case(&name) {
