@@ -51,7 +51,11 @@ fn sizes() -> Vec<usize> {
             return ns;
         }
     }
-    if quick() { vec![100] } else { vec![100, 1000] }
+    if quick() {
+        vec![100]
+    } else {
+        vec![100, 1000]
+    }
 }
 
 /// The `platc-synth` binary: `PLATC_SYNTH` if set, else the one next to this benchmark's
@@ -68,11 +72,7 @@ fn synth_binary() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     // Always ask cargo: it rebuilds only when the generator changed, and is quick otherwise.
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--release", "-p", "platc", "--bin", "platc-synth", "--manifest-path"])
-        .arg(&manifest)
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .status();
+    let status = Command::new(cargo).args(["build", "--quiet", "--release", "-p", "platc", "--bin", "platc-synth", "--manifest-path"]).arg(&manifest).env("CARGO_TARGET_DIR", &target_dir).status();
     match status {
         Ok(s) if s.success() => {}
         _ if candidate.is_file() => eprintln!("warning: could not rebuild platc-synth; using {}", candidate.display()),
@@ -94,11 +94,7 @@ impl Tree {
         assert!(out.status.success(), "platc-synth {n} failed: {}", String::from_utf8_lossy(&out.stderr));
         let loaded = load_tree(dir.path());
         let analysis = platc::driver::analyze(&loaded);
-        assert!(
-            analysis.ok().is_some(),
-            "the synthetic tree of {n} services has errors: {:?}",
-            analysis.diags.iter().filter(|d| d.is_error()).map(|d| &d.message).take(5).collect::<Vec<_>>()
-        );
+        assert!(analysis.ok().is_some(), "the synthetic tree of {n} services has errors: {:?}", analysis.diags.iter().filter(|d| d.is_error()).map(|d| &d.message).take(5).collect::<Vec<_>>());
         Tree { dir, loaded }
     }
 

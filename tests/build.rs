@@ -50,7 +50,13 @@ fn rewriting_the_same_tree_touches_nothing() {
     let first = write_tree(&out_dir, &out).unwrap();
     assert_eq!(first.written, out.files.len());
     let mtimes = |d: &Path| -> Vec<(String, std::time::SystemTime)> {
-        walkdir::WalkDir::new(d).sort_by_file_name().into_iter().filter_map(|e| e.ok()).filter(|e| e.file_type().is_file()).map(|e| (e.path().display().to_string(), e.metadata().unwrap().modified().unwrap())).collect()
+        walkdir::WalkDir::new(d)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| (e.path().display().to_string(), e.metadata().unwrap().modified().unwrap()))
+            .collect()
     };
     let before = mtimes(&out_dir);
     std::thread::sleep(std::time::Duration::from_millis(20));

@@ -93,11 +93,7 @@ fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
 /// The path of an installed validator; a missing one fails the test.
 fn oracle(tool: &str) -> PathBuf {
     let out = Command::new("bash").arg(root().join(".ci/oracles.sh")).args(["path", tool]).output().expect("bash runs");
-    assert!(
-        out.status.success(),
-        "validator `{tool}` is not installed: run `.ci/oracles.sh install` ({})",
-        String::from_utf8_lossy(&out.stderr).trim()
-    );
+    assert!(out.status.success(), "validator `{tool}` is not installed: run `.ci/oracles.sh install` ({})", String::from_utf8_lossy(&out.stderr).trim());
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
@@ -106,7 +102,11 @@ fn run(cmd: &mut Command) -> Result<String, String> {
     let what = format!("{cmd:?}");
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e} (run `.ci/oracles.sh install`)"));
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if out.status.success() { Ok(text) } else { Err(format!("{what}\n{text}")) }
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{what}\n{text}"))
+    }
 }
 
 /// A YAML file as JSON, read by PyYAML from the validators' venv (an independent parser).
@@ -194,7 +194,8 @@ fn checkov_reports_no_failed_check() {
         cmd.args(["--skip-check", &skips.join(",")]);
     }
     let out = cmd.output().expect("checkov runs");
-    let report: Json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov output is not JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let report: Json =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov output is not JSON ({e}):\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
     let reports = match report {
         Json::Array(a) => a,
         one => vec![one],
@@ -275,7 +276,8 @@ fn preview_names(opts: &BuildOptions) -> (String, Vec<String>, Output) {
     namespaces.sort();
     namespaces.dedup();
     assert_eq!(namespaces.len(), 1, "{namespaces:?}");
-    let mut hosts: Vec<String> = files.iter().flat_map(|f| f.lines().filter(|l| l.contains(".preview.")).map(|l| l.trim().trim_start_matches("- ").trim_start_matches("host: ").to_string()).collect::<Vec<_>>()).collect();
+    let mut hosts: Vec<String> =
+        files.iter().flat_map(|f| f.lines().filter(|l| l.contains(".preview.")).map(|l| l.trim().trim_start_matches("- ").trim_start_matches("host: ").to_string()).collect::<Vec<_>>()).collect();
     hosts.sort();
     hosts.dedup();
     assert!(!hosts.is_empty(), "the preview of hello has a public route");
@@ -455,8 +457,6 @@ fn snapshots_of_a_workflow_and_a_dockerfile() {
         insta::assert_snapshot!("hello_dockerfile", text(&hello, "deploy/hello/Dockerfile"));
     });
 }
-
-
 
 // ------------------------------------------------------------------------- limits (W0104)
 

@@ -15,12 +15,7 @@ use serde_json::Value;
 
 /// Runs the release binary in `cwd` with colour off (unless asked) and no inherited NO_COLOR.
 fn platc(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(release_binary())
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run platc")
+    Command::new(release_binary()).args(args).current_dir(cwd).env_remove("NO_COLOR").output().expect("run platc")
 }
 
 fn text(b: &[u8]) -> String {
@@ -162,10 +157,7 @@ fn explain_unknown_code_exits_2() {
 #[test]
 fn format_json_prints_one_object_per_line_on_stdout() {
     let dir = clean_tree("json");
-    let bad = CHECKOUT
-        .replace("cpu=\"250m\"", "cpu=\"250mb\"")
-        .replace("memory=\"256Mi\" cpu-limit", "memroy=\"256Mi\" cpu-limit")
-        .replace("${platform.domain}", "${platform.domian}");
+    let bad = CHECKOUT.replace("cpu=\"250m\"", "cpu=\"250mb\"").replace("memory=\"256Mi\" cpu-limit", "memroy=\"256Mi\" cpu-limit").replace("${platform.domain}", "${platform.domian}");
     dir.write("checkout/service.kdl", &bad);
     let out = platc(dir.path(), &["check", "--format", "json"]);
     assert_eq!(code(&out), 1, "{}", show(&out));
@@ -290,11 +282,7 @@ fn a_broken_overlay_is_reported_in_its_own_file() {
     dir.write("overlay/types/mongodb.kdl", MONGODB.replace("output host doc", "outptu host doc"));
     let (code, lines, out) = check_json(&dir, &["--stdlib", "../overlay"]);
     assert_eq!(code, 1, "{}", show(&out));
-    assert!(
-        lines.iter().any(|l| l["code"] == "E0101" && l["file"].as_str().is_some_and(|f| f.ends_with("overlay/types/mongodb.kdl")) && l["help"] == "did you mean `output`?"),
-        "{}",
-        show(&out)
-    );
+    assert!(lines.iter().any(|l| l["code"] == "E0101" && l["file"].as_str().is_some_and(|f| f.ends_with("overlay/types/mongodb.kdl")) && l["help"] == "did you mean `output`?"), "{}", show(&out));
     // A missing overlay directory is an I/O failure.
     let out = platc(&dir.path().join("tree"), &["check", "--stdlib", "../nowhere"]);
     assert_eq!(code_of(&out), 2, "{}", show(&out));

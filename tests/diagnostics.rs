@@ -68,11 +68,8 @@ fn cases_dir() -> PathBuf {
 }
 
 fn read_cases() -> Vec<Case> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(cases_dir())
-        .expect("tests/cases exists")
-        .map(|e| e.expect("readable dir entry").path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "kdl"))
-        .collect();
+    let mut paths: Vec<PathBuf> =
+        std::fs::read_dir(cases_dir()).expect("tests/cases exists").map(|e| e.expect("readable dir entry").path()).filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "kdl")).collect();
     paths.sort();
     paths.iter().map(|p| parse_case(p)).collect()
 }
@@ -217,13 +214,7 @@ fn cases() {
         let run = run_case(case);
         let got: BTreeSet<String> = run.codes().into_iter().collect();
         if got != case.expect {
-            failures.push(format!(
-                "{}: expected codes {:?}, got {:?}\n{}",
-                case.path.display(),
-                case.expect,
-                got,
-                run.render(Format::Human)
-            ));
+            failures.push(format!("{}: expected codes {:?}, got {:?}\n{}", case.path.display(), case.expect, got, run.render(Format::Human)));
         }
         for p in span_problems(&run) {
             failures.push(format!("{}: {p}", case.name));
@@ -250,15 +241,7 @@ fn cases() {
         for (i, a) in run.diags.iter().enumerate() {
             if run.diags[..i].iter().any(|b| b.code == a.code && b.primary.file == a.primary.file && b.primary.span == a.primary.span && b.message == a.message) {
                 let lc = run.sources.get(a.primary.file).line_col(a.primary.span.start);
-                failures.push(format!(
-                    "{}: {} \"{}\" is reported twice at {}:{}:{}",
-                    case.name,
-                    a.code,
-                    a.message,
-                    run.sources.get(a.primary.file).name,
-                    lc.line,
-                    lc.column
-                ));
+                failures.push(format!("{}: {} \"{}\" is reported twice at {}:{}:{}", case.name, a.code, a.message, run.sources.get(a.primary.file).name, lc.line, lc.column));
             }
         }
         for p in human_header_problems(&run) {
@@ -286,11 +269,7 @@ fn cases() {
 #[test]
 fn every_triggerable_code_has_a_case() {
     let covered: BTreeSet<String> = read_cases().into_iter().flat_map(|c| c.expect).collect();
-    let missing: Vec<&str> = codes::ALL
-        .iter()
-        .map(|(c, _)| c.as_str())
-        .filter(|c| !covered.contains(*c) && !NOT_TRIGGERABLE.iter().any(|(n, _)| n == c))
-        .collect();
+    let missing: Vec<&str> = codes::ALL.iter().map(|(c, _)| c.as_str()).filter(|c| !covered.contains(*c) && !NOT_TRIGGERABLE.iter().any(|(n, _)| n == c)).collect();
     assert!(missing.is_empty(), "codes without a case in tests/cases: {missing:?}");
     for (c, why) in NOT_TRIGGERABLE {
         assert!(codes::Code::parse(c).is_some(), "{c} is listed as not triggerable but is not a code ({why})");
@@ -300,11 +279,7 @@ fn every_triggerable_code_has_a_case() {
 /// The fixtures themselves are clean, so that a case's codes come from the case alone.
 #[test]
 fn fixtures_are_clean() {
-    let run = check_tree(
-        &[("platform.kdl", PLATFORM), ("payments/service.kdl", PAYMENTS), ("checkout/service.kdl", common::CHECKOUT)],
-        &[],
-    )
-    .unwrap();
+    let run = check_tree(&[("platform.kdl", PLATFORM), ("payments/service.kdl", PAYMENTS), ("checkout/service.kdl", common::CHECKOUT)], &[]).unwrap();
     assert!(run.diags.is_empty(), "fixtures have diagnostics:\n{}", run.render(Format::Human));
 }
 
@@ -314,10 +289,6 @@ fn no_orphan_snapshots() {
     let names: BTreeSet<String> = read_cases().into_iter().map(|c| c.name).collect();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/diagnostics");
     let Ok(entries) = std::fs::read_dir(&dir) else { return };
-    let orphans: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".snap")).map(str::to_string))
-        .filter(|n| !names.contains(n))
-        .collect();
+    let orphans: Vec<String> = entries.filter_map(|e| e.ok()).filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".snap")).map(str::to_string)).filter(|n| !names.contains(n)).collect();
     assert!(orphans.is_empty(), "snapshots without a case (delete them): {orphans:?}");
 }

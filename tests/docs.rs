@@ -271,10 +271,7 @@ fn every_example_reproduces_its_code_and_every_fix_is_clean() {
         let (found, shown) = check(&files, build);
         assert!(found.contains(&code), "{code}.md: the example does not produce {code}; it produces:\n{shown}");
         let command = if build { "$ platc build\n" } else { "" };
-        assert!(
-            page.contains(&format!("```text\n{command}{code}\n")),
-            "{code}.md: the example's output (a ```text block starting with the code) is missing"
-        );
+        assert!(page.contains(&format!("```text\n{command}{code}\n")), "{code}.md: the example's output (a ```text block starting with the code) is missing");
 
         let fix = kdl_blocks(section(page, "How to fix"));
         if fix.is_empty() {

@@ -42,12 +42,7 @@ fn platc_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let bin = binary();
     let out = Command::new(&bin).args(args).current_dir(cwd).envs(env.iter().copied()).env("NO_COLOR", "1").output().unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
     let run = Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() };
-    assert!(
-        !run.stderr.contains("unrecognized subcommand"),
-        "{} is older than the sources (it does not know `{}`): rebuild it with `cargo build --release`",
-        bin.display(),
-        args[0]
-    );
+    assert!(!run.stderr.contains("unrecognized subcommand"), "{} is older than the sources (it does not know `{}`): rebuild it with `cargo build --release`", bin.display(), args[0]);
     run
 }
 
@@ -305,12 +300,7 @@ fn a_build_does_not_silently_drop_a_hand_edit() {
     edit(&src.join(HAND_EDITED), "appProtocol: http\n", "appProtocol: h2c\n");
     let r = platc(&src, &["build", "."]);
     let kept = std::fs::read_to_string(src.join(HAND_EDITED)).unwrap().contains("appProtocol: h2c");
-    assert!(
-        r.code != 0 || kept || r.stderr.contains(HAND_EDITED),
-        "`platc build` replaced the hand-edited {HAND_EDITED} without a word (exit {}):\n{}",
-        r.code,
-        r.stderr
-    );
+    assert!(r.code != 0 || kept || r.stderr.contains(HAND_EDITED), "`platc build` replaced the hand-edited {HAND_EDITED} without a word (exit {}):\n{}", r.code, r.stderr);
 }
 
 #[test]

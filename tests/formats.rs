@@ -82,15 +82,7 @@ fn json_positions() {
     assert_eq!(objs.len(), 5, "{out}");
     for (o, w) in objs.iter().zip(&WANT) {
         let at = (&o["file"], &o["line"], &o["column"], &o["end_line"], &o["end_column"], &o["code"], &o["severity"]);
-        let want = (
-            &Value::from(FILE),
-            &Value::from(w.line),
-            &Value::from(w.column),
-            &Value::from(w.end_line),
-            &Value::from(w.end_column),
-            &Value::from(w.code),
-            &Value::from(w.severity),
-        );
+        let want = (&Value::from(FILE), &Value::from(w.line), &Value::from(w.column), &Value::from(w.end_line), &Value::from(w.end_column), &Value::from(w.code), &Value::from(w.severity));
         assert_eq!(at, want, "JSON of {}: {o}", w.code);
     }
 }
@@ -102,10 +94,7 @@ fn github_positions() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 5, "one workflow command per diagnostic, messages escaped onto one line:\n{out}");
     for (line, w) in lines.iter().zip(&WANT) {
-        let prefix = format!(
-            "::{} file={FILE},line={},col={},endLine={},endColumn={},title={}::",
-            w.severity, w.line, w.column, w.end_line, w.end_column, w.code
-        );
+        let prefix = format!("::{} file={FILE},line={},col={},endLine={},endColumn={},title={}::", w.severity, w.line, w.column, w.end_line, w.end_column, w.code);
         assert!(line.starts_with(&prefix), "GitHub annotation of {}:\n  got  {line}\n  want {prefix}...", w.code);
     }
 }
@@ -123,12 +112,7 @@ fn sarif_positions() {
         assert_eq!(r["level"], w.severity);
         let loc = &r["locations"][0]["physicalLocation"];
         assert_eq!(loc["artifactLocation"]["uri"], FILE);
-        assert_eq!(
-            loc["region"],
-            serde_json::json!({"startLine": w.line, "startColumn": w.column, "endLine": w.end_line, "endColumn": w.end_column}),
-            "SARIF region of {}",
-            w.code
-        );
+        assert_eq!(loc["region"], serde_json::json!({"startLine": w.line, "startColumn": w.column, "endLine": w.end_line, "endColumn": w.end_column}), "SARIF region of {}", w.code);
     }
     assert_eq!(doc["runs"][0]["columnKind"], "unicodeCodePoints");
 }
@@ -187,13 +171,7 @@ fn validate_sarif(what: &str, sarif: &str) {
     );
     let dir = TempDir::new("sarif");
     let file = dir.write(&format!("{what}.sarif"), sarif);
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg("sarif")
-        .arg(&file)
-        .current_dir(root)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let out = Command::new("bash").arg(&script).arg("sarif").arg(&file).current_dir(root).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     assert!(
         out.status.success(),
         "SARIF of {what} does not validate against the SARIF 2.1.0 schema ({} exited with {}; if the \

@@ -43,18 +43,9 @@ fn tool(name: &str) -> PathBuf {
 
 fn find_tool(name: &str) -> PathBuf {
     let script = root().join(".ci/oracles.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .args(["path", name])
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let out = Command::new("bash").arg(&script).args(["path", name]).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    assert!(
-        out.status.success() && path.is_file(),
-        "{name} is not installed (looked for `{}`): run `.ci/oracles.sh install` first.\n{}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success() && path.is_file(), "{name} is not installed (looked for `{}`): run `.ci/oracles.sh install` first.\n{}", path.display(), String::from_utf8_lossy(&out.stderr));
     path
 }
 
@@ -135,11 +126,8 @@ fn service_dir(out: &Path, name: &str) -> PathBuf {
 
 /// The environments of a chart, from its `values-ENV.yaml` files.
 fn environments(chart: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(chart)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix("values-")?.strip_suffix(".yaml").map(String::from)))
-        .collect();
+    let mut v: Vec<String> =
+        std::fs::read_dir(chart).unwrap().filter_map(|e| e.ok()).filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix("values-")?.strip_suffix(".yaml").map(String::from))).collect();
     v.sort();
     v
 }
@@ -158,13 +146,7 @@ fn parse_docs(text: &str, what: &str) -> Vec<Json> {
 type Objects = BTreeMap<String, Json>;
 
 fn key(o: &Json) -> String {
-    format!(
-        "{} {} {}/{}",
-        o["apiVersion"].as_str().unwrap_or("?"),
-        o["kind"].as_str().unwrap_or("?"),
-        o["metadata"]["namespace"].as_str().unwrap_or(""),
-        o["metadata"]["name"].as_str().unwrap_or("?")
-    )
+    format!("{} {} {}/{}", o["apiVersion"].as_str().unwrap_or("?"), o["kind"].as_str().unwrap_or("?"), o["metadata"]["namespace"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or("?"))
 }
 
 fn index(docs: Vec<Json>, what: &str) -> Objects {
@@ -337,10 +319,7 @@ fn validate(rendered: &[(String, String)], home: &Path, t: &mut Tally) {
 }
 
 fn report(what: &str, t: &Tally) {
-    eprintln!(
-        "{what}: {} services, {} helm renderings ({} objects) compared, {} lints, {} objects schema-validated",
-        t.services, t.renderings, t.objects, t.lints, t.validated
-    );
+    eprintln!("{what}: {} services, {} helm renderings ({} objects) compared, {} lints, {} objects schema-validated", t.services, t.renderings, t.objects, t.lints, t.validated);
     assert!(t.failures.is_empty(), "{what}: {} failures:\n\n{}", t.failures.len(), t.failures.join("\n\n"));
 }
 

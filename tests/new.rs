@@ -141,15 +141,8 @@ fn every_language_builds_and_passes_the_validators() {
         assert!(workflow.contains(&format!("file: deploy/{name}/Dockerfile")), "the workflow builds the image of {name}");
     }
 
-    let out = run_tool(
-        Command::new("bash")
-            .arg(root().join(".ci/oracles.sh"))
-            .arg("check")
-            .arg(repo)
-            .env("PLATC_CHECKOV", "enforce")
-            .env("PLATC_CHECKOV_SKIP", checkov_skips()),
-        ".ci/oracles.sh check",
-    );
+    let out =
+        run_tool(Command::new("bash").arg(root().join(".ci/oracles.sh")).arg("check").arg(repo).env("PLATC_CHECKOV", "enforce").env("PLATC_CHECKOV_SKIP", checkov_skips()), ".ci/oracles.sh check");
     let text = out_text(&out);
     assert!(out.status.success(), "the validators fail on the output of scaffolded services:\n{text}");
     for needle in ["PASS helm3 lint --strict", "PASS helm4 template", "PASS kubernetes-validate", "PASS terraform validate", "PASS actionlint", "PASS hadolint", "PASS promtool check rules"] {
@@ -271,12 +264,7 @@ struct App {
 impl App {
     fn start(what: &str, cmd: &mut Command, log: PathBuf) -> App {
         let file = std::fs::File::create(&log).unwrap();
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        let child = cmd.stdin(Stdio::null()).stdout(file.try_clone().unwrap()).stderr(file).spawn().unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
         App { child, log, what: what.to_string() }
     }
 
@@ -350,13 +338,7 @@ fn probe(app: &mut App, port: u16) {
     }
     // The latency objective of the scaffold's service.kdl (250ms) is a bucket.
     assert!(metrics.contains("http_request_duration_seconds_bucket{le=\"0.25\"}"), "{metrics}");
-    let mut lint = Command::new(oracle("promtool"))
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs");
+    let mut lint = Command::new(oracle("promtool")).args(["check", "metrics"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("promtool runs");
     lint.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
     let out = lint.wait_with_output().unwrap();
     assert!(out.status.success(), "{}: promtool check metrics:\n{}\n{metrics}", app.what, out_text(&out));
@@ -422,11 +404,8 @@ fn python_app_tests_and_serves() {
     );
     assert!(read(&svc.join("requirements-dev.txt")).contains("pytest=="), "pytest is pinned for CI");
     let port = free_port();
-    let mut app = App::start(
-        "the python app",
-        Command::new("python3").args(["-m", "hello_py"]).current_dir(&svc).env("PORT", port.to_string()).env("PYTHONDONTWRITEBYTECODE", "1"),
-        svc.join("app.log"),
-    );
+    let mut app =
+        App::start("the python app", Command::new("python3").args(["-m", "hello_py"]).current_dir(&svc).env("PORT", port.to_string()).env("PYTHONDONTWRITEBYTECODE", "1"), svc.join("app.log"));
     probe(&mut app, port);
 }
 
@@ -436,10 +415,7 @@ fn python_app_tests_and_serves() {
 fn java_app_compiles_and_serves() {
     let (dir, svc) = scaffold_alone("new-java", "hello-jv", "java");
     let classes = dir.path().join("classes");
-    must_succeed(
-        Command::new("javac").args(["--release", "17", "-Xlint:all", "-Werror", "-d"]).arg(&classes).arg(svc.join("src/main/java/app/Main.java")),
-        "javac",
-    );
+    must_succeed(Command::new("javac").args(["--release", "17", "-Xlint:all", "-Werror", "-d"]).arg(&classes).arg(svc.join("src/main/java/app/Main.java")), "javac");
     let port = free_port();
     let mut app = App::start("the java app", Command::new("java").arg("-cp").arg(&classes).arg("app.Main").env("PORT", port.to_string()), svc.join("app.log"));
     probe(&mut app, port);
@@ -531,9 +507,7 @@ fn policy_violations_point_at_the_spec_and_at_platform_kdl() {
     assert_eq!(violations.len(), expected.len(), "one E0503 per violated policy:\n{json}");
     for (policy_line, spec_line) in expected {
         let found = violations.iter().any(|v| {
-            v["file"] == "services/pay/service.kdl"
-                && v["line"] == spec_line
-                && v["labels"].as_array().is_some_and(|ls| ls.iter().any(|l| l["file"] == "platform.kdl" && l["line"] == policy_line))
+            v["file"] == "services/pay/service.kdl" && v["line"] == spec_line && v["labels"].as_array().is_some_and(|ls| ls.iter().any(|l| l["file"] == "platform.kdl" && l["line"] == policy_line))
         });
         assert!(found, "no E0503 at services/pay/service.kdl:{spec_line} labelled at platform.kdl:{policy_line}:\n{json}");
     }

@@ -199,7 +199,11 @@ fn window_of(record: &str) -> &str {
 fn other_window(w: &str) -> &'static str {
     const ALL: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
     let i = ALL.iter().position(|x| *x == w).unwrap_or_else(|| panic!("window {w}"));
-    if i + 1 < ALL.len() { ALL[i + 1] } else { ALL[i - 1] }
+    if i + 1 < ALL.len() {
+        ALL[i + 1]
+    } else {
+        ALL[i - 1]
+    }
 }
 
 #[test]
@@ -307,11 +311,32 @@ fn dashboards_show_golden_signals_slo_and_resources() {
     let o = emit("shop", &with_preview());
     let d = &o.service("checkout").unwrap().all.dashboard;
     let titles: Vec<&str> = d["panels"].as_array().unwrap().iter().map(|p| str_of(p, "title")).collect();
-    for t in ["Golden signals", "Requests per second", "Error ratio", "Latency", "Saturation", "SLO: availability (99.95%)", "SLO: latency (99% of requests within 800ms)", "Burn rate", "Error budget remaining", "Resources", "CPU", "Memory", "Restarts", "Replicas"] {
+    for t in [
+        "Golden signals",
+        "Requests per second",
+        "Error ratio",
+        "Latency",
+        "Saturation",
+        "SLO: availability (99.95%)",
+        "SLO: latency (99% of requests within 800ms)",
+        "Burn rate",
+        "Error budget remaining",
+        "Resources",
+        "CPU",
+        "Memory",
+        "Restarts",
+        "Replicas",
+    ] {
         assert!(titles.contains(&t), "{t} missing from {titles:?}");
     }
     let text = serde_json::to_string(d).unwrap();
-    for q in ["histogram_quantile(0.99", "slo:sli_error:ratio_rate1h{service=\\\"checkout\\\", slo=\\\"latency\\\"", "[28d]", "kube_pod_container_resource_limits", "kube_pod_container_status_restarts_total"] {
+    for q in [
+        "histogram_quantile(0.99",
+        "slo:sli_error:ratio_rate1h{service=\\\"checkout\\\", slo=\\\"latency\\\"",
+        "[28d]",
+        "kube_pod_container_resource_limits",
+        "kube_pod_container_status_restarts_total",
+    ] {
         assert!(text.contains(q), "{q} missing");
     }
     // A gRPC service reads gRPC metrics; a service without an SLO has no SLO rows.
@@ -453,7 +478,17 @@ fn baseline_and_resource_alerts_follow_the_spec() {
     let o = emit("shop", &with_preview());
     let f = o.service("fulfillment").unwrap();
     let names = f.all.alert_names();
-    for n in ["FulfillmentCrashLooping", "FulfillmentPodsNotReady", "FulfillmentHpaAtMaxReplicas", "FulfillmentHighErrorRatio", "FulfillmentCpuThrottlingHigh", "FulfillmentMemoryNearLimit", "FulfillmentOrdersQueueBacklog", "FulfillmentOrdersDeadLetters", "FulfillmentDeadLetters"] {
+    for n in [
+        "FulfillmentCrashLooping",
+        "FulfillmentPodsNotReady",
+        "FulfillmentHpaAtMaxReplicas",
+        "FulfillmentHighErrorRatio",
+        "FulfillmentCpuThrottlingHigh",
+        "FulfillmentMemoryNearLimit",
+        "FulfillmentOrdersQueueBacklog",
+        "FulfillmentOrdersDeadLetters",
+        "FulfillmentDeadLetters",
+    ] {
         assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
     }
     // Workers and cron jobs are covered by the container and Deployment alerts.
@@ -578,4 +613,3 @@ fn docs_list_every_generated_alert() {
         assert!(docs.contains(&format!("`{n}`")), "docs/observability.md does not document `{n}`");
     }
 }
-

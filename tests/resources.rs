@@ -96,7 +96,11 @@ fn named<'a>(objects: &'a [Json], k: &str, name: &str) -> Option<&'a Json> {
 
 /// The pod spec of a Deployment, StatefulSet or CronJob.
 fn pod_spec(o: &Json) -> &Json {
-    if o["kind"] == "CronJob" { &o["spec"]["jobTemplate"]["spec"]["template"]["spec"] } else { &o["spec"]["template"]["spec"] }
+    if o["kind"] == "CronJob" {
+        &o["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    } else {
+        &o["spec"]["template"]["spec"]
+    }
 }
 
 /// The service's own workloads (not its resources'): container name -> env var names.
@@ -231,7 +235,11 @@ fn in_cluster_manifests_pass_kubernetes_validate() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let errors: Vec<&str> = text.lines().filter(|l| !l.starts_with("INFO") && !l.starts_with("WARN")).collect();
     let warned: Vec<&str> = text.lines().filter(|l| l.starts_with("WARN")).filter(|l| !l.contains("Couldn't find schema for kind")).collect();
-    assert!(out.status.success() && errors.is_empty() && warned.is_empty(), "kubernetes-validate --strict -k {KUBE_VERSION}:\n{}", errors.iter().chain(&warned).copied().collect::<Vec<_>>().join("\n"));
+    assert!(
+        out.status.success() && errors.is_empty() && warned.is_empty(),
+        "kubernetes-validate --strict -k {KUBE_VERSION}:\n{}",
+        errors.iter().chain(&warned).copied().collect::<Vec<_>>().join("\n")
+    );
     let passed = text.lines().filter(|l| l.starts_with("INFO") && l.contains(" passed ")).count();
     for k in ["statefulset/", "deployment/", "service/", "networkpolicy/", "secret/"] {
         assert!(text.lines().any(|l| l.starts_with("INFO") && l.contains(&format!("resource {k}"))), "no {k} validated");
@@ -381,7 +389,8 @@ fn check_in_cluster<'a>(objects: &'a [Json], service: &str, u: &platc::model::Us
         let tag = image.rsplit('/').next().unwrap().split_once(':').map(|(_, t)| t).unwrap_or("");
         assert!(!tag.is_empty() && tag != "latest", "{what}: image {image} is not pinned");
         // Every mount has a volume (or a claim template).
-        let volumes: BTreeSet<&str> = pod["volumes"].as_array().unwrap().iter().chain(w["spec"]["volumeClaimTemplates"].as_array().into_iter().flatten().map(|t| &t["metadata"])).map(|v| v["name"].as_str().unwrap()).collect();
+        let volumes: BTreeSet<&str> =
+            pod["volumes"].as_array().unwrap().iter().chain(w["spec"]["volumeClaimTemplates"].as_array().into_iter().flatten().map(|t| &t["metadata"])).map(|v| v["name"].as_str().unwrap()).collect();
         for m in c["volumeMounts"].as_array().into_iter().flatten() {
             assert!(volumes.contains(m["name"].as_str().unwrap()), "{what}: mount {} has no volume", m["name"]);
         }

@@ -115,12 +115,7 @@ fn tool(name: &str) -> PathBuf {
     let script = root().join(".ci/oracles.sh");
     let out = Command::new("bash").arg(&script).args(["path", name]).output().unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    assert!(
-        out.status.success() && path.is_file(),
-        "{name} is not installed (looked for `{}`): run `.ci/oracles.sh install` first.\n{}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success() && path.is_file(), "{name} is not installed (looked for `{}`): run `.ci/oracles.sh install` first.\n{}", path.display(), String::from_utf8_lossy(&out.stderr));
     path
 }
 
@@ -166,7 +161,11 @@ impl Drop for Scratch {
 fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    if out.status.success() { Ok(text) } else { Err(format!("{cmd:?} failed:\n{text}")) }
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{cmd:?} failed:\n{text}"))
+    }
 }
 
 /// fmt, init and validate in every Terraform directory of `out`, in parallel; returns the number
@@ -253,7 +252,13 @@ fn checkov(tag: &str, out: &Output) -> (usize, usize) {
         failed += summary["failed"].as_u64().unwrap_or(0) as usize;
         skipped += summary["skipped"].as_u64().unwrap_or(0) as usize;
         for f in r["results"]["failed_checks"].as_array().into_iter().flatten() {
-            lines.push(format!("{} {} {} ({})", f["check_id"].as_str().unwrap_or(""), f["resource"].as_str().unwrap_or(""), f["file_path"].as_str().unwrap_or(""), f["check_name"].as_str().unwrap_or("")));
+            lines.push(format!(
+                "{} {} {} ({})",
+                f["check_id"].as_str().unwrap_or(""),
+                f["resource"].as_str().unwrap_or(""),
+                f["file_path"].as_str().unwrap_or(""),
+                f["check_name"].as_str().unwrap_or("")
+            ));
         }
     }
     assert!(passed > 0, "checkov scanned nothing:\n{json:#}");
@@ -292,7 +297,14 @@ fn layout_follows_the_provisioners_of_platform_kdl() {
     assert!(example("hello").out.files.is_empty(), "hello uses no resources: no Terraform");
     // The backend of platform.kdl, one state per service and environment.
     let v = text(&shop.out, "checkout/terraform/prod/versions.tf");
-    for line in [r#"bucket  = "acme-shop-tf-state""#, r#"key     = "shop/checkout/prod.tfstate""#, r#"region  = "eu-west-1""#, r#"dynamodb_table = "terraform-locks""#, r#"required_version = ">= 1.5""#, r#"version = "~> 5.0""#] {
+    for line in [
+        r#"bucket  = "acme-shop-tf-state""#,
+        r#"key     = "shop/checkout/prod.tfstate""#,
+        r#"region  = "eu-west-1""#,
+        r#"dynamodb_table = "terraform-locks""#,
+        r#"required_version = ">= 1.5""#,
+        r#"version = "~> 5.0""#,
+    ] {
         assert!(v.contains(line), "versions.tf lacks {line}:\n{v}");
     }
     // Without a backend: local state, said so.
@@ -516,7 +528,13 @@ fn protected_environments_get_production_settings() {
     let shop = example("shop");
     let prod = text(&shop.out, "checkout/terraform/prod/main.tf");
     let staging = text(&shop.out, "checkout/terraform/staging/main.tf");
-    for (line, in_prod) in [("multi_az                  = true", true), ("deletion_protection       = true", true), ("backup_retention_period   = 14", true), ("multi_az                  = false", false), ("deletion_protection       = false", false)] {
+    for (line, in_prod) in [
+        ("multi_az                  = true", true),
+        ("deletion_protection       = true", true),
+        ("backup_retention_period   = 14", true),
+        ("multi_az                  = false", false),
+        ("deletion_protection       = false", false),
+    ] {
         assert_eq!(prod.contains(line), in_prod, "prod: {line}");
         assert_eq!(staging.contains(line), !in_prod, "staging: {line}");
     }

@@ -114,7 +114,16 @@ pub fn render(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement]
 /// problems in the input are in `diags` (the caller discards what the sink got when there are
 /// any).
 #[allow(clippy::too_many_arguments)]
-pub fn render_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, kinds: &crate::emit::KindFilter, diags: &mut Diagnostics, sink: &dyn crate::emit::Sink) -> Result<(), String> {
+pub fn render_into(
+    loaded: &Loaded,
+    ws: &Workspace,
+    graph: &Graph,
+    envs: &[Placement],
+    opts: &BuildOptions,
+    kinds: &crate::emit::KindFilter,
+    diags: &mut Diagnostics,
+    sink: &dyn crate::emit::Sink,
+) -> Result<(), String> {
     let loaded_catalog = catalog(loaded, ws, diags);
     let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
     for p in lower::incluster::check(ws, envs, catalog) {

@@ -93,8 +93,7 @@ pub fn format_text(text: &str) -> Result<String, FormatError> {
 
 /// The safety net: the output parses to the same document and loses no character.
 fn verify(input: &str, doc: &kdl::KdlDocument, output: &str) -> Result<(), String> {
-    let formatted: kdl::KdlDocument =
-        output.parse().map_err(|e| format!("the formatted text does not parse: {e}\n{output}"))?;
+    let formatted: kdl::KdlDocument = output.parse().map_err(|e| format!("the formatted text does not parse: {e}\n{output}"))?;
     if shape(doc) != shape(&formatted) {
         return Err(format!("formatting changed the document's meaning:\n{output}"));
     }

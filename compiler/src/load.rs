@@ -144,8 +144,7 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
     for file in files.into_iter().flatten() {
         inputs.services.push(add_file(&mut sources, file?));
     }
-    let stdlib = Stdlib::with_overlays(fs, &overlay_dirs)
-        .map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
+    let stdlib = Stdlib::with_overlays(fs, &overlay_dirs).map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
     for (_, f) in stdlib.type_files() {
         let display = match &f.overlay {
             Some(_) => display(cwd, Path::new(&f.display)),
@@ -196,7 +195,11 @@ pub fn display(cwd: &Path, p: &Path) -> String {
     }
     let rel = p.strip_prefix(cwd).unwrap_or(p);
     let s = rel.to_string_lossy().replace('\\', "/");
-    if s.is_empty() { ".".into() } else { s }
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]

@@ -122,10 +122,7 @@ impl LineIndex {
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
         // Offsets from kdl are always on char boundaries; be defensive anyway.
-        let column = text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start);
+        let column = text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
         LineCol { line: line + 1, column: column + 1 }
     }
 }

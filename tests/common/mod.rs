@@ -18,8 +18,7 @@ pub const PAYMENTS: &str = include_str!("../cases/fixtures/payments.kdl");
 pub const CHECKOUT: &str = include_str!("../cases/fixtures/checkout.kdl");
 
 /// Every format, in a fixed order.
-pub const FORMATS: [(Format, &str); 4] =
-    [(Format::Human, "human"), (Format::Json, "json"), (Format::Github, "github"), (Format::Sarif, "sarif")];
+pub const FORMATS: [(Format, &str); 4] = [(Format::Human, "human"), (Format::Json, "json"), (Format::Github, "github"), (Format::Sarif, "sarif")];
 
 /// The root of the in-memory tree; file names are shown relative to it.
 pub const ROOT: &str = "/ws";
@@ -72,8 +71,7 @@ pub fn build_tree(files: &[(&str, &str)], stdlib: &[&str]) -> Result<Run, String
 
 /// Checks one service against the shared platform and the companion `payments`.
 pub fn check_service(text: &str) -> Run {
-    check_tree(&[("platform.kdl", PLATFORM), ("payments/service.kdl", PAYMENTS), ("checkout/service.kdl", text)], &[])
-        .expect("an in-memory tree always loads")
+    check_tree(&[("platform.kdl", PLATFORM), ("payments/service.kdl", PAYMENTS), ("checkout/service.kdl", text)], &[]).expect("an in-memory tree always loads")
 }
 
 /// Every problem with the spans of a run's diagnostics: each label must lie inside its file, with
@@ -97,16 +95,10 @@ pub fn span_problems(run: &Run) -> Vec<String> {
 
 /// The release binary, or a panic that says how to build it.
 pub fn release_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
     let target = if target.is_absolute() { target } else { Path::new(env!("CARGO_MANIFEST_DIR")).join(target) };
     let bin = target.join("release").join(format!("platc{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "the release binary {} does not exist: run `cargo build --release` first (.ci/run does it before the tests)",
-        bin.display()
-    );
+    assert!(bin.is_file(), "the release binary {} does not exist: run `cargo build --release` first (.ci/run does it before the tests)", bin.display());
     bin
 }
 
@@ -118,11 +110,7 @@ impl TempDir {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static N: AtomicUsize = AtomicUsize::new(0);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
-            "platc-test-{tag}-{}-{}-{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
+        let dir = std::env::temp_dir().join(format!("platc-test-{tag}-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)
     }

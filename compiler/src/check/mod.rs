@@ -116,7 +116,9 @@ fn top_node<'d>(sources: &SourceMap, doc: &'d Document, kind: &str, example: &st
                 Some(k) => format!("did you mean `{k}`?"),
                 None => format!("a {} holds one `{kind}` node: {example}", sources.get(file).name.rsplit('/').next().unwrap_or("file")),
             };
-            diags.push(Diagnostic::new(codes::EXPECTED_TOP_NODE, Label::new(file, node.name.span, format!("expected `{kind}`")), format!("unexpected top-level node `{}`", node.name.value)).with_help(help));
+            diags.push(
+                Diagnostic::new(codes::EXPECTED_TOP_NODE, Label::new(file, node.name.span, format!("expected `{kind}`")), format!("unexpected top-level node `{}`", node.name.value)).with_help(help),
+            );
         } else if let Some(first) = found.replace(node) {
             diags.push(
                 Diagnostic::new(codes::EXPECTED_TOP_NODE, Label::new(file, node.name.span, "second one"), format!("more than one `{kind}` in one file"))
@@ -127,10 +129,7 @@ fn top_node<'d>(sources: &SourceMap, doc: &'d Document, kind: &str, example: &st
         }
     }
     if found.is_none() && doc.nodes.is_empty() {
-        diags.push(
-            Diagnostic::new(codes::EXPECTED_TOP_NODE, Label::new(file, Span::new(0, 0), "empty file"), format!("no `{kind}` node in this file"))
-                .with_help(format!("write {example}")),
-        );
+        diags.push(Diagnostic::new(codes::EXPECTED_TOP_NODE, Label::new(file, Span::new(0, 0), "empty file"), format!("no `{kind}` node in this file")).with_help(format!("write {example}")));
     }
     found
 }

@@ -8,8 +8,8 @@ use crate::source::Spanned;
 pub fn parse_merge(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Value> {
     let v = parse_json(cx, body)?;
     if !v.is_object() {
-        cx.error(codes::INVALID_PATCH, body.span, "not a JSON object", "a merge patch must be a JSON object")
-            .help = Some("write the fields to change as an object, e.g. merge=#\"{\"spec\":{\"template\":{\"spec\":{\"priorityClassName\":\"high\"}}}}\"#".into());
+        cx.error(codes::INVALID_PATCH, body.span, "not a JSON object", "a merge patch must be a JSON object").help =
+            Some("write the fields to change as an object, e.g. merge=#\"{\"spec\":{\"template\":{\"spec\":{\"priorityClassName\":\"high\"}}}}\"#".into());
         return None;
     }
     Some(v)
@@ -19,8 +19,8 @@ pub fn parse_merge(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Va
 pub fn parse_json_patch(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Value> {
     let v = parse_json(cx, body)?;
     let Some(ops) = v.as_array() else {
-        cx.error(codes::INVALID_PATCH, body.span, "not a JSON array", "a JSON patch must be an array of operations")
-            .help = Some("write e.g. json=#\"[{\"op\":\"add\",\"path\":\"/metadata/labels/tier\",\"value\":\"gold\"}]\"#".into());
+        cx.error(codes::INVALID_PATCH, body.span, "not a JSON array", "a JSON patch must be an array of operations").help =
+            Some("write e.g. json=#\"[{\"op\":\"add\",\"path\":\"/metadata/labels/tier\",\"value\":\"gold\"}]\"#".into());
         return None;
     };
     for (i, op) in ops.iter().enumerate() {
@@ -31,17 +31,14 @@ pub fn parse_json_patch(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_jso
             "move" | "copy" => Some("from"),
             "remove" => None,
             _ => {
-                cx.error(codes::INVALID_PATCH, body.span, format!("operation {i} has op `{name}`"), "unknown JSON patch operation")
-                    .help = Some("`op` is one of `add`, `remove`, `replace`, `move`, `copy`, `test`".into());
+                cx.error(codes::INVALID_PATCH, body.span, format!("operation {i} has op `{name}`"), "unknown JSON patch operation").help =
+                    Some("`op` is one of `add`, `remove`, `replace`, `move`, `copy`, `test`".into());
                 return None;
             }
         };
         if !path_ok || needs.map(|k| op.get(k).is_none()).unwrap_or(false) {
-            cx.error(codes::INVALID_PATCH, body.span, format!("operation {i} is incomplete"), format!("JSON patch operation `{name}` is malformed"))
-                .help = Some(format!(
-                    "each operation needs a `path` starting with `/`{}",
-                    needs.map(|k| format!(" and a `{k}`")).unwrap_or_default()
-                ));
+            cx.error(codes::INVALID_PATCH, body.span, format!("operation {i} is incomplete"), format!("JSON patch operation `{name}` is malformed")).help =
+                Some(format!("each operation needs a `path` starting with `/`{}", needs.map(|k| format!(" and a `{k}`")).unwrap_or_default()));
             return None;
         }
     }
@@ -52,8 +49,8 @@ fn parse_json(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Value> 
     match serde_json::from_str(&body.value) {
         Ok(v) => Some(v),
         Err(e) => {
-            cx.error(codes::INVALID_PATCH, body.span, format!("JSON error at line {} column {}", e.line(), e.column()), "the patch body is not valid JSON")
-                .help = Some("write the body as a raw string so quotes need no escaping: merge=#\"{\"key\":\"value\"}\"#".into());
+            cx.error(codes::INVALID_PATCH, body.span, format!("JSON error at line {} column {}", e.line(), e.column()), "the patch body is not valid JSON").help =
+                Some("write the body as a raw string so quotes need no escaping: merge=#\"{\"key\":\"value\"}\"#".into());
             None
         }
     }

@@ -10,10 +10,8 @@ use crate::model::*;
 use crate::source::{Span, Spanned};
 use crate::syntax::Node;
 
-pub const PLATFORM_NODES: &[&str] = &[
-    "cloud", "registry", "domain", "ingress", "gitops", "ci", "identity", "secret-store", "runbooks",
-    "terraform-backend", "stdlib", "defaults", "environment", "policies",
-];
+pub const PLATFORM_NODES: &[&str] =
+    &["cloud", "registry", "domain", "ingress", "gitops", "ci", "identity", "secret-store", "runbooks", "terraform-backend", "stdlib", "defaults", "environment", "policies"];
 
 const CLOUDS: [(&str, Cloud); 1] = [("aws", Cloud::Aws)];
 const GITOPS: [(&str, GitOpsEngine); 2] = [("argocd", GitOpsEngine::ArgoCd), ("flux", GitOpsEngine::Flux)];
@@ -89,10 +87,8 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
                 cr.finish(cx);
                 match kind.and_then(|k| expect_one_of(cx, &k, "ingress kind", &INGRESS)) {
                     Some(true) => {
-                        p.ingress = Ingress::GatewayApi {
-                            gateway: gateway.map(|g| g.value).unwrap_or_else(|| "public".into()),
-                            namespace: namespace.map(|n| n.value).unwrap_or_else(|| "gateway".into()),
-                        }
+                        p.ingress =
+                            Ingress::GatewayApi { gateway: gateway.map(|g| g.value).unwrap_or_else(|| "public".into()), namespace: namespace.map(|n| n.value).unwrap_or_else(|| "gateway".into()) }
                     }
                     Some(false) => {
                         p.ingress = Ingress::Ingress {
@@ -120,8 +116,7 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
                         p.gitops.repo = repo.value;
                     }
                     None => {
-                        cx.error(codes::MISSING_VALUE, child.head, "`repo` missing", "`gitops` needs the GitOps repository")
-                            .help = Some("add repo=\"https://github.com/acme/gitops.git\"".into());
+                        cx.error(codes::MISSING_VALUE, child.head, "`repo` missing", "`gitops` needs the GitOps repository").help = Some("add repo=\"https://github.com/acme/gitops.git\"".into());
                     }
                 }
                 if let Some(b) = branch {
@@ -184,23 +179,20 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
     ];
     for (present, what, example) in required {
         if !present {
-            cx.error(codes::MISSING_VALUE, name.span, format!("no `{what}`"), format!("platform `{}` has no `{what}`", name.value))
-                .help = Some(format!("add it inside the platform block: {example}"));
+            cx.error(codes::MISSING_VALUE, name.span, format!("no `{what}`"), format!("platform `{}` has no `{what}`", name.value)).help = Some(format!("add it inside the platform block: {example}"));
         }
     }
     if p.environments.is_empty() {
-        cx.error(codes::MISSING_VALUE, name.span, "no environments", format!("platform `{}` declares no environment", name.value))
-            .help = Some("declare at least one, e.g. environment dev { provision in-cluster }".into());
+        cx.error(codes::MISSING_VALUE, name.span, "no environments", format!("platform `{}` declares no environment", name.value)).help =
+            Some("declare at least one, e.g. environment dev { provision in-cluster }".into());
     }
     Some(p)
 }
 
 fn check_url(cx: &mut Cx, url: &Spanned<String>) {
-    let ok = (url.value.starts_with("https://") || url.value.starts_with("http://") || url.value.starts_with("ssh://") || url.value.starts_with("git@"))
-        && !url.value.contains(char::is_whitespace);
+    let ok = (url.value.starts_with("https://") || url.value.starts_with("http://") || url.value.starts_with("ssh://") || url.value.starts_with("git@")) && !url.value.contains(char::is_whitespace);
     if !ok {
-        cx.error(codes::INVALID_URL, url.span, "not a URL", format!("invalid URL \"{}\"", url.value))
-            .help = Some("write a full URL, e.g. \"https://github.com/acme/gitops.git\"".into());
+        cx.error(codes::INVALID_URL, url.span, "not a URL", format!("invalid URL \"{}\"", url.value)).help = Some("write a full URL, e.g. \"https://github.com/acme/gitops.git\"".into());
     }
 }
 
@@ -236,12 +228,7 @@ impl Defaults {
                 cpu_limit: Some(Spanned::new(Cpu(500), at)),
                 memory_limit: Some(Spanned::new(Memory(256 << 20), at)),
             },
-            scale: ScaleSpec {
-                min: Some(Spanned::new(1, at)),
-                max: Some(Spanned::new(3, at)),
-                cpu: Some(Spanned::new(Percent(80 * Percent::SCALE), at)),
-                memory: None,
-            },
+            scale: ScaleSpec { min: Some(Spanned::new(1, at)), max: Some(Spanned::new(3, at)), cpu: Some(Spanned::new(Percent(80 * Percent::SCALE), at)), memory: None },
             slo_window: Duration(30 * 86_400_000),
         }
     }
@@ -280,8 +267,7 @@ fn read_defaults(cx: &mut Cx, node: &Node) -> Defaults {
                 if let Some(v) = cr.arg(0) {
                     if let Some(w) = super::reader::parse_unit(cx, v, codes::INVALID_DURATION, "duration", units::duration) {
                         if w.value.0 < 3_600_000 {
-                            cx.error(codes::OUT_OF_RANGE, w.span, "shorter than an hour", "an SLO window must be at least 1h")
-                                .help = Some("use the usual 30-day window: slo-window \"30d\"".into());
+                            cx.error(codes::OUT_OF_RANGE, w.span, "shorter than an hour", "an SLO window must be at least 1h").help = Some("use the usual 30-day window: slo-window \"30d\"".into());
                         } else {
                             d.slo_window = w.value;
                         }
@@ -305,14 +291,7 @@ fn read_environment(cx: &mut Cx, node: &Node) -> Option<Environment> {
     r.finish(cx);
     let name = name?;
     names::check_dns(cx, &name, "environment name");
-    let mut env = Environment {
-        name,
-        ttl,
-        protected,
-        provisioner: Provisioner::InCluster,
-        per_type: IndexMap::new(),
-        span: node.head,
-    };
+    let mut env = Environment { name, ttl, protected, provisioner: Provisioner::InCluster, per_type: IndexMap::new(), span: node.head };
     let mut once = Once::default();
     for child in children {
         if child.name.value != "provision" {

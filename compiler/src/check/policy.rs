@@ -81,20 +81,12 @@ pub fn enforce(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
                     }
                 }
             }
-            PolicyRule::RequireSlo if s.slo.is_none() => violate(
-                diags,
-                s.name.span,
-                "no `slo`".into(),
-                format!("service `{}` declares no SLO", s.name.value),
-                "add an objective: slo availability=\"99.9%\" latency-p99=\"300ms\"".into(),
-            ),
-            PolicyRule::RequireOwner if s.owner.is_none() => violate(
-                diags,
-                s.name.span,
-                "no `owner`".into(),
-                format!("service `{}` has no owner", s.name.value),
-                "name the owning team: owner team-name".into(),
-            ),
+            PolicyRule::RequireSlo if s.slo.is_none() => {
+                violate(diags, s.name.span, "no `slo`".into(), format!("service `{}` declares no SLO", s.name.value), "add an objective: slo availability=\"99.9%\" latency-p99=\"300ms\"".into())
+            }
+            PolicyRule::RequireOwner if s.owner.is_none() => {
+                violate(diags, s.name.span, "no `owner`".into(), format!("service `{}` has no owner", s.name.value), "name the owning team: owner team-name".into())
+            }
             PolicyRule::RequireProbes if s.health.readiness.is_none() || s.health.liveness.is_none() => violate(
                 diags,
                 s.name.span,
@@ -105,7 +97,13 @@ pub fn enforce(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
             PolicyRule::MaxCpu(max) => {
                 for (cpu, span) in cpu_values(s) {
                     if cpu > *max {
-                        violate(diags, span, format!("{cpu} CPU"), format!("CPU {cpu} is above the platform maximum of {max}"), format!("use at most \"{max}\"; ask the platform team if this service really needs more"));
+                        violate(
+                            diags,
+                            span,
+                            format!("{cpu} CPU"),
+                            format!("CPU {cpu} is above the platform maximum of {max}"),
+                            format!("use at most \"{max}\"; ask the platform team if this service really needs more"),
+                        );
                     }
                 }
             }

@@ -36,13 +36,7 @@ impl Cx<'_> {
     pub fn unknown_node(&mut self, node: &Node, parent: &str, known: &[&str]) {
         let name = &node.name.value;
         let help = suggest::help_for_unknown(name, known, "child node");
-        self.error(
-            codes::UNKNOWN_NODE,
-            node.name.span,
-            "unknown node",
-            format!("`{parent}` has no child node `{name}`"),
-        )
-        .help = Some(help);
+        self.error(codes::UNKNOWN_NODE, node.name.span, "unknown node", format!("`{parent}` has no child node `{name}`")).help = Some(help);
     }
 }
 
@@ -85,9 +79,8 @@ impl Once {
         let name = &node.name.value;
         if let Some((_, first)) = self.seen.iter().find(|(n, _)| n == name) {
             let first = *first;
-            cx.error(codes::REPEATED_NODE, node.name.span, "given again here", format!("`{name}` is given more than once"))
-                .label(first, "first given here")
-                .help = Some(format!("keep one `{name}` node and merge the values into it"));
+            cx.error(codes::REPEATED_NODE, node.name.span, "given again here", format!("`{name}` is given more than once")).label(first, "first given here").help =
+                Some(format!("keep one `{name}` node and merge the values into it"));
             return false;
         }
         self.seen.push((name.clone(), node.name.span));
@@ -149,8 +142,7 @@ impl<'n> NodeReader<'n> {
             None => {
                 let span = self.node.head;
                 let name = self.name().to_string();
-                cx.error(codes::MISSING_VALUE, span, format!("{what} missing"), format!("`{name}` needs {what}"))
-                    .help = Some(format!("write it like this: {example}"));
+                cx.error(codes::MISSING_VALUE, span, format!("{what} missing"), format!("`{name}` needs {what}")).help = Some(format!("write it like this: {example}"));
                 None
             }
             Some(v) => expect_str(cx, v, what, example),
@@ -166,9 +158,8 @@ impl<'n> NodeReader<'n> {
         let mut found: Option<&'n Prop> = None;
         for p in self.node.props.iter().filter(|p| p.name.value == name) {
             if let Some(first) = found {
-                cx.error(codes::REPEATED_NODE, p.name.span, "given again here", format!("property `{name}` is given more than once"))
-                    .label(first.name.span, "first given here")
-                    .help = Some(format!("keep one `{name}=...`"));
+                cx.error(codes::REPEATED_NODE, p.name.span, "given again here", format!("property `{name}` is given more than once")).label(first.name.span, "first given here").help =
+                    Some(format!("keep one `{name}=...`"));
             }
             found = Some(p);
         }
@@ -194,14 +185,7 @@ impl<'n> NodeReader<'n> {
     }
 
     /// Property `name` parsed by `parse` (units); `parse` returns the help text on failure.
-    pub fn prop_unit<T>(
-        &mut self,
-        cx: &mut Cx,
-        name: &'static str,
-        code: Code,
-        what: &str,
-        parse: impl Fn(&Value) -> Result<T, String>,
-    ) -> Option<Spanned<T>> {
+    pub fn prop_unit<T>(&mut self, cx: &mut Cx, name: &'static str, code: Code, what: &str, parse: impl Fn(&Value) -> Result<T, String>) -> Option<Spanned<T>> {
         let p = self.prop(cx, name)?;
         parse_unit(cx, &p.value, code, what, parse)
     }
@@ -214,13 +198,7 @@ impl<'n> NodeReader<'n> {
                 continue;
             }
             let help = suggest::help_for_unknown(&p.name.value, &self.known_props, "property");
-            cx.error(
-                codes::UNKNOWN_PROPERTY,
-                p.name.span,
-                "unknown property",
-                format!("`{node_name}` has no property `{}`", p.name.value),
-            )
-            .help = Some(help);
+            cx.error(codes::UNKNOWN_PROPERTY, p.name.span, "unknown property", format!("`{node_name}` has no property `{}`", p.name.value)).help = Some(help);
         }
         if let Some(max) = self.max_args {
             for a in self.node.args.iter().skip(max) {
@@ -229,18 +207,12 @@ impl<'n> NodeReader<'n> {
                 } else {
                     format!("`{node_name}` takes {max} argument{}; remove this one", if max == 1 { "" } else { "s" })
                 };
-                cx.error(codes::UNEXPECTED_ARGUMENT, a.span, "unexpected argument", format!("unexpected argument to `{node_name}`"))
-                    .help = Some(help);
+                cx.error(codes::UNEXPECTED_ARGUMENT, a.span, "unexpected argument", format!("unexpected argument to `{node_name}`")).help = Some(help);
             }
         }
         if let (false, Some(children)) = (self.children_allowed, &self.node.children) {
-            cx.error(
-                codes::UNEXPECTED_CHILDREN,
-                children.span,
-                "children block not allowed",
-                format!("`{node_name}` does not take a children block"),
-            )
-            .help = Some(format!("write the values of `{node_name}` as properties on the same line, or remove the braces"));
+            cx.error(codes::UNEXPECTED_CHILDREN, children.span, "children block not allowed", format!("`{node_name}` does not take a children block")).help =
+                Some(format!("write the values of `{node_name}` as properties on the same line, or remove the braces"));
         }
     }
 }
@@ -251,8 +223,7 @@ pub fn expect_str(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display,
     match &v.value {
         Value::String(s) => Some(Spanned::new(s.clone(), v.span)),
         other => {
-            cx.error(codes::WRONG_TYPE, v.span, format!("{} here", other.kind()), format!("{what} must be a string"))
-                .help = Some(format!("write a string, e.g. {example}"));
+            cx.error(codes::WRONG_TYPE, v.span, format!("{} here", other.kind()), format!("{what} must be a string")).help = Some(format!("write a string, e.g. {example}"));
             None
         }
     }
@@ -263,13 +234,12 @@ pub fn expect_bool(cx: &mut Cx, v: &Spanned<Value>, name: &str) -> Option<Spanne
     match &v.value {
         Value::Bool(b) => Some(Spanned::new(*b, v.span)),
         Value::String(s) if s == "true" || s == "false" || s == "yes" || s == "no" => {
-            cx.error(codes::WRONG_TYPE, v.span, "a string here", format!("`{name}` must be a boolean"))
-                .help = Some(format!("KDL booleans are `#true` and `#false`: write {name}=#{}", if s == "true" || s == "yes" { "true" } else { "false" }));
+            cx.error(codes::WRONG_TYPE, v.span, "a string here", format!("`{name}` must be a boolean")).help =
+                Some(format!("KDL booleans are `#true` and `#false`: write {name}=#{}", if s == "true" || s == "yes" { "true" } else { "false" }));
             None
         }
         other => {
-            cx.error(codes::WRONG_TYPE, v.span, format!("{} here", other.kind()), format!("`{name}` must be a boolean"))
-                .help = Some(format!("write {name}=#true or {name}=#false"));
+            cx.error(codes::WRONG_TYPE, v.span, format!("{} here", other.kind()), format!("`{name}` must be a boolean")).help = Some(format!("write {name}=#true or {name}=#false"));
             None
         }
     }
@@ -280,31 +250,22 @@ pub fn expect_int(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display,
     match &v.value {
         Value::Int(i) if (*i >= min as i128) && (*i <= max as i128) => Some(Spanned::new(*i as i64, v.span)),
         Value::Int(i) => {
-            cx.error(codes::OUT_OF_RANGE, v.span, format!("{i} is out of range"), format!("{what} must be between {min} and {max}"))
-                .help = Some(format!("use a whole number from {min} to {max}"));
+            cx.error(codes::OUT_OF_RANGE, v.span, format!("{i} is out of range"), format!("{what} must be between {min} and {max}")).help = Some(format!("use a whole number from {min} to {max}"));
             None
         }
         Value::String(s) if s.trim().parse::<i64>().is_ok() => {
-            cx.error(codes::WRONG_TYPE, v.span, "a string here", format!("{what} must be a number, not a string"))
-                .help = Some(format!("remove the quotes: {}", s.trim()));
+            cx.error(codes::WRONG_TYPE, v.span, "a string here", format!("{what} must be a number, not a string")).help = Some(format!("remove the quotes: {}", s.trim()));
             None
         }
         other => {
-            cx.error(codes::WRONG_TYPE, v.span, format!("{} here", other.kind()), format!("{what} must be a whole number"))
-                .help = Some(format!("use a whole number from {min} to {max}"));
+            cx.error(codes::WRONG_TYPE, v.span, format!("{} here", other.kind()), format!("{what} must be a whole number")).help = Some(format!("use a whole number from {min} to {max}"));
             None
         }
     }
 }
 
 /// Parses a unit-carrying value, reporting `code` with the parser's help on failure.
-pub fn parse_unit<T>(
-    cx: &mut Cx,
-    v: &Spanned<Value>,
-    code: Code,
-    what: &str,
-    parse: impl Fn(&Value) -> Result<T, String>,
-) -> Option<Spanned<T>> {
+pub fn parse_unit<T>(cx: &mut Cx, v: &Spanned<Value>, code: Code, what: &str, parse: impl Fn(&Value) -> Result<T, String>) -> Option<Spanned<T>> {
     match parse(&v.value) {
         Ok(t) => Some(Spanned::new(t, v.span)),
         Err(help) => {

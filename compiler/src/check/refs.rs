@@ -217,7 +217,9 @@ fn check_platform(ws: &Workspace, diags: &mut Diagnostics) {
             if ws.types.get(ty).is_none() {
                 let help = suggest::help_for_unknown(ty, &known, "resource type");
                 // The property's span is not kept in the model; point at the environment.
-                diags.push(Diagnostic::new(codes::UNKNOWN_RESOURCE_TYPE, Label::new(p.file, env.span, format!("provisions unknown type `{ty}`")), format!("unknown resource type `{ty}`")).with_help(help));
+                diags.push(
+                    Diagnostic::new(codes::UNKNOWN_RESOURCE_TYPE, Label::new(p.file, env.span, format!("provisions unknown type `{ty}`")), format!("unknown resource type `{ty}`")).with_help(help),
+                );
             }
         }
     }
@@ -225,8 +227,15 @@ fn check_platform(ws: &Workspace, diags: &mut Diagnostics) {
         // Defaults every service inherits must obey the platform's own limits.
         let d = &p.defaults.resources;
         let over: Vec<(String, crate::source::Span)> = match &policy.rule {
-            PolicyRule::MaxCpu(max) => [&d.cpu, &d.cpu_limit].into_iter().flatten().filter(|c| c.value > *max && !c.span.is_empty()).map(|c| (format!("default CPU {} is above the maximum {max}", c.value), c.span)).collect(),
-            PolicyRule::MaxMemory(max) => [&d.memory, &d.memory_limit].into_iter().flatten().filter(|m| m.value > *max && !m.span.is_empty()).map(|m| (format!("default memory {} is above the maximum {max}", m.value), m.span)).collect(),
+            PolicyRule::MaxCpu(max) => {
+                [&d.cpu, &d.cpu_limit].into_iter().flatten().filter(|c| c.value > *max && !c.span.is_empty()).map(|c| (format!("default CPU {} is above the maximum {max}", c.value), c.span)).collect()
+            }
+            PolicyRule::MaxMemory(max) => [&d.memory, &d.memory_limit]
+                .into_iter()
+                .flatten()
+                .filter(|m| m.value > *max && !m.span.is_empty())
+                .map(|m| (format!("default memory {} is above the maximum {max}", m.value), m.span))
+                .collect(),
             _ => Vec::new(),
         };
         for (message, span) in over {

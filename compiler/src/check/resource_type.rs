@@ -22,8 +22,8 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
     let name = name?;
     names::check_dns(cx, &name, "resource type name");
     let Some(port) = port else {
-        cx.error(codes::MISSING_VALUE, node.head, "`port` missing", format!("resource type `{}` does not say which port clients connect to", name.value))
-            .help = Some(format!("add the port: resource-type {} port=5432 {{ ... }}", name.value));
+        cx.error(codes::MISSING_VALUE, node.head, "`port` missing", format!("resource type `{}` does not say which port clients connect to", name.value)).help =
+            Some(format!("add the port: resource-type {} port=5432 {{ ... }}", name.value));
         return None;
     };
     let mut t = ResourceType { file: cx.file, name, description: String::new(), port, params: IndexMap::new(), outputs: IndexMap::new() };
@@ -57,8 +57,8 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
         }
     }
     if t.outputs.is_empty() {
-        cx.error(codes::INVALID_RESOURCE_TYPE, t.name.span, "no outputs", format!("resource type `{}` declares no output", t.name.value))
-            .help = Some("declare what a service can reference, e.g. output host doc=\"Host name\"".into());
+        cx.error(codes::INVALID_RESOURCE_TYPE, t.name.span, "no outputs", format!("resource type `{}` declares no output", t.name.value)).help =
+            Some("declare what a service can reference, e.g. output host doc=\"Host name\"".into());
     }
     Some(t)
 }

@@ -11,9 +11,27 @@ use crate::syntax::{Node, Value};
 
 /// Child nodes of `service`, for did-you-mean.
 pub const SERVICE_NODES: &[&str] = &[
-    "owner", "description", "language", "image", "port", "route", "health", "env", "secret",
-    "resources", "scale", "uses", "calls", "depends-on", "worker", "cron", "slo", "alert",
-    "environment", "patch", "security",
+    "owner",
+    "description",
+    "language",
+    "image",
+    "port",
+    "route",
+    "health",
+    "env",
+    "secret",
+    "resources",
+    "scale",
+    "uses",
+    "calls",
+    "depends-on",
+    "worker",
+    "cron",
+    "slo",
+    "alert",
+    "environment",
+    "patch",
+    "security",
 ];
 
 /// Reads a `service NAME { ... }` node.
@@ -51,20 +69,14 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> 
     };
     let mut once = Once::default();
     for child in children {
-        let single = matches!(
-            child.name.value.as_str(),
-            "owner" | "description" | "language" | "image" | "health" | "resources" | "scale" | "slo" | "security"
-        );
+        let single = matches!(child.name.value.as_str(), "owner" | "description" | "language" | "image" | "health" | "resources" | "scale" | "slo" | "security");
         if single && !once.first(cx, child) {
             continue;
         }
         match child.name.value.as_str() {
             "owner" => s.owner = single_str(cx, child, "a team name", "owner team-payments").filter(|o| names::check_label_value(cx, o, "owner")),
             "description" => s.description = single_str(cx, child, "a description", "description \"Takes payments\"").map(|d| d.value),
-            "language" => {
-                s.language = single_str(cx, child, "a language", "language go")
-                    .and_then(|l| expect_one_of(cx, &l, "language", &Language::ALL).map(|v| Spanned::new(v, l.span)))
-            }
+            "language" => s.language = single_str(cx, child, "a language", "language go").and_then(|l| expect_one_of(cx, &l, "language", &Language::ALL).map(|v| Spanned::new(v, l.span))),
             "image" => s.image = single_str(cx, child, "an image repository", "image \"ghcr.io/acme/checkout\"").and_then(|i| names::check_image(cx, i)),
             "port" => s.ports.extend(read_port(cx, child)),
             "route" => s.routes.extend(read_route(cx, child)),
@@ -104,8 +116,7 @@ fn read_port(cx: &mut Cx, node: &Node) -> Option<Port> {
     let number = match r.arg(1) {
         Some(v) => expect_int(cx, v, "a port number", 1, 65535),
         None => {
-            cx.error(codes::MISSING_VALUE, node.head, "port number missing", "`port` needs a number")
-                .help = Some("write it like this: port http 8080".into());
+            cx.error(codes::MISSING_VALUE, node.head, "port number missing", "`port` needs a number").help = Some("write it like this: port http 8080".into());
             None
         }
     };
@@ -169,9 +180,8 @@ fn read_health(cx: &mut Cx, node: &Node) -> Health {
             continue;
         }
         if let Some(short) = node.props.iter().find(|p| p.name.value == child.name.value) {
-            cx.error(codes::REPEATED_NODE, child.name.span, "given again here", format!("`{}` is given twice", child.name.value))
-                .label(short.span, "first given here")
-                .help = Some(format!("keep either `{0}=\"/path\"` or the `{0} ...` block", child.name.value));
+            cx.error(codes::REPEATED_NODE, child.name.span, "given again here", format!("`{}` is given twice", child.name.value)).label(short.span, "first given here").help =
+                Some(format!("keep either `{0}=\"/path\"` or the `{0} ...` block", child.name.value));
             continue;
         }
         if let Some(p) = read_probe(cx, child) {
@@ -221,25 +231,16 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
     let timings = [(&initial_delay, 0), (&period, 1000), (&timeout, 1000)];
     for (d, min) in timings.iter().filter_map(|(d, min)| d.as_ref().map(|d| (d, *min))) {
         if d.value.0 < min || d.value.0 % 1000 != 0 {
-            cx.error(codes::OUT_OF_RANGE, d.span, "not whole seconds", "probe timings are whole seconds")
-                .help = Some("Kubernetes counts probe delays, periods and timeouts in whole seconds: write e.g. \"1s\" or \"10s\"".into());
+            cx.error(codes::OUT_OF_RANGE, d.span, "not whole seconds", "probe timings are whole seconds").help =
+                Some("Kubernetes counts probe delays, periods and timeouts in whole seconds: write e.g. \"1s\" or \"10s\"".into());
         }
     }
     if let (Some(p), Some(t)) = (&period, &timeout) {
         if t.value > p.value {
-            cx.error(codes::OUT_OF_RANGE, t.span, "longer than the period", "probe timeout is longer than its period")
-                .help = Some(format!("use a timeout of at most {} or a longer period", p.value));
+            cx.error(codes::OUT_OF_RANGE, t.span, "longer than the period", "probe timeout is longer than its period").help = Some(format!("use a timeout of at most {} or a longer period", p.value));
         }
     }
-    Some(Probe {
-        check,
-        port,
-        initial_delay: initial_delay.map(|d| d.value),
-        period: period.map(|p| p.value),
-        timeout: timeout.map(|t| t.value),
-        failure_threshold,
-        span: node.head,
-    })
+    Some(Probe { check, port, initial_delay: initial_delay.map(|d| d.value), period: period.map(|p| p.value), timeout: timeout.map(|t| t.value), failure_threshold, span: node.head })
 }
 
 /// `env NAME=VALUE ...`: properties are the variables.
@@ -251,14 +252,12 @@ pub fn read_env(cx: &mut Cx, node: &Node) -> Vec<EnvVar> {
     let mut out = Vec::new();
     for p in &node.props {
         if let Err(help) = units::env_name(&p.name.value) {
-            cx.error(codes::INVALID_ENV_NAME, p.name.span, "invalid name", format!("`{}` is not a valid environment variable name", p.name.value))
-                .help = Some(help);
+            cx.error(codes::INVALID_ENV_NAME, p.name.span, "invalid name", format!("`{}` is not a valid environment variable name", p.name.value)).help = Some(help);
             continue;
         }
         let text = match &p.value.value {
             Value::Null => {
-                cx.error(codes::WRONG_TYPE, p.value.span, "#null here", format!("`{}` has no value", p.name.value))
-                    .help = Some(format!("write a string, e.g. {}=\"\"", p.name.value));
+                cx.error(codes::WRONG_TYPE, p.value.span, "#null here", format!("`{}` has no value", p.name.value)).help = Some(format!("write a string, e.g. {}=\"\"", p.name.value));
                 continue;
             }
             v => Spanned::new(v.to_text(), p.value.span),
@@ -267,8 +266,7 @@ pub fn read_env(cx: &mut Cx, node: &Node) -> Vec<EnvVar> {
         out.push(EnvVar { name: p.name.clone(), value, span: p.span });
     }
     if node.props.is_empty() && node.args.is_empty() {
-        cx.error(codes::MISSING_VALUE, node.head, "no variables", "`env` sets no variables")
-            .help = Some("write variables as properties: env LOG_LEVEL=info PORT=\"8080\"".into());
+        cx.error(codes::MISSING_VALUE, node.head, "no variables", "`env` sets no variables").help = Some("write variables as properties: env LOG_LEVEL=info PORT=\"8080\"".into());
     }
     for a in &node.args {
         let help = match &a.value {
@@ -288,8 +286,8 @@ fn read_secret(cx: &mut Cx, node: &Node) -> Option<Secret> {
     let key = r.prop_str(cx, "key", "key=api-key");
     // A literal value is exactly what a secret reference must never hold.
     if let Some(v) = r.prop(cx, "value") {
-        cx.error(codes::UNKNOWN_PROPERTY, v.span, "a secret value in the spec", "secrets are references, never values")
-            .help = Some("store the value in the platform's secret store and reference it: secret NAME from=\"path/in/store\" key=KEY".into());
+        cx.error(codes::UNKNOWN_PROPERTY, v.span, "a secret value in the spec", "secrets are references, never values").help =
+            Some("store the value in the platform's secret store and reference it: secret NAME from=\"path/in/store\" key=KEY".into());
     }
     r.finish(cx);
     let name = name?;
@@ -297,8 +295,8 @@ fn read_secret(cx: &mut Cx, node: &Node) -> Option<Secret> {
         cx.error(codes::INVALID_ENV_NAME, name.span, "invalid name", format!("`{}` is not a valid environment variable name", name.value)).help = Some(help);
     }
     let Some(from) = from else {
-        cx.error(codes::MISSING_VALUE, node.head, "`from` missing", format!("secret `{}` does not say where it comes from", name.value))
-            .help = Some(format!("add the path in the secret store: secret {} from=\"team/app\" key=KEY", name.value));
+        cx.error(codes::MISSING_VALUE, node.head, "`from` missing", format!("secret `{}` does not say where it comes from", name.value)).help =
+            Some(format!("add the path in the secret store: secret {} from=\"team/app\" key=KEY", name.value));
         return None;
     };
     if from.value.trim().is_empty() {
@@ -351,8 +349,7 @@ fn read_depends_on(cx: &mut Cx, node: &Node) -> Vec<Spanned<String>> {
     args.iter().filter_map(|a| expect_str(cx, a, "a service name", "depends-on payments")).collect()
 }
 
-const CONCURRENCY: [(&str, CronConcurrency); 3] =
-    [("allow", CronConcurrency::Allow), ("forbid", CronConcurrency::Forbid), ("replace", CronConcurrency::Replace)];
+const CONCURRENCY: [(&str, CronConcurrency); 3] = [("allow", CronConcurrency::Allow), ("forbid", CronConcurrency::Forbid), ("replace", CronConcurrency::Replace)];
 const PROCESS_NODES: &[&str] = &["command", "env", "resources", "replicas"];
 
 /// `worker NAME { command ...; replicas N }` or `cron NAME schedule="..." { command ... }`
@@ -362,11 +359,7 @@ fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
     let mut r = NodeReader::new(node);
     let name = r.req_arg_str(cx, 0, "a name", example);
     let schedule = if is_cron { r.prop_str(cx, "schedule", "schedule=\"0 3 * * *\"") } else { None };
-    let concurrency = if is_cron {
-        r.prop_str(cx, "concurrency", "concurrency=forbid").and_then(|c| expect_one_of(cx, &c, "concurrency policy", &CONCURRENCY))
-    } else {
-        None
-    };
+    let concurrency = if is_cron { r.prop_str(cx, "concurrency", "concurrency=forbid").and_then(|c| expect_one_of(cx, &c, "concurrency policy", &CONCURRENCY)) } else { None };
     let children = r.allow_children();
     r.finish(cx);
     let name = name?;
@@ -392,7 +385,8 @@ fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
                 cr.finish(cx);
                 command = args.iter().filter_map(|a| expect_str(cx, a, "a command word", "command \"bin/worker\" \"--queue=emails\"")).map(|s| s.value).collect();
                 if args.is_empty() {
-                    cx.error(codes::MISSING_VALUE, child.head, "empty command", "`command` has no words").help = Some("write the program and its arguments: command \"bin/worker\" \"--verbose\"".into());
+                    cx.error(codes::MISSING_VALUE, child.head, "empty command", "`command` has no words").help =
+                        Some("write the program and its arguments: command \"bin/worker\" \"--verbose\"".into());
                 }
             }
             "env" => env.extend(read_env(cx, child)),
@@ -411,13 +405,12 @@ fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
         }
     }
     if command.is_empty() && !children.iter().any(|c| c.name.value == "command") {
-        cx.error(codes::MISSING_VALUE, node.head, "no command", format!("{} `{}` has no command", node.name.value, name.value))
-            .help = Some(format!("add the program to run: {example}"));
+        cx.error(codes::MISSING_VALUE, node.head, "no command", format!("{} `{}` has no command", node.name.value, name.value)).help = Some(format!("add the program to run: {example}"));
     }
     let kind = if is_cron {
         let Some(schedule) = schedule else {
-            cx.error(codes::MISSING_VALUE, node.head, "schedule missing", format!("cron `{}` has no schedule", name.value))
-                .help = Some("add schedule=\"0 3 * * *\" (minute hour day month weekday)".into());
+            cx.error(codes::MISSING_VALUE, node.head, "schedule missing", format!("cron `{}` has no schedule", name.value)).help =
+                Some("add schedule=\"0 3 * * *\" (minute hour day month weekday)".into());
             return None;
         };
         if let Err(help) = units::cron(schedule.value.trim()) {
@@ -441,9 +434,8 @@ fn read_slo(cx: &mut Cx, node: &Node) -> Option<Slo> {
         if let Some(d) = r.prop_unit(cx, prop, codes::INVALID_DURATION, "duration", units::duration) {
             if let Some(first) = &latency {
                 let first_span = first.threshold.span;
-                cx.error(codes::REPEATED_NODE, d.span, "second latency objective", "an SLO has one latency objective")
-                    .label(first_span, "first one")
-                    .help = Some("keep the percentile your users feel, usually latency-p99=\"300ms\"".into());
+                cx.error(codes::REPEATED_NODE, d.span, "second latency objective", "an SLO has one latency objective").label(first_span, "first one").help =
+                    Some("keep the percentile your users feel, usually latency-p99=\"300ms\"".into());
                 continue;
             }
             latency = Some(LatencySlo { percentile, threshold: d });
@@ -453,14 +445,13 @@ fn read_slo(cx: &mut Cx, node: &Node) -> Option<Slo> {
     r.finish(cx);
     if let Some(a) = &availability {
         if a.value.0 >= 100 * Percent::SCALE {
-            cx.error(codes::OUT_OF_RANGE, a.span, "no error budget", "an availability objective of 100% leaves no error budget")
-                .help = Some("pick a target below 100%, e.g. availability=\"99.9%\"".into());
+            cx.error(codes::OUT_OF_RANGE, a.span, "no error budget", "an availability objective of 100% leaves no error budget").help =
+                Some("pick a target below 100%, e.g. availability=\"99.9%\"".into());
         }
     }
     let wrote_objective = node.props.iter().any(|p| p.name.value == "availability" || p.name.value.starts_with("latency-"));
     if availability.is_none() && latency.is_none() && !wrote_objective {
-        cx.error(codes::MISSING_VALUE, node.head, "no objective", "`slo` sets no objective")
-            .help = Some("write slo availability=\"99.9%\" latency-p99=\"300ms\"".into());
+        cx.error(codes::MISSING_VALUE, node.head, "no objective", "`slo` sets no objective").help = Some("write slo availability=\"99.9%\" latency-p99=\"300ms\"".into());
         return None;
     }
     if availability.is_none() && latency.is_none() {
@@ -468,8 +459,7 @@ fn read_slo(cx: &mut Cx, node: &Node) -> Option<Slo> {
     }
     let window = match window {
         Some(w) if w.value.0 < 3_600_000 => {
-            cx.error(codes::OUT_OF_RANGE, w.span, "shorter than an hour", "an SLO window must be at least 1h")
-                .help = Some("use the usual 30-day window: window=\"30d\"".into());
+            cx.error(codes::OUT_OF_RANGE, w.span, "shorter than an hour", "an SLO window must be at least 1h").help = Some("use the usual 30-day window: window=\"30d\"".into());
             None
         }
         Some(w) => Some(w.value),
@@ -498,8 +488,8 @@ fn read_alert(cx: &mut Cx, node: &Node) -> Option<Alert> {
         None => Some("warning".to_string()),
     };
     let Some(expr) = expr else {
-        cx.error(codes::MISSING_VALUE, node.head, "`expr` missing", format!("alert `{}` has no expression", name.value))
-            .help = Some("add the PromQL condition: expr=\"rate(errors_total[5m]) > 1\"".into());
+        cx.error(codes::MISSING_VALUE, node.head, "`expr` missing", format!("alert `{}` has no expression", name.value)).help =
+            Some("add the PromQL condition: expr=\"rate(errors_total[5m]) > 1\"".into());
         return None;
     };
     names::check_promql(cx, &expr);
@@ -544,13 +534,12 @@ fn read_patch(cx: &mut Cx, node: &Node) -> Option<Patch> {
         (Some(m), None) => super::patch::parse_merge(cx, &m).map(PatchOp::Merge),
         (None, Some(j)) => super::patch::parse_json_patch(cx, &j).map(PatchOp::Json),
         (Some(_), Some(j)) => {
-            cx.error(codes::INVALID_PATCH, j.span, "second patch body", "a patch has either `merge` or `json`, not both")
-                .help = Some("split it into two `patch` nodes".into());
+            cx.error(codes::INVALID_PATCH, j.span, "second patch body", "a patch has either `merge` or `json`, not both").help = Some("split it into two `patch` nodes".into());
             None
         }
         (None, None) => {
-            cx.error(codes::INVALID_PATCH, node.head, "no patch body", "`patch` has no `merge` or `json` body")
-                .help = Some("add merge=#\"{...}\"# (JSON merge patch, RFC 7386) or json=#\"[...]\"# (JSON patch, RFC 6902)".into());
+            cx.error(codes::INVALID_PATCH, node.head, "no patch body", "`patch` has no `merge` or `json` body").help =
+                Some("add merge=#\"{...}\"# (JSON merge patch, RFC 7386) or json=#\"[...]\"# (JSON patch, RFC 6902)".into());
             None
         }
     }?;
@@ -560,11 +549,7 @@ fn read_patch(cx: &mut Cx, node: &Node) -> Option<Patch> {
 /// `security run-as-root=#true writable-root-fs=#true service-account-token=#true`
 fn read_security(cx: &mut Cx, node: &Node) -> Security {
     let mut r = NodeReader::new(node);
-    let s = Security {
-        run_as_root: r.prop_bool(cx, "run-as-root"),
-        writable_root_fs: r.prop_bool(cx, "writable-root-fs"),
-        service_account_token: r.prop_bool(cx, "service-account-token"),
-    };
+    let s = Security { run_as_root: r.prop_bool(cx, "run-as-root"), writable_root_fs: r.prop_bool(cx, "writable-root-fs"), service_account_token: r.prop_bool(cx, "service-account-token") };
     r.finish(cx);
     s
 }
@@ -593,8 +578,13 @@ fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
         let max = if matches!(p.kind, ProcessKind::Cron { .. }) { 52 } else { 63 };
         let full = s.name.value.len() + 1 + p.name.value.len();
         if full > max {
-            cx.error(codes::INVALID_NAME, p.name.span, format!("`{}-{}` has {full} characters", s.name.value, p.name.value), format!("the name of {} `{}` is too long", if max == 52 { "cron job" } else { "worker" }, p.name.value))
-                .help = Some(format!("its objects are named SERVICE-NAME, at most {max} characters: shorten the process name to {} characters or fewer", max.saturating_sub(s.name.value.len() + 1)));
+            cx.error(
+                codes::INVALID_NAME,
+                p.name.span,
+                format!("`{}-{}` has {full} characters", s.name.value, p.name.value),
+                format!("the name of {} `{}` is too long", if max == 52 { "cron job" } else { "worker" }, p.name.value),
+            )
+            .help = Some(format!("its objects are named SERVICE-NAME, at most {max} characters: shorten the process name to {} characters or fewer", max.saturating_sub(s.name.value.len() + 1)));
         }
         let env_names = p.env.iter().map(|e| (&e.name.value, e.name.span));
         names::duplicates(cx, env_names, "environment variable");
@@ -606,8 +596,7 @@ fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
     for port in refs {
         if port.value.is_empty() {
             if s.ports.is_empty() && !had_port_nodes {
-                cx.error(codes::UNKNOWN_PORT, port.span, "needs a port", format!("service `{}` declares no port", s.name.value))
-                    .help = Some("declare one: port http 8080".into());
+                cx.error(codes::UNKNOWN_PORT, port.span, "needs a port", format!("service `{}` declares no port", s.name.value)).help = Some("declare one: port http 8080".into());
                 break;
             }
             continue;

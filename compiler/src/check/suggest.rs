@@ -13,11 +13,7 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|c| {
             let c_lc = c.to_ascii_lowercase();
             // An exact match ignoring case and separators is always the answer.
-            let score = if normalize(&c_lc) == normalize(&word_lc) {
-                2.0
-            } else {
-                strsim::jaro_winkler(&word_lc, &c_lc)
-            };
+            let score = if normalize(&c_lc) == normalize(&word_lc) { 2.0 } else { strsim::jaro_winkler(&word_lc, &c_lc) };
             (score, c)
         })
         .filter(|(score, _)| *score >= THRESHOLD)

@@ -35,8 +35,8 @@ pub fn parse(cx: &mut Cx, value: &Spanned<String>) -> Template {
         }
         if text[i..].starts_with("${") {
             let Some(close) = text[i..].find('}') else {
-                cx.error(codes::BAD_INTERPOLATION, span_of(i, text.len()), "no closing `}`", "unterminated `${` reference")
-                    .help = Some("close the reference with `}`, e.g. \"${resources.db.host}\"; write `$${` for a literal `${`".into());
+                cx.error(codes::BAD_INTERPOLATION, span_of(i, text.len()), "no closing `}`", "unterminated `${` reference").help =
+                    Some("close the reference with `}`, e.g. \"${resources.db.host}\"; write `$${` for a literal `${`".into());
                 literal.push_str(&text[i..]);
                 break;
             };
@@ -68,12 +68,8 @@ fn parse_reference(cx: &mut Cx, inner: &str, span: Span) -> Option<Reference> {
         None
     };
     match segs.as_slice() {
-        ["resources", name, output] if !name.is_empty() && !output.is_empty() => {
-            Some(Reference::Resource { name: name.to_string(), output: output.to_string() })
-        }
-        ["service", name, attr] if !name.is_empty() && !attr.is_empty() => {
-            Some(Reference::Service { name: name.to_string(), attr: attr.to_string() })
-        }
+        ["resources", name, output] if !name.is_empty() && !output.is_empty() => Some(Reference::Resource { name: name.to_string(), output: output.to_string() }),
+        ["service", name, attr] if !name.is_empty() && !attr.is_empty() => Some(Reference::Service { name: name.to_string(), attr: attr.to_string() }),
         ["platform", key] if !key.is_empty() => Some(Reference::Platform { key: key.to_string() }),
         ["resources", ..] => bad(cx, format!("`${{{inner}}}` is not a resource reference"), "write ${resources.NAME.OUTPUT}, e.g. ${resources.orders.host}".into()),
         ["service", ..] => bad(cx, format!("`${{{inner}}}` is not a service reference"), "write ${service.NAME.url} (or .host, .port), e.g. ${service.payments.url}".into()),

@@ -13,11 +13,7 @@ pub fn cpu(v: &Value) -> Result<Cpu, String> {
         Value::Float(f) => f.to_string(),
         _ => return Err(HELP.into()),
     };
-    let millis = if let Some(m) = text.strip_suffix('m') {
-        m.parse::<u64>().map_err(|_| HELP.to_string())?
-    } else {
-        decimal_scaled(&text, 3).ok_or_else(|| HELP.to_string())?
-    };
+    let millis = if let Some(m) = text.strip_suffix('m') { m.parse::<u64>().map_err(|_| HELP.to_string())? } else { decimal_scaled(&text, 3).ok_or_else(|| HELP.to_string())? };
     if millis == 0 {
         return Err("CPU must be more than zero, e.g. cpu=\"100m\"".into());
     }
@@ -154,11 +150,7 @@ pub fn whole_percent(v: &Value) -> Result<Percent, String> {
 /// 63 characters. Returns the help text on failure.
 pub fn dns_label(name: &str) -> Result<(), String> {
     let suggestion = to_dns_label(name);
-    let fix = if suggestion.is_empty() || suggestion == name {
-        String::new()
-    } else {
-        format!(", e.g. `{suggestion}`")
-    };
+    let fix = if suggestion.is_empty() || suggestion == name { String::new() } else { format!(", e.g. `{suggestion}`") };
     if name.is_empty() {
         return Err("a name cannot be empty".into());
     }
@@ -190,8 +182,7 @@ pub fn to_dns_label(name: &str) -> String {
 
 /// An environment variable name: `[A-Za-z_][A-Za-z0-9_]*` (what every shell and runtime accepts).
 pub fn env_name(name: &str) -> Result<(), String> {
-    let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if ok {
         return Ok(());
     }

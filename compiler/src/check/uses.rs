@@ -22,10 +22,7 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Uses> {
         let known: Vec<&str> = types.names().collect();
         let help = match suggest::did_you_mean(&ty.value, known.iter().copied()) {
             Some(s) => format!("did you mean `{s}`? known resource types: {}", suggest::list(&known)),
-            None => format!(
-                "known resource types: {}; a platform team adds new ones in a stdlib overlay (see docs/stdlib.md)",
-                suggest::list(&known)
-            ),
+            None => format!("known resource types: {}; a platform team adds new ones in a stdlib overlay (see docs/stdlib.md)", suggest::list(&known)),
         };
         cx.error(codes::UNKNOWN_RESOURCE_TYPE, ty.span, "unknown type", format!("unknown resource type `{}`", ty.value)).help = Some(help);
         // Kept without parameters, so that references to it do not cascade into E0403.
@@ -36,18 +33,11 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Uses> {
         let Some(ps) = spec.params.get(&p.name.value) else {
             let known: Vec<&str> = spec.params.keys().map(String::as_str).collect();
             let help = suggest::help_for_unknown(&p.name.value, &known, "parameter");
-            cx.error(
-                codes::UNKNOWN_RESOURCE_PARAM,
-                p.name.span,
-                "unknown parameter",
-                format!("resource type `{}` has no parameter `{}`", ty.value, p.name.value),
-            )
-            .help = Some(help);
+            cx.error(codes::UNKNOWN_RESOURCE_PARAM, p.name.span, "unknown parameter", format!("resource type `{}` has no parameter `{}`", ty.value, p.name.value)).help = Some(help);
             continue;
         };
         if params.contains_key(&p.name.value) {
-            cx.error(codes::REPEATED_NODE, p.name.span, "given again here", format!("parameter `{}` is given more than once", p.name.value))
-                .help = Some(format!("keep one `{}=...`", p.name.value));
+            cx.error(codes::REPEATED_NODE, p.name.span, "given again here", format!("parameter `{}` is given more than once", p.name.value)).help = Some(format!("keep one `{}=...`", p.name.value));
             continue;
         }
         if let Some(v) = check_value(cx, ps, &p.value, &ty.value) {
@@ -65,13 +55,8 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Uses> {
                 ordered.insert(pname.clone(), d.clone());
             }
             (None, None) => {
-                cx.error(
-                    codes::MISSING_VALUE,
-                    node.head,
-                    format!("`{pname}` missing"),
-                    format!("resource type `{}` needs parameter `{pname}`", ty.value),
-                )
-                .help = Some(format!("add {pname}=... ({})", ps.doc));
+                cx.error(codes::MISSING_VALUE, node.head, format!("`{pname}` missing"), format!("resource type `{}` needs parameter `{pname}`", ty.value)).help =
+                    Some(format!("add {pname}=... ({})", ps.doc));
             }
         }
     }
@@ -86,8 +71,7 @@ pub fn check_value(cx: &mut Cx, ps: &ParamSpec, v: &Spanned<Value>, ty_name: &st
             // Numbers are accepted as text (`version=16`), as users write them.
             Value::String(_) | Value::Int(_) | Value::Float(_) => ParamValue::String(v.value.to_text()),
             other => {
-                cx.error(codes::WRONG_TYPE, v.span, format!("{} here", other.kind()), format!("{what} must be a string"))
-                    .help = Some(format!("write {}=\"...\"", ps.name));
+                cx.error(codes::WRONG_TYPE, v.span, format!("{} here", other.kind()), format!("{what} must be a string")).help = Some(format!("write {}=\"...\"", ps.name));
                 return None;
             }
         },

@@ -82,9 +82,7 @@ pub fn run(args: &Args) -> i32 {
     // Nothing changed since the last build (same specs, stdlib, options and platc version, by
     // the lock): skip lowering and emitting, the costly half. `--check` and `--force` always
     // build, so that they see the files themselves.
-    let fresh = !args.check
-        && !args.force
-        && crate::timings::time("up-to-date check", || crate::build::up_to_date(&root, previous.as_ref(), &result.inputs));
+    let fresh = !args.check && !args.force && crate::timings::time("up-to-date check", || crate::build::up_to_date(&root, previous.as_ref(), &result.inputs));
     if fresh {
         args.report.emit(&result.diags, &result.loaded.sources);
         let files = previous.as_ref().map(|l| l.outputs.len()).unwrap_or(0);
@@ -199,7 +197,9 @@ fn check_drift(root: &std::path::Path, shown: &str, out: &crate::emit::Output, p
         eprintln!("help: run `platc build` and commit the result");
     }
     if edited {
-        eprintln!("help: generated files are rebuilt from the specs: move the edit into the spec (a `patch` block for a generated object), or keep the file as yours with `platc eject SERVICE --file PATH`");
+        eprintln!(
+            "help: generated files are rebuilt from the specs: move the edit into the spec (a `patch` block for a generated object), or keep the file as yours with `platc eject SERVICE --file PATH`"
+        );
     }
     EXIT_ERRORS
 }

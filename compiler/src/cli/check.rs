@@ -21,10 +21,7 @@ pub fn run(args: &Args) -> i32 {
         Err(e) => return fail(e),
     };
     if loaded.inputs.services.is_empty() && loaded.inputs.platforms.is_empty() {
-        return fail(format!(
-            "no service.kdl or platform.kdl found under {}",
-            args.input.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-        ));
+        return fail(format!("no service.kdl or platform.kdl found under {}", args.input.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
     }
     let mut diags = crate::diagnostics::Diagnostics::new();
     let crate::driver::Analysis { workspace, graph, diags: found } = crate::driver::analyze(&loaded);
@@ -37,5 +34,9 @@ pub fn run(args: &Args) -> i32 {
     if args.report.format == crate::diagnostics::Format::Human && diags.is_empty() {
         eprintln!("checked {} service{}: no problems", loaded.inputs.services.len(), if loaded.inputs.services.len() == 1 { "" } else { "s" });
     }
-    if failed { EXIT_ERRORS } else { EXIT_OK }
+    if failed {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
 }

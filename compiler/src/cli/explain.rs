@@ -26,9 +26,7 @@ pub fn page_names() -> Vec<String> {
 pub fn run(args: &Args) -> i32 {
     let Some(code) = Code::parse(&args.code) else {
         let all: Vec<&str> = codes::ALL.iter().map(|(c, _)| c.as_str()).collect();
-        let hint = crate::check::suggest::did_you_mean(&args.code.to_ascii_uppercase(), all.iter().copied())
-            .map(|c| format!(" (did you mean {c}?)"))
-            .unwrap_or_default();
+        let hint = crate::check::suggest::did_you_mean(&args.code.to_ascii_uppercase(), all.iter().copied()).map(|c| format!(" (did you mean {c}?)")).unwrap_or_default();
         return fail(format!("unknown diagnostic code `{}`{hint}; codes are listed in docs/diagnostics.md", args.code));
     };
     match page(code) {

@@ -67,5 +67,9 @@ pub fn run(args: &Args) -> i32 {
     if !unformatted.is_empty() {
         eprintln!("run `platc fmt` to format {} file{}", unformatted.len(), if unformatted.len() == 1 { "" } else { "s" });
     }
-    if diags.has_errors() || !unformatted.is_empty() { EXIT_ERRORS } else { EXIT_OK }
+    if diags.has_errors() || !unformatted.is_empty() {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
 }

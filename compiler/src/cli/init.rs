@@ -62,11 +62,7 @@ pub fn run(args: &Args) -> i32 {
         let _ = writeln!(err, "created {}", crate::load::display(&cwd, &dir.join(&f.path)));
     }
     if let Some(p) = enclosing {
-        let _ = writeln!(
-            err,
-            "warning: {} governs this directory too; a run from there would see two platforms (E0502)",
-            crate::load::display(&cwd, &p)
-        );
+        let _ = writeln!(err, "warning: {} governs this directory too; a run from there would see two platforms (E0502)", crate::load::display(&cwd, &p));
     }
     let _ = writeln!(err, "next:");
     let _ = writeln!(err, "  replace the TODO placeholders (registry, domain, gitops repo, terraform-backend) in {shown}/platform.kdl");

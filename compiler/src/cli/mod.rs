@@ -10,10 +10,10 @@ mod eject;
 pub mod explain;
 mod fmt;
 mod graph;
-mod render;
 pub mod init;
 pub mod new;
 pub mod publish;
+mod render;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

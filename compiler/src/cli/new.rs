@@ -142,7 +142,11 @@ where
         Ok(cli) => super::run(cli),
         Err(e) => {
             let _ = e.print();
-            if e.use_stderr() { super::EXIT_FAILURE } else { EXIT_OK }
+            if e.use_stderr() {
+                super::EXIT_FAILURE
+            } else {
+                EXIT_OK
+            }
         }
     }
 }
@@ -276,11 +280,7 @@ pub fn write_new(dir: &Path, files: &[ScaffoldFile]) -> Result<(), String> {
             std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
         // create_new: a file that appeared since the check above is still not overwritten.
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         file.write_all(f.text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())

@@ -61,9 +61,7 @@ pub struct Args {
 pub fn repo_subdir(path: &str) -> Result<String, String> {
     let segs: Vec<&str> = path.trim().split('/').filter(|s| !s.is_empty() && *s != ".").collect();
     if segs.is_empty() {
-        return Err(format!(
-            "platform.kdl's `gitops ... path=\"{path}\"` is the repository root: publish replaces its directory as a whole, so give a subdirectory (e.g. path=deploy)"
-        ));
+        return Err(format!("platform.kdl's `gitops ... path=\"{path}\"` is the repository root: publish replaces its directory as a whole, so give a subdirectory (e.g. path=deploy)"));
     }
     if let Some(bad) = segs.iter().find(|s| **s == ".." || s.eq_ignore_ascii_case(".git") || s.contains('\\')) {
         return Err(format!("platform.kdl's `gitops ... path=\"{path}\"` cannot contain `{bad}`: it must be a directory inside the repository"));
@@ -180,10 +178,7 @@ pub fn run(args: &Args) -> i32 {
         Err(e) => return fail(e),
     };
     if std::fs::canonicalize(&repo_arg).ok() != std::fs::canonicalize(&top).ok() {
-        return fail(format!(
-            "--repo {repo_shown} is inside the git working tree {}, not its top: give the top of the GitOps repository checkout",
-            crate::load::display(&cwd, &top)
-        ));
+        return fail(format!("--repo {repo_shown} is inside the git working tree {}, not its top: give the top of the GitOps repository checkout", crate::load::display(&cwd, &top)));
     }
     let git = Git::new(&top);
     let top_shown = crate::load::display(&cwd, &top);
@@ -309,11 +304,7 @@ pub fn run(args: &Args) -> i32 {
         // templates, values.yaml) stays.
         let before = deploy.files.len();
         deploy.files.retain(|p, _| classify(p, &envs).is_none_or(|pl| !built_instances.contains(&pl.instance)));
-        eprintln!(
-            "removing {} ({} files)",
-            built_instances.iter().cloned().collect::<Vec<_>>().join(", "),
-            before - deploy.files.len()
-        );
+        eprintln!("removing {} ({} files)", built_instances.iter().cloned().collect::<Vec<_>>().join(", "), before - deploy.files.len());
     }
     // Generated files edited in the GitOps repository since platc published them.
     if let Some(lock) = &target_lock {

@@ -57,14 +57,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic with the severity its code is registered with.
     pub fn new(code: Code, primary: Label, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: code.severity(),
-            code,
-            message: message.into(),
-            primary,
-            secondary: Vec::new(),
-            help: None,
-        }
+        Diagnostic { severity: code.severity(), code, message: message.into(), primary, secondary: Vec::new(), help: None }
     }
 
     /// Adds a secondary label.
@@ -150,11 +143,7 @@ impl Diagnostics {
         self.items.sort_by(|a, b| {
             let fa = &sources.get(a.primary.file).name;
             let fb = &sources.get(b.primary.file).name;
-            fa.cmp(fb)
-                .then(a.primary.span.start.cmp(&b.primary.span.start))
-                .then(a.primary.span.end.cmp(&b.primary.span.end))
-                .then(a.code.cmp(&b.code))
-                .then(a.message.cmp(&b.message))
+            fa.cmp(fb).then(a.primary.span.start.cmp(&b.primary.span.start)).then(a.primary.span.end.cmp(&b.primary.span.end)).then(a.code.cmp(&b.code)).then(a.message.cmp(&b.message))
         });
         self.items.dedup();
     }

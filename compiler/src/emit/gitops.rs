@@ -18,7 +18,11 @@ pub fn manifests_dir(service: &str, pl: &Placement) -> String {
 /// Path inside the GitOps repository (outputs are published under `gitops.path`).
 fn repo_path(ws: &Workspace, rel: &str) -> String {
     let base = ws.platform.gitops.path.trim_matches('/');
-    if base.is_empty() { rel.to_string() } else { format!("{base}/{rel}") }
+    if base.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{base}/{rel}")
+    }
 }
 
 /// Writes the wiring of every environment built.

@@ -81,7 +81,15 @@ pub fn header(source: &str) -> String {
 /// `kinds` needs, and the effect of the patches as the chart's `values.patches` (set by the
 /// caller once it is done with the objects, which borrow the values).
 #[allow(clippy::too_many_arguments)]
-fn patched<'v>(ws: &Workspace, index: usize, values: &'v Values, chart: &'v manifests::ChartMeta, kinds: &KindFilter, matched: &mut [bool], diags: &mut Diagnostics) -> (Vec<object::Node<'v>>, IndexMap<String, String>) {
+fn patched<'v>(
+    ws: &Workspace,
+    index: usize,
+    values: &'v Values,
+    chart: &'v manifests::ChartMeta,
+    kinds: &KindFilter,
+    matched: &mut [bool],
+    diags: &mut Diagnostics,
+) -> (Vec<object::Node<'v>>, IndexMap<String, String>) {
     let s = &ws.services[index];
     let mut objects = manifests::objects(values, chart, &|kind| kinds.needs(s, kind));
     let applied = patch::apply(s, &values.environment, &mut objects);
@@ -122,7 +130,19 @@ impl Sink for std::sync::Mutex<Output> {
 /// its values (PrometheusRule, dashboard ConfigMap). Afterwards the large rule and dashboard
 /// trees are dropped from the values. Paths are relative to `deploy/`.
 #[allow(clippy::too_many_arguments)]
-pub fn emit_one(ws: &Workspace, envs: &[crate::lower::Placement], base_pl: Option<&crate::lower::Placement>, sp: &mut crate::lower::ServicePlan, base: &mut Values, obs: Option<&observability::ObsData>, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
+pub fn emit_one(
+    ws: &Workspace,
+    envs: &[crate::lower::Placement],
+    base_pl: Option<&crate::lower::Placement>,
+    sp: &mut crate::lower::ServicePlan,
+    base: &mut Values,
+    obs: Option<&observability::ObsData>,
+    stdlib: &Stdlib,
+    sources: &SourceMap,
+    out: &mut Output,
+    diags: &mut Diagnostics,
+    obs_errors: &mut Vec<observability::ObservabilityError>,
+) {
     if let Some(data) = obs {
         match observability::service_for_build(ws, envs, data, sources, sp) {
             Ok(mut so) => {
@@ -179,7 +199,17 @@ fn set_observability(values: &mut Values, service: &str, a: observability::Artif
 /// (relative to `deploy/`), rules and dashboard included, of the kinds `kinds` allows. No
 /// chart, no other artifact.
 #[allow(clippy::too_many_arguments)]
-pub fn emit_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, obs: Option<&observability::ObsData>, kinds: &KindFilter, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics, obs_errors: &mut Vec<observability::ObservabilityError>) {
+pub fn emit_manifests(
+    ws: &Workspace,
+    envs: &[crate::lower::Placement],
+    sp: &mut crate::lower::ServicePlan,
+    obs: Option<&observability::ObsData>,
+    kinds: &KindFilter,
+    sources: &SourceMap,
+    out: &mut Output,
+    diags: &mut Diagnostics,
+    obs_errors: &mut Vec<observability::ObservabilityError>,
+) {
     if let Some(data) = obs {
         // The dashboard (a fifth of the work) only goes into its ConfigMap, the rules into the
         // PrometheusRule.
@@ -211,7 +241,16 @@ fn chart_meta(sp: &crate::lower::ServicePlan, app_version: String) -> manifests:
 /// patch that matched nothing in any of them is an error. Only the kinds `kinds` allows are
 /// written (patches apply to all: their matches count either way).
 #[allow(clippy::too_many_arguments)]
-fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, chart: &manifests::ChartMeta, kinds: &KindFilter, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
+fn rendered_manifests(
+    ws: &Workspace,
+    envs: &[crate::lower::Placement],
+    sp: &mut crate::lower::ServicePlan,
+    chart: &manifests::ChartMeta,
+    kinds: &KindFilter,
+    sources: &SourceMap,
+    out: &mut Output,
+    diags: &mut Diagnostics,
+) {
     let s = &ws.services[sp.index];
     let head = header(&source_name(sources, s.file, ws));
     let mut matched = vec![false; s.patches.len()];
@@ -238,14 +277,25 @@ fn rendered_manifests(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut
             } else {
                 crate::check::suggest::help_for_unknown(&p.kind.value, kinds, "kind")
             };
-            diags.push(Diagnostic::new(codes::PATCH_NO_TARGET, Label::new(s.file, p.span, "matches nothing"), format!("patch of {} `{name}` matches no generated object", p.kind.value)).with_help(help));
+            diags.push(
+                Diagnostic::new(codes::PATCH_NO_TARGET, Label::new(s.file, p.span, "matches nothing"), format!("patch of {} `{name}` matches no generated object", p.kind.value)).with_help(help),
+            );
         }
     }
 }
 
 /// The chart and the rendered manifests of one service, with its patches applied.
 #[allow(clippy::too_many_arguments)]
-fn emit_service(ws: &Workspace, envs: &[crate::lower::Placement], sp: &mut crate::lower::ServicePlan, base: &mut Values, stdlib: &Stdlib, sources: &SourceMap, out: &mut Output, diags: &mut Diagnostics) {
+fn emit_service(
+    ws: &Workspace,
+    envs: &[crate::lower::Placement],
+    sp: &mut crate::lower::ServicePlan,
+    base: &mut Values,
+    stdlib: &Stdlib,
+    sources: &SourceMap,
+    out: &mut Output,
+    diags: &mut Diagnostics,
+) {
     let s = &ws.services[sp.index];
     let source = &source_name(sources, s.file, ws);
     let chart = chart_meta(sp, base.image.tag.clone());

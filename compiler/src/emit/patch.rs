@@ -15,9 +15,21 @@ use crate::model::{PatchOp, Service};
 
 /// Kinds of object platc generates, for checking `patch KIND`.
 pub const KINDS: &[&str] = &[
-    "ServiceAccount", "ConfigMap", "ExternalSecret", "Deployment", "Service", "HorizontalPodAutoscaler",
-    "PodDisruptionBudget", "NetworkPolicy", "Ingress", "HTTPRoute", "ServiceMonitor", "CronJob", "PrometheusRule",
-    "StatefulSet", "Secret",
+    "ServiceAccount",
+    "ConfigMap",
+    "ExternalSecret",
+    "Deployment",
+    "Service",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "Ingress",
+    "HTTPRoute",
+    "ServiceMonitor",
+    "CronJob",
+    "PrometheusRule",
+    "StatefulSet",
+    "Secret",
 ];
 
 /// The outcome of applying a service's patches in one environment.

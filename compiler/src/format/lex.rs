@@ -24,17 +24,7 @@ pub(super) enum Item<'a> {
 
 /// KDL v2 `unicode-space` characters.
 pub(super) fn is_space(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0009}'
-            | '\u{0020}'
-            | '\u{00A0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200A}'
-            | '\u{202F}'
-            | '\u{205F}'
-            | '\u{3000}'
-    )
+    matches!(c, '\u{0009}' | '\u{0020}' | '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
 }
 
 /// KDL v2 newline characters (`\r\n` is one newline made of two of them).
@@ -124,19 +114,7 @@ mod tests {
     #[test]
     fn comments_newlines_and_slashdash() {
         let items = lex(" // a  \n\t/* b /* nested */ */ \\ // c\r\n/- /* d */\n  node 1 {\n}\n").unwrap();
-        assert_eq!(
-            items,
-            vec![
-                LineComment("// a"),
-                Newline,
-                BlockComment("/* b /* nested */ */"),
-                LineComment("// c"),
-                Newline,
-                BlockComment("/* d */"),
-                Newline,
-                Slashdash("node 1 {\n}\n"),
-            ]
-        );
+        assert_eq!(items, vec![LineComment("// a"), Newline, BlockComment("/* b /* nested */ */"), LineComment("// c"), Newline, BlockComment("/* d */"), Newline, Slashdash("node 1 {\n}\n"),]);
     }
 
     #[test]

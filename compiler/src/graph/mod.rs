@@ -190,25 +190,23 @@ impl Graph {
         sccs.sort_by_key(|scc| scc.first().map(|n| n.index()));
         for scc in sccs.into_iter().filter(|scc| scc.len() > 1) {
             ok = false;
-            let members: Vec<usize> = scc.iter().filter_map(|n| match deps[*n] { Node::Service(i) => Some(i), _ => None }).collect();
-            let names: Vec<String> = members.iter().map(|&i| format!("`{}`", ws.services[i].name.value)).collect();
-            let mut edges: Vec<&Edge> = deps
-                .edge_references()
-                .filter(|e| scc.contains(&e.source()) && scc.contains(&e.target()))
-                .map(|e| e.weight())
+            let members: Vec<usize> = scc
+                .iter()
+                .filter_map(|n| match deps[*n] {
+                    Node::Service(i) => Some(i),
+                    _ => None,
+                })
                 .collect();
+            let names: Vec<String> = members.iter().map(|&i| format!("`{}`", ws.services[i].name.value)).collect();
+            let mut edges: Vec<&Edge> = deps.edge_references().filter(|e| scc.contains(&e.source()) && scc.contains(&e.target())).map(|e| e.weight()).collect();
             edges.sort_by_key(|e| (e.file, e.span.start));
             let Some((first, rest)) = edges.split_first() else { continue };
             let label_for = |e: &Edge| {
                 let from = ws.services.iter().find(|s| s.file == e.file).map(|s| s.name.value.as_str()).unwrap_or("?");
                 format!("`{from}` depends on this")
             };
-            let mut d = Diagnostic::new(
-                codes::DEPENDENCY_CYCLE,
-                Label::new(first.file, first.span, label_for(first)),
-                format!("start-up dependency cycle between {}", names.join(", ")),
-            )
-            .with_help("services in a cycle would wait for each other forever: remove one `depends-on` (a `calls` edge does not order start-up)");
+            let mut d = Diagnostic::new(codes::DEPENDENCY_CYCLE, Label::new(first.file, first.span, label_for(first)), format!("start-up dependency cycle between {}", names.join(", ")))
+                .with_help("services in a cycle would wait for each other forever: remove one `depends-on` (a `calls` edge does not order start-up)");
             for e in rest {
                 d = d.with_label(Label::new(e.file, e.span, label_for(e)));
             }

@@ -103,7 +103,13 @@ pub fn render(ws: &Workspace, g: &Graph, format: GraphFormat) -> String {
                 let _ = writeln!(out, "  {}{shape}", short(id));
             }
             for (a, b, kind) in &edges {
-                let arrow = if *kind == "depends-on" { "==>" } else if *kind == "owns" { "-.->" } else { "-->" };
+                let arrow = if *kind == "depends-on" {
+                    "==>"
+                } else if *kind == "owns" {
+                    "-.->"
+                } else {
+                    "-->"
+                };
                 let _ = writeln!(out, "  {} {arrow}|{kind}| {}", short(a), short(b));
             }
         }

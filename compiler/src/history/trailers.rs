@@ -91,11 +91,7 @@ pub fn message(message: Option<&str>, source: &Source, units: &BTreeSet<Unit>) -
 
 /// `Key: value` lines, as `git log --format=%(trailers:only,unfold)` prints them.
 pub fn parse(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .filter(|(k, _)| !k.is_empty() && !k.contains(char::is_whitespace))
-        .collect()
+    text.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).filter(|(k, _)| !k.is_empty() && !k.contains(char::is_whitespace)).collect()
 }
 
 /// The values of one trailer key (keys compare without regard to case, as in git).

@@ -173,7 +173,11 @@ impl Catalog {
 }
 
 fn at(version: &str) -> String {
-    if version.is_empty() { String::new() } else { format!(" version \"{version}\"") }
+    if version.is_empty() {
+        String::new()
+    } else {
+        format!(" version \"{version}\"")
+    }
 }
 
 /// An image reference must name a tag (or a digest), never `latest`.
@@ -272,7 +276,9 @@ impl handlebars::HelperDef for ImageHelper {
                 missing(format!("`{ty}` version \"{v}\" (it has: {})", have.join(", ")))
             })?,
             (Json::String(_), Some(v)) => return Err(RenderErrorReason::Other(format!("image: `{ty}` has one image in {IMAGES}, not one per version (asked for \"{v}\")")).into()),
-            (_, None) => return Err(RenderErrorReason::Other(format!("image: `{ty}` has one image per version in {IMAGES}: give the version, e.g. {{{{image \"{ty}\" resource.params.version}}}}")).into()),
+            (_, None) => {
+                return Err(RenderErrorReason::Other(format!("image: `{ty}` has one image per version in {IMAGES}: give the version, e.g. {{{{image \"{ty}\" resource.params.version}}}}")).into())
+            }
             (_, Some(_)) => return Err(missing(format!("`{ty}`"))),
         };
         out.write(&r)?;
@@ -426,10 +432,7 @@ pub fn check(ws: &Workspace, placements: &[Placement], catalog: &Catalog) -> Vec
 fn in_cluster(ws: &Workspace, i: usize, u: &Uses, pl: &Placement, catalog: &Catalog) -> Result<InClusterResource, String> {
     let ty = &u.ty.value;
     if !catalog.has(ty) {
-        return Err(format!(
-            "resource type `{ty}` has no in-cluster template: add {} to the stdlib overlay, or serve `{ty}` with `aws` in platform.kdl",
-            template_path(ty)
-        ));
+        return Err(format!("resource type `{ty}` has no in-cluster template: add {} to the stdlib overlay, or serve `{ty}` with `aws` in platform.kdl", template_path(ty)));
     }
     let ctx = context(ws, i, u, pl);
     let text = catalog.compiled().render(ty, &ctx).map_err(|e| render_error(&e))?;
@@ -587,9 +590,7 @@ fn validate(data: &Data, ty: &str, outputs: &[(String, bool)]) -> Result<(), Str
     }
     for (name, secret) in outputs {
         if *secret && eso_refs(&data.connection[name]).is_empty() {
-            return Err(format!(
-                "output `{name}` of type `{ty}` is secret: its value must come from a generated credential ({{{{generated \"password\"}}}}), never a literal"
-            ));
+            return Err(format!("output `{name}` of type `{ty}` is secret: its value must come from a generated credential ({{{{generated \"password\"}}}}), never a literal"));
         }
     }
     for (k, v) in &data.extra {

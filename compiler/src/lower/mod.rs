@@ -160,11 +160,7 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
         image: image(s, &p.registry.value, opts),
         replicaCount: min,
         autoscaling: Autoscaling { enabled: max > min, minReplicas: min, maxReplicas: max, metrics },
-        serviceAccount: ServiceAccount {
-            name: name.clone(),
-            automount: s.security.service_account_token.as_ref().is_some_and(|t| t.value),
-            annotations: IndexMap::new(),
-        },
+        serviceAccount: ServiceAccount { name: name.clone(), automount: s.security.service_account_token.as_ref().is_some_and(|t| t.value), annotations: IndexMap::new() },
         podSecurityContext: pod_security_context(s),
         securityContext: container_security_context(s),
         resources: resources(&res),
@@ -260,10 +256,7 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
 /// than by a global skip, which would also hide a web container without probes).
 fn worker_skips() -> IndexMap<String, String> {
     let reason = "workers serve no port; Kubernetes restarts the container when the process exits";
-    IndexMap::from([
-        ("checkov.io/skip1".to_string(), format!("CKV_K8S_8={reason}")),
-        ("checkov.io/skip2".to_string(), format!("CKV_K8S_9={reason}")),
-    ])
+    IndexMap::from([("checkov.io/skip1".to_string(), format!("CKV_K8S_8={reason}")), ("checkov.io/skip2".to_string(), format!("CKV_K8S_9={reason}"))])
 }
 
 /// Repository and tag of the service's image: a tag written in the spec (a third-party image,
@@ -275,11 +268,7 @@ fn image(s: &Service, registry: &str, opts: &BuildOptions) -> Image {
         Some(i) => (written[..last_slash + i].to_string(), Some(written[last_slash + i + 1..].to_string())),
         None => (written, None),
     };
-    Image {
-        repository,
-        tag: tag.or_else(|| opts.image_tag.clone()).unwrap_or_else(|| DEFAULT_TAG.to_string()),
-        pullPolicy: "Always".into(),
-    }
+    Image { repository, tag: tag.or_else(|| opts.image_tag.clone()).unwrap_or_else(|| DEFAULT_TAG.to_string()), pullPolicy: "Always".into() }
 }
 
 /// The tag used when no `--set image-tag` is given: Helm charts default to the chart's
@@ -376,7 +365,11 @@ pub fn route_host(s: &Service, route: &crate::model::Route, pl: &Placement) -> S
 }
 
 fn route_port<'a>(s: &'a Service, route: &crate::model::Route) -> Option<&'a crate::model::Port> {
-    if route.port.value.is_empty() { s.ports.first() } else { s.port(&route.port.value) }
+    if route.port.value.is_empty() {
+        s.ports.first()
+    } else {
+        s.port(&route.port.value)
+    }
 }
 
 fn ingress(ws: &Workspace, s: &Service, pl: &Placement) -> IngressValues {
@@ -448,10 +441,5 @@ fn http_route(ws: &Workspace, s: &Service, pl: &Placement) -> HttpRouteValues {
 /// Scrape the port named `metrics`, else the first HTTP port, at `/metrics`.
 fn service_monitor(s: &Service) -> ServiceMonitor {
     let port = s.port("metrics").or_else(|| s.ports.iter().find(|p| p.protocol == Protocol::Http));
-    ServiceMonitor {
-        enabled: port.is_some(),
-        port: port.map(|p| p.name.value.clone()).unwrap_or_default(),
-        path: "/metrics".into(),
-        interval: "30s".into(),
-    }
+    ServiceMonitor { enabled: port.is_some(), port: port.map(|p| p.name.value.clone()).unwrap_or_default(), path: "/metrics".into(), interval: "30s".into() }
 }

@@ -40,7 +40,11 @@ pub fn dns_safe(text: &str, max: usize) -> String {
     let keep = max.saturating_sub(hash.len() + 1);
     let head = label.chars().take(keep).collect::<String>();
     let head = head.trim_end_matches('-');
-    if head.is_empty() { hash } else { format!("{head}-{hash}") }
+    if head.is_empty() {
+        hash
+    } else {
+        format!("{head}-{hash}")
+    }
 }
 
 /// First 6 hex digits of the SHA-256 of `text`.
@@ -57,19 +61,9 @@ pub fn placement(platform: &Platform, env: &Environment, branch: Option<&str>) -
             // Namespace `acme-preview-<branch>`; 63 characters at most (a DNS label).
             let room = 63usize.saturating_sub(base.len() + 1).max(8);
             let slug = dns_safe(branch, room.min(40));
-            Placement {
-                env: env.name.value.clone(),
-                namespace: format!("{base}-{slug}"),
-                domain: format!("{slug}.{}.{}", env.name.value, platform.domain.value),
-                slug: Some(slug),
-            }
+            Placement { env: env.name.value.clone(), namespace: format!("{base}-{slug}"), domain: format!("{slug}.{}.{}", env.name.value, platform.domain.value), slug: Some(slug) }
         }
-        _ => Placement {
-            env: env.name.value.clone(),
-            namespace: base,
-            slug: None,
-            domain: format!("{}.{}", env.name.value, platform.domain.value),
-        },
+        _ => Placement { env: env.name.value.clone(), namespace: base, slug: None, domain: format!("{}.{}", env.name.value, platform.domain.value) },
     }
 }
 

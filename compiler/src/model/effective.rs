@@ -34,11 +34,7 @@ pub struct Scale {
 
 /// Picks the most specific of several optional layers, most specific last.
 fn pick<T: Copy>(layers: &[(FileId, &Option<Spanned<T>>)], fallback: At<T>) -> At<T> {
-    layers
-        .iter()
-        .rev()
-        .find_map(|(file, v)| v.as_ref().map(|v| At { value: v.value, file: *file, span: v.span }))
-        .unwrap_or(fallback)
+    layers.iter().rev().find_map(|(file, v)| v.as_ref().map(|v| At { value: v.value, file: *file, span: v.span })).unwrap_or(fallback)
 }
 
 fn pick_opt<T: Copy>(layers: &[(FileId, &Option<Spanned<T>>)]) -> Option<At<T>> {

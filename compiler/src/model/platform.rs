@@ -123,8 +123,7 @@ pub enum Provisioner {
 }
 
 impl Provisioner {
-    pub const ALL: [(&'static str, Provisioner); 2] =
-        [("aws", Provisioner::Aws), ("in-cluster", Provisioner::InCluster)];
+    pub const ALL: [(&'static str, Provisioner); 2] = [("aws", Provisioner::Aws), ("in-cluster", Provisioner::InCluster)];
 
     pub fn as_str(self) -> &'static str {
         Self::ALL.iter().find(|(_, p)| *p == self).map(|(s, _)| *s).unwrap_or("")
@@ -171,13 +170,4 @@ impl PolicyRule {
 }
 
 /// Every policy name, for did-you-mean.
-pub const POLICY_NAMES: [&str; 8] = [
-    "min-replicas",
-    "require-slo",
-    "require-owner",
-    "require-probes",
-    "max-cpu",
-    "max-memory",
-    "allowed-registries",
-    "forbid-loosening",
-];
+pub const POLICY_NAMES: [&str; 8] = ["min-replicas", "require-slo", "require-owner", "require-probes", "max-cpu", "max-memory", "allowed-registries", "forbid-loosening"];

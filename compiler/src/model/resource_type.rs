@@ -45,13 +45,8 @@ pub enum ParamType {
 }
 
 impl ParamType {
-    pub const ALL: [(&'static str, ParamType); 5] = [
-        ("string", ParamType::String),
-        ("int", ParamType::Int),
-        ("bool", ParamType::Bool),
-        ("memory", ParamType::Memory),
-        ("duration", ParamType::Duration),
-    ];
+    pub const ALL: [(&'static str, ParamType); 5] =
+        [("string", ParamType::String), ("int", ParamType::Int), ("bool", ParamType::Bool), ("memory", ParamType::Memory), ("duration", ParamType::Duration)];
 }
 
 /// `param NAME type=T default=V doc="..." { allowed A B C }`

@@ -51,13 +51,7 @@ pub enum Language {
 }
 
 impl Language {
-    pub const ALL: [(&'static str, Language); 5] = [
-        ("go", Language::Go),
-        ("rust", Language::Rust),
-        ("node", Language::Node),
-        ("python", Language::Python),
-        ("java", Language::Java),
-    ];
+    pub const ALL: [(&'static str, Language); 5] = [("go", Language::Go), ("rust", Language::Rust), ("node", Language::Node), ("python", Language::Python), ("java", Language::Java)];
 
     pub fn as_str(self) -> &'static str {
         Self::ALL.iter().find(|(_, l)| *l == self).map(|(s, _)| *s).unwrap_or("")
@@ -73,8 +67,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    pub const ALL: [(&'static str, Protocol); 3] =
-        [("http", Protocol::Http), ("grpc", Protocol::Grpc), ("tcp", Protocol::Tcp)];
+    pub const ALL: [(&'static str, Protocol); 3] = [("http", Protocol::Http), ("grpc", Protocol::Grpc), ("tcp", Protocol::Tcp)];
 
     pub fn as_str(self) -> &'static str {
         Self::ALL.iter().find(|(_, l)| *l == self).map(|(s, _)| *s).unwrap_or("")

@@ -24,8 +24,7 @@ pub struct Memory(pub u64);
 
 impl fmt::Display for Memory {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [(&str, u64); 4] =
-            [("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
+        const UNITS: [(&str, u64); 4] = [("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
         for (suffix, size) in UNITS {
             if self.0 >= size && self.0 % size == 0 {
                 return write!(f, "{}{}", self.0 / size, suffix);

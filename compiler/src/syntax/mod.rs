@@ -36,10 +36,7 @@ pub fn parse_fast(file_id: FileId, text: &str) -> Option<Document> {
 /// kdl's errors as E0001 diagnostics. [`parse`] uses it for whatever [`parse_fast`] declines.
 pub fn parse_kdl(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Document> {
     match file.text.parse::<kdl::KdlDocument>() {
-        Ok(doc) => Some(Document {
-            file: file_id,
-            nodes: doc.nodes().iter().map(|n| lower_node(n, &file.text)).collect(),
-        }),
+        Ok(doc) => Some(Document { file: file_id, nodes: doc.nodes().iter().map(|n| lower_node(n, &file.text)).collect() }),
         Err(err) => {
             for d in err.diagnostics {
                 let span = clamp(Span::from(d.span), file.text.len());
@@ -53,10 +50,7 @@ pub fn parse_kdl(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) ->
                      need quotes, e.g. cpu=\"250m\""
                         .to_string()
                 });
-                diags.push(
-                    Diagnostic::new(codes::SYNTAX, Label::new(file_id, span, label), message)
-                        .with_help(help),
-                );
+                diags.push(Diagnostic::new(codes::SYNTAX, Label::new(file_id, span, label), message).with_help(help));
             }
             None
         }
@@ -109,26 +103,15 @@ fn lower_node(node: &kdl::KdlNode, text: &str) -> Node {
                 // kdl gives the whole `name=value` span; the value is the tail of it.
                 let repr_len = entry.format().map(|f| f.value_repr.len()).unwrap_or(0);
                 let value_span = Span::new(span.end.saturating_sub(repr_len), span.end);
-                props.push(Prop {
-                    name: Spanned::new(key.value().to_string(), key.span().into()),
-                    value: Spanned::new(value, value_span),
-                    span,
-                });
+                props.push(Prop { name: Spanned::new(key.value().to_string(), key.span().into()), value: Spanned::new(value, value_span), span });
             }
         }
     }
-    let children = node.children().map(|c| Children {
-        nodes: c.nodes().iter().map(|n| lower_node(n, text)).collect(),
-        span: c.span().into(),
-    });
+    let children = node.children().map(|c| Children { nodes: c.nodes().iter().map(|n| lower_node(n, text)).collect(), span: c.span().into() });
     // The head of a node: from its name (or type annotation) to the end of its last entry, so
     // that labels do not underline trailing whitespace or the whole children block.
     let start = ty.as_ref().map(|t| t.span.start.saturating_sub(1)).unwrap_or(name.span.start);
-    let head_end = node
-        .entries()
-        .last()
-        .map(|e| Span::from(e.span()).end)
-        .unwrap_or(name.span.end);
+    let head_end = node.entries().last().map(|e| Span::from(e.span()).end).unwrap_or(name.span.end);
     let full: Span = node.span().into();
     let full_end = trim_end(text, full);
     Node { name, ty, args, props, children, head: Span::new(start, head_end), span: Span::new(start, full_end) }

@@ -86,7 +86,13 @@ pub fn render<'a>(version: &str, inputs: impl Iterator<Item = (&'a str, &'a str)
 /// Writes a lock file from its parts, each sorted by path: what [`Lock::render`] returns, for
 /// callers that keep hashes in their own form and write the file as they go (the streaming
 /// writer: ~800,000 outputs, ~80 MB of text at 10,000 services).
-pub fn write<'a>(w: &mut impl std::io::Write, version: &str, inputs: impl Iterator<Item = (&'a str, &'a str)>, outputs: impl Iterator<Item = (&'a str, String)>, ejected: impl Iterator<Item = &'a str>) -> std::io::Result<()> {
+pub fn write<'a>(
+    w: &mut impl std::io::Write,
+    version: &str,
+    inputs: impl Iterator<Item = (&'a str, &'a str)>,
+    outputs: impl Iterator<Item = (&'a str, String)>,
+    ejected: impl Iterator<Item = &'a str>,
+) -> std::io::Result<()> {
     w.write_all(b"# platc.lock: what the last `platc build` read and wrote. Generated; do not edit.\n")?;
     writeln!(w, "platc {version}")?;
     for (p, h) in inputs {

@@ -26,46 +26,18 @@ pub fn sample() -> (SourceMap, Vec<Diagnostic>) {
 
     // Positions asserted by the tests (1-based, end exclusive):
     // policy: service.kdl 2:14-2:15, same-file label 1:1-1:19, platform.kdl 2:27-2:32.
-    let policy = Diagnostic::new(
-        codes::POLICY_VIOLATION,
-        Label::new(
-            svc,
-            find(SERVICE_TEXT, "replicas", "1"),
-            "replicas is 1 here",
-        ),
-        "service `checkout` violates policy \"min-replicas\"",
-    )
-    .with_label(Label::new(
-        svc,
-        find(SERVICE_TEXT, "", "service \"checkout\""),
-        "in this service",
-    ))
-    .with_label(Label::new(
-        plat,
-        find(PLATFORM_TEXT, "policy", "min=2"),
-        "policy requires min=2",
-    ))
-    .with_help("set `replicas 2` or more");
+    let policy = Diagnostic::new(codes::POLICY_VIOLATION, Label::new(svc, find(SERVICE_TEXT, "replicas", "1"), "replicas is 1 here"), "service `checkout` violates policy \"min-replicas\"")
+        .with_label(Label::new(svc, find(SERVICE_TEXT, "", "service \"checkout\""), "in this service"))
+        .with_label(Label::new(plat, find(PLATFORM_TEXT, "policy", "min=2"), "policy requires min=2"))
+        .with_help("set `replicas 2` or more");
 
     // image tag: service.kdl 3:33-3:37, a warning without help.
-    let tag = Diagnostic::new(
-        codes::IMAGE_HAS_TAG,
-        Label::new(svc, find(SERVICE_TEXT, "image", ":1.2"), "tag pinned here"),
-        "image reference pins tag 1.2",
-    );
+    let tag = Diagnostic::new(codes::IMAGE_HAS_TAG, Label::new(svc, find(SERVICE_TEXT, "image", ":1.2"), "tag pinned here"), "image reference pins tag 1.2");
 
     // cpu: service.kdl 4:25-4:31 in characters (the line has multi-byte characters before it,
     // so byte columns would be 29-35).
-    let cpu = Diagnostic::new(
-        codes::INVALID_CPU,
-        Label::new(
-            svc,
-            find(SERVICE_TEXT, "cpu=", "\"lots\""),
-            "not a CPU quantity",
-        ),
-        "invalid CPU quantity \"lots\": expected e.g. 250m, 0.5 or 50%",
-    )
-    .with_help("write millicores (\"250m\")\nor cores (\"0.5\")");
+    let cpu = Diagnostic::new(codes::INVALID_CPU, Label::new(svc, find(SERVICE_TEXT, "cpu=", "\"lots\""), "not a CPU quantity"), "invalid CPU quantity \"lots\": expected e.g. 250m, 0.5 or 50%")
+        .with_help("write millicores (\"250m\")\nor cores (\"0.5\")");
 
     (sources, vec![policy, tag, cpu])
 }

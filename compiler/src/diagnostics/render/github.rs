@@ -29,10 +29,7 @@ fn command(d: &Diagnostic, sources: &SourceMap) -> String {
     for l in &d.secondary {
         let lr = Region::of(sources, l);
         let name = &sources.get(l.file).name;
-        message.push_str(&format!(
-            "\nnote: {name}:{}:{}: {}",
-            lr.line, lr.column, l.message
-        ));
+        message.push_str(&format!("\nnote: {name}:{}:{}: {}", lr.line, lr.column, l.message));
     }
     format!(
         "::{kind} file={},line={},col={},endLine={},endColumn={},title={}::{}",
@@ -49,9 +46,7 @@ fn command(d: &Diagnostic, sources: &SourceMap) -> String {
 /// Escapes the message part of a workflow command. `%` goes first so that the escapes added
 /// for line breaks are not escaped again.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escapes a property value: like the message, plus `:` and `,`, which would otherwise end the

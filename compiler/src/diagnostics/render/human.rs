@@ -11,10 +11,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    NamedSource, SourceCode, SourceSpan, SpanContents,
-};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents};
 
 use crate::diagnostics::{Diagnostic, Label, Severity};
 use crate::source::{FileId, SourceFile, SourceMap};
@@ -29,31 +26,16 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
     }
     // The caller decides about colour (terminal, NO_COLOR, --color); miette's default theme would
     // probe the terminal itself. Links stay off either way: they are escape codes too.
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_links(false)
-        .with_context_lines(CONTEXT_LINES)
-        .with_width(WIDTH);
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_context_lines(CONTEXT_LINES).with_width(WIDTH);
 
     let mut out = String::new();
     for d in diags {
         let mut text = String::new();
         // Writing to a String cannot fail, but miette also reports a snippet it could not read
         // as a formatting error; the error renderer must not panic, so fall back to plain text.
-        if handler
-            .render_report(&mut text, &Report::new(d, sources))
-            .is_err()
-        {
-            text.push_str(&format!(
-                "\n{}: {}: {}\n",
-                d.severity.as_str(),
-                d.code,
-                d.message
-            ));
+        if handler.render_report(&mut text, &Report::new(d, sources)).is_err() {
+            text.push_str(&format!("\n{}: {}: {}\n", d.severity.as_str(), d.code, d.message));
         }
         // miette leaves trailing spaces on some lines (`Advice: `); they only make snapshot
         // diffs noisy.
@@ -80,16 +62,8 @@ fn summary(diags: &[Diagnostic], color: bool) -> String {
     if warnings > 0 {
         counts.push(plural(warnings, "warning"));
     }
-    let (head, ansi) = if errors > 0 {
-        ("error", "1;31")
-    } else {
-        ("warning", "1;33")
-    };
-    let head = if color {
-        format!("\x1b[{ansi}m{head}\x1b[0m")
-    } else {
-        head.to_string()
-    };
+    let (head, ansi) = if errors > 0 { ("error", "1;31") } else { ("warning", "1;33") };
+    let head = if color { format!("\x1b[{ansi}m{head}\x1b[0m") } else { head.to_string() };
     format!("{head}: {}", counts.join(", "))
 }
 
@@ -111,10 +85,7 @@ const CONTEXT_LINES: usize = 1;
 impl Report {
     fn new(d: &Diagnostic, sources: &SourceMap) -> Report {
         let file = sources.get(d.primary.file);
-        let mut labels = vec![LabeledSpan::new_primary_with_span(
-            text(&d.primary),
-            span(file, &d.primary),
-        )];
+        let mut labels = vec![LabeledSpan::new_primary_with_span(text(&d.primary), span(file, &d.primary))];
         // Other files in order of first appearance, so the output follows the diagnostic.
         let mut others: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
         let primary_line = file.line_col(d.primary.span.start).line;
@@ -124,9 +95,7 @@ impl Report {
             // miette opens a report at its first snippet; a same-file label far above the
             // primary would get its own snippet first and the report would open at the wrong
             // line. Such labels become a related note, like labels in other files.
-            let far_above = l.file == d.primary.file
-                && l.span.start < d.primary.span.start
-                && primary_line.saturating_sub(f.line_col(l.span.start).line) > 2 * CONTEXT_LINES;
+            let far_above = l.file == d.primary.file && l.span.start < d.primary.span.start && primary_line.saturating_sub(f.line_col(l.span.start).line) > 2 * CONTEXT_LINES;
             if l.file == d.primary.file && !far_above {
                 labels.push(labeled);
             } else if let Some((_, ls)) = others.iter_mut().find(|(id, _)| *id == l.file) {
@@ -176,12 +145,7 @@ fn named(f: &SourceFile) -> CharColumns {
 struct CharColumns(NamedSource<Arc<str>>);
 
 impl SourceCode for CharColumns {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+    fn read_span<'a>(&'a self, span: &SourceSpan, before: usize, after: usize) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let inner = self.0.read_span(span, before, after)?;
         let text: &str = self.0.inner();
         let start = inner.span().offset();
@@ -191,14 +155,7 @@ impl SourceCode for CharColumns {
             let line_start = head.rfind(['\n', '\r']).map_or(0, |i| i + 1);
             head[line_start..].chars().count()
         });
-        let contents = MietteSpanContents::new_named(
-            self.0.name().to_string(),
-            inner.data(),
-            *inner.span(),
-            inner.line(),
-            column,
-            inner.line_count(),
-        );
+        let contents = MietteSpanContents::new_named(self.0.name().to_string(), inner.data(), *inner.span(), inner.line(), column, inner.line_count());
         Ok(Box::new(contents))
     }
 }
@@ -231,9 +188,7 @@ impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.code
-            .as_ref()
-            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+        self.code.as_ref().map(|c| Box::new(c) as Box<dyn fmt::Display>)
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -241,9 +196,7 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -258,9 +211,7 @@ impl miette::Diagnostic for Report {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(
-            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
-        ))
+        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
     }
 }
 
@@ -290,14 +241,8 @@ mod tests {
         ] {
             assert!(out.contains(needle), "missing {needle:?} in\n{out}");
         }
-        assert!(
-            !out.contains('\x1b'),
-            "no escape codes without colour:\n{out}"
-        );
-        assert!(
-            out.lines().all(|l| l == l.trim_end()),
-            "no trailing spaces:\n{out}"
-        );
+        assert!(!out.contains('\x1b'), "no escape codes without colour:\n{out}");
+        assert!(out.lines().all(|l| l == l.trim_end()), "no trailing spaces:\n{out}");
     }
 
     #[test]
@@ -314,10 +259,7 @@ mod tests {
         let out = render(&diags[..1], &sources, false);
         let note = out.find("Advice:").expect("related note");
         let tail = &out[note..];
-        assert!(
-            tail.contains(&format!("related location in {PLATFORM}")),
-            "{out}"
-        );
+        assert!(tail.contains(&format!("related location in {PLATFORM}")), "{out}");
         assert!(tail.contains(&format!("[{PLATFORM}:2:27]")), "{out}");
         assert!(tail.contains("policy \"min-replicas\" min=2"), "{out}");
         assert!(tail.contains("policy requires min=2"), "{out}");
@@ -342,10 +284,7 @@ mod tests {
         let (sources, diags) = sample();
         let out = render(&diags, &sources, true);
         assert!(out.contains('\x1b'));
-        assert!(
-            out.ends_with("\x1b[1;31merror\x1b[0m: 2 errors, 1 warning\n"),
-            "{out:?}"
-        );
+        assert!(out.ends_with("\x1b[1;31merror\x1b[0m: 2 errors, 1 warning\n"), "{out:?}");
     }
 
     #[test]
@@ -354,17 +293,10 @@ mod tests {
         let file = diags[0].primary.file;
         let len = sources.get(file).text.len();
         for span in [Span::new(len, len), Span::new(len + 5, len + 9)] {
-            let d = Diagnostic::new(
-                codes::MISSING_VALUE,
-                Label::new(file, span, "expected `}`"),
-                "m",
-            );
+            let d = Diagnostic::new(codes::MISSING_VALUE, Label::new(file, span, "expected `}`"), "m");
             let out = render(&[d], &sources, false);
             // Drawn as a point just after the last line's text (`}` is line 5).
-            assert!(
-                out.contains(" 5 │ }\n   ·  ▲\n   ·  ╰── expected `}`"),
-                "{out}"
-            );
+            assert!(out.contains(" 5 │ }\n   ·  ▲\n   ·  ╰── expected `}`"), "{out}");
         }
     }
 }

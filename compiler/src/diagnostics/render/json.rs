@@ -56,45 +56,17 @@ mod tests {
         let (sources, diags) = sample();
         let out = render(&diags, &sources);
         assert!(out.ends_with('\n'));
-        out.lines()
-            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-            .collect()
+        out.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect()
     }
 
     #[test]
     fn keys_are_in_the_documented_order() {
         let v = &lines()[0];
         let keys: Vec<_> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        let want = [
-            "file",
-            "line",
-            "column",
-            "end_line",
-            "end_column",
-            "code",
-            "severity",
-            "message",
-            "help",
-            "labels",
-        ];
+        let want = ["file", "line", "column", "end_line", "end_column", "code", "severity", "message", "help", "labels"];
         assert_eq!(keys, want);
-        let label_keys: Vec<_> = v["labels"][0]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
-        assert_eq!(
-            label_keys,
-            [
-                "file",
-                "line",
-                "column",
-                "end_line",
-                "end_column",
-                "message"
-            ]
-        );
+        let label_keys: Vec<_> = v["labels"][0].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(label_keys, ["file", "line", "column", "end_line", "end_column", "message"]);
     }
 
     #[test]
@@ -120,19 +92,10 @@ mod tests {
         assert_eq!(v[1]["severity"], "warning");
         assert_eq!(v[1]["code"], "W0102");
         assert_eq!(v[1]["help"], Value::Null);
-        assert_eq!(
-            (&v[1]["line"], &v[1]["column"], &v[1]["end_column"]),
-            (&json!(3), &json!(33), &json!(37))
-        );
+        assert_eq!((&v[1]["line"], &v[1]["column"], &v[1]["end_column"]), (&json!(3), &json!(33), &json!(37)));
         // Columns count characters, not bytes (the bytes would give 29..35).
-        assert_eq!(
-            (&v[2]["line"], &v[2]["column"], &v[2]["end_column"]),
-            (&json!(4), &json!(25), &json!(31))
-        );
-        assert_eq!(
-            v[2]["help"],
-            "write millicores (\"250m\")\nor cores (\"0.5\")"
-        );
+        assert_eq!((&v[2]["line"], &v[2]["column"], &v[2]["end_column"]), (&json!(4), &json!(25), &json!(31)));
+        assert_eq!(v[2]["help"], "write millicores (\"250m\")\nor cores (\"0.5\")");
     }
 
     #[test]

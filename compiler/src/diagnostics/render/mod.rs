@@ -56,12 +56,7 @@ impl Region {
         let file = sources.get(label.file);
         let start = file.line_col(label.span.start);
         let end = file.line_col(label.span.end);
-        Region {
-            line: start.line,
-            column: start.column,
-            end_line: end.line,
-            end_column: end.column,
-        }
+        Region { line: start.line, column: start.column, end_line: end.line, end_column: end.column }
     }
 }
 

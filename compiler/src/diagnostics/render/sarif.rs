@@ -23,12 +23,7 @@ fn repository() -> Option<&'static str> {
 
 /// A pretty-printed SARIF log with one run, ending in a newline.
 pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let codes: Vec<Code> = diags
-        .iter()
-        .map(|d| d.code)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let codes: Vec<Code> = diags.iter().map(|d| d.code).collect::<BTreeSet<_>>().into_iter().collect();
     let results: Vec<Value> = diags.iter().map(|d| result(d, &codes, sources)).collect();
 
     let mut driver = Map::new();
@@ -59,10 +54,7 @@ fn rule(code: Code) -> Value {
     r.insert("id".into(), code.as_str().into());
     r.insert("shortDescription".into(), json!({ "text": code.title() }));
     if let Some(repo) = repository() {
-        r.insert(
-            "helpUri".into(),
-            format!("{repo}/blob/main/docs/errors/{code}.md").into(),
-        );
+        r.insert("helpUri".into(), format!("{repo}/blob/main/docs/errors/{code}.md").into());
     }
     Value::Object(r)
 }
@@ -152,16 +144,10 @@ mod tests {
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
         let ids: Vec<_> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["E0201", "E0503", "W0102"]);
-        assert_eq!(
-            rules[1]["shortDescription"]["text"],
-            "platform policy violated"
-        );
+        assert_eq!(rules[1]["shortDescription"]["text"], "platform policy violated");
         // Each result points at its rule by index.
         for res in run["results"].as_array().unwrap() {
-            assert_eq!(
-                rules[res["ruleIndex"].as_u64().unwrap() as usize]["id"],
-                res["ruleId"]
-            );
+            assert_eq!(rules[res["ruleIndex"].as_u64().unwrap() as usize]["id"], res["ruleId"]);
         }
     }
 
@@ -174,40 +160,22 @@ mod tests {
         let policy = &results[0];
         assert_eq!(policy["ruleId"], "E0503");
         assert_eq!(policy["level"], "error");
-        assert_eq!(
-            policy["message"]["text"],
-            "service `checkout` violates policy \"min-replicas\"\nhelp: set `replicas 2` or more"
-        );
+        assert_eq!(policy["message"]["text"], "service `checkout` violates policy \"min-replicas\"\nhelp: set `replicas 2` or more");
         let phys = &policy["locations"][0]["physicalLocation"];
         assert_eq!(phys["artifactLocation"]["uri"], SERVICE);
-        assert_eq!(
-            phys["region"],
-            json!({"startLine": 2, "startColumn": 14, "endLine": 2, "endColumn": 15})
-        );
-        assert_eq!(
-            policy["locations"][0]["message"]["text"],
-            "replicas is 1 here"
-        );
+        assert_eq!(phys["region"], json!({"startLine": 2, "startColumn": 14, "endLine": 2, "endColumn": 15}));
+        assert_eq!(policy["locations"][0]["message"]["text"], "replicas is 1 here");
         let related = policy["relatedLocations"].as_array().unwrap();
         assert_eq!(related.len(), 2);
         let other = &related[1];
-        assert_eq!(
-            other["physicalLocation"]["artifactLocation"]["uri"],
-            PLATFORM
-        );
-        assert_eq!(
-            other["physicalLocation"]["region"],
-            json!({"startLine": 2, "startColumn": 27, "endLine": 2, "endColumn": 32})
-        );
+        assert_eq!(other["physicalLocation"]["artifactLocation"]["uri"], PLATFORM);
+        assert_eq!(other["physicalLocation"]["region"], json!({"startLine": 2, "startColumn": 27, "endLine": 2, "endColumn": 32}));
         assert_eq!(other["message"]["text"], "policy requires min=2");
 
         assert_eq!(results[1]["level"], "warning");
         assert!(results[1].get("relatedLocations").is_none());
         let cpu = &results[2]["locations"][0]["physicalLocation"]["region"];
-        assert_eq!(
-            *cpu,
-            json!({"startLine": 4, "startColumn": 25, "endLine": 4, "endColumn": 31})
-        );
+        assert_eq!(*cpu, json!({"startLine": 4, "startColumn": 25, "endLine": 4, "endColumn": 31}));
     }
 
     #[test]
@@ -223,9 +191,6 @@ mod tests {
     fn output_is_deterministic_and_uris_are_encoded() {
         let (sources, diags) = sample();
         assert_eq!(render(&diags, &sources), render(&diags, &sources));
-        assert_eq!(
-            uri("services\\a b/ç:x.kdl"),
-            "services/a%20b/%C3%A7%3Ax.kdl"
-        );
+        assert_eq!(uri("services\\a b/ç:x.kdl"), "services/a%20b/%C3%A7%3Ax.kdl");
     }
 }

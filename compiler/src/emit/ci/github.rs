@@ -228,7 +228,11 @@ impl Builder<'_> {
                 steps.push(login);
             }
             Registry::Ecr { region } => {
-                let mut creds = self.uses("configure-aws-credentials", "AWS credentials (OIDC)", json!({"role-to-assume": format!("${{{{ vars.{} }}}}", self.settings().variables.aws_role), "aws-region": region}))?;
+                let mut creds = self.uses(
+                    "configure-aws-credentials",
+                    "AWS credentials (OIDC)",
+                    json!({"role-to-assume": format!("${{{{ vars.{} }}}}", self.settings().variables.aws_role), "aws-region": region}),
+                )?;
                 creds["if"] = json!(publish);
                 steps.push(creds);
                 let mut login = self.uses("login", &format!("Log in to {host}"), json!({"registry": host}))?;

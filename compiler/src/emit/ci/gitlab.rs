@@ -281,15 +281,7 @@ impl Builder<'_> {
         job.insert("resource_group".into(), json!(env.name));
         job.insert("environment".into(), json!({"name": env.name, "deployment_tier": tier(&env.name)}));
         job.insert("variables".into(), self.gitops_variables());
-        job.insert(
-            "script".into(),
-            json!([
-                scripts::clone_gitops(),
-                scripts::build_env(&env.name),
-                scripts::publish(&format!("Deploy {} at $IMAGE_TAG", env.name)),
-                scripts::push_gitops(),
-            ]),
-        );
+        job.insert("script".into(), json!([scripts::clone_gitops(), scripts::build_env(&env.name), scripts::publish(&format!("Deploy {} at $IMAGE_TAG", env.name)), scripts::push_gitops(),]));
         Json::Object(job)
     }
 }

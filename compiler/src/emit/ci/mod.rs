@@ -23,8 +23,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
 
-pub use data::CiError;
 use data::CiData;
+pub use data::CiError;
 
 use crate::emit::Output;
 use crate::lower::Plan;
@@ -77,7 +77,11 @@ pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -
             }
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Limits of the CI system that the generated pipeline `out` exceeds, as (message, help): the
@@ -189,29 +193,23 @@ pub fn services(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Vec<Service
             // The repository the manifests reference, as lowering computed it.
             // Plan services are in workspace order; the search is only a fallback.
             let planned = plan.services.get(i).filter(|sp| sp.index == i).or_else(|| plan.services.iter().find(|sp| sp.index == i));
-            let image = planned
-                .map(|sp| sp.image.clone())
-                .unwrap_or_else(|| s.image.as_ref().map(|im| im.value.clone()).unwrap_or_else(|| format!("{}/{}", ws.platform.registry.value, name)));
+            let image = planned.map(|sp| sp.image.clone()).unwrap_or_else(|| s.image.as_ref().map(|im| im.value.clone()).unwrap_or_else(|| format!("{}/{}", ws.platform.registry.value, name)));
             let dockerfile = match language {
                 Some(_) => format!("{DEPLOY_DIR}/{name}/Dockerfile"),
                 None => join(&dir, "Dockerfile"),
             };
-            ServiceCi {
-                source: super::source_name(sources, s.file, ws),
-                name,
-                dir,
-                language,
-                image,
-                dockerfile,
-                port: s.ports.first().map(|p| p.number.value),
-            }
+            ServiceCi { source: super::source_name(sources, s.file, ws), name, dir, language, image, dockerfile, port: s.ports.first().map(|p| p.number.value) }
         })
         .collect()
 }
 
 /// `dir/file`, or `file` when `dir` is the root.
 pub fn join(dir: &str, file: &str) -> String {
-    if dir == "." { file.to_string() } else { format!("{dir}/{file}") }
+    if dir == "." {
+        file.to_string()
+    } else {
+        format!("{dir}/{file}")
+    }
 }
 
 /// The directory of a service relative to the directory of platform.kdl.

@@ -108,10 +108,11 @@ impl<'a> Svc<'a> {
         let protocol = match serving {
             Some(p) => {
                 let key = p.protocol.as_str();
-                let m = data.settings.protocols.get(key).ok_or_else(|| ObservabilityError {
-                    file: data.settings_file.clone(),
-                    message: format!("protocols: no metrics for `{key}` (port {} of {name})", p.name.value),
-                })?;
+                let m = data
+                    .settings
+                    .protocols
+                    .get(key)
+                    .ok_or_else(|| ObservabilityError { file: data.settings_file.clone(), message: format!("protocols: no metrics for `{key}` (port {} of {name})", p.name.value) })?;
                 Some((p.protocol, m))
             }
             None => None,
@@ -153,17 +154,7 @@ impl<'a> Svc<'a> {
             }
         }
         slos.retain(|s| s.budget.0 > 0);
-        Ok(Svc {
-            service: s,
-            camel: camel(&name),
-            owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
-            name,
-            protocol,
-            containers,
-            deployments,
-            slos,
-            source,
-        })
+        Ok(Svc { service: s, camel: camel(&name), owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(), name, protocol, containers, deployments, slos, source })
     }
 
     pub fn latency_slo(&self) -> Option<&SloSpec> {

@@ -5,8 +5,8 @@ use serde_json::{json, Map, Value as Json};
 
 use super::context::{prom_duration, quote, Scope, Svc};
 use super::data::{Condition, ForEach, ObsData, ObservabilityError, PanelData, QueryData};
-use super::template::fill;
 use super::rules::{common_vars, record_name, sli_error_ratio};
+use super::template::fill;
 use crate::model::Workspace;
 
 /// The datasource every panel queries: the dashboard's `datasource` variable.

@@ -119,11 +119,7 @@ impl ServiceObservability {
         let rules = crate::emit::yaml::document(&head, &self.all.prometheus_rule_spec());
         let test_head = format!("{head}\nUnit tests of {RULES_FILE}: run `promtool test rules {RULES_TEST_FILE}` in this directory.\nSee docs/observability.md for how the scenarios are chosen.");
         let tests = crate::emit::yaml::document(&test_head, &self.all.unit_tests);
-        vec![
-            (rules_path(&self.service), rules.into_bytes()),
-            (rules_test_path(&self.service), tests.into_bytes()),
-            (dashboard_path(&self.service), self.all.dashboard_json().into_bytes()),
-        ]
+        vec![(rules_path(&self.service), rules.into_bytes()), (rules_test_path(&self.service), tests.into_bytes()), (dashboard_path(&self.service), self.all.dashboard_json().into_bytes())]
     }
 }
 
@@ -185,11 +181,24 @@ pub fn service(ws: &Workspace, environments: &[crate::lower::Placement], data: &
 
 /// [`service`] as `platc build` needs it, service by service (so that these large trees live
 /// only while their service is emitted): no unit tests per environment, which are not written.
-pub fn service_for_build(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan) -> Result<ServiceObservability, ObservabilityError> {
+pub fn service_for_build(
+    ws: &Workspace,
+    environments: &[crate::lower::Placement],
+    data: &ObsData,
+    sources: &SourceMap,
+    sp: &crate::lower::ServicePlan,
+) -> Result<ServiceObservability, ObservabilityError> {
     service_with(ws, environments, data, sources, sp, false)
 }
 
-fn service_with(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan, env_tests: bool) -> Result<ServiceObservability, ObservabilityError> {
+fn service_with(
+    ws: &Workspace,
+    environments: &[crate::lower::Placement],
+    data: &ObsData,
+    sources: &SourceMap,
+    sp: &crate::lower::ServicePlan,
+    env_tests: bool,
+) -> Result<ServiceObservability, ObservabilityError> {
     let s = &ws.services[sp.index];
     let source = super::source_name(sources, s.file, ws);
     let svc = Svc::new(ws, s, data, source.clone())?;
@@ -200,7 +209,14 @@ fn service_with(ws: &Workspace, environments: &[crate::lower::Placement], data: 
 
 /// Each environment's rules and dashboard of one service, as far as `made` asks for them: what
 /// its rendered manifests need (PrometheusRule, dashboard ConfigMap), for `platc render`.
-pub fn environments(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan, made: Made) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+pub fn environments(
+    ws: &Workspace,
+    environments: &[crate::lower::Placement],
+    data: &ObsData,
+    sources: &SourceMap,
+    sp: &crate::lower::ServicePlan,
+    made: Made,
+) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
     let s = &ws.services[sp.index];
     let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
     per_environment(ws, environments, data, &svc, sp, made)
@@ -218,7 +234,14 @@ pub struct Made {
     pub dashboard: bool,
 }
 
-fn per_environment(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, svc: &Svc, sp: &crate::lower::ServicePlan, made: Made) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+fn per_environment(
+    ws: &Workspace,
+    environments: &[crate::lower::Placement],
+    data: &ObsData,
+    svc: &Svc,
+    sp: &crate::lower::ServicePlan,
+    made: Made,
+) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
     let mut envs = IndexMap::new();
     for (env, values) in &sp.envs {
         let Some(pl) = environments.iter().find(|p| &p.env == env) else { continue };

@@ -100,7 +100,6 @@ impl Scenario {
         self.phases.iter().map(|p| p.steps).sum::<u64>() * self.interval_ms
     }
 
-
     /// promtool's expanding notation for the good (`errors == false`) or failed requests.
     pub fn values(&self, failed: bool) -> String {
         let mut parts = vec!["0".to_string()];
@@ -298,10 +297,7 @@ impl Ctx<'_> {
         // long: then only the short window can end the alert at the check.
         let build = |stop: u64| self.scenario(warmup, mult, &[(below, low), (stop - rise, high), (recover + e, 0.0)]);
         let long_holds = |s: &Scenario, stop: u64| ratio(&s.counters(), s.interval_ms, stop + recover, p.long_ms).is_some_and(|r| r > thr * 1.05);
-        let (s, stop) = (0..=2 * p.long_ms / e)
-            .map(|k| round_up(first + e + recover + k * e, e) - recover)
-            .map(|stop| (build(stop), stop))
-            .find(|(s, stop)| long_holds(s, *stop))?;
+        let (s, stop) = (0..=2 * p.long_ms / e).map(|k| round_up(first + e + recover + k * e, e) - recover).map(|stop| (build(stop), stop)).find(|(s, stop)| long_holds(s, *stop))?;
         let (may, must) = (self.states(&s, self.pairs, true), self.states(&s, self.pairs, false));
         let earliest = first_at(&may)?;
         let sharp = earliest == first;

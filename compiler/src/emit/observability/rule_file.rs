@@ -143,12 +143,7 @@ mod tests {
 
     fn text() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
-        prop_oneof![
-            "[a-zA-Z][a-zA-Z0-9_.-]{0,10}",
-            "[a-z0-9 :#.{}=~\"\\-]{0,16}",
-            "[a-z ()\n]{0,20}",
-            "(?i)(on|no|yes|null|true|1|0\\.5|)",
-        ]
+        prop_oneof!["[a-zA-Z][a-zA-Z0-9_.-]{0,10}", "[a-z0-9 :#.{}=~\"\\-]{0,16}", "[a-z ()\n]{0,20}", "(?i)(on|no|yes|null|true|1|0\\.5|)",]
     }
 
     fn labels() -> impl proptest::strategy::Strategy<Value = Labels> {

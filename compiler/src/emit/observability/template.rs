@@ -129,10 +129,7 @@ mod tests {
     #[test]
     fn texts_are_cut_at_placeholders_only() {
         let t = "a<x> < 1 <y.z><_no> <9no><";
-        assert_eq!(
-            pieces(t),
-            vec![Piece::Text(0..1), Piece::Name(2..3), Piece::Text(4..9), Piece::Name(10..13), Piece::Text(14..26)]
-        );
+        assert_eq!(pieces(t), vec![Piece::Text(0..1), Piece::Name(2..3), Piece::Text(4..9), Piece::Name(10..13), Piece::Text(14..26)]);
         assert_eq!(pieces(""), vec![]);
         assert_eq!(pieces("<a>"), vec![Piece::Name(1..2)]);
     }

@@ -67,7 +67,11 @@ pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -
             Err(mut p) => problems.append(&mut p),
         }
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The stdlib's Terraform templates, compiled once per build.
@@ -89,7 +93,11 @@ pub fn service_files(ws: &Workspace, templates: &render::Templates, index: usize
             Err(mut p) => problems.append(&mut p),
         }
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Directory of a service's Terraform for one environment, relative to `deploy/`.
@@ -196,7 +204,11 @@ impl<'a> Unit<'a> {
             let rctx = handlebars::Context::from(rctx);
             let main = render::type_template(&u.ty.value);
             if !t.has(&main) {
-                problems.push(self.problem(Some(*ui), &format!("terraform/{main}"), format!("resource type `{}` has no Terraform template: add terraform/{main} to the stdlib overlay, or serve `{}` with another provisioner in platform.kdl", u.ty.value, u.ty.value)));
+                problems.push(self.problem(
+                    Some(*ui),
+                    &format!("terraform/{main}"),
+                    format!("resource type `{}` has no Terraform template: add terraform/{main} to the stdlib overlay, or serve `{}` with another provisioner in platform.kdl", u.ty.value, u.ty.value),
+                ));
                 continue;
             }
             for name in [main.clone(), "connection.tf.hbs".to_string()] {
@@ -262,17 +274,29 @@ impl<'a> Unit<'a> {
                 let id = ctx.data()["resources"][k]["id"].as_str().unwrap_or_default().to_string();
                 let want: BTreeSet<String> = ws.types.get(&u.ty.value).map(|ty| ty.outputs.keys().cloned().collect()).unwrap_or_default();
                 match inspect::connection_keys_in(main, &id) {
-                    None => problems.push(self.problem(Some(*ui), &format!("terraform/{}", render::type_template(&u.ty.value)), format!("defines no `locals {{ {id}_connection = {{ ... }} }}` with the connection details of {} `{}`", u.ty.value, u.name.value))),
+                    None => problems.push(self.problem(
+                        Some(*ui),
+                        &format!("terraform/{}", render::type_template(&u.ty.value)),
+                        format!("defines no `locals {{ {id}_connection = {{ ... }} }}` with the connection details of {} `{}`", u.ty.value, u.name.value),
+                    )),
                     Some(have) if have != want => {
                         let missing: Vec<&str> = want.difference(&have).map(String::as_str).collect();
                         let extra: Vec<&str> = have.difference(&want).map(String::as_str).collect();
-                        problems.push(self.problem(Some(*ui), &format!("terraform/{}", render::type_template(&u.ty.value)), format!("`local.{id}_connection` must have one key per output of type `{}`: missing [{}], not outputs [{}]", u.ty.value, missing.join(", "), extra.join(", "))));
+                        problems.push(self.problem(
+                            Some(*ui),
+                            &format!("terraform/{}", render::type_template(&u.ty.value)),
+                            format!("`local.{id}_connection` must have one key per output of type `{}`: missing [{}], not outputs [{}]", u.ty.value, missing.join(", "), extra.join(", ")),
+                        ));
                     }
                     Some(_) => {}
                 }
             }
         }
-        if problems.is_empty() { Ok(files) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(files)
+        } else {
+            Err(problems)
+        }
     }
 }
 

@@ -120,7 +120,11 @@ const SHORT: usize = 32;
 impl Facts {
     fn of(s: &str) -> Facts {
         let b = s.as_bytes();
-        if b.len() <= SHORT { Facts::of_short(b) } else { Facts::by_folds(b) }
+        if b.len() <= SHORT {
+            Facts::of_short(b)
+        } else {
+            Facts::by_folds(b)
+        }
     }
 
     fn by_folds(b: &[u8]) -> Facts {
