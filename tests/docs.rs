@@ -106,9 +106,10 @@ fn diagnostics_index_lists_every_code() {
 /// directly.
 fn const_list(rel: &str, name: &str) -> Vec<String> {
     let src = read(rel);
-    let start = src.find(&format!("pub const {name}: &[&str] = &[")).unwrap_or_else(|| panic!("no `pub const {name}` in {rel}"));
-    let body = &src[start..];
-    let body = &body[body.find("= &[").unwrap() + 4..body.find("];").unwrap()];
+    // rustfmt may break the line after `=`, so the list starts at the first `&[` after the name.
+    let start = src.find(&format!("pub const {name}: &[&str] =")).unwrap_or_else(|| panic!("no `pub const {name}` in {rel}"));
+    let body = &src[start + format!("pub const {name}: &[&str] =").len()..];
+    let body = &body[body.find("&[").unwrap() + 2..body.find("];").unwrap()];
     let items: Vec<String> = body.split('"').skip(1).step_by(2).map(str::to_string).collect();
     assert!(!items.is_empty(), "`{name}` in {rel} parsed as empty");
     items
