@@ -10,6 +10,7 @@ use crate::graph::Graph;
 use crate::load::Loaded;
 use crate::lower::{self, BuildOptions, Placement};
 use crate::model::Workspace;
+use crate::write::guard::GuardedPath;
 use crate::write::{Lock, DEPLOY_DIR, LOCK_PATH};
 
 /// The output tree of a build, paths relative to the output root (`deploy/...`), without the
@@ -284,15 +285,16 @@ pub fn finalize(out: &mut Output, inputs: &[(String, &[u8])], previous: Option<&
 /// (a preview goes away when its pull request closes, not when someone builds main).
 pub fn carry_over(out: &mut Output, previous: Option<&Lock>, built: &[Placement], partial: bool, ws: &Workspace, disk: &dyn Fn(&str) -> Option<Vec<u8>>) {
     for path in carried_paths(previous, built, partial, ws, &|p| out.files.contains_key(p)) {
-        if let Some(bytes) = disk(&path) {
-            out.add(path, bytes);
+        if let Some(bytes) = disk(path.as_str()) {
+            out.add(path.as_str(), bytes);
         }
     }
 }
 
 /// The previous outputs [`carry_over`] keeps: those of instances this build did not produce
-/// and did not generate again (`generated`).
-pub fn carried_paths(previous: Option<&Lock>, built: &[Placement], partial: bool, ws: &Workspace, generated: &dyn Fn(&str) -> bool) -> Vec<String> {
+/// and did not generate again (`generated`). Guarded paths: the caller reads them from the
+/// disk, and the lock they come from is untrusted.
+pub fn carried_paths(previous: Option<&Lock>, built: &[Placement], partial: bool, ws: &Workspace, generated: &dyn Fn(&str) -> bool) -> Vec<GuardedPath> {
     let Some(previous) = previous else { return Vec::new() };
     let built: Vec<String> = built.iter().map(crate::emit::gitops::instance).collect();
     let envs = crate::history::layout::env_names(ws);
@@ -304,17 +306,30 @@ pub fn carried_paths(previous: Option<&Lock>, built: &[Placement], partial: bool
         if built.contains(&placed.instance) || generated(path) || !(partial || is_preview) {
             continue;
         }
-        out.push(path.clone());
+        // Lock paths were guarded when it was parsed; one that is not is left out, not read.
+        out.extend(GuardedPath::new(path).ok());
     }
     out
 }
 
-/// Reads the lock of a previous build under `root`, if any.
+/// Reads the lock of a previous build under `root`, if any. A lock with a line that cannot
+/// be trusted is an error (E0801) that names every such line; a symbolic link at
+/// `deploy/platc.lock` (or `deploy`) is refused (E0802), never followed.
 pub fn previous_lock(root: &Path) -> Result<Option<Lock>, String> {
-    match std::fs::read_to_string(root.join(LOCK_PATH)) {
-        Ok(text) => Lock::parse(&text).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", root.join(LOCK_PATH).display())),
+    previous_lock_with(root, false).map(|(lock, _)| lock)
+}
+
+/// [`previous_lock`]; when `lenient` (`platc build --force`, the recovery E0801 recommends),
+/// the lines that cannot be trusted are skipped instead and returned, one `LINE: problem` each.
+pub fn previous_lock_with(root: &Path, lenient: bool) -> Result<(Option<Lock>, Vec<String>), String> {
+    let bytes = GuardedPath::new(LOCK_PATH)?.read(root)?;
+    let Some(bytes) = bytes else { return Ok((None, Vec::new())) };
+    let text = String::from_utf8_lossy(&bytes);
+    if lenient {
+        let (lock, skipped) = Lock::parse_lenient(&text);
+        Ok((Some(lock), skipped))
+    } else {
+        Lock::parse(&text).map(|l| (Some(l), Vec::new()))
     }
 }
 

@@ -63,6 +63,8 @@ impl FileSystem for RealFs {
                         files.push(entry.path());
                     } else if kind.is_dir() {
                         next.push(entry.path());
+                    } else if kind.is_symlink() {
+                        check_link(&entry.path(), skip_dir)?;
                     }
                 }
             }
@@ -93,7 +95,51 @@ fn walk_into(dir: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync), files: &mut 
         })?;
         if entry.file_type().is_file() {
             files.push(entry.into_path());
+        } else if entry.file_type().is_symlink() {
+            check_link(entry.path(), skip_dir)?;
         }
+    }
+    Ok(())
+}
+
+/// A symbolic link met while walking for inputs, which the walk does not follow (error E0803):
+/// a link named like a spec, or one that leads to a directory (which may hold specs), would be
+/// an input read on the word of a link, and perhaps from outside the platform directory; so
+/// rather than leave it out of the build without a word, the walk stops and names it. Other
+/// links (a README pointing elsewhere) are no input and stay ignored, as do links where the
+/// walk does not go (`skip_dir`: dot directories, `node_modules`, output trees).
+#[derive(Debug)]
+pub struct LinkRefused {
+    /// The link, as found by the walk.
+    pub link: PathBuf,
+    /// Where it points (as written in the link).
+    pub target: PathBuf,
+}
+
+/// The code of a refused input link.
+pub const LINK_CODE: crate::diagnostics::Code = crate::diagnostics::codes::INPUT_SYMLINK;
+
+impl std::fmt::Display for LinkRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{LINK_CODE}: {} is a symbolic link (to {}); platc does not read specs through links, so that nothing outside the platform directory is read on the word of one: replace the link with the file or directory itself",
+            self.link.display(),
+            self.target.display()
+        )
+    }
+}
+
+impl std::error::Error for LinkRefused {}
+
+/// Refuses (see [`LinkRefused`]) the link at `path` if it would be an input.
+fn check_link(path: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync)) -> io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let spec = name == crate::load::SERVICE_FILE || name == crate::load::PLATFORM_FILE;
+    // Only the kind of the target is looked at (one stat), never its content.
+    let dir = !spec && std::fs::metadata(path).is_ok_and(|m| m.is_dir()) && !skip_dir(path);
+    if spec || dir {
+        return Err(io::Error::other(LinkRefused { link: path.to_path_buf(), target: std::fs::read_link(path).unwrap_or_default() }));
     }
     Ok(())
 }

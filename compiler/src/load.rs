@@ -72,7 +72,7 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
                 services.push(abs);
             }
         } else if fs.is_dir(&abs) {
-            let files = fs.walk(&abs, &skip).map_err(|e| LoadError(format!("cannot read {}: {e}", path.display())))?;
+            let files = fs.walk(&abs, &skip).map_err(|e| walk_error(cwd, path, e))?;
             for f in files {
                 match f.file_name().and_then(|n| n.to_str()) {
                     Some(SERVICE_FILE) => services.push(f),
@@ -92,7 +92,7 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
             let start = absolute(cwd, first);
             if let Some(found) = start.ancestors().skip(1).map(|d| d.join(PLATFORM_FILE)).find(|p| fs.is_file(p)) {
                 let tree = found.parent().unwrap_or(cwd).to_path_buf();
-                let files = fs.walk(&tree, &skip).map_err(|e| LoadError(format!("cannot read {}: {e}", tree.display())))?;
+                let files = fs.walk(&tree, &skip).map_err(|e| walk_error(cwd, &tree, e))?;
                 services.extend(files.into_iter().filter(|f| f.file_name().is_some_and(|n| n == SERVICE_FILE)));
                 focus = Some(paths.iter().map(|p| absolute(cwd, p)).collect());
                 platforms.push(found);
@@ -154,6 +154,15 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
     }
     let root = platforms.first().and_then(|p| p.parent()).map(Path::to_path_buf);
     Ok(Loaded { sources, inputs, stdlib, root, focus, diags })
+}
+
+/// A failed walk for specs: a refused symbolic link (E0803, see [`crate::fs::LinkRefused`])
+/// names the link as the user sees it; anything else is an I/O error under `dir`.
+fn walk_error(cwd: &Path, dir: &Path, e: std::io::Error) -> LoadError {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<crate::fs::LinkRefused>()) {
+        Some(link) => LoadError(crate::fs::LinkRefused { link: PathBuf::from(display(cwd, &link.link)), target: link.target.clone() }.to_string()),
+        None => LoadError(format!("cannot read {}: {e}", dir.display())),
+    }
 }
 
 /// The `stdlib "DIR"` entries of a platform.kdl, resolved against its directory. A syntax

@@ -75,8 +75,15 @@ pub fn run(args: &Args) -> i32 {
         Some(d) => cwd.join(d),
         None => result.loaded.root.clone().unwrap_or_else(|| cwd.clone()),
     };
-    let previous = match crate::build::previous_lock(&root) {
-        Ok(l) => l,
+    // A lock with lines that cannot be trusted stops every command (E0801), except a forced
+    // build: the recovery that error recommends, which skips those lines and writes a new lock.
+    let previous = match crate::build::previous_lock_with(&root, args.force) {
+        Ok((l, skipped)) => {
+            for p in &skipped {
+                eprintln!("warning: {}: skipped a line that cannot be trusted: {p}", crate::write::lock::CORRUPT_CODE);
+            }
+            l
+        }
         Err(e) => return fail(e),
     };
     // Nothing changed since the last build (same specs, stdlib, options and platc version, by
@@ -99,7 +106,7 @@ pub fn run(args: &Args) -> i32 {
             eprintln!("nothing written: fix the errors above first");
             return EXIT_ERRORS;
         };
-        let disk = |p: &str| std::fs::read(root.join(p)).ok();
+        let disk = |p: &str| crate::write::guard::GuardedPath::new(p).ok().and_then(|g| g.read(&root).ok().flatten());
         if let Some(ws) = &result.workspace {
             crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
         }
@@ -127,11 +134,17 @@ pub fn run(args: &Args) -> i32 {
     // Instances this build did not produce (other environments with --env, other branches'
     // previews) stay as they are.
     for p in crate::build::carried_paths(previous.as_ref(), &result.environments, opts.env.is_some(), ws, &|p| stager.generated(p)) {
-        if let Ok(bytes) = std::fs::read(root.join(&p)) {
-            if let Err(e) = stager.add(vec![(p, bytes)]) {
-                return fail(e);
-            }
+        let bytes = match p.read(&root) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            Err(e) => return fail(e),
+        };
+        if let Err(e) = stager.add(vec![(p.as_str().to_string(), bytes)]) {
+            return fail(e);
         }
+    }
+    for p in stager.left_alone() {
+        eprintln!("note: {p} is not in {} (platc did not write it): left as it is", crate::write::LOCK_PATH);
     }
     let services = result.loaded.inputs.services.len();
     let envs = &result.environments;
@@ -153,14 +166,17 @@ pub fn run(args: &Args) -> i32 {
             );
             EXIT_OK
         }
-        // Never lose a person's edit silently: a generated file that differs from what platc
-        // wrote (its hash in the lock) stops the build unless --force says to overwrite it.
-        Err(crate::write::stage::Refused::HandEdited(edited)) => {
-            for (path, diff) in &edited {
-                eprintln!("hand-edited: {path} (differs from what platc wrote):\n{diff}");
+        // Never lose a person's edit silently: a file whose content the build would lose (a
+        // hand edit, a file platc did not write) stops it unless --force says to overwrite.
+        Err(crate::write::stage::Refused::Lost(lost)) => {
+            for c in &lost {
+                eprintln!("error: {}:\n{}", c.describe(), c.diff);
             }
-            eprintln!("nothing written: {} generated {} edited by hand", edited.len(), if edited.len() == 1 { "file was" } else { "files were" });
-            eprintln!("help: move the edit into the spec (a `patch` block), keep the file with `platc eject SERVICE --file PATH`, or overwrite it with `platc build --force`");
+            eprintln!("nothing written: the build would lose the content of {}", super::plural(lost.len(), "file"));
+            eprintln!(
+                "help: move an edit into the spec (a `patch` block), keep a generated file as yours with `platc eject SERVICE --file PATH`, move your own file away, or overwrite and delete them all with `platc build --force` (see `platc explain {}`)",
+                crate::write::LOSS_CODE
+            );
             EXIT_ERRORS
         }
         Err(crate::write::stage::Refused::Io(e)) => fail(e),
@@ -173,13 +189,14 @@ fn check_drift(root: &std::path::Path, shown: &str, out: &crate::emit::Output, p
         Ok(f) => f,
         Err(e) => return fail(e),
     };
-    if findings.is_empty() {
-        eprintln!("outputs under {shown} are up to date");
-        return EXIT_OK;
-    }
     let (mut stale, mut edited) = (false, false);
+    let mut drift = 0;
     for f in &findings {
+        if !matches!(f, Finding::NotOurs(_)) {
+            drift += 1;
+        }
         match f {
+            Finding::NotOurs(p) => eprintln!("note: {p} is not in {} (platc did not write it): builds leave it alone", crate::write::LOCK_PATH),
             Finding::Missing(p) => eprintln!("missing: {p}"),
             Finding::Unexpected(p) => eprintln!("unexpected: {p} (no longer generated)"),
             Finding::Stale { path, .. } => {
@@ -192,7 +209,11 @@ fn check_drift(root: &std::path::Path, shown: &str, out: &crate::emit::Output, p
             }
         }
     }
-    eprintln!("{} out of date under {shown}", super::plural(findings.len(), "file"));
+    if drift == 0 {
+        eprintln!("outputs under {shown} are up to date");
+        return EXIT_OK;
+    }
+    eprintln!("{} out of date under {shown}", super::plural(drift, "file"));
     if stale || findings.iter().any(|f| matches!(f, Finding::Missing(_) | Finding::Unexpected(_))) {
         eprintln!("help: run `platc build` and commit the result");
     }

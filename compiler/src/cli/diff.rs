@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
 use crate::fs::RealFs;
 use crate::write::drift::{compare, unified, Finding};
+use crate::write::guard::GuardedPath;
+use crate::write::LOCK_PATH;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -44,7 +46,8 @@ pub fn run(args: &Args) -> i32 {
         Err(e) => return fail(e),
     };
     let inputs: Vec<(String, &[u8])> = result.inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
-    let disk = |p: &str| std::fs::read(root.join(p)).ok();
+    // Every path read is a guarded one: the lock that names them is untrusted input.
+    let disk = |p: &str| GuardedPath::new(p).ok().and_then(|g| g.read(&root).ok().flatten());
     if let Some(ws) = &result.workspace {
         crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
     }
@@ -54,16 +57,27 @@ pub fn run(args: &Args) -> i32 {
         Err(e) => return fail(e),
     };
     let mut text = String::new();
+    let mut changes = 0;
     for f in &findings {
+        let on_disk = || GuardedPath::new(f.path()).and_then(|g| g.read(&root)).map(Option::unwrap_or_default);
+        let new = out.files.get(f.path()).map(Vec::as_slice).unwrap_or_default();
         match f {
-            Finding::Missing(p) => text.push_str(&unified(p, b"", &out.files[p])),
-            Finding::Unexpected(p) => text.push_str(&unified(p, &std::fs::read(root.join(p)).unwrap_or_default(), b"")),
-            // Review shows disk -> new build in both cases.
+            Finding::Missing(p) => text.push_str(&unified(p, b"", new)),
+            // Review shows disk -> new build in every case.
+            Finding::Unexpected(p) | Finding::HandEdited { path: p, .. } => match on_disk() {
+                Ok(old) => text.push_str(&unified(p, &old, new)),
+                Err(e) => return fail(e),
+            },
             Finding::Stale { diff, .. } => text.push_str(diff),
-            Finding::HandEdited { path, .. } => text.push_str(&unified(path, &std::fs::read(root.join(path)).unwrap_or_default(), &out.files[path])),
+            // Not platc's: a build leaves it alone, so it is no change.
+            Finding::NotOurs(p) => {
+                eprintln!("note: {p} is not in {LOCK_PATH} (platc did not write it): a build leaves it alone");
+                continue;
+            }
         }
+        changes += 1;
     }
     print!("{text}");
-    eprintln!("{} file{} would change", findings.len(), if findings.len() == 1 { "" } else { "s" });
+    eprintln!("{} would change", super::plural(changes, "file"));
     EXIT_OK
 }

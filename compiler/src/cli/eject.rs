@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use super::{cwd, fail, EXIT_OK};
-use crate::write::{Lock, LOCK_PATH};
+use crate::write::guard::GuardedPath;
+use crate::write::LOCK_PATH;
 
 /// Which generated files of a service to eject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,13 +85,12 @@ pub fn run(args: &Args) -> i32 {
             None => return fail("no platform.kdl here or above; give the output root with --out"),
         },
     };
-    let lock_path = root.join(LOCK_PATH);
-    let mut lock = match std::fs::read_to_string(&lock_path) {
-        Ok(t) => match Lock::parse(&t) {
-            Ok(l) => l,
-            Err(e) => return fail(e),
-        },
-        Err(_) => return fail(format!("no {} under {}: run `platc build` first", LOCK_PATH, root.display())),
+    // The lock is untrusted input: read as a guarded path, and every path it names is one
+    // (E0801 otherwise), so the files rewritten below are inside the output root.
+    let mut lock = match crate::build::previous_lock(&root) {
+        Ok(Some(l)) => l,
+        Ok(None) => return fail(format!("no {} under {}: run `platc build` first", LOCK_PATH, root.display())),
+        Err(e) => return fail(e),
     };
     let chosen: Vec<String> = match &args.file {
         Some(f) => {
@@ -118,24 +118,31 @@ pub fn run(args: &Args) -> i32 {
         }
     };
     for rel in &chosen {
-        let path = root.join(rel);
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let stripped = strip_header(&text);
-            if stripped != text {
-                if let Err(e) = crate::write::atomic_write(&path, stripped.as_bytes()) {
-                    return fail(format!("cannot write {}: {e}", path.display()));
-                }
-            }
+        if let Err(e) = strip_file(&root, rel) {
+            return fail(e);
         }
         lock.outputs.remove(rel);
         lock.ejected.insert(rel.clone());
         eprintln!("ejected {rel}");
     }
-    if let Err(e) = crate::write::atomic_write(&lock_path, lock.render().as_bytes()) {
-        return fail(format!("cannot write {}: {e}", lock_path.display()));
+    if let Err(e) = GuardedPath::new(LOCK_PATH).and_then(|p| p.write(&root, lock.render().as_bytes())) {
+        return fail(e);
     }
     eprintln!("{} file{} now yours: later builds leave them alone and `build --check` no longer judges them", chosen.len(), if chosen.len() == 1 { " is" } else { "s are" });
     EXIT_OK
+}
+
+/// Removes the platc header of the file at `rel` (a path from the lock), through the guard:
+/// a symbolic link on the way is refused (E0802), never written through.
+fn strip_file(root: &std::path::Path, rel: &str) -> Result<(), String> {
+    let path = GuardedPath::new(rel)?;
+    let Some(bytes) = path.read(root)? else { return Ok(()) };
+    let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
+    let stripped = strip_header(&text);
+    if stripped != text {
+        path.write(root, stripped.as_bytes())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //!
 //! Ranges: E00xx syntax and files, E01xx structure (nodes, properties, arguments), E02xx values
 //! and units, E03xx duplicates, E04xx references, E05xx platform and policies, E06xx stdlib
-//! resource types, E07xx graph; W01xx warnings.
+//! resource types, E07xx graph, E08xx the output tree and the lock (reported as messages:
+//! they have no span in a spec, but a code and a page all the same); W01xx warnings.
 
 use super::Severity;
 
@@ -106,6 +107,11 @@ codes! {
     INVALID_RESOURCE_TYPE = "E0601", "invalid resource type definition";
 
     DEPENDENCY_CYCLE = "E0701", "start-up dependency cycle";
+
+    UNTRUSTED_LOCK = "E0801", "the lock file has a line platc cannot trust";
+    OUTPUT_SYMLINK = "E0802", "a symbolic link where platc reads or writes its outputs";
+    INPUT_SYMLINK = "E0803", "a spec or a directory of specs is a symbolic link";
+    WOULD_LOSE_CONTENT = "E0804", "the build would overwrite or delete a file platc did not write as it is";
 
     NO_READINESS_PROBE = "W0101", "service has no readiness probe";
     IMAGE_HAS_TAG = "W0102", "image reference pins a tag in the spec";

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use super::guard::GuardedPath;
 use super::{hash, Lock, DEPLOY_DIR};
 use crate::emit::Output;
 
@@ -12,8 +13,12 @@ use crate::emit::Output;
 pub enum Finding {
     /// Generated but not on disk.
     Missing(String),
-    /// On disk in the output tree, but no longer generated.
+    /// On disk in the output tree as platc wrote it (the lock lists it), but no longer
+    /// generated: a build removes it.
     Unexpected(String),
+    /// On disk under `deploy/`, but platc did not write it (the lock does not list it) and
+    /// does not generate it: the user's, which builds leave alone. Not drift.
+    NotOurs(String),
     /// On disk as platc last wrote it, but the build now generates something else: a spec
     /// changed and nobody rebuilt.
     Stale { path: String, diff: String },
@@ -24,7 +29,7 @@ pub enum Finding {
 impl Finding {
     pub fn path(&self) -> &str {
         match self {
-            Finding::Missing(p) | Finding::Unexpected(p) => p,
+            Finding::Missing(p) | Finding::Unexpected(p) | Finding::NotOurs(p) => p,
             Finding::Stale { path, .. } | Finding::HandEdited { path, .. } => path,
         }
     }
@@ -50,8 +55,10 @@ pub fn hand_edits(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<
 }
 
 /// Files are read one at a time, on all cores, and never held together: at scale the tree is
-/// hundreds of megabytes.
+/// hundreds of megabytes. Every path is read as a [`GuardedPath`]: a symbolic link on the way
+/// (a planted `.github`, `deploy` or a link inside `deploy/`) is an error (E0802).
 fn judge(root: &Path, out: &Output, previous: Option<&Lock>, stale_diffs: bool) -> Result<Vec<Finding>, String> {
+    GuardedPath::new(super::LOCK_PATH)?.resolve(root)?;
     let deploy = root.join(DEPLOY_DIR);
     let mut on_disk: BTreeSet<String> = if deploy.is_dir() {
         super::list_tree(&deploy).map_err(|e| format!("cannot read {}: {e}", deploy.display()))?.into_iter().map(|p| format!("{DEPLOY_DIR}/{p}")).collect()
@@ -62,7 +69,9 @@ fn judge(root: &Path, out: &Output, previous: Option<&Lock>, stale_diffs: bool) 
     let prefix = format!("{DEPLOY_DIR}/");
     let outside: BTreeSet<&String> = out.files.keys().chain(previous.map(|l| l.outputs.keys()).into_iter().flatten()).filter(|p| !p.starts_with(&prefix)).collect();
     for p in outside {
-        if root.join(p).is_file() {
+        let path = GuardedPath::new(p).map_err(|why| format!("the path {p} {why}"))?;
+        path.resolve(root)?;
+        if std::fs::symlink_metadata(root.join(p)).is_ok_and(|m| m.is_file()) {
             on_disk.insert(p.clone());
         }
     }
@@ -75,6 +84,7 @@ fn judge(root: &Path, out: &Output, previous: Option<&Lock>, stale_diffs: bool) 
                 found.push(Finding::Missing((*p).clone()));
                 continue;
             }
+            // Guarded on the way in (deploy/ has no links, outside paths were resolved).
             let Ok(old) = std::fs::read(root.join(p)) else {
                 found.push(Finding::Missing((*p).clone()));
                 continue;
@@ -96,9 +106,18 @@ fn judge(root: &Path, out: &Output, previous: Option<&Lock>, stale_diffs: bool) 
     .into_iter()
     .flatten()
     .collect();
-    for p in &on_disk {
-        if !out.files.contains_key(p) && !ejected.contains(p) {
+    for p in on_disk.iter().filter(|p| !out.files.contains_key(*p) && !ejected.contains(*p)) {
+        let Some(h) = previous.and_then(|l| l.outputs.get(p)) else {
+            findings.push(Finding::NotOurs(p.clone()));
+            continue;
+        };
+        // No longer generated: removed by a build if it is as platc wrote it; an edit of it
+        // stops the build, so it is reported as one (the diff shows what would be lost).
+        let old = std::fs::read(root.join(p)).map_err(|e| format!("cannot read {p}: {e}"))?;
+        if *h == hash(&old) {
             findings.push(Finding::Unexpected(p.clone()));
+        } else {
+            findings.push(Finding::HandEdited { path: p.clone(), diff: unified(p, b"", &old) });
         }
     }
     findings.sort_by(|a, b| a.path().cmp(b.path()));

@@ -12,8 +12,36 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::guard::GuardedPath;
 use super::hash;
 use crate::emit::Output;
+
+/// The code of a lock file that cannot be trusted.
+pub const CORRUPT_CODE: crate::diagnostics::Code = crate::diagnostics::codes::UNTRUSTED_LOCK;
+
+/// `sha256:` and 64 lowercase hex digits, as platc writes them.
+fn checked_hash(h: &str) -> Result<String, String> {
+    let ok = h.strip_prefix("sha256:").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    if ok {
+        Ok(h.to_string())
+    } else {
+        Err("the hash is not `sha256:` and 64 hex digits".into())
+    }
+}
+
+/// The error of a lock with lines that cannot be trusted: each line and why, and how to
+/// recover (both ways are tested in tests/hostile/paths.rs).
+pub fn corrupt_message(problems: &[String]) -> String {
+    let mut m = format!("{CORRUPT_CODE}: {LOCK_PATH} cannot be trusted ({} wrong):\n", crate::cli::plural(problems.len(), "line"));
+    for p in problems {
+        m.push_str(&format!("  {p}\n"));
+    }
+    m.push_str("nothing was read, written or deleted on its word.\n");
+    m.push_str(&format!(
+        "help: if you did not change the lock, restore it (`git checkout -- {LOCK_PATH}`); otherwise run `platc build --force`: it skips these lines, rebuilds every file and writes a new lock (generated files edited by hand are overwritten; files the lock does not list are left alone). See `platc explain {CORRUPT_CODE}`"
+    ));
+    m
+}
 
 /// Path of the lock file, relative to the output root.
 pub const LOCK_PATH: &str = "deploy/platc.lock";
@@ -42,31 +70,58 @@ impl Lock {
         }
     }
 
-    /// Parses a lock file; unknown lines are an error (a lock file is never hand-written).
+    /// Parses a lock file. The lock is untrusted input (a pull request can change it): every
+    /// line must be one platc writes, every hash `sha256:` and 64 hex digits, and every output
+    /// and ejected path a [`GuardedPath`]. `Err` lists every line that is not (error E0801,
+    /// with the way to recover); nothing has been read or written on the lock's word then.
     pub fn parse(text: &str) -> Result<Lock, String> {
+        let (lock, problems) = Lock::parse_lenient(text);
+        if problems.is_empty() {
+            Ok(lock)
+        } else {
+            Err(corrupt_message(&problems))
+        }
+    }
+
+    /// [`Lock::parse`] that skips the lines it cannot trust: the lock of the other lines, and
+    /// one `LINE: problem` per skipped line. What `platc build --force` recovers from.
+    pub fn parse_lenient(text: &str) -> (Lock, Vec<String>) {
         let mut lock = Lock::default();
+        let mut problems = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let mut parts = line.splitn(3, ' ');
-            let bad = || format!("{LOCK_PATH}:{}: cannot read `{line}`; rebuild to regenerate the lock file", n + 1);
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some("platc"), Some(v), None) => lock.version = v.to_string(),
-                (Some("input"), Some(h), Some(p)) => {
-                    lock.inputs.insert(p.to_string(), h.to_string());
-                }
-                (Some("output"), Some(h), Some(p)) => {
-                    lock.outputs.insert(p.to_string(), h.to_string());
-                }
-                (Some("ejected"), Some(p), None) => {
-                    lock.ejected.insert(p.to_string());
-                }
-                _ => return Err(bad()),
+            if let Err(why) = lock.read_line(line) {
+                // The line is quoted, cut short: it can be long, and it is the attacker's text.
+                let shown: String = line.chars().take(120).map(|c| if c.is_control() { '?' } else { c }).collect();
+                problems.push(format!("{LOCK_PATH}:{}: `{shown}`: {why}", n + 1));
             }
         }
-        Ok(lock)
+        (lock, problems)
+    }
+
+    /// Adds one line's entry; `Err` says why the line cannot be trusted.
+    fn read_line(&mut self, line: &str) -> Result<(), String> {
+        let mut parts = line.splitn(3, ' ');
+        let guarded = |p: &str| GuardedPath::new(p).map(|g| g.as_str().to_string()).map_err(|why| format!("the path {why}"));
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("platc"), Some(v), None) => self.version = v.to_string(),
+            // Inputs are only compared, never opened: their names need no guard.
+            (Some("input"), Some(h), Some(p)) => {
+                self.inputs.insert(p.to_string(), checked_hash(h)?);
+            }
+            (Some("output"), Some(h), Some(p)) => {
+                let h = checked_hash(h)?;
+                self.outputs.insert(guarded(p)?, h);
+            }
+            (Some("ejected"), Some(p), None) => {
+                self.ejected.insert(guarded(p)?);
+            }
+            _ => return Err("not a line platc writes (`platc VERSION`, `input HASH PATH`, `output HASH PATH` or `ejected PATH`)".into()),
+        }
+        Ok(())
     }
 
     /// The lock file's text.
@@ -120,5 +175,22 @@ mod tests {
         assert_eq!(Lock::parse(&lock.render()), Ok(lock.clone()));
         assert!(!lock.outputs.contains_key("deploy/b.yaml"), "ejected files are not judged");
         assert!(Lock::parse("nonsense here").is_err());
+    }
+
+    #[test]
+    fn refuses_paths_that_leave_the_output_root_and_names_every_line() {
+        let h = format!("sha256:{}", "a".repeat(64));
+        let text = format!(
+            "platc 0.1.0\noutput {h} deploy/ok.yaml\noutput {h} /proc/self/environ\noutput {h} ../x\nejected deploy/../../etc/passwd\noutput sha256:zz deploy/b.yaml\noutput {h} platform.kdl\n"
+        );
+        let err = Lock::parse(&text).unwrap_err();
+        for want in ["E0801", ":3: ", "absolute", ":4: ", ":5: ", "`..`", ":6: ", "hash", ":7: ", "not a place platc writes", "platc build --force", "git checkout"] {
+            assert!(err.contains(want), "`{want}` missing from:\n{err}");
+        }
+        assert!(!err.contains(":2: "), "the good line is not reported:\n{err}");
+        let (lock, problems) = Lock::parse_lenient(&text);
+        assert_eq!(problems.len(), 5);
+        assert_eq!(lock.outputs.keys().collect::<Vec<_>>(), ["deploy/ok.yaml"], "only the line that can be trusted is kept");
+        assert!(lock.ejected.is_empty());
     }
 }

@@ -14,6 +14,7 @@ use crate::emit::Output;
 use crate::load::LOCK_FILE;
 
 pub mod drift;
+pub mod guard;
 pub mod lock;
 pub mod stage;
 pub mod tree;
@@ -142,7 +143,8 @@ fn ensure_replaceable(dir: &Path, marker: &str) -> Result<(), String> {
 
 /// Writes a build's output under `root`: the `deploy/` tree is swapped in atomically; files
 /// outside it (CI workflows at the repository root) are written one by one, atomically, and
-/// files that an earlier build generated there but this one does not are removed.
+/// files that an earlier build generated there but this one does not are removed. Overwrites
+/// and removes what it must (a forced build): [`stage::Stager`] is what refuses to lose edits.
 pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<WriteReport, String> {
     let prefix = format!("{DEPLOY_DIR}/");
     // Borrowed, not copied: the output can be hundreds of megabytes.
@@ -154,45 +156,133 @@ pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<W
             None => others.push((p, b)),
         }
     }
+    let plan = plan_outside(root, &others, previous, &|p| out.files.contains_key(p), true)?;
     let mut report = write_files(&root.join(DEPLOY_DIR), &deploy, LOCK_FILE)?;
-    write_outside(root, &others, previous, &|p| out.files.contains_key(p), &mut report)?;
+    apply_outside(root, &plan, &mut report)?;
     Ok(report)
 }
 
-/// Writes the files outside `deploy/` (CI workflows at the repository root) one by one,
-/// atomically, and removes those an earlier build generated there that this one did not.
-fn write_outside(root: &Path, files: &[(&String, &Vec<u8>)], previous: Option<&Lock>, generated: &dyn Fn(&str) -> bool, report: &mut WriteReport) -> Result<(), String> {
-    let prefix = format!("{DEPLOY_DIR}/");
+/// A file whose content a build would lose: it stops the build (unless forced) with a diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// Root-relative path.
+    pub path: String,
+    pub loss: Loss,
+    /// A unified diff from what platc would leave (the new file, or nothing) to the disk.
+    pub diff: String,
+}
+
+/// How a [`Conflict`]'s content would be lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loss {
+    /// A generated file edited since platc wrote it (its hash differs from the lock's), which
+    /// the build would overwrite.
+    Edited,
+    /// Such a file that platc no longer generates (a removed service or environment), which
+    /// the build would delete.
+    EditedRemoved,
+    /// A file platc did not write (not in the lock) where it would write one: a user's own
+    /// `.github/workflows/platc.yml` on the first build, a file put into `deploy/`.
+    NotOurs,
+}
+
+/// The code of a build refused because it would lose a file's content.
+pub const LOSS_CODE: crate::diagnostics::Code = crate::diagnostics::codes::WOULD_LOSE_CONTENT;
+
+impl Conflict {
+    /// One line saying what would be lost, before the diff.
+    pub fn describe(&self) -> String {
+        match self.loss {
+            Loss::Edited => format!("{LOSS_CODE}: {} was edited by hand since platc wrote it; the build would overwrite it", self.path),
+            Loss::EditedRemoved => format!("{LOSS_CODE}: {} was edited by hand since platc wrote it, and platc no longer generates it; the build would delete it", self.path),
+            Loss::NotOurs => format!("{LOSS_CODE}: {} exists and platc did not write it (it is not in {LOCK_PATH}); the build would overwrite it", self.path),
+        }
+    }
+}
+
+/// What writing the files outside `deploy/` will do, decided before anything is written.
+pub(crate) struct OutsidePlan<'a> {
+    writes: Vec<(guard::GuardedPath, &'a [u8])>,
+    removals: Vec<guard::GuardedPath>,
+    unchanged: usize,
+    /// What would be lost (empty when forced).
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Plans the files outside `deploy/` (CI workflows at the repository root): each generated
+/// file is written unless its bytes are on disk already; a file on disk that platc did not
+/// write as it is (a hand edit, a user's own file) is a [`Conflict`] unless `force`. Files an
+/// earlier build generated there (the lock says) that this one does not are removed only when
+/// they are still as platc wrote them. Every path is a [`guard::GuardedPath`]: a symbolic link
+/// on the way is an error (E0802).
+pub(crate) fn plan_outside<'a>(root: &Path, files: &[(&String, &'a Vec<u8>)], previous: Option<&Lock>, generated: &dyn Fn(&str) -> bool, force: bool) -> Result<OutsidePlan<'a>, String> {
+    let mut plan = OutsidePlan { writes: Vec::new(), removals: Vec::new(), unchanged: 0, conflicts: Vec::new() };
+    let listed = |p: &str| previous.and_then(|l| l.outputs.get(p));
     for (p, bytes) in files {
-        let path = root.join(p);
-        if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
-            report.unchanged += 1;
-            continue;
+        let path = guard::GuardedPath::new(p).map_err(|why| format!("internal error: platc generated {p}, and the path {why}"))?;
+        match path.read(root)? {
+            Some(old) if old == **bytes => plan.unchanged += 1,
+            Some(old) => {
+                let loss = match listed(p) {
+                    Some(h) if *h == hash(&old) => None,
+                    Some(_) => Some(Loss::Edited),
+                    None => Some(Loss::NotOurs),
+                };
+                if let Some(loss) = loss.filter(|_| !force) {
+                    plan.conflicts.push(Conflict { path: (*p).clone(), loss, diff: drift::unified(p, bytes, &old) });
+                }
+                plan.writes.push((path, bytes.as_slice()));
+            }
+            None => plan.writes.push((path, bytes.as_slice())),
         }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let prefix = format!("{DEPLOY_DIR}/");
+    for (p, h) in previous.iter().flat_map(|l| l.outputs.iter()).filter(|(p, _)| !p.starts_with(&prefix) && !generated(p)) {
+        // The lock's paths were guarded when it was parsed; checked again on the disk.
+        let path = guard::GuardedPath::new(p).map_err(|why| format!("{LOCK_PATH}: the path {p} {why}"))?;
+        let Some(old) = path.read(root)? else { continue };
+        if *h != hash(&old) && !force {
+            plan.conflicts.push(Conflict { path: p.clone(), loss: Loss::EditedRemoved, diff: drift::unified(p, b"", &old) });
         }
-        atomic_write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        plan.removals.push(path);
+    }
+    Ok(plan)
+}
+
+/// Carries out an [`OutsidePlan`] that has no conflicts (or a forced one).
+pub(crate) fn apply_outside(root: &Path, plan: &OutsidePlan, report: &mut WriteReport) -> Result<(), String> {
+    report.unchanged += plan.unchanged;
+    for (path, bytes) in &plan.writes {
+        path.write(root, bytes)?;
         report.written += 1;
     }
-    if let Some(prev) = previous {
-        for p in prev.outputs.keys().filter(|p| !p.starts_with(&prefix) && !generated(p)) {
-            if std::fs::remove_file(root.join(p)).is_ok() {
-                report.removed += 1;
-            }
+    for path in &plan.removals {
+        if path.remove(root)? {
+            report.removed += 1;
         }
     }
     Ok(())
 }
 
-/// The relative paths (forward slashes) of every file under `dir`.
+/// The relative paths (forward slashes) of every file under `dir`. A symbolic link in the
+/// tree is an error (E0802): platc follows none and deletes none in its output, so a link
+/// there is neither replaced nor silently dropped.
 fn list_tree(dir: &Path) -> std::io::Result<std::collections::BTreeSet<String>> {
     let mut files = std::collections::BTreeSet::new();
-    for entry in walkdir::WalkDir::new(dir) {
+    for entry in walkdir::WalkDir::new(dir).follow_root_links(false) {
         let entry = entry.map_err(std::io::Error::other)?;
+        let rel: PathBuf = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
+        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        if entry.file_type().is_symlink() {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let shown = if rel.is_empty() { name } else { format!("{name}/{rel}") };
+            return Err(std::io::Error::other(format!(
+                "{}: {shown} is a symbolic link; platc does not follow, replace or delete links in its output tree: remove it (or put the file it points at in its place)",
+                guard::SYMLINK_CODE
+            )));
+        }
         if entry.file_type().is_file() {
-            let rel: PathBuf = entry.path().strip_prefix(dir).unwrap_or(entry.path()).to_path_buf();
-            files.insert(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+            files.insert(rel);
         }
     }
     Ok(files)

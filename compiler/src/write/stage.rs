@@ -5,8 +5,11 @@
 //! The guarantees are those of [`super::write_all`]: the new `deploy/` tree is assembled beside
 //! the old one and swapped in with two renames only when the build succeeded; files whose bytes
 //! did not change are hard-linked from the previous tree (mtimes kept); nothing is swapped in
-//! when nothing changed; a generated file edited by hand since platc wrote it stops the build
-//! (unless forced) and nothing is written. Only hashes, paths and counts stay in memory.
+//! when nothing changed. Nothing is lost without a word: a generated file edited by hand since
+//! platc wrote it, a file platc did not write where it would write one, and an edited file of a
+//! removed service or environment stop the build (unless forced) and nothing is written
+//! ([`super::Conflict`]). Files in `deploy/` that the lock does not list are the user's: they
+//! are kept as they are, even when forced. Only hashes, paths and counts stay in memory.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,15 +19,15 @@ use sha2::{Digest, Sha256};
 
 use super::drift::unified;
 use super::tree::{Staged, Staging};
-use super::{digest, hash, Lock, WriteReport, DEPLOY_DIR, LOCK_PATH};
+use super::{digest, hash, Conflict, Lock, Loss, WriteReport, DEPLOY_DIR, LOCK_PATH};
 use crate::emit::{Output, Sink};
 
 /// Why a staged build was not swapped in.
 #[derive(Debug)]
 pub enum Refused {
-    /// Generated files edited by hand since platc wrote them: `(path, diff from what platc
-    /// would write to what is on disk)`. Nothing was written.
-    HandEdited(Vec<(String, String)>),
+    /// Files whose content the build would lose (hand edits, files platc did not write),
+    /// sorted by path. Nothing was written.
+    Lost(Vec<Conflict>),
     /// An I/O problem (exit code 2). Nothing was swapped in.
     Io(String),
 }
@@ -47,7 +50,7 @@ struct State {
     hashes: BTreeMap<String, [u8; 32]>,
     written: usize,
     unchanged: usize,
-    hand_edited: Vec<(String, String)>,
+    hand_edited: Vec<Conflict>,
     /// Files outside `deploy/` (CI workflows), written one by one at the end.
     outside: Output,
 }
@@ -56,6 +59,9 @@ impl<'a> Stager<'a> {
     /// Starts staging the `deploy/` tree under `root`. Refuses a `deploy/` that is not a
     /// platc output.
     pub fn new(root: &Path, previous: Option<&'a Lock>, force: bool) -> Result<Self, String> {
+        // `deploy` or its lock as a symbolic link would make the staging read (and the swap
+        // move) something outside the output root: refused (E0802).
+        super::guard::GuardedPath::new(LOCK_PATH)?.resolve(root)?;
         let tree = Staging::new(&root.join(DEPLOY_DIR), crate::load::LOCK_FILE)?;
         Ok(Stager { root: root.to_path_buf(), tree, previous, force, state: Mutex::new(State::default()) })
     }
@@ -74,51 +80,97 @@ impl<'a> Stager<'a> {
         self.previous.is_some_and(|l| l.ejected.contains(path))
     }
 
-    /// Stages one generated file under `deploy/`; returns (digest, unchanged, hand edit).
-    fn stage_one(&self, path: &str, rel: &str, bytes: &[u8]) -> std::io::Result<([u8; 32], bool, Option<String>)> {
-        let edit = match self.tree.file(rel, bytes)? {
+    /// Stages one generated file under `deploy/`; returns (digest, unchanged, what the write
+    /// would lose).
+    fn stage_one(&self, path: &str, rel: &str, bytes: &[u8]) -> std::io::Result<([u8; 32], bool, Option<Conflict>)> {
+        let lost = match self.tree.file(rel, bytes)? {
             Staged::Unchanged => return Ok((digest(bytes), true, None)),
             Staged::Written { previous: None } => None,
             // Different bytes on disk: a hand edit unless platc wrote them (the lock says).
             Staged::Written { previous: Some(old) } => {
-                let written_by_platc = self.previous.and_then(|l| l.outputs.get(path)).is_some_and(|h| *h == hash(&old));
-                (!written_by_platc && !self.force).then(|| unified(path, bytes, &old))
+                let loss = match self.previous.and_then(|l| l.outputs.get(path)) {
+                    Some(h) if *h == hash(&old) => None,
+                    Some(_) => Some(Loss::Edited),
+                    None => Some(Loss::NotOurs),
+                };
+                loss.filter(|_| !self.force).map(|loss| Conflict { path: path.to_string(), loss, diff: unified(path, bytes, &old) })
             }
         };
-        Ok((digest(bytes), false, edit))
+        Ok((digest(bytes), false, lost))
+    }
+
+    /// Files of the current `deploy/` that this build does not stage (`staged`, relative to
+    /// `deploy/`): those the lock lists are removed, unless edited since platc wrote them (a
+    /// [`Conflict`] then, unless forced); the others are not platc's and are kept (returned).
+    fn removals(&self, staged: &BTreeSet<&str>) -> Result<(Vec<String>, Vec<Conflict>), String> {
+        let (mut left_alone, mut lost) = (Vec::new(), Vec::new());
+        for rel in self.tree.old.iter().filter(|p| !staged.contains(p.as_str())) {
+            let path = format!("{DEPLOY_DIR}/{rel}");
+            match self.previous.and_then(|l| l.outputs.get(&path)) {
+                None => left_alone.push(rel.clone()),
+                Some(_) if self.force => {}
+                Some(h) => {
+                    let old = std::fs::read(self.tree.dir.join(rel)).map_err(|e| format!("cannot read {path}: {e}"))?;
+                    if *h != hash(&old) {
+                        lost.push(Conflict { diff: unified(&path, b"", &old), path, loss: Loss::EditedRemoved });
+                    }
+                }
+            }
+        }
+        Ok((left_alone, lost))
+    }
+
+    /// Files in `deploy/` that the lock does not list and this build does not generate: the
+    /// user's, which the build keeps as they are (root-relative paths), so they can be named.
+    pub fn left_alone(&self) -> Vec<String> {
+        let prefix = format!("{DEPLOY_DIR}/");
+        let state = self.lock();
+        let ejected: BTreeSet<String> = self.previous.map(|l| l.ejected.clone()).unwrap_or_default();
+        let listed = |p: &String| self.previous.is_some_and(|l| l.outputs.contains_key(p)) || ejected.contains(p) || state.hashes.contains_key(p) || p == LOCK_PATH;
+        self.tree.old.iter().map(|rel| format!("{prefix}{rel}")).filter(|p| !listed(p)).collect()
     }
 
     /// Swaps the staged tree in (when anything changed), then writes the files outside
     /// `deploy/`. `inputs` are the lock's inputs.
     pub fn finish(self, inputs: &[(String, &[u8])]) -> Result<WriteReport, Refused> {
         let mut state = std::mem::take(&mut *self.lock());
-        if !state.hand_edited.is_empty() {
-            // Staged on all cores: sort for a stable report.
-            state.hand_edited.sort();
-            return Err(Refused::HandEdited(state.hand_edited));
-        }
         let io = |e: String| Refused::Io(e);
         let prefix = format!("{DEPLOY_DIR}/");
+        let lock_rel = LOCK_PATH.strip_prefix(&prefix).unwrap_or(LOCK_PATH);
         // Ejected files stay as the user has them (and out of the lock's outputs).
         let ejected: BTreeSet<String> = self.previous.map(|l| l.ejected.clone()).unwrap_or_default();
+        // Nothing is lost without --force: every overwrite and removal, in deploy/ and outside
+        // it, is judged before anything is swapped in or written.
+        let outside: Vec<(&String, &Vec<u8>)> = state.outside.files.iter().filter(|(p, _)| !ejected.contains(*p)).collect();
+        let generated = |p: &str| state.outside.files.contains_key(p) || ejected.contains(p);
+        let outside_plan = super::plan_outside(&self.root, &outside, self.previous, &generated, self.force).map_err(io)?;
+        let (left_alone, removal_losses) = {
+            let staged: BTreeSet<&str> = state.hashes.keys().filter_map(|p| p.strip_prefix(&prefix)).chain(ejected.iter().filter_map(|p| p.strip_prefix(&prefix))).chain([lock_rel]).collect();
+            self.removals(&staged).map_err(io)?
+        };
+        let mut lost: Vec<Conflict> = state.hand_edited.drain(..).chain(removal_losses).chain(outside_plan.conflicts.iter().cloned()).collect();
+        if !lost.is_empty() {
+            // Staged on all cores: sort for a stable report.
+            lost.sort_by(|a, b| a.path.cmp(&b.path));
+            return Err(Refused::Lost(lost));
+        }
         let mut kept: BTreeSet<String> = BTreeSet::new();
-        for p in &ejected {
-            let Some(rel) = p.strip_prefix(&prefix) else { continue };
-            if self.tree.old.contains(rel) {
-                let target = self.tree.staged_path(rel);
+        let ejected_rels = ejected.iter().filter_map(|p| p.strip_prefix(&prefix)).map(str::to_string);
+        for rel in ejected_rels.chain(left_alone) {
+            if self.tree.old.contains(&rel) {
+                let target = self.tree.staged_path(&rel);
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| io(format!("cannot create {}: {e}", parent.display())))?;
                 }
-                std::fs::hard_link(self.tree.dir.join(rel), &target)
-                    .or_else(|_| std::fs::copy(self.tree.dir.join(rel), &target).map(|_| ()))
-                    .map_err(|e| io(format!("cannot keep ejected {p}: {e}")))?;
-                kept.insert(rel.to_string());
+                std::fs::hard_link(self.tree.dir.join(&rel), &target)
+                    .or_else(|_| std::fs::copy(self.tree.dir.join(&rel), &target).map(|_| ()))
+                    .map_err(|e| io(format!("cannot keep {prefix}{rel}: {e}")))?;
+                kept.insert(rel);
             }
         }
         for (p, b) in &state.outside.files {
             state.hashes.insert(p.clone(), digest(b));
         }
-        let lock_rel = LOCK_PATH.strip_prefix(&prefix).unwrap_or(LOCK_PATH);
         let mut report = WriteReport { written: state.written, unchanged: state.unchanged, removed: 0 };
         {
             let staged: BTreeSet<&str> = state.hashes.keys().filter_map(|p| p.strip_prefix(&prefix)).chain(kept.iter().map(String::as_str)).chain([lock_rel]).collect();
@@ -149,9 +201,7 @@ impl<'a> Stager<'a> {
         }
         drop(std::mem::take(&mut state.hashes));
         self.tree.finish(report.written > 0 || report.removed > 0).map_err(io)?;
-        let outside: Vec<(&String, &Vec<u8>)> = state.outside.files.iter().filter(|(p, _)| !ejected.contains(*p)).collect();
-        let generated = |p: &str| state.outside.files.contains_key(p) || ejected.contains(p);
-        super::write_outside(&self.root, &outside, self.previous, &generated, &mut report).map_err(io)?;
+        super::apply_outside(&self.root, &outside_plan, &mut report).map_err(io)?;
         Ok(report)
     }
 }
@@ -173,14 +223,14 @@ impl Sink for Stager<'_> {
             staged.push((path, result));
         }
         let mut state = self.lock();
-        for (path, (h, same, edit)) in staged {
+        for (path, (h, same, lost)) in staged {
             if same {
                 state.unchanged += 1;
             } else {
                 state.written += 1;
             }
-            if let Some(diff) = edit {
-                state.hand_edited.push((path.clone(), diff));
+            if let Some(conflict) = lost {
+                state.hand_edited.push(conflict);
             }
             state.hashes.insert(path, h);
         }
