@@ -84,6 +84,10 @@ pub fn run(args: &Args) -> i32 {
             None => return fail("no platform.kdl here or above; give the output root with --out"),
         },
     };
+    let _guard = match crate::write::recover::open(&root, crate::write::DEPLOY_DIR, crate::write::recover::Mode::Write) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
     let lock_path = root.join(LOCK_PATH);
     let mut lock = match std::fs::read_to_string(&lock_path) {
         Ok(t) => match Lock::parse(&t) {
@@ -117,22 +121,31 @@ pub fn run(args: &Args) -> i32 {
             files
         }
     };
+    // The stripped files and the lock are committed as one unit: a kill in between never leaves
+    // files without their header that the lock still judges as platc's.
+    let mut commit = crate::write::journal::Commit::new(&root, crate::write::DEPLOY_DIR);
+    let previous_lock = std::fs::read(&lock_path).ok();
     for rel in &chosen {
         let path = root.join(rel);
         if let Ok(text) = std::fs::read_to_string(&path) {
             let stripped = strip_header(&text);
             if stripped != text {
-                if let Err(e) = crate::write::atomic_write(&path, stripped.as_bytes()) {
-                    return fail(format!("cannot write {}: {e}", path.display()));
+                if let Err(e) = commit.write(rel, stripped.as_bytes(), Some(text.as_bytes())) {
+                    return fail(format!("cannot stage {}: {e}", path.display()));
                 }
             }
         }
         lock.outputs.remove(rel);
         lock.ejected.insert(rel.clone());
-        eprintln!("ejected {rel}");
     }
-    if let Err(e) = crate::write::atomic_write(&lock_path, lock.render().as_bytes()) {
-        return fail(format!("cannot write {}: {e}", lock_path.display()));
+    if let Err(e) = commit.write(LOCK_PATH, lock.render().as_bytes(), previous_lock.as_deref()) {
+        return fail(format!("cannot stage {}: {e}", lock_path.display()));
+    }
+    if let Err(e) = commit.apply() {
+        return fail(e);
+    }
+    for rel in &chosen {
+        eprintln!("ejected {rel}");
     }
     eprintln!("{} file{} now yours: later builds leave them alone and `build --check` no longer judges them", chosen.len(), if chosen.len() == 1 { " is" } else { "s are" });
     EXIT_OK

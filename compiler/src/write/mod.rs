@@ -1,9 +1,12 @@
 //! Writing outputs: deterministic bytes, written atomically.
 //!
-//! A build's output tree is assembled next to the output directory and swapped in with two
-//! renames, so that readers (and a failed build) never see a half-written tree. Files whose
-//! bytes did not change are hard-linked from the previous tree, which keeps their mtimes:
-//! tools that watch the tree see only what really changed.
+//! A build's output tree is assembled next to the output directory; the tree, the files outside
+//! it and the lock are then committed as one unit under a journal ([`journal`]), so that
+//! readers (and a failed or killed build) never see a half-written or mixed output: the next
+//! run finishes a commit that a kill interrupted ([`recover`]), and an advisory lock on the
+//! output root ([`exclusive`]) keeps two builds from mixing theirs. Files whose bytes did not
+//! change are hard-linked from the previous tree, which keeps their mtimes: tools that watch
+//! the tree see only what really changed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,11 @@ use crate::emit::Output;
 use crate::load::LOCK_FILE;
 
 pub mod drift;
+pub mod exclusive;
+pub mod fault;
+pub mod journal;
 pub mod lock;
+pub mod recover;
 pub mod stage;
 pub mod tree;
 
@@ -99,35 +106,19 @@ fn write_files(dir: &Path, files: &[(&str, &[u8])], marker: &str) -> Result<Writ
     tree.finish()
 }
 
-/// Replaces `dir` (if it exists) by the complete tree `staging` with two renames, so that
-/// readers never see a mix; on failure the previous tree is put back and `staging` removed.
-fn swap_in(dir: &Path, staging: &Path, backup: &Path) -> Result<(), String> {
-    let exists = dir.exists();
-    if exists {
-        std::fs::rename(dir, backup).map_err(|e| {
-            let _ = std::fs::remove_dir_all(staging);
-            format!("cannot move {} aside: {e}", dir.display())
-        })?;
-    }
-    if let Err(e) = std::fs::rename(staging, dir) {
-        // Put the previous tree back: a failed write leaves the old output as it was.
-        if exists {
-            let _ = std::fs::rename(backup, dir);
-        }
-        let _ = std::fs::remove_dir_all(staging);
-        return Err(format!("cannot move the new tree into {}: {e}", dir.display()));
-    }
-    if exists {
-        let _ = std::fs::remove_dir_all(backup);
-    }
-    Ok(())
+/// The staging and backup directories beside `dir` (hidden, named after this process; see
+/// [`journal::staging_prefix`]).
+fn staging_dirs(dir: &Path) -> (PathBuf, PathBuf) {
+    let (parent, name) = tree_place(dir);
+    let prefix = journal::staging_prefix(&name);
+    (parent.join(format!("{prefix}new-{}", std::process::id())), parent.join(format!("{prefix}old-{}", std::process::id())))
 }
 
-/// The staging and backup directories beside `dir` (hidden, named after this process).
-fn staging_dirs(dir: &Path) -> (PathBuf, PathBuf) {
+/// The directory holding `dir`, and `dir`'s name (`out` when it has none).
+fn tree_place(dir: &Path) -> (PathBuf, String) {
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    (parent.join(format!(".{name}.platc-new-{}", std::process::id())), parent.join(format!(".{name}.platc-old-{}", std::process::id())))
+    (parent.to_path_buf(), name)
 }
 
 /// Refuses to replace a non-empty directory that is not a platc output of the same kind (no
@@ -141,8 +132,10 @@ fn ensure_replaceable(dir: &Path, marker: &str) -> Result<(), String> {
 }
 
 /// Writes a build's output under `root`: the `deploy/` tree is swapped in atomically; files
-/// outside it (CI workflows at the repository root) are written one by one, atomically, and
-/// files that an earlier build generated there but this one does not are removed.
+/// outside it (CI workflows at the repository root) are committed after it, and files that an
+/// earlier build generated there but this one does not are removed. Two commits, not one:
+/// `platc build` streams through [`stage::Stager`], which commits all as one unit; this is for
+/// benchmarks and callers that hold a whole [`Output`].
 pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<WriteReport, String> {
     let prefix = format!("{DEPLOY_DIR}/");
     // Borrowed, not copied: the output can be hundreds of megabytes.
@@ -155,29 +148,31 @@ pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<W
         }
     }
     let mut report = write_files(&root.join(DEPLOY_DIR), &deploy, LOCK_FILE)?;
-    write_outside(root, &others, previous, &|p| out.files.contains_key(p), &mut report)?;
+    let _guard = recover::open(root, DEPLOY_DIR, recover::Mode::Write)?;
+    let mut commit = journal::Commit::new(root, DEPLOY_DIR);
+    write_outside(root, &others, previous, &|p| out.files.contains_key(p), &mut report, &mut commit)?;
+    commit.apply()?;
     Ok(report)
 }
 
-/// Writes the files outside `deploy/` (CI workflows at the repository root) one by one,
-/// atomically, and removes those an earlier build generated there that this one did not.
-fn write_outside(root: &Path, files: &[(&String, &Vec<u8>)], previous: Option<&Lock>, generated: &dyn Fn(&str) -> bool, report: &mut WriteReport) -> Result<(), String> {
+/// Stages into `commit` the files outside `deploy/` (CI workflows at the repository root) that
+/// changed, and the removal of those an earlier build generated there that this one did not.
+fn write_outside(root: &Path, files: &[(&String, &Vec<u8>)], previous: Option<&Lock>, generated: &dyn Fn(&str) -> bool, report: &mut WriteReport, commit: &mut journal::Commit) -> Result<(), String> {
     let prefix = format!("{DEPLOY_DIR}/");
     for (p, bytes) in files {
         let path = root.join(p);
-        if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
+        let on_disk = std::fs::read(&path).ok();
+        if on_disk.as_deref() == Some(bytes.as_slice()) {
             report.unchanged += 1;
             continue;
         }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        atomic_write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        commit.write(p, bytes, on_disk.as_deref()).map_err(|e| format!("cannot stage {p}: {e}"))?;
         report.written += 1;
     }
     if let Some(prev) = previous {
         for p in prev.outputs.keys().filter(|p| !p.starts_with(&prefix) && !generated(p)) {
-            if std::fs::remove_file(root.join(p)).is_ok() {
+            if let Ok(old) = std::fs::read(root.join(p)) {
+                commit.remove(p, &old);
                 report.removed += 1;
             }
         }
