@@ -409,14 +409,24 @@ fn build_inputs(loaded: &Loaded, opts: &BuildOptions) -> Vec<(String, Vec<u8>)> 
 
 /// Whether the output under `root` is what a build with these inputs gives, by the lock
 /// alone: the lock was written by this platc version from the same inputs (specs, stdlib,
-/// options) and every file it lists exists. A hand edit since then is kept (`build --check`
-/// reports it); a deleted file makes the build run again and restore it.
+/// options), every file it lists exists, the files outside `deploy/` (CI workflows, a few) hold
+/// the bytes it says, and no commit is unfinished. A hand edit inside `deploy/` since then is
+/// kept (`build --check` reports it); a deleted file makes the build run again and restore it.
+///
+/// The lock is committed after everything it describes, so an interrupted commit leaves the
+/// old lock, whose inputs do not match; the checks of the journal and of the files outside
+/// `deploy/` hold even when a journal was deleted or a tree was mixed by other means.
 pub fn up_to_date(root: &Path, previous: Option<&Lock>, inputs: &[(String, Vec<u8>)]) -> bool {
     let Some(prev) = previous else { return false };
     if prev.version != env!("CARGO_PKG_VERSION") || prev.inputs.len() != inputs.len() {
         return false;
     }
+    if root.join(crate::write::journal::journal_name(DEPLOY_DIR)).exists() {
+        return false;
+    }
     let same_inputs = inputs.iter().all(|(p, b)| prev.inputs.get(p).is_some_and(|h| *h == crate::write::hash(b)));
+    let prefix = format!("{DEPLOY_DIR}/");
+    let outside_match = prev.outputs.iter().filter(|(p, _)| !p.starts_with(&prefix)).all(|(p, h)| std::fs::read(root.join(p)).is_ok_and(|b| crate::write::hash(&b) == *h));
     let paths: Vec<&String> = prev.outputs.keys().collect();
-    same_inputs && crate::par::map_chunks(&paths, |chunk| chunk.iter().all(|p| root.join(p).is_file())).into_iter().all(|ok| ok)
+    same_inputs && outside_match && crate::par::map_chunks(&paths, |chunk| chunk.iter().all(|p| root.join(p).is_file())).into_iter().all(|ok| ok)
 }

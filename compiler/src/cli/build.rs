@@ -75,6 +75,13 @@ pub fn run(args: &Args) -> i32 {
         Some(d) => cwd.join(d),
         None => result.loaded.root.clone().unwrap_or_else(|| cwd.clone()),
     };
+    // Held to the end: no other platc writes this root meanwhile. A commit that a killed build
+    // left is finished first, stale staging folders removed (or, with --check, reported).
+    let mode = if args.check { crate::write::recover::Mode::Read } else { crate::write::recover::Mode::Write };
+    let guard = match crate::write::recover::open(&root, crate::write::DEPLOY_DIR, mode) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
     // A lock with lines that cannot be trusted stops every command (E0801), except a forced
     // build: the recovery that error recommends, which skips those lines and writes a new lock.
     let previous = match crate::build::previous_lock_with(&root, args.force) {
@@ -111,7 +118,8 @@ pub fn run(args: &Args) -> i32 {
             crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
         }
         crate::build::finalize(&mut out, &inputs, previous.as_ref(), &disk);
-        return check_drift(&root, &shown, &out, previous.as_ref());
+        let code = check_drift(&root, &shown, &out, previous.as_ref());
+        return interrupted(&guard, &shown).unwrap_or(code);
     }
     let (Some(ws), Some(graph)) = (result.workspace.as_ref(), result.graph.as_ref()) else {
         return fail("internal error: a checked build without a workspace");
@@ -181,6 +189,22 @@ pub fn run(args: &Args) -> i32 {
         }
         Err(crate::write::stage::Refused::Io(e)) => fail(e),
     }
+}
+
+/// `build --check`'s verdict on what killed runs left under the root (exit 1), if anything: the
+/// tree as committed was not a build's output, whatever it is after the recovery.
+fn interrupted(guard: &crate::write::recover::Guard, shown: &str) -> Option<i32> {
+    if !guard.recovered && guard.stale.is_empty() {
+        return None;
+    }
+    if guard.recovered {
+        eprintln!("error: the outputs under {shown} were left half-committed by a killed platc run (finished now)");
+    }
+    if !guard.stale.is_empty() {
+        eprintln!("error: {} left by killed platc runs under {shown}", super::plural(guard.stale.len(), "staging folder or file was"));
+    }
+    eprintln!("help: run `platc build` and commit the result");
+    Some(EXIT_ERRORS)
 }
 
 fn check_drift(root: &std::path::Path, shown: &str, out: &crate::emit::Output, previous: Option<&crate::write::Lock>) -> i32 {

@@ -41,6 +41,12 @@ pub fn run(args: &Args) -> i32 {
         Some(d) => cwd.join(d),
         None => result.loaded.root.clone().unwrap_or_else(|| cwd.clone()),
     };
+    // Finishes a commit that a killed build left (the diff is then against a whole tree) and
+    // keeps builds out while it reads.
+    let _guard = match crate::write::recover::open(&root, crate::write::DEPLOY_DIR, crate::write::recover::Mode::Read) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
     let previous = match crate::build::previous_lock(&root) {
         Ok(l) => l,
         Err(e) => return fail(e),

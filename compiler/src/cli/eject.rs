@@ -85,6 +85,10 @@ pub fn run(args: &Args) -> i32 {
             None => return fail("no platform.kdl here or above; give the output root with --out"),
         },
     };
+    let _guard = match crate::write::recover::open(&root, crate::write::DEPLOY_DIR, crate::write::recover::Mode::Write) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
     // The lock is untrusted input: read as a guarded path, and every path it names is one
     // (E0801 otherwise), so the files rewritten below are inside the output root.
     let mut lock = match crate::build::previous_lock(&root) {
@@ -117,30 +121,43 @@ pub fn run(args: &Args) -> i32 {
             files
         }
     };
+    // The stripped files and the lock are committed as one unit: a kill in between never leaves
+    // files without their header that the lock still judges as platc's.
+    let mut commit = crate::write::journal::Commit::new(&root, crate::write::DEPLOY_DIR);
     for rel in &chosen {
-        if let Err(e) = strip_file(&root, rel) {
+        if let Err(e) = strip_file(&root, rel, &mut commit) {
             return fail(e);
         }
         lock.outputs.remove(rel);
         lock.ejected.insert(rel.clone());
-        eprintln!("ejected {rel}");
     }
-    if let Err(e) = GuardedPath::new(LOCK_PATH).and_then(|p| p.write(&root, lock.render().as_bytes())) {
+    let previous_lock = match GuardedPath::new(LOCK_PATH).and_then(|p| p.read(&root)) {
+        Ok(bytes) => bytes,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = commit.write(LOCK_PATH, lock.render().as_bytes(), previous_lock.as_deref()) {
+        return fail(format!("cannot stage {LOCK_PATH}: {e}"));
+    }
+    if let Err(e) = commit.apply() {
         return fail(e);
+    }
+    for rel in &chosen {
+        eprintln!("ejected {rel}");
     }
     eprintln!("{} file{} now yours: later builds leave them alone and `build --check` no longer judges them", chosen.len(), if chosen.len() == 1 { " is" } else { "s are" });
     EXIT_OK
 }
 
-/// Removes the platc header of the file at `rel` (a path from the lock), through the guard:
-/// a symbolic link on the way is refused (E0802), never written through.
-fn strip_file(root: &std::path::Path, rel: &str) -> Result<(), String> {
+/// Stages into `commit` the file at `rel` (a path from the lock) without its platc header,
+/// read through the guard: a symbolic link on the way is refused (E0802), never written
+/// through.
+fn strip_file(root: &std::path::Path, rel: &str, commit: &mut crate::write::journal::Commit) -> Result<(), String> {
     let path = GuardedPath::new(rel)?;
     let Some(bytes) = path.read(root)? else { return Ok(()) };
     let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
     let stripped = strip_header(&text);
     if stripped != text {
-        path.write(root, stripped.as_bytes())?;
+        commit.write(rel, stripped.as_bytes(), Some(text.as_bytes())).map_err(|e| format!("cannot stage {rel}: {e}"))?;
     }
     Ok(())
 }

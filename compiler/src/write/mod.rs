@@ -1,9 +1,12 @@
 //! Writing outputs: deterministic bytes, written atomically.
 //!
-//! A build's output tree is assembled next to the output directory and swapped in with two
-//! renames, so that readers (and a failed build) never see a half-written tree. Files whose
-//! bytes did not change are hard-linked from the previous tree, which keeps their mtimes:
-//! tools that watch the tree see only what really changed.
+//! A build's output tree is assembled next to the output directory; the tree, the files outside
+//! it and the lock are then committed as one unit under a journal ([`journal`]), so that
+//! readers (and a failed or killed build) never see a half-written or mixed output: the next
+//! run finishes a commit that a kill interrupted ([`recover`]), and an advisory lock on the
+//! output root ([`exclusive`]) keeps two builds from mixing theirs. Files whose bytes did not
+//! change are hard-linked from the previous tree, which keeps their mtimes: tools that watch
+//! the tree see only what really changed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,8 +17,12 @@ use crate::emit::Output;
 use crate::load::LOCK_FILE;
 
 pub mod drift;
+pub mod exclusive;
+pub mod fault;
 pub mod guard;
+pub mod journal;
 pub mod lock;
+pub mod recover;
 pub mod stage;
 pub mod tree;
 
@@ -100,35 +107,19 @@ fn write_files(dir: &Path, files: &[(&str, &[u8])], marker: &str) -> Result<Writ
     tree.finish()
 }
 
-/// Replaces `dir` (if it exists) by the complete tree `staging` with two renames, so that
-/// readers never see a mix; on failure the previous tree is put back and `staging` removed.
-fn swap_in(dir: &Path, staging: &Path, backup: &Path) -> Result<(), String> {
-    let exists = dir.exists();
-    if exists {
-        std::fs::rename(dir, backup).map_err(|e| {
-            let _ = std::fs::remove_dir_all(staging);
-            format!("cannot move {} aside: {e}", dir.display())
-        })?;
-    }
-    if let Err(e) = std::fs::rename(staging, dir) {
-        // Put the previous tree back: a failed write leaves the old output as it was.
-        if exists {
-            let _ = std::fs::rename(backup, dir);
-        }
-        let _ = std::fs::remove_dir_all(staging);
-        return Err(format!("cannot move the new tree into {}: {e}", dir.display()));
-    }
-    if exists {
-        let _ = std::fs::remove_dir_all(backup);
-    }
-    Ok(())
+/// The staging and backup directories beside `dir` (hidden, named after this process; see
+/// [`journal::staging_prefix`]).
+fn staging_dirs(dir: &Path) -> (PathBuf, PathBuf) {
+    let (parent, name) = tree_place(dir);
+    let prefix = journal::staging_prefix(&name);
+    (parent.join(format!("{prefix}new-{}", std::process::id())), parent.join(format!("{prefix}old-{}", std::process::id())))
 }
 
-/// The staging and backup directories beside `dir` (hidden, named after this process).
-fn staging_dirs(dir: &Path) -> (PathBuf, PathBuf) {
+/// The directory holding `dir`, and `dir`'s name (`out` when it has none).
+fn tree_place(dir: &Path) -> (PathBuf, String) {
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    (parent.join(format!(".{name}.platc-new-{}", std::process::id())), parent.join(format!(".{name}.platc-old-{}", std::process::id())))
+    (parent.to_path_buf(), name)
 }
 
 /// Refuses to replace a non-empty directory that is not a platc output of the same kind (no
@@ -142,9 +133,11 @@ fn ensure_replaceable(dir: &Path, marker: &str) -> Result<(), String> {
 }
 
 /// Writes a build's output under `root`: the `deploy/` tree is swapped in atomically; files
-/// outside it (CI workflows at the repository root) are written one by one, atomically, and
-/// files that an earlier build generated there but this one does not are removed. Overwrites
-/// and removes what it must (a forced build): [`stage::Stager`] is what refuses to lose edits.
+/// outside it (CI workflows at the repository root) are committed after it, and files that an
+/// earlier build generated there but this one does not are removed. Two commits, not one:
+/// `platc build` streams through [`stage::Stager`], which commits all as one unit; this is for
+/// benchmarks and callers that hold a whole [`Output`]. Overwrites and removes what it must (a
+/// forced build): [`stage::Stager`] is what refuses to lose edits.
 pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<WriteReport, String> {
     let prefix = format!("{DEPLOY_DIR}/");
     // Borrowed, not copied: the output can be hundreds of megabytes.
@@ -158,7 +151,10 @@ pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<W
     }
     let plan = plan_outside(root, &others, previous, &|p| out.files.contains_key(p), true)?;
     let mut report = write_files(&root.join(DEPLOY_DIR), &deploy, LOCK_FILE)?;
-    apply_outside(root, &plan, &mut report)?;
+    let _guard = recover::open(root, DEPLOY_DIR, recover::Mode::Write)?;
+    let mut commit = journal::Commit::new(root, DEPLOY_DIR);
+    apply_outside(&plan, &mut report, &mut commit)?;
+    commit.apply()?;
     Ok(report)
 }
 
@@ -202,12 +198,17 @@ impl Conflict {
 
 /// What writing the files outside `deploy/` will do, decided before anything is written.
 pub(crate) struct OutsidePlan<'a> {
-    writes: Vec<(guard::GuardedPath, &'a [u8])>,
-    removals: Vec<guard::GuardedPath>,
+    /// Each file to write, with the bytes it replaces.
+    writes: Vec<OutsideWrite<'a>>,
+    /// Each file to remove, with its bytes now.
+    removals: Vec<(guard::GuardedPath, Vec<u8>)>,
     unchanged: usize,
     /// What would be lost (empty when forced).
     pub conflicts: Vec<Conflict>,
 }
+
+/// A file to write outside `deploy/`: its path, its new bytes and those it replaces.
+type OutsideWrite<'a> = (guard::GuardedPath, &'a [u8], Option<Vec<u8>>);
 
 /// Plans the files outside `deploy/` (CI workflows at the repository root): each generated
 /// file is written unless its bytes are on disk already; a file on disk that platc did not
@@ -231,9 +232,9 @@ pub(crate) fn plan_outside<'a>(root: &Path, files: &[(&String, &'a Vec<u8>)], pr
                 if let Some(loss) = loss.filter(|_| !force) {
                     plan.conflicts.push(Conflict { path: (*p).clone(), loss, diff: drift::unified(p, bytes, &old) });
                 }
-                plan.writes.push((path, bytes.as_slice()));
+                plan.writes.push((path, bytes.as_slice(), Some(old)));
             }
-            None => plan.writes.push((path, bytes.as_slice())),
+            None => plan.writes.push((path, bytes.as_slice(), None)),
         }
     }
     let prefix = format!("{DEPLOY_DIR}/");
@@ -244,22 +245,23 @@ pub(crate) fn plan_outside<'a>(root: &Path, files: &[(&String, &'a Vec<u8>)], pr
         if *h != hash(&old) && !force {
             plan.conflicts.push(Conflict { path: p.clone(), loss: Loss::EditedRemoved, diff: drift::unified(p, b"", &old) });
         }
-        plan.removals.push(path);
+        plan.removals.push((path, old));
     }
     Ok(plan)
 }
 
-/// Carries out an [`OutsidePlan`] that has no conflicts (or a forced one).
-pub(crate) fn apply_outside(root: &Path, plan: &OutsidePlan, report: &mut WriteReport) -> Result<(), String> {
+/// Stages an [`OutsidePlan`] that has no conflicts (or a forced one) into `commit`, which
+/// carries it out with the rest of the build (and re-checks each path for links, see
+/// [`journal::check_links`]).
+pub(crate) fn apply_outside(plan: &OutsidePlan, report: &mut WriteReport, commit: &mut journal::Commit) -> Result<(), String> {
     report.unchanged += plan.unchanged;
-    for (path, bytes) in &plan.writes {
-        path.write(root, bytes)?;
+    for (path, bytes, previous) in &plan.writes {
+        commit.write(path.as_str(), bytes, previous.as_deref()).map_err(|e| format!("cannot stage {path}: {e}"))?;
         report.written += 1;
     }
-    for path in &plan.removals {
-        if path.remove(root)? {
-            report.removed += 1;
-        }
+    for (path, old) in &plan.removals {
+        commit.remove(path.as_str(), old);
+        report.removed += 1;
     }
     Ok(())
 }

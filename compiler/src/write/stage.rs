@@ -2,14 +2,16 @@
 //! [`Stager`] as soon as they are emitted, so that a monorepo's output (gigabytes at 10,000
 //! services) never has to be held in memory.
 //!
-//! The guarantees are those of [`super::write_all`]: the new `deploy/` tree is assembled beside
-//! the old one and swapped in with two renames only when the build succeeded; files whose bytes
-//! did not change are hard-linked from the previous tree (mtimes kept); nothing is swapped in
-//! when nothing changed. Nothing is lost without a word: a generated file edited by hand since
-//! platc wrote it, a file platc did not write where it would write one, and an edited file of a
-//! removed service or environment stop the build (unless forced) and nothing is written
-//! ([`super::Conflict`]). Files in `deploy/` that the lock does not list are the user's: they
-//! are kept as they are, even when forced. Only hashes, paths and counts stay in memory.
+//! The new `deploy/` tree is assembled beside the old one and committed with the files outside
+//! it and the lock as one unit ([`super::journal`]: a kill at any point is finished by the next
+//! run) only when the build succeeded; files whose bytes did not change are hard-linked from
+//! the previous tree (mtimes kept); nothing is swapped in when nothing changed. Nothing is lost
+//! without a word: a generated file edited by hand since platc wrote it, a file platc did not
+//! write where it would write one, and an edited file of a removed service or environment stop
+//! the build (unless forced) and nothing is written ([`super::Conflict`]). Files in `deploy/`
+//! that the lock does not list are the user's: they are kept as they are, even when forced.
+//! Only hashes, paths and counts stay in memory. The caller holds the output root's lock
+//! ([`super::recover::open`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use super::drift::unified;
+use super::journal::Commit;
 use super::tree::{Staged, Staging};
 use super::{digest, hash, Conflict, Lock, Loss, WriteReport, DEPLOY_DIR, LOCK_PATH};
 use crate::emit::{Output, Sink};
@@ -130,8 +133,8 @@ impl<'a> Stager<'a> {
         self.tree.old.iter().map(|rel| format!("{prefix}{rel}")).filter(|p| !listed(p)).collect()
     }
 
-    /// Swaps the staged tree in (when anything changed), then writes the files outside
-    /// `deploy/`. `inputs` are the lock's inputs.
+    /// Commits the staged tree (when anything in it changed), the files outside `deploy/` and
+    /// the lock (last) as one unit. `inputs` are the lock's inputs.
     pub fn finish(self, inputs: &[(String, &[u8])]) -> Result<WriteReport, Refused> {
         let mut state = std::mem::take(&mut *self.lock());
         let io = |e: String| Refused::Io(e);
@@ -180,7 +183,11 @@ impl<'a> Stager<'a> {
         // lists ~800,000 outputs (~80 MB of text), which neither a `Lock` value nor the text
         // needs to hold in memory.
         let input_hashes: BTreeMap<String, String> = inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect();
-        let lock_target = self.tree.staged_path(lock_rel);
+        // The tree changed: whatever the lock says, it is written last, after the files it
+        // describes; until then the swapped-in tree keeps the old lock.
+        let tree_changed = state.written > 0 || report.removed > 0;
+        let mut commit = Commit::new(&self.root, DEPLOY_DIR);
+        let (lock_staged, lock_target) = commit.staged_path().map_err(|e| io(format!("cannot stage {LOCK_PATH}: {e}")))?;
         let written = std::fs::File::create(&lock_target).and_then(|file| {
             let mut w = HashingWriter { inner: std::io::BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new() };
             super::lock::write(
@@ -200,8 +207,17 @@ impl<'a> Stager<'a> {
             report.written += 1;
         }
         drop(std::mem::take(&mut state.hashes));
-        self.tree.finish(report.written > 0 || report.removed > 0).map_err(io)?;
-        super::apply_outside(&self.root, &outside_plan, &mut report).map_err(io)?;
+        if tree_changed && previous_digest.is_some() {
+            let old = self.tree.dir.join(lock_rel);
+            let staged = self.tree.staged_path(lock_rel);
+            std::fs::hard_link(&old, &staged).or_else(|_| std::fs::copy(&old, &staged).map(|_| ())).map_err(|e| io(format!("cannot stage {LOCK_PATH}: {e}")))?;
+        }
+        self.tree.commit_into(&mut commit, tree_changed);
+        super::apply_outside(&outside_plan, &mut report, &mut commit).map_err(io)?;
+        if previous_digest != Some(lock_digest) {
+            commit.write_last(LOCK_PATH, lock_staged, previous_digest.as_ref().map(super::hash_text), super::hash_text(&lock_digest));
+        }
+        commit.apply().map_err(io)?;
         Ok(report)
     }
 }

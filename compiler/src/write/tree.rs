@@ -1,17 +1,20 @@
 //! A directory tree assembled beside the one it replaces, file by file as they are made, then
-//! swapped in with two renames ([`super::swap_in`]): what `platc build` ([`super::stage`]) and
-//! `platc render --out` and [`super::write_tree`] ([`StagedTree`]) write through, so that neither has to hold its output
-//! in memory and readers never see a half-written tree.
+//! swapped in by a [`Commit`] (two renames under a journal, see [`super::journal`]): what
+//! `platc build` ([`super::stage`]) and `platc render --out` and [`super::write_tree`]
+//! ([`StagedTree`]) write through, so that neither has to hold its output in memory and
+//! readers never see a half-written tree, even after a kill.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::journal::Commit;
+use super::recover::{self, Guard};
 use super::WriteReport;
 
-/// A tree being staged beside `dir`. Dropping it before [`Staging::swap_in`] removes the
-/// staging directory: `dir` stays as it was.
+/// A tree being staged beside `dir`. Dropping it before it is committed removes the staging
+/// directory: `dir` stays as it was.
 pub struct Staging {
     pub dir: PathBuf,
     staging: PathBuf,
@@ -71,16 +74,29 @@ impl Staging {
         Ok(Staged::Written { previous: on_disk.filter(|old| old.as_slice() != bytes) })
     }
 
-    /// Puts the staged tree in place of `dir` when `changed`; otherwise leaves `dir` as it is.
-    /// The staging directory is gone afterwards either way.
-    pub fn finish(mut self, changed: bool) -> Result<(), String> {
-        self.done = true;
+    /// The directory holding `dir` and `dir`'s name: where its commit's journal and staging
+    /// items live.
+    pub fn place(&self) -> (PathBuf, String) {
+        super::tree_place(&self.dir)
+    }
+
+    /// Adds the swap of the staged tree in place of `dir` to `commit` when `changed` (the
+    /// commit then owns the staging directory); otherwise the staging directory is removed
+    /// and `dir` stays as it is.
+    pub fn commit_into(mut self, commit: &mut Commit, changed: bool) {
         if changed {
-            super::swap_in(&self.dir, &self.staging, &self.backup)
-        } else {
-            let _ = std::fs::remove_dir_all(&self.staging);
-            Ok(())
+            self.done = true;
+            commit.swap_tree(&self.staging, &self.backup);
         }
+    }
+
+    /// Puts the staged tree in place of `dir` when `changed` (a commit of its own); otherwise
+    /// leaves `dir` as it is. The staging directory is gone afterwards either way.
+    pub fn finish(self, changed: bool) -> Result<(), String> {
+        let (parent, name) = self.place();
+        let mut commit = Commit::new(&parent, &name);
+        self.commit_into(&mut commit, changed);
+        commit.apply()
     }
 }
 
@@ -96,6 +112,9 @@ impl Drop for Staging {
 /// unless nothing changed: `platc render --out` (as it renders, its marker added last) and
 /// [`super::write_tree`]. Only counts stay in memory.
 pub struct StagedTree {
+    /// The lock on the directory holding the tree, held until the tree is committed (boxed:
+    /// callers keep a `StagedTree` in enums beside small variants).
+    _guard: Box<Guard>,
     tree: Staging,
     written: AtomicUsize,
     unchanged: AtomicUsize,
@@ -104,9 +123,13 @@ pub struct StagedTree {
 }
 
 impl StagedTree {
-    /// Starts a tree for `dir`, which must be new, empty, or hold `marker`.
+    /// Starts a tree for `dir`, which must be new, empty, or hold `marker`: locks the
+    /// directory holding it, finishes a commit a killed run left and removes stale staging
+    /// folders first (see [`recover::open`]).
     pub fn new(dir: &Path, marker: &str) -> Result<Self, String> {
-        Ok(StagedTree { tree: Staging::new(dir, marker)?, written: AtomicUsize::new(0), unchanged: AtomicUsize::new(0), kept: AtomicUsize::new(0) })
+        let (parent, name) = super::tree_place(dir);
+        let guard = recover::open(&parent, &name, recover::Mode::Write)?;
+        Ok(StagedTree { _guard: Box::new(guard), tree: Staging::new(dir, marker)?, written: AtomicUsize::new(0), unchanged: AtomicUsize::new(0), kept: AtomicUsize::new(0) })
     }
 
     /// Stages one file; each path once. Safe from many threads.
