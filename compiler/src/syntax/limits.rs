@@ -297,4 +297,69 @@ mod tests {
         }
         assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
     }
+
+    /// The deepest files the limit lets through, each sent down the kdl path (a comment or a
+    /// slashdash makes the fast path decline): kdl, the lowering, the formatter and dropping the
+    /// AST recurse per level. Run on a thread with half the default test stack (2 MiB), in debug
+    /// builds too, so that the main thread (8 MiB) and the checker's worker threads (2 MiB) have
+    /// a wide margin.
+    #[test]
+    fn the_deepest_accepted_files_fit_a_small_stack() {
+        let blocks = format!("/* kdl */ service a {{\n{}{}}}\n", "x {\n".repeat(MAX_DEPTH - 1), "}\n".repeat(MAX_DEPTH - 1));
+        let comments = format!("service a {{\n  x {}{}\n}}\n", "/*".repeat(MAX_DEPTH - 1), "*/".repeat(MAX_DEPTH - 1));
+        let slashdashes = format!("service a {{\n  x {}y\n}}\n", "/- ".repeat(MAX_DEPTH - 1));
+        let mixed = format!("service a {{\n{} /- {}{} z\n{}}}\n", "x {\n".repeat(MAX_DEPTH / 2), "/*".repeat(MAX_DEPTH / 2 - 2), "*/".repeat(MAX_DEPTH / 2 - 2), "}\n".repeat(MAX_DEPTH / 2));
+        // (text, valid KDL): `/- /-` is not valid, but kdl must reject it without overflowing.
+        let inputs = [(blocks, true), (comments, true), (slashdashes, false), (mixed, true)];
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                for (text, valid) in &inputs {
+                    assert_eq!(too_deep(text), None, "{text}");
+                    let file = SourceFile::new("t.kdl", None, text.as_str());
+                    let mut diags = Diagnostics::new();
+                    assert_eq!(crate::syntax::parse_kdl(FileId(0), &file, &mut diags).is_some(), *valid, "{diags:?}\n{text}");
+                    assert_eq!(crate::syntax::parse(FileId(0), &file, &mut diags).is_some(), *valid);
+                    assert_eq!(crate::format::format_text(text).is_ok(), *valid, "{text}");
+                }
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow at the limit");
+    }
+
+    #[test]
+    fn parse_and_format_refuse_one_level_more_with_a_span() {
+        let text = nested_blocks(MAX_DEPTH + 1);
+        let file = SourceFile::new("t.kdl", None, text.as_str());
+        let mut diags = Diagnostics::new();
+        assert!(crate::syntax::parse(FileId(0), &file, &mut diags).is_none());
+        let d = diags.iter().next().expect("a diagnostic");
+        assert_eq!((d.code, diags.len()), (codes::NESTING_TOO_DEEP, 1));
+        assert_eq!(file.slice(d.primary.span), "{");
+        assert!(matches!(crate::format::format_text(&text), Err(crate::format::FormatError::TooDeep(_))));
+    }
+
+    #[test]
+    fn oversized_files_are_refused_before_parsing() {
+        let text = format!("service a {{\n{}}}\n", "  x 1\n".repeat(MAX_FILE_BYTES / 6 + 1));
+        let file = SourceFile::new("t.kdl", None, text.as_str());
+        let mut diags = Diagnostics::new();
+        assert!(crate::syntax::parse(FileId(0), &file, &mut diags).is_none());
+        assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), [codes::INPUT_TOO_LARGE]);
+        // Just under the limit, the same shape parses.
+        let text = format!("service a {{\n{}}}\n", "  x 1\n".repeat(MAX_FILE_BYTES / 6 - 10));
+        assert!(crate::syntax::parse(FileId(0), &SourceFile::new("t.kdl", None, text.as_str()), &mut Diagnostics::new()).is_some());
+    }
+
+    #[test]
+    fn the_total_of_a_run_is_bounded() {
+        let mut map = crate::source::SourceMap::new();
+        let big = "// x\n".repeat(MAX_FILE_BYTES / 5 - 1);
+        let ids: Vec<_> = (0..MAX_TOTAL_BYTES / big.len() + 1).map(|i| map.add(SourceFile::new(format!("f{i}.kdl"), None, big.as_str()))).collect();
+        let mut diags = Diagnostics::new();
+        let refused = ids.iter().filter(|&&id| !check(id, map.get(id), &mut diags)).count();
+        assert_eq!(refused, 1, "only the file that crosses the total");
+        assert!(diags.iter().all(|d| d.code == codes::INPUT_TOO_LARGE && d.message.contains("in total")));
+    }
 }
