@@ -38,6 +38,7 @@ use platc::diagnostics::{codes, Format};
 /// Codes no case can produce, and why.
 const NOT_TRIGGERABLE: &[(&str, &str)] = &[
     ("E0002", "MemoryFs holds only UTF-8 text; a non-UTF-8 file is tested through the binary in tests/cli.rs"),
+    ("E0005", "needs a file over 16 MiB; tests/hostile/limits.rs runs one through the binary, syntax/limits.rs tests the total"),
     ("W0104", "needs 25 to 200 services and a build, not one case file; tests/ci.rs reproduces it"),
 ];
 

@@ -22,3 +22,6 @@ mod paths;
 
 #[path = "hostile/atomic.rs"]
 mod atomic;
+
+#[path = "hostile/limits.rs"]
+mod limits;

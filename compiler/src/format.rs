@@ -70,6 +70,9 @@ pub enum FormatError {
     Syntax(kdl::KdlError),
     /// The formatter could not format this text without changing it (a bug in the formatter).
     Internal(String),
+    /// The text nests deeper than platc reads ([`crate::syntax::limits::MAX_DEPTH`]); [`format`]
+    /// reports it as E0004.
+    TooDeep(crate::syntax::limits::TooDeep),
 }
 
 impl std::fmt::Display for FormatError {
@@ -77,6 +80,7 @@ impl std::fmt::Display for FormatError {
         match self {
             FormatError::Syntax(e) => write!(f, "invalid KDL: {e}"),
             FormatError::Internal(e) => write!(f, "internal formatter error: {e}"),
+            FormatError::TooDeep(d) => write!(f, "nesting deeper than {} levels at byte {}", crate::syntax::limits::MAX_DEPTH, d.span.start),
         }
     }
 }
@@ -85,6 +89,10 @@ impl std::error::Error for FormatError {}
 
 /// Formats KDL text into the canonical form described in the [module docs](self).
 pub fn format_text(text: &str) -> Result<String, FormatError> {
+    // kdl and the printer recurse per level: refuse what would overflow the stack first.
+    if let Some(deep) = crate::syntax::limits::too_deep(text) {
+        return Err(FormatError::TooDeep(deep));
+    }
     let doc: kdl::KdlDocument = text.parse().map_err(FormatError::Syntax)?;
     let out = print::document(&doc, text).map_err(FormatError::Internal)?;
     verify(text, &doc, &out).map_err(FormatError::Internal)?;

@@ -77,13 +77,28 @@ pub struct SourceFile {
     pub path: Option<PathBuf>,
     pub text: Arc<str>,
     lines: LineIndex,
+    /// Bytes of this file and of every file added before it to the same [`SourceMap`]: the
+    /// run's total so far, for the input size limit (`syntax/limits.rs`).
+    run_end: usize,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> Self {
         let text = text.into();
         let lines = LineIndex::new(&text);
-        SourceFile { name: name.into(), path, text, lines }
+        let run_end = text.len();
+        SourceFile { name: name.into(), path, text, lines, run_end }
+    }
+
+    /// The bytes of this file plus those of the files added before it to its [`SourceMap`]
+    /// (just its own length outside a map).
+    pub fn run_end(&self) -> usize {
+        self.run_end
+    }
+
+    /// The file's line index.
+    pub fn line_index(&self) -> &LineIndex {
+        &self.lines
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -104,26 +119,56 @@ pub struct LineCol {
     pub column: usize,
 }
 
-/// Byte offsets of line starts, for offset -> line/column conversion in O(log n).
+/// Byte offsets of line starts, for offset -> line/column conversion in O(log n). Cheap to clone
+/// (shared), so that renderers can hold one per report.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
+    inner: Arc<Lines>,
+}
+
+#[derive(Debug)]
+struct Lines {
     starts: Vec<usize>,
+    /// Per line: all ASCII, so a column in characters is a difference of byte offsets. Without
+    /// it every column would count the characters from the line start: quadratic for many
+    /// diagnostics on one long line.
+    ascii: Vec<bool>,
+    /// A `\r` not followed by `\n` somewhere: miette breaks lines there too, this index does not.
+    lone_cr: bool,
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        let b = text.as_bytes();
         let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        LineIndex { starts }
+        starts.extend(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
+        let ascii = starts.iter().enumerate().map(|(i, &s)| b[s..starts.get(i + 1).copied().unwrap_or(b.len())].is_ascii()).collect();
+        let lone_cr = memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'));
+        LineIndex { inner: Arc::new(Lines { starts, ascii, lone_cr }) }
     }
 
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
+        let line = self.line_of(offset);
+        let start = self.inner.starts[line];
         // Offsets from kdl are always on char boundaries; be defensive anyway.
-        let column = text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
+        let column = if self.inner.ascii[line] { offset - start } else { text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start) };
         LineCol { line: line + 1, column: column + 1 }
+    }
+
+    /// The 0-based line holding byte `offset` (the last line for offsets past the end).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.inner.starts.partition_point(|&s| s <= offset) - 1
+    }
+
+    /// The byte offset where 0-based `line` starts (clamped to the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.inner.starts[line.min(self.inner.starts.len() - 1)]
+    }
+
+    /// True when the text holds a `\r` that is not part of `\r\n` (a line break to some tools).
+    pub fn has_lone_cr(&self) -> bool {
+        self.inner.lone_cr
     }
 }
 
@@ -131,6 +176,8 @@ impl LineIndex {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// Bytes of all files added so far.
+    total: usize,
 }
 
 impl SourceMap {
@@ -139,7 +186,9 @@ impl SourceMap {
     }
 
     /// Adds a file and returns its id.
-    pub fn add(&mut self, file: SourceFile) -> FileId {
+    pub fn add(&mut self, mut file: SourceFile) -> FileId {
+        self.total = self.total.saturating_add(file.text.len());
+        file.run_end = self.total;
         self.files.push(file);
         FileId(self.files.len() as u32 - 1)
     }
@@ -173,5 +222,25 @@ mod tests {
         // 'ç' is two bytes: offset 5 is the 'd', column 2.
         assert_eq!(f.line_col(5), LineCol { line: 2, column: 2 });
         assert_eq!(f.line_col(100), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn ascii_and_non_ascii_lines_mix() {
+        let f = SourceFile::new("a", None, "abc\nçç x\nxyz");
+        assert_eq!(f.line_col(2), LineCol { line: 1, column: 3 });
+        assert_eq!(f.line_col(9), LineCol { line: 2, column: 4 });
+        assert_eq!(f.line_col(12), LineCol { line: 3, column: 2 });
+        assert!(!f.line_index().has_lone_cr());
+        assert!(SourceFile::new("a", None, "a\rb").line_index().has_lone_cr());
+        assert!(!SourceFile::new("a", None, "a\r\nb\r\n").line_index().has_lone_cr());
+    }
+
+    #[test]
+    fn sources_count_the_bytes_of_a_run() {
+        let mut map = SourceMap::new();
+        let a = map.add(SourceFile::new("a", None, "1234"));
+        let b = map.add(SourceFile::new("b", None, "56"));
+        assert_eq!((map.get(a).run_end(), map.get(b).run_end()), (4, 6));
+        assert_eq!(SourceFile::new("c", None, "789").run_end(), 3);
     }
 }

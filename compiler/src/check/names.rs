@@ -162,14 +162,14 @@ pub fn check_promql(cx: &mut Cx, expr: &Spanned<String>) {
 
 /// Reports E0301 for every name given twice, pointing at the first one too.
 pub fn duplicates<'a>(cx: &mut Cx, items: impl Iterator<Item = (&'a String, Span)>, what: &str) {
-    let mut seen: Vec<(&String, Span)> = Vec::new();
+    // A map: 300,000 env vars must not take 300,000² comparisons.
+    let mut seen: std::collections::HashMap<&String, Span> = std::collections::HashMap::new();
     for (name, span) in items {
-        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-            let first = *first;
+        if let Some(&first) = seen.get(name) {
             cx.error(codes::DUPLICATE, span, "defined again here", format!("{what} `{name}` is defined more than once")).label(first, "first defined here").help =
                 Some(format!("give each {what} a unique name, or remove one of them"));
         } else {
-            seen.push((name, span));
+            seen.insert(name, span);
         }
     }
 }

@@ -67,23 +67,23 @@ impl std::ops::DerefMut for Reported<'_> {
     }
 }
 
-/// Reports a node that may appear only once inside its parent.
+/// Reports a node that may appear only once inside its parent. A map, not a list: the names
+/// are the user's (unknown nodes too), so a list would make 100,000 children quadratic.
 #[derive(Default)]
 pub struct Once {
-    seen: Vec<(String, Span)>,
+    seen: std::collections::HashMap<String, Span>,
 }
 
 impl Once {
     /// True the first time `node`'s name is seen; afterwards reports E0106 and returns false.
     pub fn first(&mut self, cx: &mut Cx, node: &Node) -> bool {
         let name = &node.name.value;
-        if let Some((_, first)) = self.seen.iter().find(|(n, _)| n == name) {
-            let first = *first;
+        if let Some(&first) = self.seen.get(name) {
             cx.error(codes::REPEATED_NODE, node.name.span, "given again here", format!("`{name}` is given more than once")).label(first, "first given here").help =
                 Some(format!("keep one `{name}` node and merge the values into it"));
             return false;
         }
-        self.seen.push((name.clone(), node.name.span));
+        self.seen.insert(name.clone(), node.name.span);
         true
     }
 }

@@ -58,6 +58,8 @@ codes! {
     SYNTAX = "E0001", "KDL syntax error";
     NOT_UTF8 = "E0002", "file is not valid UTF-8";
     EXPECTED_TOP_NODE = "E0003", "a spec file must hold exactly one top-level node of the right kind";
+    NESTING_TOO_DEEP = "E0004", "nesting deeper than platc reads";
+    INPUT_TOO_LARGE = "E0005", "input larger than platc reads";
 
     UNKNOWN_NODE = "E0101", "unknown node";
     UNKNOWN_PROPERTY = "E0102", "unknown property";

@@ -9,6 +9,7 @@
 
 mod ast;
 mod fast;
+pub mod limits;
 
 pub use ast::{Children, Document, Node, Prop, Value};
 
@@ -20,8 +21,14 @@ use crate::source::{FileId, SourceFile, Span, Spanned};
 ///
 /// Tries the fast path first ([`parse_fast`]); whatever it does not accept goes to the `kdl`
 /// crate ([`parse_kdl`]), the reference parser and the source of every syntax diagnostic.
+///
+/// First of all, the file must be within the size and nesting limits ([`limits::check`], E0005
+/// and E0004): both parsers recurse per nesting level, so a deeper file is refused unparsed.
 pub fn parse(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Document> {
-    parse_fast(file_id, &file.text).or_else(|| parse_kdl(file_id, file, diags))
+    if !limits::check(file_id, file, diags) {
+        return None;
+    }
+    parse_fast(file_id, &file.text).or_else(|| kdl_unchecked(file_id, file, diags))
 }
 
 /// The fast path alone: a hand-written parser for plain KDL v2 (see `syntax/fast.rs`). Returns
@@ -34,7 +41,16 @@ pub fn parse_fast(file_id: FileId, text: &str) -> Option<Document> {
 
 /// The reference path alone: parses with the `kdl` crate and lowers its document, reporting
 /// kdl's errors as E0001 diagnostics. [`parse`] uses it for whatever [`parse_fast`] declines.
+/// Like [`parse`], it refuses files beyond the [`limits`] (kdl recurses per nesting level).
 pub fn parse_kdl(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Document> {
+    if !limits::check(file_id, file, diags) {
+        return None;
+    }
+    kdl_unchecked(file_id, file, diags)
+}
+
+/// [`parse_kdl`] once the limits are checked.
+fn kdl_unchecked(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Document> {
     match file.text.parse::<kdl::KdlDocument>() {
         Ok(doc) => Some(Document { file: file_id, nodes: doc.nodes().iter().map(|n| lower_node(n, &file.text)).collect() }),
         Err(err) => {

@@ -8,13 +8,14 @@
 //! miette's `[file:line:column]` header counts columns in bytes; [`CharColumns`] makes it count
 //! characters, like every other format (the underlines are placed by display width either way).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents};
 
-use crate::diagnostics::{Diagnostic, Label, Severity};
-use crate::source::{FileId, SourceFile, SourceMap};
+use crate::diagnostics::{Code, Diagnostic, Label, Severity};
+use crate::source::{FileId, LineIndex, SourceFile, SourceMap};
 
 /// Fixed width, so that wrapping does not depend on the terminal and snapshots stay stable.
 const WIDTH: usize = 100;
@@ -30,7 +31,19 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_context_lines(CONTEXT_LINES).with_width(WIDTH);
 
     let mut out = String::new();
+    let mut shown: HashMap<(FileId, Code), usize> = HashMap::new();
+    // (file, code, how many not shown), in order of first omission.
+    let mut omitted: Vec<(FileId, Code, usize)> = Vec::new();
     for d in diags {
+        let count = shown.entry((d.primary.file, d.code)).or_default();
+        *count += 1;
+        if *count > MAX_PER_FILE_AND_CODE {
+            match omitted.iter_mut().find(|(f, c, _)| (*f, *c) == (d.primary.file, d.code)) {
+                Some((_, _, n)) => *n += 1,
+                None => omitted.push((d.primary.file, d.code, 1)),
+            }
+            continue;
+        }
         let mut text = String::new();
         // Writing to a String cannot fail, but miette also reports a snippet it could not read
         // as a formatting error; the error renderer must not panic, so fall back to plain text.
@@ -45,8 +58,33 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
         }
         out.push('\n');
     }
+    for (file, code, n) in &omitted {
+        out.push_str(&format!("… and {} more {code} in {}\n", thousands(*n), sources.get(*file).name));
+    }
+    if !omitted.is_empty() {
+        out.push('\n');
+    }
     out.push_str(&summary(diags, color));
     out.push('\n');
+    out
+}
+
+/// Reports shown per file and code; the rest are counted in one line each (`… and 199,950
+/// more E0102 in service.kdl`), so that a generated file with 200,000 unknown properties prints
+/// kilobytes, not a gigabyte. The summary still counts them all; the machine formats list them
+/// all.
+const MAX_PER_FILE_AND_CODE: usize = 50;
+
+/// `199950` as `199,950`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
     out
 }
 
@@ -136,28 +174,100 @@ impl Report {
 }
 
 fn named(f: &SourceFile) -> CharColumns {
-    CharColumns(NamedSource::new(&f.name, f.text.clone()))
+    CharColumns { source: NamedSource::new(&f.name, f.text.clone()), lines: f.line_index().clone() }
 }
 
 /// A named source whose span contents report their column in characters instead of bytes, so
 /// that the header of a report shows the same `line:column` as `--format json`.
+///
+/// It also keeps rendering linear: miette's own `read_span` scans the text from its first byte
+/// for every label, and shows whole lines. Here miette reads only from the first context line
+/// on (found in the line index), and a line longer than [`LONG_LINE`] is shown as a window
+/// around the label, so that a thousand diagnostics on a megabyte line print kilobytes.
 #[derive(Debug)]
-struct CharColumns(NamedSource<Arc<str>>);
+struct CharColumns {
+    source: NamedSource<Arc<str>>,
+    lines: LineIndex,
+}
+
+/// Lines longer than this (bytes) are shown as a window of [`WINDOW`] bytes each side of a label.
+const LONG_LINE: usize = 400;
+const WINDOW: usize = 80;
 
 impl SourceCode for CharColumns {
     fn read_span<'a>(&'a self, span: &SourceSpan, before: usize, after: usize) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.0.read_span(span, before, after)?;
-        let text: &str = self.0.inner();
-        let start = inner.span().offset();
-        // miette breaks lines at `\r` as well as `\n`; follow it so both agree on the line.
-        // A span inside a character (never produced by kdl) keeps miette's byte column.
-        let column = text.get(..start).map_or(inner.column(), |head| {
-            let line_start = head.rfind(['\n', '\r']).map_or(0, |i| i + 1);
-            head[line_start..].chars().count()
-        });
-        let contents = MietteSpanContents::new_named(self.0.name().to_string(), inner.data(), *inner.span(), inner.line(), column, inner.line_count());
-        Ok(Box::new(contents))
+        let text: &str = self.source.inner();
+        // miette also breaks lines at a lone `\r`; the line index does not: read it miette's way.
+        if self.lines.has_lone_cr() {
+            let inner = self.source.read_span(span, before, after)?;
+            let column = char_column(text, inner.span().offset()).unwrap_or(inner.column());
+            return Ok(Box::new(MietteSpanContents::new_named(self.source.name().to_string(), inner.data(), *inner.span(), inner.line(), column, inner.line_count())));
+        }
+        let line = self.lines.line_of(span.offset());
+        if let Some(window) = self.window(span, line, before) {
+            return Ok(window);
+        }
+        let first = line.saturating_sub(before);
+        let base = self.lines.line_start(first);
+        let shifted: SourceSpan = (span.offset().saturating_sub(base), span.len()).into();
+        let inner = text.as_bytes()[base..].read_span(&shifted, before, after)?;
+        let start = base + inner.span().offset();
+        let (mut start, mut len, mut first_line, mut line_count) = (start, inner.data().len(), first + inner.line(), first + inner.line_count());
+        // A long context line: show the label's own lines only.
+        if before > 0 && len > SNIPPET && span.len() < SNIPPET {
+            let end = span.offset() + span.len();
+            let last_end = text[end..].find('\n').map_or(text.len(), |n| end + n);
+            start = self.lines.line_start(line);
+            len = last_end - start;
+            first_line = line;
+            line_count = self.lines.line_of(last_end) + 1;
+        }
+        let column = self.column(text, start).unwrap_or(inner.column());
+        let data: &'a [u8] = &text.as_bytes()[start..start + len];
+        Ok(Box::new(MietteSpanContents::new_named(self.source.name().to_string(), data, (start, len).into(), first_line, column, line_count)))
     }
+}
+
+/// Largest snippet with context lines (bytes); beyond it the context lines are left out.
+const SNIPPET: usize = 4 * LONG_LINE;
+
+impl CharColumns {
+    /// [`char_column`] from the line index: O(log n) on ASCII lines, whatever their length.
+    fn column(&self, text: &str, at: usize) -> Option<usize> {
+        text.is_char_boundary(at).then(|| self.lines.line_col(text, at).column - 1)
+    }
+
+    /// The part of a long line around `span` (within that one line), or `None` for a short line.
+    /// Without context lines (`before == 0`, how miette asks for the header's position) it starts
+    /// at the span itself, as miette's own reader does.
+    fn window<'a>(&'a self, span: &SourceSpan, line: usize, before: usize) -> Option<Box<dyn SpanContents<'a> + 'a>> {
+        let text: &str = self.source.inner();
+        let line_start = self.lines.line_start(line);
+        let line_end = text[line_start..].find(['\r', '\n']).map_or(text.len(), |n| line_start + n);
+        let end = span.offset() + span.len();
+        if line_end - line_start <= LONG_LINE || end > line_end {
+            return None;
+        }
+        let floor = |mut i: usize| {
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let from = if before == 0 { span.offset() } else { floor(span.offset().saturating_sub(WINDOW).max(line_start)) };
+        let to = floor((end + WINDOW).min(line_end));
+        let data = &text.as_bytes()[from..to];
+        let column = self.column(text, from)?;
+        Some(Box::new(MietteSpanContents::new_named(self.source.name().to_string(), data, (from, to - from).into(), line, column, 1)))
+    }
+}
+
+/// The 0-based column in characters of byte `at` on its line (`\r` or `\n` end a line, as in
+/// miette); `None` inside a character (never produced by kdl).
+fn char_column(text: &str, at: usize) -> Option<usize> {
+    let head = text.get(..at)?;
+    let line_start = head.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    Some(head[line_start..].chars().count())
 }
 
 /// The label text, or none for an empty message (miette then only underlines).
@@ -277,6 +387,47 @@ mod tests {
         assert!(render(&diags[1..2], &sources, false).ends_with("\n\nwarning: 1 warning\n"));
         assert!(render(&diags[2..], &sources, false).ends_with("\n\nerror: 1 error\n"));
         assert_eq!(render(&[], &sources, false), "");
+    }
+
+    #[test]
+    fn many_reports_of_one_code_in_one_file_are_counted_not_shown() {
+        let (sources, diags) = sample();
+        let file = diags[0].primary.file;
+        let many: Vec<Diagnostic> =
+            (0..1234).map(|i| Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(i % 5, i % 5 + 1), "unknown property"), format!("no property p{i}"))).collect();
+        let out = render(&many, &sources, false);
+        assert_eq!(out.matches("× no property p").count(), MAX_PER_FILE_AND_CODE, "{out}");
+        assert!(out.contains(&format!("… and 1,184 more E0102 in {SERVICE}\n")), "{out}");
+        assert!(out.ends_with("error: 1234 errors\n"), "{out}");
+        assert_eq!(thousands(199_000), "199,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_label() {
+        let long = format!("service a {{\n    x {} zz=1\n}}\n", "p=1 ".repeat(10_000));
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("long.kdl", None, long.clone()));
+        let at = long.find("zz").unwrap();
+        let d = Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(at, at + 2), "unknown property"), "`x` has no property `zz`");
+        let out = render(&[d], &sources, false);
+        assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
+        assert!(out.contains(&format!("[long.kdl:2:{}]", at - 12 + 1)), "{out}");
+        assert!(out.contains("p=1  zz=1"), "{out}");
+        assert!(out.contains("unknown property"), "{out}");
+    }
+
+    #[test]
+    fn a_long_context_line_is_left_out() {
+        let text = format!("service a {{\n    // {}\n    x 1\n}}\n", "y".repeat(100_000));
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new("ctx.kdl", None, text.clone()));
+        let at = text.find("x 1").unwrap();
+        let d = Diagnostic::new(codes::UNEXPECTED_ARGUMENT, Label::new(file, Span::new(at + 2, at + 3), "unexpected argument"), "unexpected argument to `x`");
+        let out = render(&[d], &sources, false);
+        assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
+        assert!(out.contains("[ctx.kdl:3:7]") && out.contains(" 3 │     x 1\n"), "{out}");
     }
 
     #[test]
