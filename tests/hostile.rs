@@ -19,3 +19,6 @@ mod sandbox;
 
 #[path = "hostile/paths.rs"]
 mod paths;
+
+#[path = "hostile/values.rs"]
+mod values;
