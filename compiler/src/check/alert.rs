@@ -142,8 +142,14 @@ fn annotation(text: &str) -> Result<(), String> {
     let mut t = gtmpl::Template::default();
     let funcs: Vec<(&str, gtmpl::Func)> = PROMETHEUS_FUNCS.iter().map(|f| (*f, stub as gtmpl::Func)).collect();
     t.add_funcs(&funcs);
-    // Go's parser counts lines from the start of the text; the header has no newline.
-    t.parse(format!("{PROMETHEUS_HEADER}{text}")).map_err(|e| e.to_string().replace("template: :", "line "))
+    // gtmpl prefixes `template: NAME:LINE:`; its line count is not the spec's, so it is cut.
+    t.parse(format!("{PROMETHEUS_HEADER}{text}")).map_err(|e| {
+        let e = e.to_string();
+        match e.strip_prefix("template: :").and_then(|rest| rest.split_once(':')) {
+            Some((line, msg)) if line.bytes().all(|b| b.is_ascii_digit()) => msg.trim().to_string(),
+            _ => e,
+        }
+    })
 }
 
 /// The source span of bytes `start..end` of the string whose value is `value`, or the whole
