@@ -108,7 +108,7 @@ fn preview_names_come_from_the_branch() {
     let branch = "feature/JIRA-1234-Checkout-Redesign/with-a-very-long-description-of-the-change";
     let opts = BuildOptions { env: Some("preview".into()), branch: Some(branch.into()), ..Default::default() };
     let out = output(build_example("hello", &opts));
-    let slug = platc::lower::dns_safe(branch, 40);
+    let slug = platc::lower::preview_slug(branch, 40);
     let dir = format!("hello/manifests/preview-{slug}/");
     let deployment = String::from_utf8(out.files[&format!("{dir}deployment-hello.yaml")].clone()).unwrap();
     let ns_line = deployment.lines().find(|l| l.trim_start().starts_with("namespace:")).unwrap();

@@ -225,7 +225,8 @@ const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// Branch names the preview job must pass to platc unchanged: long with slashes (shortened to
 /// a DNS label with a hash), and one full of shell metacharacters git allows in a branch name.
-const BRANCHES: [&str; 2] = ["feature/JIRA-1234-Checkout-Redesign/with-a-very-long-description-of-the-change", "fix/it's-\"quoted\"-$HOME-;&|`id`"];
+// The last three share a DNS label (`feature-ok`, `x`) and must still get different previews.
+const BRANCHES: [&str; 5] = ["feature/JIRA-1234-Checkout-Redesign/with-a-very-long-description-of-the-change", "fix/it's-\"quoted\"-$HOME-;&|`id`", "feature/ok", "feature-ok", "é"];
 
 /// Runs `script` with bash and a stub `platc` on PATH (and a stub `git`); returns the arguments
 /// of each platc call.
@@ -295,7 +296,7 @@ fn assert_same_preview(branch: &str, args: &[String]) {
     assert_eq!((&ns, &hosts), (&local_ns, &local_hosts));
     assert_eq!(out, local_out, "every generated file is the same");
     assert!(ns.len() <= 63 && ns.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{ns}");
-    let slug = platc::lower::dns_safe(branch, 40);
+    let slug = platc::lower::preview_slug(branch, 40);
     assert!(ns.ends_with(&slug), "{ns} ends with the branch slug {slug}");
     if branch.len() > 40 {
         assert!(ns.ends_with(&platc::lower::short_hash(branch)), "a long branch ends in a hash: {ns}");

@@ -25,3 +25,6 @@ mod atomic;
 
 #[path = "hostile/limits.rs"]
 mod limits;
+
+#[path = "hostile/values.rs"]
+mod values;

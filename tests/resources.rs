@@ -171,7 +171,7 @@ fn the_app_sees_the_same_env_names_in_every_environment() {
                     "aws" => {
                         assert_eq!(how, "extract", "{name} in {env}: {secret} on aws");
                         let es = kind(objects, "ExternalSecret").find(|o| o["spec"]["target"]["name"] == secret.as_str()).unwrap();
-                        let instance = if env == "preview" { format!("preview-{}", platc::lower::dns_safe(BRANCH, 40)) } else { env.to_string() };
+                        let instance = if env == "preview" { format!("preview-{}", platc::lower::preview_slug(BRANCH, 40)) } else { env.to_string() };
                         assert_eq!(es["spec"]["dataFrom"], serde_json::json!([{"extract": {"key": format!("platc/{instance}/{name}/{}", u.name.value)}}]), "{name} in {env}");
                         assert_eq!(es["spec"]["secretStoreRef"]["name"], Json::from(ws.platform.secret_store.name.as_str()));
                     }

@@ -4,6 +4,7 @@
 //! then [`refs`] checks what spans files (references, calls, environments, policies). All
 //! problems of all files are collected; nothing stops at the first error.
 
+mod alert;
 mod effective;
 mod names;
 mod patch;

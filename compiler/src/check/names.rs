@@ -17,6 +17,35 @@ pub fn check_dns(cx: &mut Cx, name: &Spanned<String>, what: &str) -> bool {
     }
 }
 
+use crate::lower::MIN_PREVIEW_SLUG;
+
+/// Reports E0219 when the namespace of `env`, `PLATFORM-ENV` (and `-BRANCH` for a preview
+/// environment, at least [`MIN_PREVIEW_SLUG`] characters of it), is longer than the 63
+/// characters of a DNS label. Points at the environment name and says what the name would be.
+pub fn check_namespace(cx: &mut Cx, platform: &Spanned<String>, env: &crate::model::Environment) {
+    let base = format!("{}-{}", platform.value, env.name.value);
+    let (name, max) = match env.ttl {
+        Some(_) => (format!("{base}-{}", "b".repeat(MIN_PREVIEW_SLUG)), 63),
+        None => (base.clone(), 63),
+    };
+    if name.len() <= max {
+        return;
+    }
+    let what = if env.ttl.is_some() { format!("`{base}-BRANCH` (with the branch shortened to {MIN_PREVIEW_SLUG} characters)") } else { format!("`{base}`") };
+    let room = max.saturating_sub(name.len() - env.name.value.len());
+    cx.error(
+        codes::NAME_TOO_LONG,
+        env.name.span,
+        format!("namespace {what} would have {} characters", name.len()),
+        format!("the namespace of environment `{}` is longer than 63 characters", env.name.value),
+    )
+    .label(platform.span, "the platform name starts every namespace")
+    .help = Some(format!(
+        "namespaces are named PLATFORM-ENVIRONMENT{}, a DNS label of at most 63 characters: shorten the environment name to {room} characters or fewer, or the platform name",
+        if env.ttl.is_some() { "-BRANCH" } else { "" }
+    ));
+}
+
 /// A Kubernetes label value (the owner becomes `platc.dev/owner`): at most 63 characters of
 /// letters, digits, `-`, `_` and `.`, starting and ending alphanumeric.
 pub fn check_label_value(cx: &mut Cx, v: &Spanned<String>, what: &str) -> bool {
@@ -50,32 +79,51 @@ pub fn check_port_name(cx: &mut Cx, name: &Spanned<String>) {
     }
 }
 
-/// An image repository such as `ghcr.io/acme/checkout`. The tag comes from CI, so a tag here
-/// is a warning, and `latest` an error (it makes deploys unreproducible).
+/// An image reference split by the OCI distribution grammar and normalized as a container
+/// runtime resolves it: `nginx` is `docker.io/library/nginx`, `index.docker.io` is `docker.io`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The registry host (and port), lowercase: `ghcr.io`, `docker.io`, `localhost:5000`.
+    pub registry: String,
+    /// The repository path inside the registry: `acme/checkout`, `library/nginx`.
+    pub repository: String,
+    /// The tag written in the reference, if any (none is not `latest` here).
+    pub tag: Option<String>,
+    /// The digest written in the reference, if any.
+    pub digest: Option<String>,
+}
+
+/// Parses `text` by the OCI distribution reference grammar (`oci-spec`), which refuses
+/// uppercase repositories, empty or `.`/`..` components, spaces and control characters.
+pub fn image_ref(text: &str) -> Result<ImageRef, oci_spec::distribution::ParseError> {
+    let r: oci_spec::distribution::Reference = text.parse()?;
+    // The parser fills in `latest` when no tag is written; only a written one counts here.
+    let name = text.split('@').next().unwrap_or(text);
+    let written = name.rsplit('/').next().is_some_and(|last| last.contains(':'));
+    let tag = r.tag().filter(|_| written).map(str::to_string);
+    Ok(ImageRef { registry: r.registry().to_ascii_lowercase(), repository: r.repository().to_string(), tag, digest: r.digest().map(str::to_string) })
+}
+
+/// An image repository such as `ghcr.io/acme/checkout`, parsed by the OCI reference grammar.
+/// The tag comes from CI, so a tag here is a warning, and `latest` an error (it makes deploys
+/// unreproducible).
 pub fn check_image(cx: &mut Cx, image: Spanned<String>) -> Option<Spanned<String>> {
-    let v = image.value.trim();
-    let (repo, digest) = match v.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (v, None),
-    };
-    let last_slash = repo.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (repo, tag) = match repo[last_slash..].find(':') {
-        Some(i) => (&repo[..last_slash + i], Some(&repo[last_slash + i + 1..])),
-        None => (repo, None),
-    };
-    let valid_repo = !repo.is_empty() && repo.split('/').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-:".contains(c)));
-    if !valid_repo {
-        cx.error(codes::INVALID_IMAGE, image.span, "not an image repository", format!("invalid image reference \"{v}\"")).help =
-            Some(format!("write the repository in lowercase without a tag, e.g. image \"{}\"", if repo.is_empty() { "ghcr.io/acme/app".to_string() } else { repo.to_ascii_lowercase() }));
-        return None;
-    }
-    if let Some(d) = digest {
-        if !d.starts_with("sha256:") || d.len() != 71 {
-            cx.error(codes::INVALID_IMAGE, image.span, "malformed digest", format!("invalid image digest in \"{v}\"")).help = Some(format!("remove the digest (CI pins the image): image \"{repo}\""));
+    let v = image.value.as_str();
+    let r = match image_ref(v) {
+        Ok(r) => r,
+        Err(e) => {
+            let suggestion = suggest_image(v);
+            cx.error(codes::INVALID_IMAGE, image.span, e.to_string(), format!("invalid image reference \"{}\"", v.escape_debug())).help =
+                Some(format!("an image is REGISTRY/PATH in lowercase letters, digits and single `.`, `_` or `-` between them (no spaces, no `..`), without a tag, e.g. image \"{suggestion}\""));
             return None;
         }
-    }
-    match tag {
+    };
+    let repo = v.split('@').next().unwrap_or(v);
+    let repo = match &r.tag {
+        Some(t) => &repo[..repo.len() - t.len() - 1],
+        None => repo,
+    };
+    match r.tag.as_deref() {
         Some("latest") => {
             cx.error(codes::INVALID_IMAGE, image.span, "`latest` tag", "the `latest` tag is never deployed").help =
                 Some(format!("write the repository only; CI tags each build with its commit: image \"{repo}\""));
@@ -90,14 +138,71 @@ pub fn check_image(cx: &mut Cx, image: Spanned<String>) -> Option<Spanned<String
     }
 }
 
-/// An HTTP path: starts with `/`, no spaces, no query or fragment.
+/// A valid image repository close to `text`, for the help of E0211.
+fn suggest_image(text: &str) -> String {
+    let repo = text.split(['@', ' ']).next().unwrap_or("");
+    let parts: Vec<String> =
+        repo.to_ascii_lowercase().split('/').map(|p| p.split(':').next().unwrap_or("").trim_matches(|c: char| !c.is_ascii_alphanumeric()).replace("..", ".")).filter(|p| !p.is_empty()).collect();
+    let guess = parts.join("/");
+    if image_ref(&guess).is_ok_and(|r| r.tag.is_none() && r.digest.is_none()) {
+        guess
+    } else {
+        "ghcr.io/acme/app".into()
+    }
+}
+
+/// An HTTP path, by the Gateway API's validation of `HTTPPathMatch` values (what the API server
+/// refuses in an HTTPRoute `PathPrefix` or `Exact` match, and what probes and Ingresses need).
 pub fn check_path(cx: &mut Cx, path: &Spanned<String>) {
-    let p = &path.value;
-    let ok = p.starts_with('/') && !p.chars().any(|c| c.is_whitespace() || c == '?' || c == '#');
-    if !ok {
-        let fixed = format!("/{}", p.trim().trim_start_matches('/').split(['?', '#']).next().unwrap_or("").replace(' ', "-"));
-        cx.error(codes::INVALID_PATH, path.span, "not an HTTP path", format!("invalid path \"{p}\"")).help =
-            Some(format!("paths start with `/` and have no spaces, query or fragment, e.g. \"{fixed}\""));
+    if let Err(why) = http_path(&path.value) {
+        let p = &path.value;
+        cx.error(codes::INVALID_PATH, path.span, why, format!("invalid path \"{}\"", p.escape_debug())).help = Some(format!(
+            "paths start with `/`, have segments of letters, digits and `-._~!$&'()*+,;=:@` or `%XX` escapes (no `..`, `.` or empty segments, no query or fragment), e.g. \"{}\"",
+            suggest_path(p)
+        ));
+    }
+}
+
+/// The reason `p` is not a Gateway API path match value, if it is not one. The rules are the
+/// CEL validations of `HTTPPathMatch` in gateway-api's `apis/v1/httproute_types.go`.
+pub fn http_path(p: &str) -> Result<(), String> {
+    if !p.starts_with('/') {
+        return Err("does not start with `/`".into());
+    }
+    if p.len() > 1024 {
+        return Err(format!("longer than 1024 characters ({})", p.len()));
+    }
+    if let Some(c) = p.chars().find(|c| !(c.is_ascii_alphanumeric() || "-/._~!$&'()*+,;=:@%".contains(*c))) {
+        return Err(format!("`{}` is not allowed in a path", c.escape_debug()));
+    }
+    let bytes = p.as_bytes();
+    for (i, _) in p.match_indices('%') {
+        if !(i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit()) {
+            return Err("`%` starts no `%XX` escape".into());
+        }
+    }
+    if p.contains("%2f") || p.contains("%2F") {
+        return Err("an escaped `/` (`%2F`)".into());
+    }
+    if p.contains("//") {
+        return Err("an empty segment (`//`)".into());
+    }
+    if p.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err("a `.` or `..` segment".into());
+    }
+    Ok(())
+}
+
+/// A valid path close to `p`, for the help of E0214.
+fn suggest_path(p: &str) -> String {
+    let head = p.trim().split(['?', '#']).next().unwrap_or("");
+    let segs: Vec<String> =
+        head.split('/').filter(|s| !s.is_empty() && *s != "." && *s != "..").map(|s| s.chars().map(|c| if c.is_ascii_alphanumeric() || "-._~".contains(c) { c } else { '-' }).collect()).collect();
+    let fixed = format!("/{}", segs.join("/"));
+    if http_path(&fixed).is_ok() {
+        fixed
+    } else {
+        "/api".into()
     }
 }
 
@@ -129,37 +234,6 @@ pub fn check_alert_name(cx: &mut Cx, name: &Spanned<String>) {
     }
 }
 
-/// A light syntax check of a PromQL expression: balanced brackets and quotes. promtool does the
-/// full check on the generated rules.
-pub fn check_promql(cx: &mut Cx, expr: &Spanned<String>) {
-    let mut stack = Vec::new();
-    let mut quote: Option<char> = None;
-    for c in expr.value.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'' | '`') => quote = Some(c),
-            (None, '(' | '[' | '{') => stack.push(c),
-            (None, ')' | ']' | '}') => {
-                let open = match c {
-                    ')' => '(',
-                    ']' => '[',
-                    _ => '{',
-                };
-                if stack.pop() != Some(open) {
-                    stack.push('!');
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    if !stack.is_empty() || quote.is_some() || expr.value.trim().is_empty() {
-        cx.error(codes::WRONG_TYPE, expr.span, "unbalanced or empty", "this PromQL expression is malformed").help =
-            Some("check that brackets and quotes are balanced, e.g. expr=\"sum(rate(jobs_failed_total[5m])) > 0\"".into());
-    }
-}
-
 /// Reports E0301 for every name given twice, pointing at the first one too.
 pub fn duplicates<'a>(cx: &mut Cx, items: impl Iterator<Item = (&'a String, Span)>, what: &str) {
     // A map: 300,000 env vars must not take 300,000² comparisons.
@@ -171,5 +245,36 @@ pub fn duplicates<'a>(cx: &mut Cx, items: impl Iterator<Item = (&'a String, Span
         } else {
             seen.insert(name, span);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_follow_the_oci_grammar_and_normalize() {
+        let r = image_ref("nginx").unwrap();
+        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag), ("docker.io", "library/nginx", None));
+        let r = image_ref("index.docker.io/acme/app:1.2").unwrap();
+        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()), ("docker.io", "acme/app", Some("1.2")));
+        let r = image_ref("localhost:5000/app").unwrap();
+        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag), ("localhost:5000", "app", None));
+        for bad in ["ghcr.io/acme/../evil/x", "ghcr.io/acme/./x", "ghcr.io/acme//x", "ghcr.io/Acme/x", "ghcr.io/acme/x ", "ghcr.io/acme/x;id", "", "ghcr.io/acme/x@sha256:00", "ghcr.io/acme/x:-bad"] {
+            assert!(image_ref(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(suggest_image("GHCR.io/Acme/../App:1"), "ghcr.io/acme/app");
+    }
+
+    #[test]
+    fn paths_follow_the_gateway_api_rules() {
+        for ok in ["/", "/api", "/api/v1/", "/a-b_c.d~e", "/%20x", "/x;y=1", "/@me", "/..x", "/.well-known"] {
+            assert_eq!(http_path(ok), Ok(()), "{ok}");
+        }
+        for bad in ["api", "/a/../b", "/a/./b", "/a/..", "/a/.", "/..", "//a", "/a//b", "/a%2fb", "/a%2Fb", "/a b", "/a?x=1", "/a#f", "/a%zz", "/a%", "/é", "/a\\b", "/a\"b"] {
+            assert!(http_path(bad).is_err(), "{bad}");
+        }
+        assert!(http_path(&format!("/{}", "a".repeat(1024))).is_err());
+        assert_eq!(suggest_path("api/../v1 x?q"), "/api/v1-x");
     }
 }

@@ -158,6 +158,7 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
             "defaults" => p.defaults = read_defaults(cx, child),
             "environment" => {
                 if let Some(env) = read_environment(cx, child) {
+                    names::check_namespace(cx, &p.name, &env);
                     if let Some(first) = p.environments.get(&env.name.value) {
                         let first = first.name.span;
                         cx.error(codes::DUPLICATE, env.name.span, "defined again here", format!("environment `{}` is defined more than once", env.name.value))

@@ -3,7 +3,7 @@
 //! policy in platform.kdl.
 
 use super::reader::{expect_int, expect_str, parse_unit, Cx, NodeReader};
-use super::{suggest, units};
+use super::{names, suggest, units};
 use crate::diagnostics::{codes, Diagnostic, Diagnostics, Label};
 use crate::model::*;
 use crate::source::Span;
@@ -29,7 +29,7 @@ fn read_one(cx: &mut Cx, node: &Node) -> Option<Policy> {
         "max-cpu" => r.arg(0).and_then(|v| parse_unit(cx, v, codes::INVALID_CPU, "CPU quantity", units::cpu)).map(|c| PolicyRule::MaxCpu(c.value)),
         "max-memory" => r.arg(0).and_then(|v| parse_unit(cx, v, codes::INVALID_MEMORY, "memory quantity", units::memory)).map(|m| PolicyRule::MaxMemory(m.value)),
         "allowed-registries" => {
-            let regs: Vec<String> = r.rest_args(0).iter().filter_map(|a| expect_str(cx, a, "a registry", "\"ghcr.io/acme\"")).map(|s| s.value).collect();
+            let regs: Vec<String> = r.rest_args(0).iter().filter_map(|a| expect_str(cx, a, "a registry", "\"ghcr.io/acme\"").filter(|s| check_registry(cx, s))).map(|s| s.value).collect();
             Some(PolicyRule::AllowedRegistries(regs))
         }
         other => {
@@ -116,7 +116,7 @@ pub fn enforce(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
             }
             PolicyRule::AllowedRegistries(regs) => {
                 if let Some(image) = &s.image {
-                    if !regs.iter().any(|r| image.value.starts_with(&format!("{}/", r.trim_end_matches('/')))) {
+                    if !regs.iter().any(|r| registry_allows(r, &image.value)) {
                         violate(
                             diags,
                             image.span,
@@ -146,6 +146,51 @@ pub fn enforce(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
     }
 }
 
+/// An `allowed-registries` entry split into the registry and the path components under it,
+/// normalized like an image reference (`acme` is Docker Hub's `docker.io/acme`,
+/// `index.docker.io` is `docker.io`); `None` when it is not a registry with an optional path.
+pub fn registry_prefix(entry: &str) -> Option<(String, Vec<String>)> {
+    let e = entry.strip_suffix('/').unwrap_or(entry);
+    if e.is_empty() {
+        return None;
+    }
+    let (first, rest) = e.split_once('/').unwrap_or((e, ""));
+    let is_host = first.contains('.') || first.contains(':') || first == "localhost";
+    let (registry, path) = if is_host { (first.to_ascii_lowercase(), rest) } else { ("docker.io".to_string(), e) };
+    let registry = if registry == "index.docker.io" { "docker.io".to_string() } else { registry };
+    // The entry obeys the grammar of the images it allows: an image right under it must parse
+    // there, with no tag, no digest and nothing normalized away.
+    let probe = if path.is_empty() { format!("{registry}/x/x") } else { format!("{registry}/{path}/x") };
+    let parsed = names::image_ref(&probe).ok()?;
+    let expected = if path.is_empty() { "x/x".to_string() } else { format!("{path}/x") };
+    if parsed.registry != registry || parsed.repository != expected || parsed.tag.is_some() || parsed.digest.is_some() {
+        return None;
+    }
+    Some((registry, path.split('/').filter(|p| !p.is_empty()).map(str::to_string).collect()))
+}
+
+/// `true` when `image` lies under the registry entry `entry`: the same normalized registry and
+/// the entry's path as a prefix of the image's path, component by component (`ghcr.io/acme`
+/// allows `ghcr.io/acme/x`, never `ghcr.io/acme-evil/x`).
+pub fn registry_allows(entry: &str, image: &str) -> bool {
+    let (Some((registry, prefix)), Ok(image)) = (registry_prefix(entry), names::image_ref(image)) else {
+        return false;
+    };
+    let path: Vec<&str> = image.repository.split('/').collect();
+    registry == image.registry && path.len() > prefix.len() && prefix.iter().zip(&path).all(|(a, b)| a == b)
+}
+
+/// Reports E0211 for an `allowed-registries` entry that is not a registry with an optional
+/// path (`ghcr.io`, `ghcr.io/acme`): it would otherwise silently allow nothing.
+fn check_registry(cx: &mut Cx, entry: &crate::source::Spanned<String>) -> bool {
+    let ok = registry_prefix(&entry.value).is_some();
+    if !ok {
+        cx.error(codes::INVALID_IMAGE, entry.span, "not a registry", format!("invalid registry \"{}\"", entry.value.escape_debug())).help =
+            Some("write a registry host, optionally with a path under it, in lowercase and without a tag, e.g. allowed-registries \"ghcr.io/acme\" \"docker.io/library\"".into());
+    }
+    ok
+}
+
 /// The minimum replicas a service runs with in `env`, and where that number comes from.
 fn effective_min(platform: &Platform, s: &Service, env: &str) -> (u32, Span) {
     let over = s.overrides.iter().find(|o| o.environment.value == env).and_then(|o| o.scale.min.as_ref());
@@ -163,4 +208,53 @@ fn cpu_values(s: &Service) -> Vec<(Cpu, Span)> {
 fn memory_values(s: &Service) -> Vec<(Memory, Span)> {
     let specs = std::iter::once(&s.resources).chain(s.overrides.iter().map(|o| &o.resources)).chain(s.processes.iter().map(|p| &p.resources));
     specs.flat_map(|r| [&r.memory, &r.memory_limit]).flatten().map(|m| (m.value, m.span)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registries_match_whole_path_components_after_normalization() {
+        let allowed = [
+            ("ghcr.io/acme", "ghcr.io/acme/checkout"),
+            ("ghcr.io/acme/", "ghcr.io/acme/team/checkout"),
+            ("ghcr.io", "ghcr.io/anyone/x"),
+            ("GHCR.io/acme", "ghcr.io/acme/x"),
+            ("docker.io/library", "nginx"),
+            ("docker.io", "acme/app"),
+            ("index.docker.io/acme", "docker.io/acme/app"),
+            ("acme", "acme/app"),
+            ("localhost:5000", "localhost:5000/app"),
+        ];
+        for (entry, image) in allowed {
+            assert!(registry_allows(entry, image), "{entry} should allow {image}");
+        }
+        let refused = [
+            ("ghcr.io/acme", "ghcr.io/acme-evil/x"),
+            ("ghcr.io/acme", "ghcr.io/acme"),
+            ("ghcr.io/acme", "ghcr.io/acme/../evil/x"),
+            ("ghcr.io/acme", "ghcr.io/acme/./x"),
+            ("ghcr.io/acme", "ghcr.io/acme//x"),
+            ("ghcr.io/acme", "ghcr.io.evil.com/acme/x"),
+            ("ghcr.io/acme", "evil.com/ghcr.io/acme/x"),
+            ("ghcr.io/acme", "ghcr.io:443/acme/x"),
+            ("ghcr.io/acme", "acme/x"),
+            ("docker.io/library", "evil/nginx"),
+            ("acme", "ghcr.io/acme/x"),
+            ("ghcr.io/acme/../x", "ghcr.io/x/y"),
+        ];
+        for (entry, image) in refused {
+            assert!(!registry_allows(entry, image), "{entry} must not allow {image}");
+        }
+    }
+
+    #[test]
+    fn entries_that_are_not_registries_are_refused() {
+        for bad in ["ghcr.io/acme:v1", "ghcr.io/acme@sha256:00", "ghcr.io/Acme", "ghcr.io/acme/..", "ghcr.io /acme", "", "ghcr.io//acme", "ghcr.io:tag"] {
+            assert!(registry_prefix(bad).is_none(), "{bad:?}");
+        }
+        assert_eq!(registry_prefix("ghcr.io/acme/"), Some(("ghcr.io".into(), vec!["acme".into()])));
+        assert_eq!(registry_prefix("docker.io"), Some(("docker.io".into(), vec![])));
+    }
 }

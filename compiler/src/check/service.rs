@@ -3,7 +3,7 @@
 //! in [`super::refs`], once every file has been read.
 
 use super::reader::{expect_int, expect_one_of, expect_str, Cx, NodeReader, Once};
-use super::{names, template, units, uses};
+use super::{alert, names, template, units, uses};
 use crate::diagnostics::codes;
 use crate::model::*;
 use crate::source::{Span, Spanned};
@@ -477,8 +477,8 @@ fn read_alert(cx: &mut Cx, node: &Node) -> Option<Alert> {
     let expr = r.prop_str(cx, "expr", "expr=\"queue_depth > 100\"");
     let for_ = r.prop_unit(cx, "for", codes::INVALID_DURATION, "duration", units::duration).map(|d| d.value);
     let severity = r.prop_str(cx, "severity", "severity=warning");
-    let summary = r.prop_str(cx, "summary", "summary=\"Queue is backing up\"").map(|s| s.value);
-    let description = r.prop_str(cx, "description", "description=\"...\"").map(|s| s.value);
+    let summary = r.prop_str(cx, "summary", "summary=\"Queue is backing up\"").filter(|s| alert::check_annotation(cx, s, "summary")).map(|s| s.value);
+    let description = r.prop_str(cx, "description", "description=\"...\"").filter(|d| alert::check_annotation(cx, d, "description")).map(|d| d.value);
     r.finish(cx);
     let name = name?;
     names::check_alert_name(cx, &name);
@@ -492,7 +492,7 @@ fn read_alert(cx: &mut Cx, node: &Node) -> Option<Alert> {
             Some("add the PromQL condition: expr=\"rate(errors_total[5m]) > 1\"".into());
         return None;
     };
-    names::check_promql(cx, &expr);
+    alert::check_promql(cx, &expr);
     Some(Alert { name, expr, for_, severity: severity?, summary, description, span: node.head })
 }
 

@@ -181,7 +181,12 @@ pub fn to_dns_label(name: &str) -> String {
 }
 
 /// An environment variable name: `[A-Za-z_][A-Za-z0-9_]*` (what every shell and runtime accepts).
+/// Kubernetes also stores the names as ConfigMap and Secret keys (`[-._a-zA-Z0-9]+`, at most
+/// 253 characters), which this grammar is a subset of.
 pub fn env_name(name: &str) -> Result<(), String> {
+    if name.len() > 253 {
+        return Err(format!("a name has at most 253 characters, as Kubernetes ConfigMap and Secret keys (this one has {}); shorten it", name.len()));
+    }
     let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if ok {
         return Ok(());
@@ -238,6 +243,13 @@ pub fn cron(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_names_fit_kubernetes_keys() {
+        assert!(env_name(&"A".repeat(253)).is_ok());
+        assert!(env_name(&"A".repeat(254)).unwrap_err().contains("253"));
+        assert!(env_name("LOG-LEVEL").is_err() && env_name("1X").is_err() && env_name("LOG_LEVEL").is_ok());
+    }
 
     fn s(x: &str) -> Value {
         Value::String(x.into())

@@ -43,16 +43,60 @@ pub fn options(env: Option<String>, set: &[String]) -> Result<BuildOptions, Stri
         let Some((k, v)) = pair.split_once('=') else {
             return Err(format!("--set expects KEY=VALUE, got `{pair}`"));
         };
-        let v = v.trim();
+        // The value is taken as given: a space or a newline around it is an error, not trimmed
+        // away, so that what CI passed is what platc names things after.
         match k.trim() {
-            "branch" if !v.is_empty() => opts.branch = Some(v.to_string()),
-            "image-tag" if !v.is_empty() && v != "latest" => opts.image_tag = Some(v.to_string()),
+            "branch" if v.is_empty() => return Err("--set branch= needs a value: the branch of the preview, e.g. --set branch=feature/login".into()),
+            "image-tag" if v.is_empty() => return Err("--set image-tag= needs a value: the tag CI pushed, usually the commit SHA".into()),
             "image-tag" if v == "latest" => return Err("--set image-tag=latest: platc never deploys the `latest` tag; pass the commit SHA".into()),
-            "branch" | "image-tag" => return Err(format!("--set {k}= needs a value")),
+            "branch" => {
+                branch_name(v).map_err(|why| format!("--set branch={}: not a git branch name: {why}", v.escape_debug()))?;
+                opts.branch = Some(v.to_string());
+            }
+            "image-tag" => {
+                image_tag(v).map_err(|why| format!("--set image-tag={}: not an image tag: {why}", v.escape_debug()))?;
+                opts.image_tag = Some(v.to_string());
+            }
             other => return Err(format!("unknown setting `{other}` in --set; known: branch, image-tag")),
         }
     }
     Ok(opts)
+}
+
+/// An OCI tag, as the distribution spec defines it: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+fn image_tag(tag: &str) -> Result<(), String> {
+    let first_ok = tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    if let Some(c) = tag.chars().find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c))) {
+        return Err(format!("{} is not allowed; tags are letters, digits, `_`, `.` and `-`", c.escape_debug()));
+    }
+    if !first_ok {
+        return Err("a tag starts with a letter, a digit or `_`".into());
+    }
+    if tag.len() > 128 {
+        return Err(format!("a tag has at most 128 characters (this one has {})", tag.len()));
+    }
+    Ok(())
+}
+
+/// A branch name that git accepts (`git check-ref-format --branch`): no control characters,
+/// spaces or any of `~^:?*[\`, no `..`, `@{` or `//`, no component starting with `.` or ending
+/// in `.lock`, not starting with `-` or `/`, not ending with `/` or `.`, and not `@`.
+fn branch_name(b: &str) -> Result<(), String> {
+    if let Some(c) = b.chars().find(|c| c.is_control() || " ~^:?*[\\".contains(*c)) {
+        return Err(format!("git forbids `{}` in branch names", c.escape_debug()));
+    }
+    for bad in ["..", "@{", "//"] {
+        if b.contains(bad) {
+            return Err(format!("git forbids `{bad}` in branch names"));
+        }
+    }
+    if b == "@" || b.starts_with(['-', '/']) || b.ends_with(['/', '.']) {
+        return Err("a branch cannot be `@`, start with `-` or `/`, or end with `/` or `.`".into());
+    }
+    if b.split('/').any(|c| c.starts_with('.') || c.ends_with(".lock")) {
+        return Err("no part of a branch (between `/`) starts with `.` or ends with `.lock`".into());
+    }
+    Ok(())
 }
 
 pub fn run(args: &Args) -> i32 {
@@ -247,4 +291,36 @@ fn check_drift(root: &std::path::Path, shown: &str, out: &crate::emit::Output, p
         );
     }
     EXIT_ERRORS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(pair: &str) -> Result<BuildOptions, String> {
+        options(None, &[pair.to_string()])
+    }
+
+    #[test]
+    fn image_tags_follow_the_oci_grammar() {
+        for ok in ["3f2a9c1", "v1.2.3", "_x", "A-b_c.d", &"a".repeat(128)] {
+            assert_eq!(set(&format!("image-tag={ok}")).unwrap().image_tag.as_deref(), Some(ok));
+        }
+        for bad in ["a b", "x;rm -rf /", "-x", ".x", "a/b", "a:b", " a", "a\n", "é", &"a".repeat(129), "", "latest"] {
+            let e = set(&format!("image-tag={bad}")).unwrap_err();
+            assert!(e.starts_with("--set image-tag="), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn branches_follow_git_check_ref_format() {
+        for ok in ["main", "feature/ok", "feature-ok", "é", "fix/it's-\"quoted\"-$HOME-;&|`id`", "a.b/c_d"] {
+            assert_eq!(set(&format!("branch={ok}")).unwrap().branch.as_deref(), Some(ok));
+        }
+        for bad in ["..", "a..b", "-", "-x", "a b", "a\tb", "a~1", "a^", "a:b", "a?", "a*", "a[b", "a\\b", "a@{1}", "@", "a//b", "/a", "a/", "a.", ".a", "a/.b", "a.lock", "a/b.lock/c", "", "x\u{7f}"]
+        {
+            let e = set(&format!("branch={bad}")).unwrap_err();
+            assert!(e.starts_with("--set branch="), "{bad:?}: {e}");
+        }
+    }
 }

@@ -84,6 +84,9 @@ codes! {
     INVALID_PATCH = "E0213", "invalid patch";
     INVALID_PATH = "E0214", "invalid HTTP path or host";
     INVALID_URL = "E0215", "invalid URL";
+    INVALID_PROMQL = "E0217", "invalid PromQL expression";
+    INVALID_TEMPLATE = "E0218", "invalid alert annotation template";
+    NAME_TOO_LONG = "E0219", "generated Kubernetes name or key too long";
 
     DUPLICATE = "E0301", "duplicate definition";
 

@@ -8,7 +8,7 @@ mod values;
 mod wiring;
 
 pub use incluster::Catalog;
-pub use naming::{dns_safe, placement, short_hash, BuildOptions, Placement};
+pub use naming::{dns_safe, placement, preview_slug, short_hash, BuildOptions, Placement, MIN_PREVIEW_SLUG};
 pub use values::*;
 
 use indexmap::IndexMap;

@@ -16,6 +16,10 @@ pub struct BuildOptions {
     pub image_tag: Option<String>,
 }
 
+/// The fewest characters a preview's branch slug gets in its namespace, however long the
+/// platform and environment names are (`check::names` refuses names that leave less room).
+pub const MIN_PREVIEW_SLUG: usize = 8;
+
 /// Where one service lands in one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
@@ -47,6 +51,38 @@ pub fn dns_safe(text: &str, max: usize) -> String {
     }
 }
 
+/// The DNS label a preview branch is named by, at most `max` characters. A branch that is
+/// already a DNS label short enough is used as it is; any other branch (one that `to_dns_label`
+/// had to change or shorten) gets `-` and a short hash of the raw branch appended, so that
+/// `feature/ok` and `feature-ok`, or `é` and `..`, never share a namespace, hosts or Terraform
+/// state, and one branch's teardown never removes another's preview.
+///
+/// A raw branch that itself ends like a hash (`feature-ok-1a2b3c`) is hashed too, so an
+/// unhashed slug can never equal another branch's hashed one. The hash is 6 hex digits (as in
+/// `dns_safe`): enough against accidental collisions, not against a branch ground on purpose.
+pub fn preview_slug(branch: &str, max: usize) -> String {
+    let hash = short_hash(branch);
+    if branch.len() <= max && crate::check::units::dns_label(branch).is_ok() && !looks_hashed(branch) {
+        return branch.to_string();
+    }
+    let keep = max.saturating_sub(hash.len() + 1);
+    let label = to_dns_label(branch);
+    let head = label.chars().take(keep).collect::<String>();
+    // Never the hash alone: `x-` keeps every hashed slug of the shape `HEAD-HASH`, which an
+    // unhashed slug never has (see `looks_hashed`).
+    let head = match head.trim_end_matches('-') {
+        "" => "x",
+        h => h,
+    };
+    format!("{head}-{hash}")
+}
+
+/// `true` when `label` ends in `-` and 6 hex digits, the shape of a hashed preview slug.
+fn looks_hashed(label: &str) -> bool {
+    let n = label.len();
+    n > 7 && label.as_bytes()[n - 7] == b'-' && label[n - 6..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// First 6 hex digits of the SHA-256 of `text`.
 pub fn short_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
@@ -59,8 +95,8 @@ pub fn placement(platform: &Platform, env: &Environment, branch: Option<&str>) -
     match (env.ttl, branch) {
         (Some(_), Some(branch)) => {
             // Namespace `acme-preview-<branch>`; 63 characters at most (a DNS label).
-            let room = 63usize.saturating_sub(base.len() + 1).max(8);
-            let slug = dns_safe(branch, room.min(40));
+            let room = 63usize.saturating_sub(base.len() + 1).max(MIN_PREVIEW_SLUG);
+            let slug = preview_slug(branch, room.min(40));
             Placement { env: env.name.value.clone(), namespace: format!("{base}-{slug}"), domain: format!("{slug}.{}.{}", env.name.value, platform.domain.value), slug: Some(slug) }
         }
         _ => Placement { env: env.name.value.clone(), namespace: base, slug: None, domain: format!("{}.{}", env.name.value, platform.domain.value) },
@@ -81,5 +117,40 @@ mod tests {
         assert!(a.ends_with(&short_hash(long)));
         assert_ne!(a, dns_safe(&format!("{long}-2"), 30), "same prefix, different hash");
         assert!(crate::check::units::dns_label(&a).is_ok());
+    }
+
+    #[test]
+    fn preview_slugs_of_different_branches_never_collide() {
+        let branches = ["feature/ok", "feature-ok", "Feature-OK", "é", "-", "..", "x", "a", "feature_ok", "feature.ok", "feature--ok", "feature/ok/", "main"];
+        let mut slugs: Vec<String> = branches.iter().map(|b| preview_slug(b, 40)).collect();
+        for (b, s) in branches.iter().zip(&slugs) {
+            assert!(crate::check::units::dns_label(s).is_ok() && s.len() <= 40, "{b:?} -> {s:?}");
+        }
+        // A branch that is already a label keeps its name; every other one carries its hash.
+        assert_eq!(preview_slug("feature-ok", 40), "feature-ok");
+        assert_eq!(preview_slug("feature/ok", 40), format!("feature-ok-{}", short_hash("feature/ok")));
+        assert_eq!(preview_slug("é", 40), format!("x-{}", short_hash("é")));
+        // A branch named like the hashed slug of another is hashed again.
+        let hashed = preview_slug("feature/ok", 40);
+        assert_ne!(preview_slug(&hashed, 40), hashed);
+        slugs.push(preview_slug(&hashed, 40));
+        let mut unique = slugs.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), slugs.len(), "{slugs:?}");
+    }
+
+    #[test]
+    fn long_preview_slugs_fit_their_room() {
+        let long = "feature/JIRA-1234-a-very-long-branch-name-that-goes-on-and-on";
+        for max in [8, 20, 40] {
+            let s = preview_slug(long, max);
+            assert!(s.len() <= max && crate::check::units::dns_label(&s).is_ok(), "{max}: {s}");
+            assert!(s.ends_with(&short_hash(long)));
+        }
+        // Long branches are shortened exactly as before (the slug of committed previews).
+        assert_eq!(preview_slug(long, 40), dns_safe(long, 40));
+        let label = "a".repeat(41);
+        assert_eq!(preview_slug(&label, 40), dns_safe(&label, 40));
     }
 }
