@@ -40,6 +40,10 @@ const NOT_TRIGGERABLE: &[(&str, &str)] = &[
     ("E0002", "MemoryFs holds only UTF-8 text; a non-UTF-8 file is tested through the binary in tests/cli.rs"),
     ("E0005", "needs a file over 16 MiB; tests/hostile/limits.rs runs one through the binary, syntax/limits.rs tests the total"),
     ("W0104", "needs 25 to 200 services and a build, not one case file; tests/ci.rs reproduces it"),
+    ("E0801", "about the committed lock on disk, not a spec; tests/hostile/paths.rs runs each bad lock through the binary"),
+    ("E0802", "about a symbolic link in the output tree; tests/hostile/paths.rs plants them"),
+    ("E0803", "about a symlinked spec file or folder on disk; tests/hostile/paths.rs plants them"),
+    ("E0804", "about a hand edit in a previous build's output; tests/hostile/paths.rs edits and rebuilds"),
 ];
 
 #[derive(Debug)]

@@ -513,7 +513,11 @@ fn baseline_and_resource_alerts_follow_the_spec() {
     // The HPA alert only where the service autoscales: never in a preview (one replica).
     assert!(c.envs["prod"].alert_names().contains(&"CheckoutHpaAtMaxReplicas".to_string()));
     assert!(!c.envs["preview"].alert_names().contains(&"CheckoutHpaAtMaxReplicas".to_string()));
-    assert_eq!(c.envs["preview"].namespace.as_deref(), Some("shop-preview-feature-new-checkout"));
+    // The branch's slug carries a short hash of the raw branch (so `feature/x` and `feature-x`
+    // never share a namespace).
+    let slug = lower::preview_slug("feature/new-checkout", 40);
+    assert!(slug.starts_with("feature-new-checkout-"), "{slug}");
+    assert_eq!(c.envs["preview"].namespace.as_deref(), Some(format!("shop-preview-{slug}").as_str()));
     // SLO contract checks: metrics missing, latency bucket missing (only with a latency SLO).
     assert!(c.all.alert_names().contains(&"CheckoutSloLatencyBucketMissing".to_string()));
     assert!(!o.service("notifications").unwrap().all.alert_names().contains(&"NotificationsSloLatencyBucketMissing".to_string()));
