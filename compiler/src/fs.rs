@@ -14,6 +14,11 @@ pub trait FileSystem: Sync {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     fn is_dir(&self, path: &Path) -> bool;
     fn is_file(&self, path: &Path) -> bool;
+    /// Whether `path` itself is a symbolic link (not followed). An in-memory tree has none.
+    fn is_symlink(&self, path: &Path) -> bool {
+        let _ = path;
+        false
+    }
     /// Every file under `root`, recursively, in a stable (sorted) order. Directories for which
     /// `skip_dir` returns true are not entered.
     fn walk(&self, root: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync)) -> io::Result<Vec<PathBuf>>;
@@ -43,6 +48,10 @@ impl FileSystem for RealFs {
 
     fn is_file(&self, path: &Path) -> bool {
         path.is_file()
+    }
+
+    fn is_symlink(&self, path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
     }
 
     fn walk(&self, root: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync)) -> io::Result<Vec<PathBuf>> {

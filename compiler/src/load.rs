@@ -133,9 +133,12 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
         id
     };
     let mut overlay_dirs: Vec<PathBuf> = stdlib_dirs.iter().map(|d| absolute(cwd, d)).collect();
+    let mut refused_overlays = Vec::new();
     for p in &platforms {
         let id = add_file(&mut sources, source(p)?);
-        overlay_dirs.extend(platform_stdlib_dirs(&sources.get(id).text, p.parent().unwrap_or(cwd)));
+        let (dirs, refused) = platform_stdlib_dirs(fs, &sources.get(id).text, p.parent().unwrap_or(cwd));
+        overlay_dirs.extend(dirs);
+        refused_overlays.extend(refused.into_iter().map(|(span, why)| overlay_refused(id, span, &why)));
         inputs.platforms.push(id);
     }
     // Read, checked as UTF-8 and indexed by line on every core: at 1,000 services, one by one
@@ -153,6 +156,9 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
         inputs.types.push(sources.add(SourceFile::new(display, None, f.text.clone())));
     }
     let root = platforms.first().and_then(|p| p.parent()).map(Path::to_path_buf);
+    for d in refused_overlays {
+        diags.push(d);
+    }
     Ok(Loaded { sources, inputs, stdlib, root, focus, diags })
 }
 
@@ -165,18 +171,64 @@ fn walk_error(cwd: &Path, dir: &Path, e: std::io::Error) -> LoadError {
     }
 }
 
-/// The `stdlib "DIR"` entries of a platform.kdl, resolved against its directory. A syntax
-/// error here is ignored: the checker reports it with full diagnostics right after.
-fn platform_stdlib_dirs(text: &str, dir: &Path) -> Vec<PathBuf> {
-    let Ok(doc) = text.parse::<kdl::KdlDocument>() else { return Vec::new() };
-    doc.nodes()
-        .iter()
-        .filter(|n| n.name().value() == "platform")
-        .filter_map(|n| n.children())
-        .flat_map(|c| c.nodes())
-        .filter(|n| n.name().value() == "stdlib")
-        .filter_map(|n| n.get(0).and_then(|v| v.as_string()).map(|s| dir.join(s)))
-        .collect()
+/// The `stdlib "DIR"` entries of a platform.kdl, resolved against its directory, and those
+/// refused (see [`overlay_refusal`]) with the span of their value. A syntax error here is
+/// ignored: the checker reports it with full diagnostics right after.
+fn platform_stdlib_dirs(fs: &dyn FileSystem, text: &str, dir: &Path) -> (Vec<PathBuf>, Vec<(crate::source::Span, String)>) {
+    let Ok(doc) = text.parse::<kdl::KdlDocument>() else { return (Vec::new(), Vec::new()) };
+    let (mut dirs, mut refused) = (Vec::new(), Vec::new());
+    let entries = doc.nodes().iter().filter(|n| n.name().value() == "platform").filter_map(|n| n.children()).flat_map(|c| c.nodes()).filter(|n| n.name().value() == "stdlib");
+    for entry in entries.filter_map(|n| n.entry(0)) {
+        let Some(written) = entry.value().as_string() else { continue };
+        match overlay_refusal(fs, dir, written) {
+            None => dirs.push(dir.join(written)),
+            Some(why) => refused.push((crate::source::Span::new(entry.span().offset(), entry.span().offset() + entry.span().len()), why)),
+        }
+    }
+    (dirs, refused)
+}
+
+/// Why `written`, a `stdlib` entry of the platform.kdl in `dir`, cannot be an overlay: it must
+/// be a relative path that stays inside `dir` with no symbolic link on the way, because
+/// platform.kdl is in the repository (a pull request controls it) and an overlay's files are
+/// read and may be shown in diagnostics. A directory elsewhere is given with `--stdlib DIR`,
+/// the word of whoever runs platc.
+pub fn overlay_refusal(fs: &dyn FileSystem, dir: &Path, written: &str) -> Option<String> {
+    let path = Path::new(written);
+    if path.has_root() || path.is_absolute() || written.contains('\\') {
+        return Some(format!("`{written}` is an absolute path"));
+    }
+    let mut depth = 0usize;
+    let mut at = dir.to_path_buf();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if depth == 0 => return Some(format!("`{written}` leads out of the platform directory")),
+            std::path::Component::ParentDir => {
+                depth -= 1;
+                at.pop();
+            }
+            std::path::Component::Normal(name) => {
+                depth += 1;
+                at.push(name);
+                if fs.is_symlink(&at) {
+                    return Some(format!("{} is a symbolic link", display(dir, &at)));
+                }
+            }
+            _ => return Some(format!("`{written}` is an absolute path")),
+        }
+    }
+    None
+}
+
+/// The diagnostic of a refused overlay (E0805).
+fn overlay_refused(file: crate::source::FileId, span: crate::source::Span, why: &str) -> crate::diagnostics::Diagnostic {
+    crate::diagnostics::Diagnostic::new(
+        crate::diagnostics::codes::OVERLAY_OUTSIDE,
+        crate::diagnostics::Label::new(file, span, "not a directory inside the platform directory"),
+        format!("the stdlib overlay {why}; platc reads overlays named by platform.kdl only from inside the platform directory"),
+    )
+    .with_help("move the overlay into the platform directory and write its relative path (`stdlib \"./platform-stdlib\"`), or give a directory elsewhere on the command line with `--stdlib DIR`")
 }
 
 /// `p` made absolute against `cwd`, with `.` and `..` resolved lexically.

@@ -246,6 +246,39 @@ fn a_users_file_inside_deploy_is_left_alone() {
     assert!(!lock.contains("NOTES.md"), "a user's file is not adopted into the lock:\n{lock}");
 }
 
+/// A stdlib overlay outside the repository whose type file would be shown in a diagnostic:
+/// the secret is on its first line, which a parse error prints.
+fn plant_outside_overlay(sb: &Sandbox) {
+    sb.write_outside("stdlib/types/leak.kdl", format!("GITHUB_TOKEN={} {{{{{{\n", crate::sandbox::OUTSIDE_SECRET));
+}
+
+/// Adds `stdlib "DIR"` to the platform of the sandbox.
+fn add_overlay(sb: &Sandbox, dir: &str) {
+    let platform = sb.read("platform.kdl").replacen("platform acme {", &format!("platform acme {{\n    stdlib \"{dir}\""), 1);
+    sb.write("platform.kdl", platform);
+}
+
+#[test]
+fn an_overlay_outside_the_platform_directory_is_refused_with_its_span() {
+    let sb = Sandbox::new("hello");
+    sb.build_ok();
+    plant_outside_overlay(&sb);
+    let absolute = sb.outside().join("stdlib").display().to_string();
+    for dir in ["../outside/stdlib", "./deploy/../../outside/stdlib", absolute.as_str()] {
+        let pristine = sb.read("platform.kdl");
+        add_overlay(&sb, dir);
+        let snap = (sb.surroundings(), sb.outputs());
+        for args in [&["check"][..], &["build"][..]] {
+            let run = sb.platc(args);
+            run.assert_refused("E0805");
+            assert!(run.stderr.contains("platform.kdl:4:12"), "the diagnostic points at the entry:\n{}", run.stderr);
+            assert!(!run.all().contains("leak.kdl"), "the overlay was read:\n{}", run.all());
+            assert_untouched(&sb, &snap);
+        }
+        sb.write("platform.kdl", pristine);
+    }
+}
+
 #[cfg(unix)]
 mod links {
     use super::*;
@@ -331,6 +364,23 @@ mod links {
             assert_eq!(before, sb.surroundings());
             assert!(sb.outputs().is_empty(), "nothing was built");
         }
+    }
+
+    #[test]
+    fn an_overlay_through_a_symlink_is_refused() {
+        let sb = Sandbox::new("hello");
+        sb.build_ok();
+        plant_outside_overlay(&sb);
+        // In a folder the spec walk skips, so that the overlay check is what meets the link.
+        std::fs::create_dir_all(sb.repo().join("node_modules")).unwrap();
+        symlink(sb.outside().join("stdlib"), sb.repo().join("node_modules/platform-stdlib")).unwrap();
+        add_overlay(&sb, "node_modules/platform-stdlib");
+        let snap = (sb.surroundings(), sb.outputs());
+        let run = sb.platc(&["build"]);
+        run.assert_refused("E0805");
+        assert!(run.stderr.contains("node_modules/platform-stdlib is a symbolic link"), "{}", run.stderr);
+        assert!(!run.all().contains("leak.kdl"), "the overlay was read:\n{}", run.all());
+        assert_untouched(&sb, &snap);
     }
 
     #[test]
