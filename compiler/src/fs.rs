@@ -12,6 +12,14 @@ pub const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules", ".terraform",
 pub trait FileSystem: Sync {
     fn read_to_string(&self, path: &Path) -> io::Result<String>;
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// The file's first `max` bytes at most, and its size: a file larger than the input limit
+    /// is never read whole (`syntax/limits.rs`).
+    fn read_at_most(&self, path: &Path, max: usize) -> io::Result<(Vec<u8>, usize)> {
+        let mut bytes = self.read(path)?;
+        let size = bytes.len();
+        bytes.truncate(max);
+        Ok((bytes, size))
+    }
     fn is_dir(&self, path: &Path) -> bool;
     fn is_file(&self, path: &Path) -> bool;
     /// Whether `path` itself is a symbolic link (not followed). An in-memory tree has none.
@@ -35,6 +43,23 @@ pub struct RealFs;
 impl FileSystem for RealFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+
+    fn read_at_most(&self, path: &Path, max: usize) -> io::Result<(Vec<u8>, usize)> {
+        use std::io::Read;
+        let file = std::fs::File::open(path)?;
+        let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+        if size <= max {
+            // The common case: one read of the whole file, as `std::fs::read` does.
+            let mut bytes = Vec::with_capacity(size);
+            file.take(max as u64 + 1).read_to_end(&mut bytes)?;
+            let size = size.max(bytes.len());
+            bytes.truncate(max);
+            return Ok((bytes, size));
+        }
+        let mut bytes = Vec::new();
+        file.take(max as u64).read_to_end(&mut bytes)?;
+        Ok((bytes, size))
     }
 
     fn read_to_string(&self, path: &Path) -> io::Result<String> {

@@ -107,31 +107,8 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
     let mut sources = SourceMap::new();
     let mut inputs = Inputs::default();
     let mut diags = crate::diagnostics::Diagnostics::new();
-    // A file that is not UTF-8 is an input error (E0002) pointing at the first bad byte, not
-    // an I/O failure: the rest of the run goes on. Made into a source file where it is read
-    // (on every core, for the specs); added to the map, with its diagnostic, in order.
-    let source = |p: &Path| -> Result<(SourceFile, Option<usize>), LoadError> {
-        let bytes = fs.read(p).map_err(|e| LoadError(format!("cannot read {}: {e}", display(cwd, p))))?;
-        let (text, bad) = match String::from_utf8(bytes) {
-            Ok(text) => (text, None),
-            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(e.utf8_error().valid_up_to())),
-        };
-        Ok((SourceFile::new(display(cwd, p), Some(p.to_path_buf()), text), bad))
-    };
-    let mut add_file = |sources: &mut SourceMap, (file, bad): (SourceFile, Option<usize>)| -> crate::source::FileId {
-        let id = sources.add(file);
-        if let Some(at) = bad {
-            diags.push(
-                crate::diagnostics::Diagnostic::new(
-                    crate::diagnostics::codes::NOT_UTF8,
-                    crate::diagnostics::Label::new(id, crate::source::Span::new(at, at + 1), "not UTF-8"),
-                    "this file is not valid UTF-8",
-                )
-                .with_help("save the file as UTF-8 (specs are KDL, which is always UTF-8)"),
-            );
-        }
-        id
-    };
+    let source = |p: &Path| read_source(fs, cwd, p);
+    let mut add_file = |sources: &mut SourceMap, file: ReadSource| -> crate::source::FileId { add_source(sources, file, &mut diags) };
     let mut overlay_dirs: Vec<PathBuf> = stdlib_dirs.iter().map(|d| absolute(cwd, d)).collect();
     let mut refused_overlays = Vec::new();
     for p in &platforms {
@@ -160,6 +137,47 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
         diags.push(d);
     }
     Ok(Loaded { sources, inputs, stdlib, root, focus, diags })
+}
+
+/// A file as read by [`read_source`]: the source and, when it is not UTF-8, the offset of the
+/// first bad byte.
+pub type ReadSource = (SourceFile, Option<usize>);
+
+/// Reads an input file as a source (shown as a path relative to `cwd`). A file that is not
+/// UTF-8 is an input error (E0002, see [`add_source`]) pointing at the first bad byte, not an
+/// I/O failure: the rest of the run goes on. A file over the size limit is not read whole (a
+/// repository can hold a file of any size): its first line is enough for the E0005 that
+/// `syntax::limits` reports. Every command that reads specs (load, `platc fmt`) reads them here.
+pub fn read_source(fs: &dyn FileSystem, cwd: &Path, p: &Path) -> Result<ReadSource, LoadError> {
+    let max = crate::syntax::limits::MAX_FILE_BYTES;
+    let (bytes, size) = fs.read_at_most(p, max + 1).map_err(|e| LoadError(format!("cannot read {}: {e}", display(cwd, p))))?;
+    if size > max {
+        let first = bytes.iter().take(200).position(|&b| b == b'\n').unwrap_or(bytes.len().min(200));
+        let text = String::from_utf8_lossy(&bytes[..first]).into_owned();
+        return Ok((SourceFile::new(display(cwd, p), Some(p.to_path_buf()), text).with_size(size), None));
+    }
+    let (text, bad) = match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(e.utf8_error().valid_up_to())),
+    };
+    Ok((SourceFile::new(display(cwd, p), Some(p.to_path_buf()), text), bad))
+}
+
+/// Adds a file [`read_source`] read to `sources`, with its E0002 when it is not UTF-8 (then
+/// `diags` has an error for it, and it must not be formatted or written back).
+pub fn add_source(sources: &mut SourceMap, (file, bad): ReadSource, diags: &mut crate::diagnostics::Diagnostics) -> crate::source::FileId {
+    let id = sources.add(file);
+    if let Some(at) = bad {
+        diags.push(
+            crate::diagnostics::Diagnostic::new(
+                crate::diagnostics::codes::NOT_UTF8,
+                crate::diagnostics::Label::new(id, crate::source::Span::new(at, at + 1), "not UTF-8"),
+                "this file is not valid UTF-8",
+            )
+            .with_help("save the file as UTF-8 (specs are KDL, which is always UTF-8)"),
+        );
+    }
+    id
 }
 
 /// A failed walk for specs: a refused symbolic link (E0803, see [`crate::fs::LinkRefused`])

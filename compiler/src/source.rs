@@ -77,6 +77,9 @@ pub struct SourceFile {
     pub path: Option<PathBuf>,
     pub text: Arc<str>,
     lines: LineIndex,
+    /// The file's size in bytes: that of `text`, unless the file was too large to read whole
+    /// (then `text` is its beginning only, see `load.rs`).
+    size: usize,
     /// Bytes of this file and of every file added before it to the same [`SourceMap`]: the
     /// run's total so far, for the input size limit (`syntax/limits.rs`).
     run_end: usize,
@@ -87,7 +90,18 @@ impl SourceFile {
         let text = text.into();
         let lines = LineIndex::new(&text);
         let run_end = text.len();
-        SourceFile { name: name.into(), path, text, lines, run_end }
+        SourceFile { name: name.into(), path, size: text.len(), text, lines, run_end }
+    }
+
+    /// The file, of which `text` is only the beginning, is `size` bytes long.
+    pub fn with_size(mut self, size: usize) -> Self {
+        self.size = size.max(self.text.len());
+        self
+    }
+
+    /// The file's size in bytes (more than `text` holds when it was too large to read whole).
+    pub fn size(&self) -> usize {
+        self.size
     }
 
     /// The bytes of this file plus those of the files added before it to its [`SourceMap`]
@@ -187,6 +201,8 @@ impl SourceMap {
 
     /// Adds a file and returns its id.
     pub fn add(&mut self, mut file: SourceFile) -> FileId {
+        // What the run holds in memory: a file too large to read whole counts only its beginning
+        // (it is refused by itself, and must not make every later file "too much in total").
         self.total = self.total.saturating_add(file.text.len());
         file.run_end = self.total;
         self.files.push(file);

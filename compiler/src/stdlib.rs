@@ -60,7 +60,14 @@ impl Stdlib {
             let files = fs.walk(dir, &|_| false).map_err(|e| OverlayError { dir: dir.clone(), message: e.to_string() })?;
             for path in files {
                 let rel = rel_path(dir, &path);
-                let text = fs.read_to_string(&path).map_err(|e| OverlayError { dir: dir.clone(), message: format!("{}: {e}", path.display()) })?;
+                // Bounded like the specs: an overlay is in the repository, and a file of any size
+                // can be committed there.
+                let max = crate::syntax::limits::MAX_FILE_BYTES;
+                let (bytes, size) = fs.read_at_most(&path, max).map_err(|e| OverlayError { dir: dir.clone(), message: format!("{}: {e}", path.display()) })?;
+                if size > max {
+                    return Err(OverlayError { dir: dir.clone(), message: format!("{}: {size} bytes, more than platc reads ({} MiB per file, E0005)", path.display(), max >> 20) });
+                }
+                let text = String::from_utf8(bytes).map_err(|e| OverlayError { dir: dir.clone(), message: format!("{}: not UTF-8 ({e})", path.display()) })?;
                 lib.files.insert(rel, StdlibFile { display: path.display().to_string(), text, overlay: Some(dir.clone()) });
             }
         }

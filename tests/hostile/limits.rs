@@ -115,6 +115,39 @@ fn a_spec_over_sixteen_mib_is_refused_before_parsing() {
     assert_eq!(sb.outputs(), outputs);
 }
 
+/// A file of any size can be committed: a 64 GiB spec (sparse, so the test writes nothing; read
+/// whole it would exhaust the memory) is refused after reading its first 16 MiB. The same for
+/// a file of a stdlib overlay. (The surroundings compared are `outside/`: hashing the huge file
+/// itself is what the test must not do either.)
+#[test]
+fn a_huge_spec_or_overlay_file_is_never_read_whole() {
+    let sb = Sandbox::new("hello");
+    sb.build_ok();
+    let outside = || crate::sandbox::fingerprint(&sb.outside(), &|_| true);
+    let (before, outputs) = (outside(), sb.outputs());
+    let huge = |rel: &str| {
+        let path = sb.write(rel, "service hello {\n");
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(64 << 30).unwrap();
+    };
+    huge(SPEC);
+    for args in [&["check"][..], &["build"], &["fmt", "--check"], &["fmt"]] {
+        let run = sb.platc(args);
+        run.assert_refused("E0005");
+        assert!(run.all().len() < 10_000, "{} bytes of output", run.all().len());
+        // `platc fmt` did not write back the beginning it read.
+        assert_eq!(std::fs::metadata(sb.repo().join(SPEC)).unwrap().len(), 64 << 30);
+    }
+    sb.write(SPEC, example_spec());
+    let platform = sb.read("platform.kdl").replacen("platform acme {", "platform acme {\n    stdlib \"./platform-stdlib\"", 1);
+    sb.write("platform.kdl", platform);
+    huge("platform-stdlib/helm/templates/big.yaml");
+    let run = sb.platc(&["build"]);
+    run.assert_refused("E0005");
+    assert!(run.all().contains("big.yaml"), "{}", head(&run));
+    assert_eq!(outside(), before);
+    assert_eq!(sb.outputs(), outputs);
+}
+
 /// Cases of the CLI fuzz (PLATC_CLI_FUZZ_CASES): each runs three commands.
 const CLI_FUZZ_CASES: usize = 60;
 /// Per run: generous, a debug binary on a busy 2-core machine; a hang or a quadratic blow-up

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::{cwd, fail, ReportArgs, EXIT_ERRORS, EXIT_OK};
 use crate::diagnostics::Diagnostics;
 use crate::fs::{FileSystem, RealFs, SKIP_DIRS};
-use crate::source::{SourceFile, SourceMap};
+use crate::source::SourceMap;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,12 +42,16 @@ pub fn run(args: &Args) -> i32 {
     let mut diags = Diagnostics::new();
     let mut unformatted = Vec::new();
     for path in &files {
-        let text = match RealFs.read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+        let read = match crate::load::read_source(&RealFs, &cwd, path) {
+            Ok(r) => r,
+            Err(e) => return fail(e.0),
         };
-        let name = crate::load::display(&cwd, path);
-        let id = sources.add(SourceFile::new(name.clone(), Some(path.clone()), text));
+        let not_utf8 = read.1.is_some();
+        let id = crate::load::add_source(&mut sources, read, &mut diags);
+        if not_utf8 {
+            continue;
+        }
+        let name = sources.get(id).name.clone();
         let Some(formatted) = crate::format::format(id, sources.get(id), &mut diags) else { continue };
         if formatted.as_str() == &*sources.get(id).text {
             continue;

@@ -50,7 +50,7 @@ pub struct TooDeep {
 /// Checks the size and nesting limits of one file; reports E0005 or E0004 and returns false
 /// when the file must not be parsed.
 pub fn check(file_id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> bool {
-    let len = file.text.len();
+    let len = file.size();
     if len > MAX_FILE_BYTES || file.run_end() > MAX_TOTAL_BYTES {
         let (message, help) = if len > MAX_FILE_BYTES {
             (format!("this file is {} bytes, more than platc reads ({} per file)", len, mib(MAX_FILE_BYTES)), "a spec is a few kilobytes: split the file, or remove what was generated into it")
