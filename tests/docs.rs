@@ -287,3 +287,33 @@ fn every_example_reproduces_its_code_and_every_fix_is_clean() {
         assert!(errors.is_empty() && !found.contains(&code), "{code}.md: the fixed example still reports:\n{shown}");
     }
 }
+
+/// docs/security.md names, for each guarantee, the tests that hold it: each named test exists
+/// (a `fn NAME(` under tests/) and each named case is a file of tests/cases.
+#[test]
+fn security_guarantees_name_tests_that_exist() {
+    let doc = read("docs/security.md");
+    let section = doc.split("### Guarantees, each with the test that holds it").nth(1).expect("docs/security.md has the guarantees section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let mut sources = String::new();
+    for entry in walkdir::WalkDir::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")).into_iter().filter_map(Result::ok) {
+        if entry.path().extension().is_some_and(|e| e == "rs") {
+            sources.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    let mut named = 0;
+    for row in section.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| guarantee") && !l.starts_with("|---")) {
+        let tests = row.trim_end_matches('|').rsplit('|').next().unwrap();
+        assert!(tests.contains('`'), "a guarantee without a test: {row}");
+        for word in tests.split('`').skip(1).step_by(2) {
+            let is_ident = word.len() > 8 && word.contains('_') && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !is_ident {
+                continue;
+            }
+            let case = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/cases/{word}.kdl"));
+            assert!(sources.contains(&format!("fn {word}(")) || case.is_file(), "docs/security.md names `{word}`, which is neither a test nor a case");
+            named += 1;
+        }
+    }
+    assert!(named >= 30, "only {named} tests named in docs/security.md");
+}

@@ -19,6 +19,11 @@ use crate::sandbox::{binary, fingerprint, Run, Sandbox};
 /// The spec every case rewrites (the example's only service).
 const SPEC: &str = "hello/service.kdl";
 
+/// A bound that only a hang or a blow-up exceeds (a debug binary on a busy 2-core CI machine):
+/// how fast the refusal is, within 1 s for 100,000 levels, is measured by
+/// `scripts/bench-hostile.sh` (docs/performance.md), not by a timed test.
+const HANG_LIMIT: Duration = Duration::from_secs(20);
+
 /// `service hello { a { a { ... } } }` with `n` levels of `a` inside the service.
 fn nested_blocks(n: usize) -> String {
     format!("service hello {{\n{}{}}}\n", "a {\n".repeat(n), "}\n".repeat(n))
@@ -66,15 +71,15 @@ fn example_spec() -> String {
 }
 
 #[test]
-fn a_hundred_thousand_nested_blocks_are_refused_within_a_second() {
+fn a_hundred_thousand_nested_blocks_are_refused() {
     // Level 65 is the 64th `a {`, on line 65 (line 1 opens the service).
-    assert_refused_everywhere(&nested_blocks(100_000), "E0004", "hello/service.kdl:65:3]", Duration::from_secs(1));
+    assert_refused_everywhere(&nested_blocks(100_000), "E0004", "hello/service.kdl:65:3]", HANG_LIMIT);
 }
 
 #[test]
 fn ten_thousand_nested_comments_are_refused() {
     // The 65th `/*` starts at byte 128 of line 1.
-    assert_refused_everywhere(&nested_comments(10_000, &example_spec()), "E0004", "hello/service.kdl:1:129]", Duration::from_secs(1));
+    assert_refused_everywhere(&nested_comments(10_000, &example_spec()), "E0004", "hello/service.kdl:1:129]", HANG_LIMIT);
 }
 
 #[test]
@@ -83,7 +88,7 @@ fn ten_thousand_slashdashes_in_a_row_are_refused() {
     let line = text[..text.find("/-").unwrap()].matches('\n').count() + 1;
     // `    owner ` then `/- ` after `/- `: the service block is level 1, so the 64th `/-` is
     // level 65; it starts at column 11 + 63 * 3.
-    assert_refused_everywhere(&text, "E0004", &format!("hello/service.kdl:{line}:{}]", 11 + 63 * 3), Duration::from_secs(1));
+    assert_refused_everywhere(&text, "E0004", &format!("hello/service.kdl:{line}:{}]", 11 + 63 * 3), HANG_LIMIT);
 }
 
 #[test]
