@@ -426,7 +426,12 @@ pub fn up_to_date(root: &Path, previous: Option<&Lock>, inputs: &[(String, Vec<u
     }
     let same_inputs = inputs.iter().all(|(p, b)| prev.inputs.get(p).is_some_and(|h| *h == crate::write::hash(b)));
     let prefix = format!("{DEPLOY_DIR}/");
-    let outside_match = prev.outputs.iter().filter(|(p, _)| !p.starts_with(&prefix)).all(|(p, h)| std::fs::read(root.join(p)).is_ok_and(|b| crate::write::hash(&b) == *h));
+    // Through the guard, and without following links: a planted link is never "up to date",
+    // so that the build runs and reports it (E0802).
+    let as_written = |p: &String, h: &String| GuardedPath::new(p).ok().and_then(|g| g.read(root).ok().flatten()).is_some_and(|b| crate::write::hash(&b) == *h);
+    let outside_match = prev.outputs.iter().filter(|(p, _)| !p.starts_with(&prefix)).all(|(p, h)| as_written(p, h));
+    let plain_file = |p: &String| std::fs::symlink_metadata(root.join(p)).is_ok_and(|m| m.is_file());
+    let deploy_is_dir = std::fs::symlink_metadata(root.join(DEPLOY_DIR)).is_ok_and(|m| m.is_dir());
     let paths: Vec<&String> = prev.outputs.keys().collect();
-    same_inputs && outside_match && crate::par::map_chunks(&paths, |chunk| chunk.iter().all(|p| root.join(p).is_file())).into_iter().all(|ok| ok)
+    same_inputs && outside_match && deploy_is_dir && crate::par::map_chunks(&paths, |chunk| chunk.iter().all(|p| plain_file(p))).into_iter().all(|ok| ok)
 }

@@ -334,6 +334,26 @@ mod links {
         assert!(std::fs::symlink_metadata(sb.repo().join("deploy/hello/alerts")).unwrap().file_type().is_symlink(), "the link itself is kept");
     }
 
+    /// A generated file replaced by a link to a copy of itself: the inputs did not change, but
+    /// the build must not call the tree "up to date" (and so never look); it reports the link.
+    #[test]
+    fn a_generated_file_replaced_by_a_link_is_never_up_to_date() {
+        let sb = Sandbox::new("hello");
+        sb.build_ok();
+        for rel in ["deploy/hello/chart/Chart.yaml", ".github/workflows/platc.yml"] {
+            let copy = sb.write_outside(&format!("copy-{}", rel.replace('/', "-")), sb.read(rel));
+            std::fs::remove_file(sb.repo().join(rel)).unwrap();
+            symlink(&copy, sb.repo().join(rel)).unwrap();
+            let before = sb.surroundings();
+            let run = sb.platc(&["build"]);
+            run.assert_refused("E0802");
+            assert!(!run.all().contains("up to date"), "{}", run.all());
+            assert_eq!(before, sb.surroundings());
+            std::fs::remove_file(sb.repo().join(rel)).unwrap();
+            std::fs::copy(&copy, sb.repo().join(rel)).unwrap();
+        }
+    }
+
     #[test]
     fn a_symlinked_lock_is_not_read() {
         let sb = Sandbox::new("hello");
