@@ -321,20 +321,10 @@ fn container_security_context(s: &Service) -> Part {
 /// on the first port keeps the secure default "every container has probes".
 fn probe(s: &Service, pr: Option<&crate::model::Probe>, _kind: &str) -> Option<Part> {
     let Some(pr) = pr else {
-        let port = s.ports.first()?;
+        let port = s.primary_port()?;
         return Some(map([("tcpSocket", map([("port", port.name.value.clone().into())])), ("periodSeconds", 10u64.into())]));
     };
-    // An unnamed port means the first port of the right protocol.
-    let port = if pr.port.value.is_empty() {
-        let want = match pr.check {
-            ProbeCheck::Grpc => Some(Protocol::Grpc),
-            ProbeCheck::Http { .. } => Some(Protocol::Http),
-            ProbeCheck::Tcp => None,
-        };
-        s.ports.iter().find(|p| want.is_none_or(|w| p.protocol == w)).or(s.ports.first())?
-    } else {
-        s.port(&pr.port.value)?
-    };
+    let port = s.probe_target(pr)?;
     let mut v = Map::with_capacity(5);
     match &pr.check {
         ProbeCheck::Http { path } => v.set("httpGet", map([("path", path.clone().into()), ("port", port.name.value.clone().into())])),
@@ -364,14 +354,6 @@ pub fn route_host(s: &Service, route: &crate::model::Route, pl: &Placement) -> S
     }
 }
 
-fn route_port<'a>(s: &'a Service, route: &crate::model::Route) -> Option<&'a crate::model::Port> {
-    if route.port.value.is_empty() {
-        s.ports.first()
-    } else {
-        s.port(&route.port.value)
-    }
-}
-
 fn ingress(ws: &Workspace, s: &Service, pl: &Placement) -> IngressValues {
     let Ingress::Ingress { class, .. } = &ws.platform.ingress else {
         return IngressValues { items: Vec::new() };
@@ -384,14 +366,14 @@ fn ingress(ws: &Workspace, s: &Service, pl: &Placement) -> IngressValues {
         }
         let mut hosts: IndexMap<String, Vec<Part>> = IndexMap::new();
         for r in routes {
-            let Some(port) = route_port(s, r) else { continue };
+            let Some(port) = s.route_target(r) else { continue };
             let service = map([("name", s.name.value.clone().into()), ("port", map([("name", port.name.value.clone().into())]))]);
             let path = map([("path", r.path.value.clone().into()), ("pathType", "Prefix".into()), ("backend", map([("service", service)]))]);
             hosts.entry(route_host(s, r, pl)).or_default().push(path);
         }
         let name = if public { s.name.value.clone() } else { format!("{}-internal", s.name.value) };
         let mut annotations = IndexMap::new();
-        if s.ports.iter().any(|p| p.protocol == Protocol::Grpc && s.routes.iter().any(|r| r.public == public && route_port(s, r).is_some_and(|rp| rp.name.value == p.name.value))) {
+        if s.ports.iter().any(|p| p.protocol == Protocol::Grpc && s.routes.iter().any(|r| r.public == public && s.route_target(r).is_some_and(|rp| rp.name.value == p.name.value))) {
             annotations.insert("nginx.ingress.kubernetes.io/backend-protocol".to_string(), "GRPC".to_string());
         }
         items.push(IngressItem {
@@ -418,7 +400,7 @@ fn http_route(ws: &Workspace, s: &Service, pl: &Placement) -> HttpRouteValues {
         let mut hostnames = Vec::new();
         let mut rules = Vec::new();
         for r in routes {
-            let Some(port) = route_port(s, r) else { continue };
+            let Some(port) = s.route_target(r) else { continue };
             let host = route_host(s, r, pl);
             if !hostnames.contains(&host) {
                 hostnames.push(host);
@@ -440,6 +422,6 @@ fn http_route(ws: &Workspace, s: &Service, pl: &Placement) -> HttpRouteValues {
 
 /// Scrape the port named `metrics`, else the first HTTP port, at `/metrics`.
 fn service_monitor(s: &Service) -> ServiceMonitor {
-    let port = s.port("metrics").or_else(|| s.ports.iter().find(|p| p.protocol == Protocol::Http));
+    let port = s.metrics_port();
     ServiceMonitor { enabled: port.is_some(), port: port.map(|p| p.name.value.clone()).unwrap_or_default(), path: "/metrics".into(), interval: "30s".into() }
 }

@@ -48,7 +48,7 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
         ingress.push(rule("from", from, all_ports));
     }
     // The ingress controller (or gateway) reaches the ports that routes expose.
-    let mut route_ports: Vec<u16> = s.routes.iter().filter_map(|r| if r.port.value.is_empty() { s.ports.first() } else { s.port(&r.port.value) }).map(|p| p.number.value).collect();
+    let mut route_ports: Vec<u16> = s.routes.iter().filter_map(|r| s.route_target(r)).map(|p| p.number.value).collect();
     route_ports.sort_unstable();
     route_ports.dedup();
     if !route_ports.is_empty() {
@@ -59,7 +59,7 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
         ingress.push(rule("from", vec![namespace(&ns)], route_ports.iter().map(|p| tcp(*p)).collect()));
     }
     // Prometheus scrapes the metrics port.
-    let metrics = s.port("metrics").or_else(|| s.ports.iter().find(|p| p.protocol == crate::model::Protocol::Http));
+    let metrics = s.metrics_port();
     if let Some(m) = metrics {
         ingress.push(rule("from", vec![namespace(MONITORING_NAMESPACE)], vec![tcp(m.number.value)]));
     }

@@ -172,7 +172,7 @@ fn service_attr(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, name: &
     let callee = if s.name.value == name { Some(s) } else { graph.callees(i).into_iter().map(|c| &ws.services[c]).find(|c| c.name.value == name) };
     let Some(callee) = callee else { return String::new() };
     let port_name = s.calls.iter().find(|c| c.service.value == name).and_then(|c| c.port.as_ref()).map(|p| p.value.as_str());
-    let port = port_name.and_then(|p| callee.port(p)).or(callee.ports.first());
+    let port = callee.call_target(port_name);
     let host = format!("{name}.{}.svc.cluster.local", pl.namespace);
     let number = port.map(|p| p.number.value).unwrap_or(80);
     match attr {

@@ -198,7 +198,7 @@ pub fn services(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Vec<Service
                 Some(_) => format!("{DEPLOY_DIR}/{name}/Dockerfile"),
                 None => join(&dir, "Dockerfile"),
             };
-            ServiceCi { source: super::source_name(sources, s.file, ws), name, dir, language, image, dockerfile, port: s.ports.first().map(|p| p.number.value) }
+            ServiceCi { source: super::source_name(sources, s.file, ws), name, dir, language, image, dockerfile, port: s.primary_port().map(|p| p.number.value) }
         })
         .collect()
 }

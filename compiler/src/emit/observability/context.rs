@@ -89,7 +89,7 @@ pub struct Svc<'a> {
     pub name: String,
     pub camel: String,
     pub owner: String,
-    /// Protocol of the first serving port (http or grpc), with its metrics.
+    /// Protocol of the serving port ([`Service::serving_port`]), with its metrics.
     pub protocol: Option<(Protocol, &'a ProtocolMetrics)>,
     /// Container names of every process (web, workers, cron jobs).
     pub containers: Vec<String>,
@@ -103,8 +103,7 @@ pub struct Svc<'a> {
 impl<'a> Svc<'a> {
     pub fn new(ws: &Workspace, s: &'a Service, data: &'a ObsData, source: String) -> Result<Svc<'a>, ObservabilityError> {
         let name = s.name.value.clone();
-        // The serving protocol: the first http or grpc port that is not the metrics port.
-        let serving = s.ports.iter().filter(|p| p.name.value != "metrics").find(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc));
+        let serving = s.serving_port();
         let protocol = match serving {
             Some(p) => {
                 let key = p.protocol.as_str();
