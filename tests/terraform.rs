@@ -516,7 +516,7 @@ fn connection_secrets_carry_every_output_of_the_type() {
         let name = id;
         assert!(main.contains(&format!("name                    = \"platc/prod/ledger-export/{name}\"")), "secret of {id}");
     }
-    assert_eq!(terraform::connection_secret_name(&lower::Placement { env: "prod".into(), namespace: "n".into(), slug: None, domain: "d".into() }, "svc", "orders-db"), "platc/prod/svc/orders-db");
+    assert_eq!(lower::connection_secret_name(&lower::Placement { env: "prod".into(), namespace: "n".into(), slug: None, domain: "d".into() }, "svc", "orders-db"), "platc/prod/svc/orders-db");
     let outputs = text(&all.out, "ledger-export/terraform/prod/outputs.tf");
     for o in ["role_arn", "kms_key_arn", "books_connection_secret", "books_arn", "jobs_dlq_arn", "done_arn", "exports_arn", "hot_arn", "archive_master_user_secret_arn"] {
         assert!(outputs.contains(&format!("output \"{o}\"")), "outputs.tf lacks {o}:\n{outputs}");

@@ -296,7 +296,7 @@ pub fn carry_over(out: &mut Output, previous: Option<&Lock>, built: &[Placement]
 /// disk, and the lock they come from is untrusted.
 pub fn carried_paths(previous: Option<&Lock>, built: &[Placement], partial: bool, ws: &Workspace, generated: &dyn Fn(&str) -> bool) -> Vec<GuardedPath> {
     let Some(previous) = previous else { return Vec::new() };
-    let built: Vec<String> = built.iter().map(crate::emit::gitops::instance).collect();
+    let built: Vec<String> = built.iter().map(crate::lower::instance).collect();
     let envs = crate::history::layout::env_names(ws);
     let prefix = format!("{DEPLOY_DIR}/");
     let mut out = Vec::new();

@@ -528,7 +528,7 @@ fn read_patch(cx: &mut Cx, node: &Node) -> Option<Patch> {
     let environment = r.prop_str(cx, "env", "env=prod");
     r.finish(cx);
     let kind = kind?;
-    let kinds: Vec<(&str, ())> = crate::emit::patch::KINDS.iter().map(|k| (*k, ())).collect();
+    let kinds: Vec<(&str, ())> = crate::model::OBJECT_KINDS.iter().map(|k| (*k, ())).collect();
     expect_one_of(cx, &kind, "kind of generated object", &kinds)?;
     let op = match (merge, json) {
         (Some(m), None) => super::patch::parse_merge(cx, &m).map(PatchOp::Merge),

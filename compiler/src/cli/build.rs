@@ -210,7 +210,7 @@ pub fn run(args: &Args) -> i32 {
             eprintln!(
                 "built {} for {}: {} written, {} unchanged, {} removed under {}",
                 super::plural(services, "service"),
-                envs.iter().map(crate::emit::gitops::instance).collect::<Vec<_>>().join(", "),
+                envs.iter().map(crate::lower::instance).collect::<Vec<_>>().join(", "),
                 super::plural(r.written, "file"),
                 r.unchanged,
                 r.removed,

@@ -69,7 +69,7 @@ pub fn repo_subdir(path: &str) -> Result<String, String> {
     Ok(segs.join("/"))
 }
 
-use crate::emit::gitops::instance;
+use crate::lower::instance;
 
 /// The source commit of the platform tree at `dir`, with warnings when it is unknown or the
 /// tree has uncommitted changes.

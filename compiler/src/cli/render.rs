@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
-use crate::emit::{patch, KindFilter, Output, Sink};
+use crate::emit::{KindFilter, Output, Sink};
 use crate::fs::RealFs;
 use crate::write::tree::StagedTree;
 use crate::write::{DEPLOY_DIR, RENDER_MARKER};
@@ -141,8 +141,8 @@ fn known_kinds(kinds: &[String], paths: &[String], env: &str) -> Result<(), Stri
         let lower = k.to_ascii_lowercase();
         // Files are `SERVICE/KIND-NAME.yaml`, the kind lowercase and without dashes.
         let rendered = || paths.iter().any(|p| p.rsplit('/').next().and_then(|f| f.split_once('-')).is_some_and(|(kind, _)| kind == lower));
-        if !patch::KINDS.iter().any(|known| known.eq_ignore_ascii_case(k)) && !rendered() {
-            let help = crate::check::suggest::help_for_unknown(k, patch::KINDS, "kind");
+        if !crate::model::OBJECT_KINDS.iter().any(|known| known.eq_ignore_ascii_case(k)) && !rendered() {
+            let help = crate::check::suggest::help_for_unknown(k, crate::model::OBJECT_KINDS, "kind");
             return Err(format!("no object of kind `{k}` is rendered in `{env}`: {help}"));
         }
     }

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::{header, yaml, Output};
-use crate::lower::{Placement, Plan};
+use crate::lower::{instance, Placement, Plan};
 use crate::model::{GitOpsEngine, Workspace};
 
 /// Path of a service's rendered manifests for one placement, inside the output tree: one
@@ -32,14 +32,6 @@ pub fn emit(out: &mut Output, ws: &Workspace, plan: &Plan, source: &str) {
             GitOpsEngine::ArgoCd => argocd(out, ws, plan, pl, source),
             GitOpsEngine::Flux => flux(out, ws, plan, pl, source),
         }
-    }
-}
-
-/// Suffix that keeps previews of different branches apart.
-pub fn instance(pl: &Placement) -> String {
-    match &pl.slug {
-        Some(slug) => format!("{}-{slug}", pl.env),
-        None => pl.env.clone(),
     }
 }
 

@@ -13,25 +13,6 @@ use crate::emit::helm::diff;
 use crate::emit::object::Node;
 use crate::model::{PatchOp, Service};
 
-/// Kinds of object platc generates, for checking `patch KIND`.
-pub const KINDS: &[&str] = &[
-    "ServiceAccount",
-    "ConfigMap",
-    "ExternalSecret",
-    "Deployment",
-    "Service",
-    "HorizontalPodAutoscaler",
-    "PodDisruptionBudget",
-    "NetworkPolicy",
-    "Ingress",
-    "HTTPRoute",
-    "ServiceMonitor",
-    "CronJob",
-    "PrometheusRule",
-    "StatefulSet",
-    "Secret",
-];
-
 /// The outcome of applying a service's patches in one environment.
 #[derive(Debug, Default)]
 pub struct Applied {

@@ -233,7 +233,7 @@ fn max_of(h: &Helper, default: usize) -> Result<usize, RenderError> {
 /// `{{ident A B max=N}}`: a database identifier (the same as the Terraform templates').
 fn ident(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
     let max = max_of(h, 63)?;
-    out.write(&crate::emit::terraform::render::identifier(&joined(h), max))?;
+    out.write(&crate::lower::identifier(&joined(h), max))?;
     Ok(())
 }
 
@@ -343,7 +343,7 @@ fn context(ws: &Workspace, service: usize, u: &Uses, pl: &Placement) -> Json {
     let params: Map<String, Json> = u.params.iter().map(|(k, v)| (k.replace('-', "_"), param_json(v))).collect();
     json!({
         "platform": {"name": ws.platform.name.value, "region": ws.platform.region},
-        "env": {"name": pl.env, "namespace": pl.namespace, "instance": crate::emit::terraform::instance(pl)},
+        "env": {"name": pl.env, "namespace": pl.namespace, "instance": crate::lower::instance(pl)},
         "service": {"name": name, "owner": s.owner.as_ref().map(|o| o.value.as_str()).unwrap_or("")},
         "resource": {
             "type": u.ty.value,
@@ -396,7 +396,7 @@ pub fn backing_resources(ws: &Workspace, i: usize, pl: &Placement, catalog: &Cat
                     r.externalSecret = Some(ResourceExternalSecret {
                         refreshInterval: "1h".into(),
                         secretStoreRef: json!({"name": p.secret_store.name, "kind": p.secret_store.kind}),
-                        dataFrom: vec![json!({"extract": {"key": crate::emit::terraform::connection_secret_name(pl, &s.name.value, &u.name.value)}})],
+                        dataFrom: vec![json!({"extract": {"key": crate::lower::connection_secret_name(pl, &s.name.value, &u.name.value)}})],
                     });
                 }
                 Provisioner::InCluster => r.inCluster = in_cluster(ws, i, u, pl, catalog).ok(),

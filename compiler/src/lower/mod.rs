@@ -8,7 +8,7 @@ mod values;
 mod wiring;
 
 pub use incluster::Catalog;
-pub use naming::{dns_safe, placement, preview_slug, short_hash, BuildOptions, Placement, MIN_PREVIEW_SLUG};
+pub use naming::{connection_secret_name, dns_safe, identifier, instance, placement, preview_slug, short_hash, BuildOptions, Placement, MIN_PREVIEW_SLUG};
 pub use values::*;
 
 use indexmap::IndexMap;

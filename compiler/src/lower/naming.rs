@@ -103,6 +103,32 @@ pub fn placement(platform: &Platform, env: &Environment, branch: Option<&str>) -
     }
 }
 
+/// The name an environment's resources are built for: the environment, or `ENV-BRANCH` for a
+/// preview, so that two branches never share AWS names, secrets, state, GitOps folders or
+/// applications.
+pub fn instance(pl: &Placement) -> String {
+    match &pl.slug {
+        Some(slug) => format!("{}-{slug}", pl.env),
+        None => pl.env.clone(),
+    }
+}
+
+/// The Secrets Manager secret with the connection details of one resource: a JSON object with
+/// one key per output of its type (`host`, `port`, `password`, ...).
+pub fn connection_secret_name(pl: &Placement, service: &str, resource: &str) -> String {
+    format!("platc/{}/{service}/{resource}", instance(pl))
+}
+
+/// `text` as a Terraform (and HCL) identifier of at most `max` characters: lowercase ASCII
+/// letters, digits and `_`, starting with a letter.
+pub fn identifier(text: &str, max: usize) -> String {
+    let mut id: String = text.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
+        id.insert(0, 'x');
+    }
+    id.chars().take(max.max(1)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

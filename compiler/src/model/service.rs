@@ -299,6 +299,26 @@ pub struct EnvOverride {
     pub span: Span,
 }
 
+/// Kinds of Kubernetes object platc generates: what `patch KIND` may name (checked against this
+/// list) and `platc render --kind` may select.
+pub const OBJECT_KINDS: &[&str] = &[
+    "ServiceAccount",
+    "ConfigMap",
+    "ExternalSecret",
+    "Deployment",
+    "Service",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "Ingress",
+    "HTTPRoute",
+    "ServiceMonitor",
+    "CronJob",
+    "PrometheusRule",
+    "StatefulSet",
+    "Secret",
+];
+
 /// `patch KIND name=NAME merge=JSON | json=JSON`: the escape hatch, applied to a generated
 /// object after emission.
 #[derive(Debug, Clone)]

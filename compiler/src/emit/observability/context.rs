@@ -218,7 +218,7 @@ impl<'a> Scope<'a> {
             ns_matcher: format!("namespace={}", quote(&pl.namespace)),
             ns_regex: regex_escape(&pl.namespace),
             test_namespace: pl.namespace.clone(),
-            envs: vec![EnvScope { env, autoscaling: values.autoscaling.enabled, instance: Some(crate::emit::terraform::instance(pl)) }],
+            envs: vec![EnvScope { env, autoscaling: values.autoscaling.enabled, instance: Some(crate::lower::instance(pl)) }],
         }
     }
 

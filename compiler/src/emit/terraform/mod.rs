@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value as Json};
 
 use super::Output;
-use crate::lower::{dns_safe, Placement, Plan};
+use crate::lower::{connection_secret_name, instance, Placement, Plan};
 use crate::model::{Identity, ParamValue, Provisioner, Service, Uses, Workspace};
 use crate::source::SourceMap;
 use crate::stdlib::Stdlib;
@@ -103,26 +103,6 @@ pub fn service_files(ws: &Workspace, templates: &render::Templates, index: usize
 /// Directory of a service's Terraform for one environment, relative to `deploy/`.
 pub fn dir(service: &str, env: &str) -> String {
     format!("{service}/terraform/{env}")
-}
-
-/// The name resources are built for: the environment, or `ENV-BRANCH` for a preview, so that
-/// two branches never share AWS names, secrets or state.
-pub fn instance(pl: &Placement) -> String {
-    match &pl.slug {
-        Some(slug) => format!("{}-{slug}", pl.env),
-        None => pl.env.clone(),
-    }
-}
-
-/// The Secrets Manager secret with the connection details of one resource: a JSON object with
-/// one key per output of its type (`host`, `port`, `password`, ...).
-pub fn connection_secret_name(pl: &Placement, service: &str, resource: &str) -> String {
-    format!("platc/{}/{service}/{resource}", instance(pl))
-}
-
-/// Name of the IAM role the service's pods assume in this environment.
-pub fn role_name(ws: &Workspace, pl: &Placement, service: &str) -> String {
-    dns_safe(&format!("{}-{}-{service}", ws.platform.name.value, instance(pl)), 64)
 }
 
 /// The resources of service `index` that the `aws` provisioner serves in `pl`'s environment.

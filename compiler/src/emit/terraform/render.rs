@@ -31,7 +31,7 @@
 
 use handlebars::{Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderError, RenderErrorReason};
 
-use crate::lower::dns_safe;
+use crate::lower::{dns_safe, identifier};
 use crate::stdlib::Stdlib;
 
 /// The stdlib folder of the Terraform templates.
@@ -136,15 +136,6 @@ fn ident(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &m
     let max = max_of(h, 63)?;
     out.write(&identifier(&joined(h), max))?;
     Ok(())
-}
-
-/// A lowercase identifier of at most `max` characters: `[a-z0-9_]`, starting with a letter.
-pub fn identifier(text: &str, max: usize) -> String {
-    let mut id: String = text.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-    if !id.starts_with(|c: char| c.is_ascii_lowercase()) {
-        id.insert(0, 'x');
-    }
-    id.chars().take(max.max(1)).collect()
 }
 
 fn pick(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
