@@ -147,8 +147,22 @@ struct Lines {
     /// it every column would count the characters from the line start: quadratic for many
     /// diagnostics on one long line.
     ascii: Vec<bool>,
+    /// For a text that is not all ASCII: the characters before every [`BLOCK`]-th byte, so that a
+    /// column on a long non-ASCII line counts the characters of at most two blocks, not of the
+    /// line from its start (quadratic again for many diagnostics on one such line). Empty for
+    /// ASCII text.
+    chars_at_block: Vec<usize>,
     /// A `\r` not followed by `\n` somewhere: miette breaks lines there too, this index does not.
     lone_cr: bool,
+}
+
+/// Bytes per entry of [`Lines::chars_at_block`].
+const BLOCK: usize = 256;
+
+/// The characters of UTF-8 `bytes` that start in it: its bytes that are not continuation bytes
+/// (`10xxxxxx`). Equal to `chars().count()` for a whole string.
+fn chars_starting_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&c| (c as i8) >= -0x40).count()
 }
 
 impl LineIndex {
@@ -158,7 +172,21 @@ impl LineIndex {
         starts.extend(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
         let ascii = starts.iter().enumerate().map(|(i, &s)| b[s..starts.get(i + 1).copied().unwrap_or(b.len())].is_ascii()).collect();
         let lone_cr = memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n'));
-        LineIndex { inner: Arc::new(Lines { starts, ascii, lone_cr }) }
+        let mut chars_at_block = Vec::new();
+        if !b.is_ascii() {
+            chars_at_block.push(0);
+            chars_at_block.extend(b.chunks(BLOCK).scan(0, |n, block| {
+                *n += chars_starting_in(block);
+                Some(*n)
+            }));
+        }
+        LineIndex { inner: Arc::new(Lines { starts, ascii, chars_at_block, lone_cr }) }
+    }
+
+    /// The characters of `text` before byte `offset` (a char boundary of a non-ASCII text).
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let block = offset / BLOCK;
+        self.inner.chars_at_block[block] + chars_starting_in(&text.as_bytes()[block * BLOCK..offset])
     }
 
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
@@ -166,7 +194,7 @@ impl LineIndex {
         let line = self.line_of(offset);
         let start = self.inner.starts[line];
         // Offsets from kdl are always on char boundaries; be defensive anyway.
-        let column = if self.inner.ascii[line] { offset - start } else { text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start) };
+        let column = if self.inner.ascii[line] || !text.is_char_boundary(offset) { offset - start } else { self.chars_before(text, offset) - self.chars_before(text, start) };
         LineCol { line: line + 1, column: column + 1 }
     }
 
@@ -249,6 +277,19 @@ mod tests {
         assert!(!f.line_index().has_lone_cr());
         assert!(SourceFile::new("a", None, "a\rb").line_index().has_lone_cr());
         assert!(!SourceFile::new("a", None, "a\r\nb\r\n").line_index().has_lone_cr());
+    }
+
+    #[test]
+    fn columns_on_long_non_ascii_lines_count_characters() {
+        // Across block boundaries, on lines starting anywhere in a block, with characters of
+        // 1 to 4 bytes.
+        let text = format!("é\n{}\n{}x", "aé€𝄞".repeat(300), "ü".repeat(700));
+        let f = SourceFile::new("a", None, text.as_str());
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let want = LineCol { line: text[..offset].matches('\n').count() + 1, column: text[line_start..offset].chars().count() + 1 };
+            assert_eq!(f.line_col(offset), want, "offset {offset}");
+        }
     }
 
     #[test]

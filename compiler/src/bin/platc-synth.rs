@@ -1,6 +1,10 @@
 //! `platc-synth N DIR`: writes a synthetic monorepo of N services of realistic variety (ports,
 //! env vars, probes, resources, backing resources, calls, SLOs, overrides, workers and cron
 //! jobs) under DIR, for benchmarks. Deterministic: the same N gives the same tree.
+//!
+//! `platc-synth hostile SHAPE N DIR`: writes DIR/platform.kdl and one spec,
+//! DIR/services/hostile/service.kdl, of a hostile shape of size N (issue 18; timed by
+//! scripts/bench-hostile.sh), see [`HOSTILE`].
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -10,8 +14,12 @@ const TYPES: [&str; 6] = ["postgres", "redis", "bucket", "queue", "topic", "mysq
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("hostile") {
+        hostile_main(&args[2..]);
+        return;
+    }
     let (Some(n), Some(dir)) = (args.get(1).and_then(|n| n.parse::<usize>().ok()), args.get(2)) else {
-        eprintln!("usage: platc-synth N DIR");
+        eprintln!("usage: platc-synth N DIR\n       platc-synth hostile SHAPE N DIR   (SHAPE: {})", shape_names());
         std::process::exit(2);
     };
     let dir = PathBuf::from(dir);
@@ -99,4 +107,88 @@ fn service(i: usize) -> String {
     let _ = writeln!(s, "    environment preview {{\n        resources cpu=\"100m\" memory=\"128Mi\"\n    }}");
     s.push_str("}\n");
     s
+}
+
+/// Writes the spec of a hostile shape of size N.
+type Spec = fn(usize) -> String;
+
+/// The hostile shapes: name, what N counts, and the spec of size N. Each is what a pull request
+/// could commit to make `platc check` slow; the limits and linear paths of issue 18 must keep
+/// every one of them linear in N (or bounded, for the depths refused with E0004).
+const HOSTILE: &[(&str, &str, Spec)] = &[
+    ("props", "unknown properties on one node (E0102 each)", hostile_props),
+    ("props-utf8", "the same on a line with one non-ASCII character", hostile_props_utf8),
+    ("services", "`service` nodes in one file (E0003 for each after the first)", hostile_services),
+    ("env", "distinct `env` lines in one service (valid)", hostile_env),
+    ("blocks", "nested children blocks (E0004 at level 65)", hostile_blocks),
+    ("comments", "nested `/*` comments (E0004 at level 65)", hostile_comments),
+];
+
+fn shape_names() -> String {
+    HOSTILE.iter().map(|(name, _, _)| *name).collect::<Vec<_>>().join(", ")
+}
+
+fn hostile_main(args: &[String]) {
+    let shape = args.first().and_then(|s| HOSTILE.iter().find(|(name, _, _)| name == s));
+    let (Some((name, what, spec)), Some(n), Some(dir)) = (shape, args.get(1).and_then(|n| n.parse::<usize>().ok()), args.get(2)) else {
+        eprintln!("usage: platc-synth hostile SHAPE N DIR");
+        for (name, what, _) in HOSTILE {
+            eprintln!("  {name:<9} N {what}");
+        }
+        std::process::exit(2);
+    };
+    let dir = std::path::Path::new(dir);
+    let spec_dir = dir.join("services").join("hostile");
+    let written = std::fs::create_dir_all(&spec_dir).and_then(|()| std::fs::write(dir.join("platform.kdl"), PLATFORM)).and_then(|()| std::fs::write(spec_dir.join("service.kdl"), spec(n)));
+    if let Err(e) = written {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+    eprintln!("wrote {name} {n} ({what}) under {}", dir.display());
+}
+
+/// A valid service (the lines of [`service`] 0 without its closing brace), for shapes that add
+/// to a real spec.
+fn service_head() -> String {
+    let s = service(0);
+    s.strip_suffix("}\n").expect("a service ends with its closing brace").to_string()
+}
+
+fn hostile_props(n: usize) -> String {
+    let mut props = String::new();
+    for i in 0..n {
+        let _ = write!(props, " p{i}=1");
+    }
+    let s = service(0);
+    let line = s.find("    description ").and_then(|at| s[at..].find('\n').map(|end| at + end)).expect("service 0 has a description");
+    format!("{}{props}{}", &s[..line], &s[line..])
+}
+
+fn hostile_props_utf8(n: usize) -> String {
+    hostile_props(n).replacen("description \"Synthetic service 0\"", "description \"Synthétique 0\"", 1)
+}
+
+fn hostile_services(n: usize) -> String {
+    (0..n).map(service).collect()
+}
+
+fn hostile_env(n: usize) -> String {
+    let mut s = service_head();
+    for i in 0..n {
+        let _ = writeln!(s, "    env VAR_{i}=\"value {i}\"");
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn hostile_blocks(n: usize) -> String {
+    let mut s = service_head();
+    s.push_str(&"a {\n".repeat(n));
+    s.push_str(&"}\n".repeat(n));
+    s.push_str("}\n");
+    s
+}
+
+fn hostile_comments(n: usize) -> String {
+    format!("{}{}\n{}", "/*".repeat(n), "*/".repeat(n), service(0))
 }

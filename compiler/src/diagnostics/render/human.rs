@@ -32,16 +32,20 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
 
     let mut out = String::new();
     let mut shown: HashMap<(FileId, Code), usize> = HashMap::new();
-    // (file, code, how many not shown), in order of first omission.
+    // (file, code, how many not shown), in order of first omission, and where each is in it (a
+    // search of the list per omitted report would be quadratic in the files of a run).
     let mut omitted: Vec<(FileId, Code, usize)> = Vec::new();
+    let mut omitted_at: HashMap<(FileId, Code), usize> = HashMap::new();
     for d in diags {
-        let count = shown.entry((d.primary.file, d.code)).or_default();
+        let key = (d.primary.file, d.code);
+        let count = shown.entry(key).or_default();
         *count += 1;
         if *count > MAX_PER_FILE_AND_CODE {
-            match omitted.iter_mut().find(|(f, c, _)| (*f, *c) == (d.primary.file, d.code)) {
-                Some((_, _, n)) => *n += 1,
-                None => omitted.push((d.primary.file, d.code, 1)),
-            }
+            let at = *omitted_at.entry(key).or_insert_with(|| {
+                omitted.push((key.0, key.1, 0));
+                omitted.len() - 1
+            });
+            omitted[at].2 += 1;
             continue;
         }
         let mut text = String::new();
@@ -243,7 +247,14 @@ impl CharColumns {
     fn window<'a>(&'a self, span: &SourceSpan, line: usize, before: usize) -> Option<Box<dyn SpanContents<'a> + 'a>> {
         let text: &str = self.source.inner();
         let line_start = self.lines.line_start(line);
-        let line_end = text[line_start..].find(['\r', '\n']).map_or(text.len(), |n| line_start + n);
+        // The line's end from the index, not by searching the line: that would cost the whole
+        // line for every label on it. There is no lone `\r` here (read_span reads those files
+        // miette's way), so the line ends at the `\r` of `\r\n`, at `\n` or at the end.
+        let next = self.lines.line_start(line + 1);
+        let mut line_end = if next > line_start { next - 1 } else { text.len() };
+        if line_end > line_start && text.as_bytes()[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
         let end = span.offset() + span.len();
         if line_end - line_start <= LONG_LINE || end > line_end {
             return None;
@@ -416,6 +427,39 @@ mod tests {
         assert!(out.contains(&format!("[long.kdl:2:{}]", at - 12 + 1)), "{out}");
         assert!(out.contains("p=1  zz=1"), "{out}");
         assert!(out.contains("unknown property"), "{out}");
+    }
+
+    #[test]
+    fn a_long_line_window_ends_where_the_line_does() {
+        // The line's end comes from the line index: `\n`, the `\r` of `\r\n`, or the end of the
+        // text; the window never shows the line break or the next line.
+        for (name, text) in [("lf", "service a {\n    x LONG zz=1\n}\n"), ("crlf", "service a {\r\n    x LONG zz=1\r\n}\r\n"), ("last", "service a {\n    x LONG zz=1")] {
+            let text = text.replace("LONG", &"p=1 ".repeat(10_000));
+            let mut sources = SourceMap::new();
+            let file = sources.add(SourceFile::new("long.kdl", None, text.clone()));
+            let at = text.find("zz").unwrap();
+            let d = Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(at, at + 2), "unknown property"), "`x` has no property `zz`");
+            let out = render(&[d], &sources, false);
+            // (A `\r` left in the window would be a line break to miette: it numbers the line 1.)
+            assert!(out.contains(" 2 │ =1 p=1") && out.contains("p=1  zz=1\n") && !out.contains('\r') && !out.contains('}'), "{name}:\n{out}");
+            assert!(out.contains(&format!("[long.kdl:2:{}]", at - text.find("    x").unwrap() + 1)), "{name}:\n{out}");
+        }
+    }
+
+    #[test]
+    fn omitted_reports_are_counted_per_file_in_order_of_first_omission() {
+        let mut sources = SourceMap::new();
+        let files: Vec<FileId> = (0..3).map(|i| sources.add(SourceFile::new(format!("f{i}.kdl"), None, "service a {\n}\n"))).collect();
+        // Interleaved: 60 in f2, 70 in f0, 55 in f1, then 52 more in f2.
+        let order = [(2, 60), (0, 70), (1, 55), (2, 52)];
+        let diags: Vec<Diagnostic> = order
+            .iter()
+            .flat_map(|&(f, n)| (0..n).map(move |i| (f, i)))
+            .map(|(f, i)| Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(files[f], Span::new(0, 1), "here"), format!("no property p{i}")))
+            .collect();
+        let out = render(&diags, &sources, false);
+        assert!(out.contains("… and 62 more E0102 in f2.kdl\n… and 20 more E0102 in f0.kdl\n… and 5 more E0102 in f1.kdl\n"), "{out}");
+        assert_eq!(out.matches("× no property p").count(), 3 * MAX_PER_FILE_AND_CODE);
     }
 
     #[test]
