@@ -55,95 +55,110 @@ fn read_one(cx: &mut Cx, node: &Node) -> Option<Policy> {
 /// Enforces every policy on one service, reporting violations with both labels.
 pub fn enforce(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
     for policy in &platform.policies {
-        let envs: Vec<&str> = match &policy.environment {
-            Some(e) => vec![e.value.as_str()],
-            None => platform.environments.keys().map(String::as_str).collect(),
-        };
-        let violate = |diags: &mut Diagnostics, span: Span, label: String, message: String, help: String| {
+        for v in violations(platform, policy, s) {
             diags.push(
-                Diagnostic::new(codes::POLICY_VIOLATION, Label::new(s.file, span, label), message)
+                Diagnostic::new(codes::POLICY_VIOLATION, Label::new(s.file, v.span, v.label), v.message)
                     .with_label(Label::new(platform.file, policy.span, format!("policy `{}` is set here", policy.rule.name())))
-                    .with_help(help),
+                    .with_help(v.help),
             );
-        };
-        match &policy.rule {
-            PolicyRule::MinReplicas(min) => {
-                for env in &envs {
-                    let (replicas, span) = effective_min(platform, s, env);
-                    if replicas < *min {
-                        violate(
-                            diags,
-                            span,
-                            format!("{replicas} replica{} in {env}", if replicas == 1 { "" } else { "s" }),
-                            format!("service `{}` runs fewer than {min} replicas in `{env}`", s.name.value),
-                            format!("raise the minimum: environment {env} {{ scale min={min} }}"),
-                        );
-                    }
-                }
-            }
-            PolicyRule::RequireSlo if s.slo.is_none() => {
-                violate(diags, s.name.span, "no `slo`".into(), format!("service `{}` declares no SLO", s.name.value), "add an objective: slo availability=\"99.9%\" latency-p99=\"300ms\"".into())
-            }
-            PolicyRule::RequireOwner if s.owner.is_none() => {
-                violate(diags, s.name.span, "no `owner`".into(), format!("service `{}` has no owner", s.name.value), "name the owning team: owner team-name".into())
-            }
-            PolicyRule::RequireProbes if s.health.readiness.is_none() || s.health.liveness.is_none() => violate(
-                diags,
-                s.name.span,
-                "missing probes".into(),
-                format!("service `{}` lacks a readiness or liveness probe", s.name.value),
-                "add both: health readiness=\"/ready\" liveness=\"/healthz\"".into(),
-            ),
-            PolicyRule::MaxCpu(max) => {
-                for (cpu, span) in cpu_values(s) {
-                    if cpu > *max {
-                        violate(
-                            diags,
-                            span,
-                            format!("{cpu} CPU"),
-                            format!("CPU {cpu} is above the platform maximum of {max}"),
-                            format!("use at most \"{max}\"; ask the platform team if this service really needs more"),
-                        );
-                    }
-                }
-            }
-            PolicyRule::MaxMemory(max) => {
-                for (mem, span) in memory_values(s) {
-                    if mem > *max {
-                        violate(diags, span, format!("{mem} memory"), format!("memory {mem} is above the platform maximum of {max}"), format!("use at most \"{max}\""));
-                    }
-                }
-            }
-            PolicyRule::AllowedRegistries(regs) => {
-                if let Some(image) = &s.image {
-                    if !regs.iter().any(|r| registry_allows(r, &image.value)) {
-                        violate(
-                            diags,
-                            image.span,
-                            "registry not allowed".into(),
-                            format!("image `{}` is not in an allowed registry", image.value),
-                            format!("push the image to one of: {}", regs.join(", ")),
-                        );
-                    }
-                }
-            }
-            PolicyRule::ForbidLoosening => {
-                let sec = &s.security;
-                for (flag, name) in [(&sec.run_as_root, "run-as-root"), (&sec.writable_root_fs, "writable-root-fs"), (&sec.service_account_token, "service-account-token")] {
-                    if let Some(f) = flag.as_ref().filter(|f| f.value) {
-                        violate(
-                            diags,
-                            f.span,
-                            format!("`{name}` loosens a secure default"),
-                            format!("service `{}` loosens a secure default (`{name}`)", s.name.value),
-                            format!("remove `{name}=#true`; the platform forbids loosening secure defaults"),
-                        );
-                    }
-                }
-            }
-            _ => {}
         }
     }
+}
+
+/// One way a service breaks a policy: the spec line at fault, the label there, the message and
+/// the help of its diagnostic.
+struct Violation {
+    span: Span,
+    label: String,
+    message: String,
+    help: String,
+}
+
+impl Violation {
+    fn new(span: Span, label: impl Into<String>, message: String, help: impl Into<String>) -> Self {
+        Violation { span, label: label.into(), message, help: help.into() }
+    }
+}
+
+/// Every way `s` breaks `policy`, in spec order: each value over a limit is its own
+/// violation, so that each spec line gets fixed.
+fn violations(platform: &Platform, policy: &Policy, s: &Service) -> Vec<Violation> {
+    let name = &s.name;
+    match &policy.rule {
+        PolicyRule::MinReplicas(min) => too_few_replicas(platform, policy, s, *min),
+        PolicyRule::RequireSlo if s.slo.is_none() => {
+            vec![Violation::new(name.span, "no `slo`", format!("service `{}` declares no SLO", name.value), "add an objective: slo availability=\"99.9%\" latency-p99=\"300ms\"")]
+        }
+        PolicyRule::RequireOwner if s.owner.is_none() => vec![Violation::new(name.span, "no `owner`", format!("service `{}` has no owner", name.value), "name the owning team: owner team-name")],
+        PolicyRule::RequireProbes if s.health.readiness.is_none() || s.health.liveness.is_none() => {
+            vec![Violation::new(name.span, "missing probes", format!("service `{}` lacks a readiness or liveness probe", name.value), "add both: health readiness=\"/ready\" liveness=\"/healthz\"")]
+        }
+        PolicyRule::MaxCpu(max) => cpu_values(s)
+            .into_iter()
+            .filter(|(cpu, _)| cpu > max)
+            .map(|(cpu, span)| {
+                Violation::new(
+                    span,
+                    format!("{cpu} CPU"),
+                    format!("CPU {cpu} is above the platform maximum of {max}"),
+                    format!("use at most \"{max}\"; ask the platform team if this service really needs more"),
+                )
+            })
+            .collect(),
+        PolicyRule::MaxMemory(max) => memory_values(s)
+            .into_iter()
+            .filter(|(mem, _)| mem > max)
+            .map(|(mem, span)| Violation::new(span, format!("{mem} memory"), format!("memory {mem} is above the platform maximum of {max}"), format!("use at most \"{max}\"")))
+            .collect(),
+        PolicyRule::AllowedRegistries(regs) => match &s.image {
+            Some(image) if !regs.iter().any(|r| registry_allows(r, &image.value)) => {
+                vec![Violation::new(image.span, "registry not allowed", format!("image `{}` is not in an allowed registry", image.value), format!("push the image to one of: {}", regs.join(", ")))]
+            }
+            _ => Vec::new(),
+        },
+        PolicyRule::ForbidLoosening => loosened(s),
+        _ => Vec::new(),
+    }
+}
+
+/// `min-replicas`: the environments (the policy's, else all) where the service's minimum,
+/// after its overrides there, is below the policy's.
+fn too_few_replicas(platform: &Platform, policy: &Policy, s: &Service, min: u32) -> Vec<Violation> {
+    let envs: Vec<&str> = match &policy.environment {
+        Some(e) => vec![e.value.as_str()],
+        None => platform.environments.keys().map(String::as_str).collect(),
+    };
+    let mut out = Vec::new();
+    for env in envs {
+        let (replicas, span) = effective_min(platform, s, env);
+        if replicas < min {
+            out.push(Violation::new(
+                span,
+                format!("{replicas} replica{} in {env}", if replicas == 1 { "" } else { "s" }),
+                format!("service `{}` runs fewer than {min} replicas in `{env}`", s.name.value),
+                format!("raise the minimum: environment {env} {{ scale min={min} }}"),
+            ));
+        }
+    }
+    out
+}
+
+/// `forbid-loosening`: each security flag the service turns on against a secure default.
+fn loosened(s: &Service) -> Vec<Violation> {
+    let sec = &s.security;
+    let flags = [(&sec.run_as_root, "run-as-root"), (&sec.writable_root_fs, "writable-root-fs"), (&sec.service_account_token, "service-account-token")];
+    flags
+        .into_iter()
+        .filter_map(|(flag, name)| {
+            let f = flag.as_ref().filter(|f| f.value)?;
+            Some(Violation::new(
+                f.span,
+                format!("`{name}` loosens a secure default"),
+                format!("service `{}` loosens a secure default (`{name}`)", s.name.value),
+                format!("remove `{name}=#true`; the platform forbids loosening secure defaults"),
+            ))
+        })
+        .collect()
 }
 
 /// An `allowed-registries` entry split into the registry and the path components under it,
@@ -200,14 +215,19 @@ fn effective_min(platform: &Platform, s: &Service, env: &str) -> (u32, Span) {
     }
 }
 
-fn cpu_values(s: &Service) -> Vec<(Cpu, Span)> {
-    let specs = std::iter::once(&s.resources).chain(s.overrides.iter().map(|o| &o.resources)).chain(s.processes.iter().map(|p| &p.resources));
-    specs.flat_map(|r| [&r.cpu, &r.cpu_limit]).flatten().map(|c| (c.value, c.span)).collect()
+/// Every resource block of a service: its own, its overrides', its processes'.
+fn resource_specs(s: &Service) -> impl Iterator<Item = &ResourceSpec> {
+    std::iter::once(&s.resources).chain(s.overrides.iter().map(|o| &o.resources)).chain(s.processes.iter().map(|p| &p.resources))
 }
 
+/// Every CPU request and limit the service writes, where it writes it.
+fn cpu_values(s: &Service) -> Vec<(Cpu, Span)> {
+    resource_specs(s).flat_map(|r| [&r.cpu, &r.cpu_limit]).flatten().map(|c| (c.value, c.span)).collect()
+}
+
+/// Every memory request and limit the service writes, where it writes it.
 fn memory_values(s: &Service) -> Vec<(Memory, Span)> {
-    let specs = std::iter::once(&s.resources).chain(s.overrides.iter().map(|o| &o.resources)).chain(s.processes.iter().map(|p| &p.resources));
-    specs.flat_map(|r| [&r.memory, &r.memory_limit]).flatten().map(|m| (m.value, m.span)).collect()
+    resource_specs(s).flat_map(|r| [&r.memory, &r.memory_limit]).flatten().map(|m| (m.value, m.span)).collect()
 }
 
 #[cfg(test)]

@@ -99,127 +99,144 @@ fn branch_name(b: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The exit code of a step that stopped `run`, its problem already reported; `Ok` carries on.
+type Exit<T> = Result<T, i32>;
+
+/// The output root of a build and what the last build there left.
+struct Root {
+    dir: PathBuf,
+    /// `dir` as messages show it.
+    shown: String,
+    /// The lock of the last build, if any.
+    previous: Option<crate::write::Lock>,
+}
+
 pub fn run(args: &Args) -> i32 {
-    let opts = match options(args.env.clone(), &args.set) {
-        Ok(o) => o,
-        Err(e) => return fail(e),
-    };
+    build(args).unwrap_or_else(|code| code)
+}
+
+/// Checks, then (unless nothing changed since the last build) emits and writes, or with
+/// `--check` compares. The root's guard is held to the end: no other platc writes it meanwhile.
+fn build(args: &Args) -> Exit<i32> {
+    let opts = options(args.env.clone(), &args.set).map_err(fail)?;
     let cwd = cwd();
-    let mut result = match crate::build::analyze_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
+    let mut result = crate::build::analyze_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts).map_err(fail)?;
     if result.diags.has_errors() {
         args.report.emit(&result.diags, &result.loaded.sources);
         eprintln!("nothing written: fix the errors above first");
-        return EXIT_ERRORS;
+        return Err(EXIT_ERRORS);
     }
-    let root = match &args.out {
+    let dir = match &args.out {
         Some(d) if d.is_absolute() => d.clone(),
         Some(d) => cwd.join(d),
         None => result.loaded.root.clone().unwrap_or_else(|| cwd.clone()),
     };
-    // Held to the end: no other platc writes this root meanwhile. A commit that a killed build
-    // left is finished first, stale staging folders removed (or, with --check, reported).
+    // A commit that a killed build left is finished first, stale staging folders removed (or,
+    // with --check, reported).
     let mode = if args.check { crate::write::recover::Mode::Read } else { crate::write::recover::Mode::Write };
-    let guard = match crate::write::recover::open(&root, crate::write::DEPLOY_DIR, mode) {
-        Ok(g) => g,
-        Err(e) => return fail(e),
-    };
-    // A lock with lines that cannot be trusted stops every command (E0801), except a forced
-    // build: the recovery that error recommends, which skips those lines and writes a new lock.
-    let previous = match crate::build::previous_lock_with(&root, args.force) {
-        Ok((l, skipped)) => {
-            for p in &skipped {
-                eprintln!("warning: {}: skipped a line that cannot be trusted: {p}", crate::write::lock::CORRUPT_CODE);
-            }
-            l
-        }
-        Err(e) => return fail(e),
-    };
+    let guard = crate::write::recover::open(&dir, crate::write::DEPLOY_DIR, mode).map_err(fail)?;
+    let previous = previous_lock(&dir, args.force).map_err(fail)?;
+    let root = Root { shown: crate::load::display(&cwd, &dir), dir, previous };
     // Nothing changed since the last build (same specs, stdlib, options and platc version, by
     // the lock): skip lowering and emitting, the costly half. `--check` and `--force` always
     // build, so that they see the files themselves.
-    let fresh = !args.check && !args.force && crate::timings::time("up-to-date check", || crate::build::up_to_date(&root, previous.as_ref(), &result.inputs));
+    let fresh = !args.check && !args.force && crate::timings::time("up-to-date check", || crate::build::up_to_date(&root.dir, root.previous.as_ref(), &result.inputs));
     if fresh {
         args.report.emit(&result.diags, &result.loaded.sources);
-        let files = previous.as_ref().map(|l| l.outputs.len()).unwrap_or(0);
-        eprintln!("up to date: the specs, stdlib and options are those of the last build; {} unchanged under {}", super::plural(files, "file"), crate::load::display(&cwd, &root));
-        return EXIT_OK;
+        let files = root.previous.as_ref().map(|l| l.outputs.len()).unwrap_or(0);
+        eprintln!("up to date: the specs, stdlib and options are those of the last build; {} unchanged under {}", super::plural(files, "file"), root.shown);
+        return Ok(EXIT_OK);
     }
-    let shown = crate::load::display(&cwd, &root);
     let lock_inputs = std::mem::take(&mut result.inputs);
     let inputs: Vec<(String, &[u8])> = lock_inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
     if args.check {
-        crate::build::emit_analyzed(&mut result, &opts);
-        args.report.emit(&result.diags, &result.loaded.sources);
-        let Some(mut out) = result.output else {
-            eprintln!("nothing written: fix the errors above first");
-            return EXIT_ERRORS;
-        };
-        let disk = |p: &str| crate::write::guard::GuardedPath::new(p).ok().and_then(|g| g.read(&root).ok().flatten());
-        if let Some(ws) = &result.workspace {
-            crate::build::carry_over(&mut out, previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
-        }
-        crate::build::finalize(&mut out, &inputs, previous.as_ref(), &disk);
-        let code = check_drift(&root, &shown, &out, previous.as_ref());
-        return interrupted(&guard, &shown).unwrap_or(code);
+        let code = check(args, &mut result, &opts, &root, &inputs)?;
+        return Ok(interrupted(&guard, &root.shown).unwrap_or(code));
     }
+    write(args, &mut result, &opts, &root, &inputs)
+}
+
+/// The lock of the last build. A lock with lines that cannot be trusted stops every command
+/// (E0801), except a forced build: the recovery that error recommends, which skips those lines
+/// and writes a new lock.
+fn previous_lock(root: &std::path::Path, force: bool) -> Result<Option<crate::write::Lock>, String> {
+    let (lock, skipped) = crate::build::previous_lock_with(root, force)?;
+    for p in &skipped {
+        eprintln!("warning: {}: skipped a line that cannot be trusted: {p}", crate::write::lock::CORRUPT_CODE);
+    }
+    Ok(lock)
+}
+
+/// `--check`: a build in memory, finished as a real one would be (instances not built and
+/// ejected files as they are on disk), compared with the files under the root.
+fn check(args: &Args, result: &mut crate::build::BuildResult, opts: &BuildOptions, root: &Root, inputs: &[(String, &[u8])]) -> Exit<i32> {
+    crate::build::emit_analyzed(result, opts);
+    args.report.emit(&result.diags, &result.loaded.sources);
+    let Some(out) = result.output.as_mut() else {
+        eprintln!("nothing written: fix the errors above first");
+        return Err(EXIT_ERRORS);
+    };
+    let disk = |p: &str| crate::write::guard::GuardedPath::new(p).ok().and_then(|g| g.read(&root.dir).ok().flatten());
+    if let Some(ws) = &result.workspace {
+        crate::build::carry_over(out, root.previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
+    }
+    crate::build::finalize(out, inputs, root.previous.as_ref(), &disk);
+    Ok(check_drift(&root.dir, &root.shown, out, root.previous.as_ref()))
+}
+
+/// Emits each service's files into a staged tree as soon as they are built, and swaps the tree
+/// in at the end, only if the build succeeded: dropping the stager (any early return) discards
+/// it, so nothing is written.
+fn write(args: &Args, result: &mut crate::build::BuildResult, opts: &BuildOptions, root: &Root, inputs: &[(String, &[u8])]) -> Exit<i32> {
     let (Some(ws), Some(graph)) = (result.workspace.as_ref(), result.graph.as_ref()) else {
-        return fail("internal error: a checked build without a workspace");
+        return Err(fail("internal error: a checked build without a workspace"));
     };
-    // Each service's files go into the staged tree as soon as they are emitted; the tree is
-    // swapped in at the end, only if the build succeeded (dropping the stager discards it).
-    let stager = match crate::write::stage::Stager::new(&root, previous.as_ref(), args.force) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    if let Err(e) = crate::build::build_into(&result.loaded, ws, graph, &result.environments, &opts, &mut result.diags, &stager) {
-        return fail(e);
-    }
+    let stager = crate::write::stage::Stager::new(&root.dir, root.previous.as_ref(), args.force).map_err(fail)?;
+    crate::build::build_into(&result.loaded, ws, graph, &result.environments, opts, &mut result.diags, &stager).map_err(fail)?;
     args.report.emit(&result.diags, &result.loaded.sources);
     if result.diags.has_errors() {
-        // Dropping the stager discards the staged tree: nothing is written.
         eprintln!("nothing written: fix the errors above first");
-        return EXIT_ERRORS;
+        return Err(EXIT_ERRORS);
     }
     // Instances this build did not produce (other environments with --env, other branches'
     // previews) stay as they are.
-    for p in crate::build::carried_paths(previous.as_ref(), &result.environments, opts.env.is_some(), ws, &|p| stager.generated(p)) {
-        let bytes = match p.read(&root) {
+    for p in crate::build::carried_paths(root.previous.as_ref(), &result.environments, opts.env.is_some(), ws, &|p| stager.generated(p)) {
+        let bytes = match p.read(&root.dir) {
             Ok(Some(b)) => b,
             Ok(None) => continue,
-            Err(e) => return fail(e),
+            Err(e) => return Err(fail(e)),
         };
-        if let Err(e) = stager.add(vec![(p.as_str().to_string(), bytes)]) {
-            return fail(e);
-        }
+        stager.add(vec![(p.as_str().to_string(), bytes)]).map_err(fail)?;
     }
     for p in stager.left_alone() {
         eprintln!("note: {p} is not in {} (platc did not write it): left as it is", crate::write::LOCK_PATH);
     }
-    let services = result.loaded.inputs.services.len();
-    let envs = &result.environments;
-    if let Some(prev) = &previous {
+    if let Some(prev) = &root.previous {
         for p in &prev.ejected {
             eprintln!("note: {p} is ejected: left as it is (see `platc eject`)");
         }
     }
-    match crate::timings::time("write (finish)", || stager.finish(&inputs)) {
+    let finished = crate::timings::time("write (finish)", || stager.finish(inputs));
+    Ok(finish(finished, result, root))
+}
+
+/// The verdict of the staged tree's commit. Never lose a person's edit silently: a file whose
+/// content the build would lose (a hand edit, a file platc did not write) stops it unless
+/// --force says to overwrite.
+fn finish(finished: Result<crate::write::WriteReport, crate::write::stage::Refused>, result: &crate::build::BuildResult, root: &Root) -> i32 {
+    match finished {
         Ok(r) => {
             eprintln!(
                 "built {} for {}: {} written, {} unchanged, {} removed under {}",
-                super::plural(services, "service"),
-                envs.iter().map(crate::lower::instance).collect::<Vec<_>>().join(", "),
+                super::plural(result.loaded.inputs.services.len(), "service"),
+                result.environments.iter().map(crate::lower::instance).collect::<Vec<_>>().join(", "),
                 super::plural(r.written, "file"),
                 r.unchanged,
                 r.removed,
-                shown
+                root.shown
             );
             EXIT_OK
         }
-        // Never lose a person's edit silently: a file whose content the build would lose (a
-        // hand edit, a file platc did not write) stops it unless --force says to overwrite.
         Err(crate::write::stage::Refused::Lost(lost)) => {
             for c in &lost {
                 eprintln!("error: {}:\n{}", c.describe(), c.diff);

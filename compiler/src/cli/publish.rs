@@ -7,7 +7,7 @@
 //! working tree, or the target directory is not a platc output. No commit when nothing
 //! changed. Uses the git command line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
@@ -17,6 +17,7 @@ use crate::history::git::{absolute, Git};
 use crate::history::layout::{classify, environment_of_instance, EnvName};
 use crate::history::trailers::{self, Source, Unit};
 use crate::load::LOCK_FILE;
+use crate::lower::{instance, Placement};
 use crate::write::{hash, Lock, DEPLOY_DIR};
 
 #[derive(Debug, clap::Args)]
@@ -68,8 +69,6 @@ pub fn repo_subdir(path: &str) -> Result<String, String> {
     }
     Ok(segs.join("/"))
 }
-
-use crate::lower::instance;
 
 /// The source commit of the platform tree at `dir`, with warnings when it is unknown or the
 /// tree has uncommitted changes.
@@ -142,80 +141,31 @@ impl Switched<'_> {
     }
 }
 
+/// The exit code of a step that stopped `run`, its problem already reported; `Ok` carries on.
+type Exit<T> = Result<T, i32>;
+
 pub fn run(args: &Args) -> i32 {
-    let opts = match super::build::options(args.env.clone(), &args.set) {
-        Ok(o) => o,
-        Err(e) => return fail(e),
-    };
+    publish(args).unwrap_or_else(|code| code)
+}
+
+/// The steps of a publish, in the order that keeps a refusal harmless: everything that can
+/// refuse without touching the checkout comes before the branch switch, and every failure after
+/// it puts the checkout back on its branch.
+fn publish(args: &Args) -> Exit<i32> {
     let cwd = cwd();
-    let result = match crate::build::build_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    args.report.emit(&result.diags, &result.loaded.sources);
-    let Some(mut out) = result.output else {
-        eprintln!("nothing published: fix the errors above first");
-        return EXIT_ERRORS;
-    };
+    let (result, mut out) = build(args, &cwd)?;
     let analysis = crate::driver::analyze(&result.loaded);
     let Some(ws) = analysis.workspace.as_ref() else {
-        return fail("the workspace could not be read a second time");
+        return Err(fail("the workspace could not be read a second time"));
     };
-    let subdir = match repo_subdir(&ws.platform.gitops.path) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
+    let subdir = repo_subdir(&ws.platform.gitops.path).map_err(fail)?;
 
     // The target: a clean working tree, on the right branch.
-    let repo_arg = absolute(&cwd, &args.repo);
-    let repo_shown = crate::load::display(&cwd, &repo_arg);
-    if !repo_arg.is_dir() {
-        return fail(format!("--repo {repo_shown}: no such directory; give a checkout of the GitOps repository"));
-    }
-    let top = match Git::new(&repo_arg).toplevel() {
-        Ok(Some(t)) => t,
-        Ok(None) => return fail(format!("--repo {repo_shown} is not a git working tree: give a checkout of the GitOps repository ({})", ws.platform.gitops.repo)),
-        Err(e) => return fail(e),
-    };
-    if std::fs::canonicalize(&repo_arg).ok() != std::fs::canonicalize(&top).ok() {
-        return fail(format!("--repo {repo_shown} is inside the git working tree {}, not its top: give the top of the GitOps repository checkout", crate::load::display(&cwd, &top)));
-    }
+    let top = checkout_top(&cwd, &args.repo, ws)?;
     let git = Git::new(&top);
     let top_shown = crate::load::display(&cwd, &top);
-    let dirty = match git.changes(None) {
-        Ok(c) => c,
-        Err(e) => return fail(e),
-    };
-    if !dirty.is_empty() {
-        eprintln!("error: refusing to publish: {top_shown} has uncommitted changes:");
-        for l in dirty.iter().take(10) {
-            eprintln!("  {l}");
-        }
-        if dirty.len() > 10 {
-            eprintln!("  ... and {} more", dirty.len() - 10);
-        }
-        eprintln!("help: commit, stash or remove them first; nothing was written");
-        return EXIT_FAILURE;
-    }
-    let current = match git.branch() {
-        Ok(b) => b,
-        Err(e) => return fail(e),
-    };
-    let mut switched = Switched { git: &git, from: None, created: None };
-    match &args.branch {
-        Some(b) if current.as_deref() != Some(b.as_str()) => match switch(&git, b) {
-            Ok(created) => {
-                eprintln!("{} branch {b} in {top_shown}", if created { "created" } else { "switched to" });
-                switched.from = current.clone();
-                switched.created = created.then(|| b.clone());
-            }
-            Err(e) => return fail(format!("cannot switch {top_shown} to branch {b}: {e}")),
-        },
-        Some(_) => {}
-        None if current.is_none() => return fail(format!("HEAD of {top_shown} is detached: say which branch to commit on with --branch")),
-        None => {}
-    }
-    let branch = args.branch.clone().or(current).unwrap_or_default();
+    require_clean(&git, &top_shown)?;
+    let (switched, branch) = on_branch(&git, args.branch.as_ref(), &top_shown)?;
     let target = top.join(&subdir);
     let target_shown = crate::load::display(&cwd, &target);
     let failed = |message: String| {
@@ -226,17 +176,139 @@ pub fn run(args: &Args) -> i32 {
     // The build, with ejected files as the user has them.
     let src_root = result.loaded.root.clone().unwrap_or_else(|| cwd.clone());
     let out_root = args.out.as_ref().map(|d| absolute(&cwd, d)).unwrap_or_else(|| src_root.clone());
-    let source_lock = match crate::build::previous_lock(&out_root) {
-        Ok(l) => l,
-        Err(e) => return failed(e),
+    let source_lock = crate::build::previous_lock(&out_root).map_err(&failed)?;
+    let target_lock = read_target_lock(&target, &target_shown).map_err(&failed)?;
+    let ejected = finalize_ejected(&mut out, &result.inputs, &out_root, &target, source_lock, target_lock.as_ref());
+    for p in &ejected.ejected {
+        eprintln!("note: {p} is ejected: published as it is");
+    }
+    let mut deploy = deploy_part(&out);
+
+    // Keep what this build did not build, drop what it removes, warn about edits it replaces.
+    let envs: Vec<EnvName> = crate::history::layout::env_names(ws);
+    let old = read_published(&target, &target_shown).map_err(&failed)?;
+    keep_unbuilt(&mut deploy, &old, &envs, ws, &result.environments, args.env.is_some());
+    if args.remove {
+        remove_built(&mut deploy, &envs, &result.environments);
+    }
+    if let Some(lock) = &target_lock {
+        warn_edited(&deploy, &old, lock, &target_shown);
+    }
+
+    // Write, then commit what changed.
+    let changed = write_and_stage(&git, &target, &subdir, &deploy).map_err(&failed)?;
+    if changed.is_empty() {
+        eprintln!("nothing to publish: {target_shown} already holds this build (no commit)");
+        return Ok(EXIT_OK);
+    }
+    let units: BTreeSet<Unit> = changed.iter().filter_map(|p| classify(p, &envs)).filter_map(|c| c.unit()).collect();
+    let source = source_commit(&src_root, &crate::load::display(&cwd, &src_root));
+    let message = trailers::message(args.message.as_deref(), &source, &units);
+    commit(&git, &subdir, &message, &top_shown).map_err(&failed)?;
+    let sha = git.head().ok().flatten().unwrap_or_default();
+    eprintln!("published {} to {target_shown} on {branch} as {}{}", changed_files(changed.len()), &sha[..sha.len().min(12)], deployed(&units));
+    Ok(EXIT_OK)
+}
+
+/// `1 changed file`, `2 changed files`.
+fn changed_files(n: usize) -> String {
+    format!("{n} changed file{}", if n == 1 { "" } else { "s" })
+}
+
+/// `: SERVICE/ENV, ...`: the units whose files the publish changed (nothing when none did).
+fn deployed(units: &BTreeSet<Unit>) -> String {
+    if units.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", units.iter().map(Unit::to_string).collect::<Vec<_>>().join(", "))
+    }
+}
+
+/// Builds in memory, with the report printed: a build with errors publishes nothing, so it
+/// stops here, before the checkout is looked at.
+fn build(args: &Args, cwd: &Path) -> Exit<(crate::build::BuildResult, Output)> {
+    let opts = super::build::options(args.env.clone(), &args.set).map_err(fail)?;
+    let mut result = crate::build::build_paths(&RealFs, &args.input.paths(), &args.input.stdlib, cwd, &opts).map_err(fail)?;
+    args.report.emit(&result.diags, &result.loaded.sources);
+    let Some(out) = result.output.take() else {
+        eprintln!("nothing published: fix the errors above first");
+        return Err(EXIT_ERRORS);
     };
-    let target_lock = match std::fs::read_to_string(target.join(LOCK_FILE)) {
-        Ok(t) => match Lock::parse(&t) {
-            Ok(l) => Some(l),
-            Err(e) => return failed(format!("{target_shown}/{LOCK_FILE}: {e}")),
+    Ok((result, out))
+}
+
+/// The top of the GitOps checkout `--repo` names. `--repo` must be that top itself: `path=` is
+/// relative to the repository root, so a subdirectory would publish somewhere unexpected.
+fn checkout_top(cwd: &Path, repo: &Path, ws: &crate::model::Workspace) -> Exit<PathBuf> {
+    let repo_arg = absolute(cwd, repo);
+    let repo_shown = crate::load::display(cwd, &repo_arg);
+    if !repo_arg.is_dir() {
+        return Err(fail(format!("--repo {repo_shown}: no such directory; give a checkout of the GitOps repository")));
+    }
+    let top = match Git::new(&repo_arg).toplevel() {
+        Ok(Some(t)) => t,
+        Ok(None) => return Err(fail(format!("--repo {repo_shown} is not a git working tree: give a checkout of the GitOps repository ({})", ws.platform.gitops.repo))),
+        Err(e) => return Err(fail(e)),
+    };
+    if std::fs::canonicalize(&repo_arg).ok() != std::fs::canonicalize(&top).ok() {
+        return Err(fail(format!("--repo {repo_shown} is inside the git working tree {}, not its top: give the top of the GitOps repository checkout", crate::load::display(cwd, &top))));
+    }
+    Ok(top)
+}
+
+/// Refuses a checkout with uncommitted changes (exit 2): a publish stages everything under its
+/// directory and, when it fails, resets and cleans it, which would take someone's work with it.
+fn require_clean(git: &Git, top_shown: &str) -> Exit<()> {
+    let dirty = git.changes(None).map_err(fail)?;
+    if dirty.is_empty() {
+        return Ok(());
+    }
+    eprintln!("error: refusing to publish: {top_shown} has uncommitted changes:");
+    for l in dirty.iter().take(10) {
+        eprintln!("  {l}");
+    }
+    if dirty.len() > 10 {
+        eprintln!("  ... and {} more", dirty.len() - 10);
+    }
+    eprintln!("help: commit, stash or remove them first; nothing was written");
+    Err(EXIT_FAILURE)
+}
+
+/// Puts the checkout on `--branch` (when it is not there already) and returns the branch the
+/// commit goes on, with the way back for a publish that fails. A detached HEAD needs
+/// `--branch`: a commit there would belong to no branch.
+fn on_branch<'g>(git: &'g Git, wanted: Option<&String>, top_shown: &str) -> Exit<(Switched<'g>, String)> {
+    let current = git.branch().map_err(fail)?;
+    let mut switched = Switched { git, from: None, created: None };
+    match wanted {
+        Some(b) if current.as_deref() != Some(b.as_str()) => match switch(git, b) {
+            Ok(created) => {
+                eprintln!("{} branch {b} in {top_shown}", if created { "created" } else { "switched to" });
+                switched.from = current.clone();
+                switched.created = created.then(|| b.clone());
+            }
+            Err(e) => return Err(fail(format!("cannot switch {top_shown} to branch {b}: {e}"))),
         },
-        Err(_) => None,
-    };
+        Some(_) => {}
+        None if current.is_none() => return Err(fail(format!("HEAD of {top_shown} is detached: say which branch to commit on with --branch"))),
+        None => {}
+    }
+    Ok((switched, wanted.cloned().or(current).unwrap_or_default()))
+}
+
+/// The lock platc wrote into the target directory at the last publish, if any: it names the
+/// files ejected there and the hashes that tell a published file from an edited one.
+fn read_target_lock(target: &Path, target_shown: &str) -> Result<Option<Lock>, String> {
+    match std::fs::read_to_string(target.join(LOCK_FILE)) {
+        Ok(t) => Lock::parse(&t).map(Some).map_err(|e| format!("{target_shown}/{LOCK_FILE}: {e}")),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Finalizes the build (its lock included) with the ejected files of both the local output
+/// root's lock and the target's: an ejected file is published as it is, read from the local
+/// root when ejected there, else from the target, never regenerated.
+fn finalize_ejected(out: &mut Output, inputs: &[(String, Vec<u8>)], out_root: &Path, target: &Path, source_lock: Option<Lock>, target_lock: Option<&Lock>) -> Lock {
     let from_source: BTreeSet<String> = source_lock.map(|l| l.ejected).unwrap_or_default();
     let mut ejected = Lock::default();
     ejected.ejected = from_source.iter().cloned().chain(target_lock.iter().flat_map(|l| l.ejected.iter().cloned())).collect();
@@ -248,11 +320,15 @@ pub fn run(args: &Args) -> i32 {
             p.strip_prefix(&prefix).and_then(|r| std::fs::read(target.join(r)).ok())
         }
     };
-    let inputs: Vec<(String, &[u8])> = result.inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
-    crate::build::finalize(&mut out, &inputs, Some(&ejected), &disk);
-    for p in &ejected.ejected {
-        eprintln!("note: {p} is ejected: published as it is");
-    }
+    let inputs: Vec<(String, &[u8])> = inputs.iter().map(|(p, b)| (p.clone(), b.as_slice())).collect();
+    crate::build::finalize(out, &inputs, Some(&ejected), &disk);
+    ejected
+}
+
+/// The files of the build under `deploy/`, relative to it: what the GitOps repository gets. The
+/// rest (CI pipelines) lives in the source repository.
+fn deploy_part(out: &Output) -> Output {
+    let prefix = format!("{DEPLOY_DIR}/");
     let mut deploy = Output::default();
     let mut outside = 0;
     for (p, b) in &out.files {
@@ -264,34 +340,37 @@ pub fn run(args: &Args) -> i32 {
     if outside > 0 {
         eprintln!("note: {outside} generated file{} outside {DEPLOY_DIR}/ (CI pipelines) belong to the source repository and are not published", if outside == 1 { "" } else { "s" });
     }
+    deploy
+}
 
-    // Keep what this build did not build: the other environments (and preview instances).
-    // A full publish drops the files of services that no longer exist; a publish of one
-    // environment (`--env`) changes nothing outside it.
-    let envs: Vec<EnvName> = crate::history::layout::env_names(ws);
+/// The files published in the target directory now; none when it holds no platc lock (nothing
+/// published yet, and nothing there is platc's to keep).
+fn read_published(target: &Path, target_shown: &str) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    if !target.join(LOCK_FILE).is_file() {
+        return Ok(Default::default());
+    }
+    crate::write::read_tree(target).map_err(|e| format!("cannot read {target_shown}: {e}"))
+}
+
+/// Adds the published files this build did not build: the other environments (and preview
+/// instances). A full publish drops the files of services that no longer exist; a publish of
+/// one environment (`partial`, `--env`) changes nothing outside it.
+fn keep_unbuilt(deploy: &mut Output, old: &BTreeMap<String, Vec<u8>>, envs: &[EnvName], ws: &crate::model::Workspace, built: &[Placement], partial: bool) {
     let services: BTreeSet<&str> = ws.services.iter().map(|s| s.name.value.as_str()).collect();
-    let built_envs: BTreeSet<&str> = result.environments.iter().map(|p| p.env.as_str()).collect();
-    let built_instances: BTreeSet<String> = result.environments.iter().map(instance).collect();
-    let old = if target.join(LOCK_FILE).is_file() {
-        match crate::write::read_tree(&target) {
-            Ok(t) => t,
-            Err(e) => return failed(format!("cannot read {target_shown}: {e}")),
-        }
-    } else {
-        Default::default()
-    };
+    let built_envs: BTreeSet<&str> = built.iter().map(|p| p.env.as_str()).collect();
+    let built_instances: BTreeSet<String> = built.iter().map(instance).collect();
     let mut kept = BTreeSet::new();
-    for (p, b) in &old {
+    for (p, b) in old {
         if deploy.files.contains_key(p) {
             continue;
         }
-        let Some(placed) = classify(p, &envs) else { continue };
+        let Some(placed) = classify(p, envs) else { continue };
         let (known, built) = if placed.by_instance {
-            (environment_of_instance(&envs, &placed.instance).is_some(), built_instances.contains(&placed.instance))
+            (environment_of_instance(envs, &placed.instance).is_some(), built_instances.contains(&placed.instance))
         } else {
             (true, built_envs.contains(placed.environment.as_str()))
         };
-        if known && !built && (args.env.is_some() || placed.service.as_deref().is_none_or(|s| services.contains(s))) {
+        if known && !built && (partial || placed.service.as_deref().is_none_or(|s| services.contains(s))) {
             deploy.add(p.clone(), b.clone());
             kept.insert(placed.instance);
         }
@@ -299,81 +378,79 @@ pub fn run(args: &Args) -> i32 {
     if !kept.is_empty() {
         eprintln!("note: kept the published files of {} (not built this time)", kept.into_iter().collect::<Vec<_>>().join(", "));
     }
-    if args.remove {
-        // Only the files of the instances built here go; what every instance shares (chart
-        // templates, values.yaml) stays.
-        let before = deploy.files.len();
-        deploy.files.retain(|p, _| classify(p, &envs).is_none_or(|pl| !built_instances.contains(&pl.instance)));
-        eprintln!("removing {} ({} files)", built_instances.iter().cloned().collect::<Vec<_>>().join(", "), before - deploy.files.len());
-    }
-    // Generated files edited in the GitOps repository since platc published them.
-    if let Some(lock) = &target_lock {
-        for (p, new) in &deploy.files {
-            if let (Some(old), Some(h)) = (old.get(p), lock.outputs.get(&format!("{prefix}{p}"))) {
-                if old != new && *h != hash(old) {
-                    eprintln!("warning: {target_shown}/{p} was edited in the GitOps repository since platc published it; this publish replaces the edit (it stays in the git history; to keep such edits, use a `patch` block or `platc eject`)");
-                }
+}
+
+/// `--remove`: drops the files of the instances built here. What every instance shares (chart
+/// templates, values.yaml) stays: the other instances still use it.
+fn remove_built(deploy: &mut Output, envs: &[EnvName], built: &[Placement]) {
+    let built_instances: BTreeSet<String> = built.iter().map(instance).collect();
+    let before = deploy.files.len();
+    deploy.files.retain(|p, _| classify(p, envs).is_none_or(|pl| !built_instances.contains(&pl.instance)));
+    eprintln!("removing {} ({} files)", built_instances.iter().cloned().collect::<Vec<_>>().join(", "), before - deploy.files.len());
+}
+
+/// Warns about generated files edited in the GitOps repository since platc published them (their
+/// hash is not the lock's): the publish replaces such an edit, which only git's history keeps.
+fn warn_edited(deploy: &Output, old: &BTreeMap<String, Vec<u8>>, lock: &Lock, target_shown: &str) {
+    for (p, new) in &deploy.files {
+        if let (Some(old), Some(h)) = (old.get(p), lock.outputs.get(&format!("{DEPLOY_DIR}/{p}"))) {
+            if old != new && *h != hash(old) {
+                eprintln!("warning: {target_shown}/{p} was edited in the GitOps repository since platc published it; this publish replaces the edit (it stays in the git history; to keep such edits, use a `patch` block or `platc eject`)");
             }
         }
     }
+}
 
-    // Write, then commit what changed.
-    if let Err(e) = crate::write::write_tree(&target, &deploy) {
-        return failed(e);
-    }
+/// Writes `deploy` into the target directory and stages it; returns the staged paths, relative
+/// to the target (none: the repository already holds this build). When staging fails the
+/// directory is put back as committed.
+fn write_and_stage(git: &Git, target: &Path, subdir: &str, deploy: &Output) -> Result<Vec<String>, String> {
+    crate::write::write_tree(target, deploy)?;
     let pathspec = format!(":(literal){subdir}");
-    let undo_write = || {
-        let _ = git.run(&["reset", "--quiet", "--", &pathspec]);
-        let _ = git.run(&["checkout", "--quiet", "--", &pathspec]);
-        let _ = git.run(&["clean", "-fdq", "--", &pathspec]);
-    };
     if let Err(e) = git.ok(&["add", "--all", "--", &pathspec]) {
-        undo_write();
-        return failed(e);
+        undo_write(git, subdir);
+        return Err(e);
     }
     let changed = match git.ok(&["diff", "--cached", "--name-only", "--no-renames", "-z"]) {
         Ok(t) => t,
         Err(e) => {
-            undo_write();
-            return failed(e);
+            undo_write(git, subdir);
+            return Err(e);
         }
     };
     let sub_prefix = format!("{subdir}/");
-    let changed: Vec<&str> = changed.split('\0').filter_map(|p| p.strip_prefix(&sub_prefix)).collect();
-    if changed.is_empty() {
-        eprintln!("nothing to publish: {target_shown} already holds this build (no commit)");
-        return EXIT_OK;
-    }
-    let units: BTreeSet<Unit> = changed.iter().filter_map(|p| classify(p, &envs)).filter_map(|c| c.unit()).collect();
-    let source = source_commit(&src_root, &crate::load::display(&cwd, &src_root));
-    let message = trailers::message(args.message.as_deref(), &source, &units);
+    Ok(changed.split('\0').filter_map(|p| p.strip_prefix(&sub_prefix)).map(str::to_string).collect())
+}
+
+/// Commits what is staged with `message`. Without a configured identity git refuses to commit,
+/// so platc's own stands in for it; a refused commit (a hook) puts the directory back.
+fn commit(git: &Git, subdir: &str, message: &str, top_shown: &str) -> Result<(), String> {
     let mut committer = git.clone();
     for (key, fallback) in [("user.name", "platc"), ("user.email", "platc@localhost")] {
         if matches!(git.config_value(key), Ok(None)) {
             committer.config.push(format!("{key}={fallback}"));
         }
     }
-    match committer.run_with_input(&["commit", "--quiet", "--cleanup=whitespace", "--file=-"], Some(&message)) {
-        Ok(r) if r.ok => {}
+    match committer.run_with_input(&["commit", "--quiet", "--cleanup=whitespace", "--file=-"], Some(message)) {
+        Ok(r) if r.ok => Ok(()),
         Ok(r) => {
-            undo_write();
+            undo_write(git, subdir);
             let why = [r.stderr.trim(), r.stdout.trim()].into_iter().find(|t| !t.is_empty()).unwrap_or("no message (did a commit hook refuse it?)").to_string();
-            return failed(format!("`git commit` failed in {top_shown}: {why}; nothing was published"));
+            Err(format!("`git commit` failed in {top_shown}: {why}; nothing was published"))
         }
         Err(e) => {
-            undo_write();
-            return failed(e);
+            undo_write(git, subdir);
+            Err(e)
         }
     }
-    let sha = git.head().ok().flatten().unwrap_or_default();
-    eprintln!(
-        "published {} changed file{} to {target_shown} on {branch} as {}{}",
-        changed.len(),
-        if changed.len() == 1 { "" } else { "s" },
-        &sha[..sha.len().min(12)],
-        if units.is_empty() { String::new() } else { format!(": {}", units.iter().map(Unit::to_string).collect::<Vec<_>>().join(", ")) }
-    );
-    EXIT_OK
+}
+
+/// Puts the target directory back as committed: unstaged, restored, new files removed.
+fn undo_write(git: &Git, subdir: &str) {
+    let pathspec = format!(":(literal){subdir}");
+    let _ = git.run(&["reset", "--quiet", "--", &pathspec]);
+    let _ = git.run(&["checkout", "--quiet", "--", &pathspec]);
+    let _ = git.run(&["clean", "-fdq", "--", &pathspec]);
 }
 
 #[cfg(test)]

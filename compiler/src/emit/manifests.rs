@@ -8,7 +8,7 @@
 use indexmap::IndexMap;
 
 use super::object::{list, map, Map, Node};
-use crate::lower::{BackingResource, InClusterResource, Part, Values, Worker};
+use crate::lower::{BackingResource, CronJob, InClusterResource, IngressItem, Part, Values, Worker};
 
 /// Chart identity, used in the `helm.sh/chart` label.
 #[derive(Debug, Clone)]
@@ -49,10 +49,7 @@ pub fn objects<'a>(v: &'a Values, chart: &'a ChartMeta, wanted: &dyn Fn(&str) ->
         out.push(obj(v, chart, "v1", "Service", &v.fullname, web(v), [("spec", spec)]));
     }
     if v.autoscaling.enabled && wanted("HorizontalPodAutoscaler") {
-        let target = map([("apiVersion", "apps/v1".into()), ("kind", "Deployment".into()), ("name", (&v.fullname).into())]);
-        let a = &v.autoscaling;
-        let spec = map([("scaleTargetRef", target), ("minReplicas", a.minReplicas.into()), ("maxReplicas", a.maxReplicas.into()), ("metrics", (&a.metrics).into())]);
-        out.push(obj(v, chart, "autoscaling/v2", "HorizontalPodAutoscaler", &v.fullname, web(v), [("spec", spec)]));
+        out.push(autoscaler(v, chart));
     }
     if v.podDisruptionBudget.enabled && wanted("PodDisruptionBudget") {
         let spec = map([("maxUnavailable", v.podDisruptionBudget.maxUnavailable.into()), ("selector", map([("matchLabels", selector(v, web(v)))]))]);
@@ -63,54 +60,77 @@ pub fn objects<'a>(v: &'a Values, chart: &'a ChartMeta, wanted: &dyn Fn(&str) ->
         let spec = policy_spec(pods, (&v.networkPolicy.ingress).into(), (&v.networkPolicy.egress).into());
         out.push(obj(v, chart, "networking.k8s.io/v1", "NetworkPolicy", &v.fullname, web(v), [("spec", spec)]));
     }
-    for item in v.ingress.items.iter().filter(|_| wanted("Ingress")) {
-        let spec = map([("ingressClassName", (&item.className).into()), ("tls", (&item.tls).into()), ("rules", (&item.rules).into())]);
-        let mut o = obj(v, chart, "networking.k8s.io/v1", "Ingress", &item.name, web(v), [("spec", spec)]);
-        add_annotations(&mut o, &item.annotations);
-        out.push(o);
-    }
+    out.extend(v.ingress.items.iter().filter(|_| wanted("Ingress")).map(|item| ingress(v, chart, item)));
     for item in v.httpRoute.items.iter().filter(|_| wanted("HTTPRoute")) {
         let spec = map([("parentRefs", (&item.parentRefs).into()), ("hostnames", (&item.hostnames).into()), ("rules", (&item.rules).into())]);
         out.push(obj(v, chart, "gateway.networking.k8s.io/v1", "HTTPRoute", &item.name, web(v), [("spec", spec)]));
     }
     if v.serviceMonitor.enabled && wanted("ServiceMonitor") {
-        let m = &v.serviceMonitor;
-        let endpoint = map([("port", (&m.port).into()), ("path", (&m.path).into()), ("interval", (&m.interval).into())]);
-        let spec = map([("selector", map([("matchLabels", selector(v, web(v)))])), ("endpoints", list([endpoint]))]);
-        out.push(obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), [("spec", spec)]));
+        out.push(service_monitor(v, chart));
     }
     if v.prometheusRule.enabled && wanted("PrometheusRule") {
         out.push(obj(v, chart, "monitoring.coreos.com/v1", "PrometheusRule", &v.fullname, web(v), [("spec", Node::Rules(&v.prometheusRule.groups))]));
     }
     if v.dashboard.enabled && wanted("ConfigMap") {
-        let mut labels = labels(v, chart, web(v));
-        // The Grafana sidecar loads every ConfigMap with this label.
-        labels.set("grafana_dashboard", "1");
-        let data = map([(v.dashboard.key.as_str(), (&v.dashboard.json).into())]);
-        out.push(object(v, "v1", "ConfigMap", format!("{}-dashboard", v.fullname), labels, [("data", data)]));
+        out.push(dashboard(v, chart));
     }
-    for w in v.workers.iter().filter(|_| deployments) {
-        out.push(worker_deployment(v, chart, w));
-    }
-    for c in v.cronJobs.iter().filter(|_| wanted("CronJob")) {
-        let container = container(v, &c.name, Some(&c.command), &c.env, &c.resources, false);
-        let pod = pod_spec(v, container, Some("OnFailure"));
-        let template = map([("metadata", pod_metadata(v, chart, ("cron", &c.name))), ("spec", pod)]);
-        let job = map([("backoffLimit", 2u32.into()), ("template", template)]);
-        let spec = map([
-            ("schedule", (&c.schedule).into()),
-            ("concurrencyPolicy", (&c.concurrencyPolicy).into()),
-            ("successfulJobsHistoryLimit", 3u32.into()),
-            ("failedJobsHistoryLimit", 3u32.into()),
-            ("jobTemplate", map([("spec", job)])),
-        ]);
-        out.push(obj(v, chart, "batch/v1", "CronJob", &c.name, ("cron", &c.name), [("spec", spec)]));
-    }
+    out.extend(v.workers.iter().filter(|_| deployments).map(|w| worker_deployment(v, chart, w)));
+    out.extend(v.cronJobs.iter().filter(|_| wanted("CronJob")).map(|c| cron_job(v, chart, c)));
     for r in &v.backingResources {
         // In-cluster resources come in several kinds each: built, then sorted out.
         out.extend(backing_resource(v, chart, r).into_iter().filter(|o| wanted(o.kind().unwrap_or_default())));
     }
     out
+}
+
+/// The web Deployment's HorizontalPodAutoscaler (which then owns its replica count).
+fn autoscaler<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
+    let target = map([("apiVersion", "apps/v1".into()), ("kind", "Deployment".into()), ("name", (&v.fullname).into())]);
+    let a = &v.autoscaling;
+    let spec = map([("scaleTargetRef", target), ("minReplicas", a.minReplicas.into()), ("maxReplicas", a.maxReplicas.into()), ("metrics", (&a.metrics).into())]);
+    obj(v, chart, "autoscaling/v2", "HorizontalPodAutoscaler", &v.fullname, web(v), [("spec", spec)])
+}
+
+/// One Ingress (public or internal routes), with its own annotations after the common ones.
+fn ingress<'a>(v: &'a Values, chart: &'a ChartMeta, item: &'a IngressItem) -> Node<'a> {
+    let spec = map([("ingressClassName", (&item.className).into()), ("tls", (&item.tls).into()), ("rules", (&item.rules).into())]);
+    let mut o = obj(v, chart, "networking.k8s.io/v1", "Ingress", &item.name, web(v), [("spec", spec)]);
+    add_annotations(&mut o, &item.annotations);
+    o
+}
+
+/// The ServiceMonitor that has Prometheus scrape the web pods' metrics port.
+fn service_monitor<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
+    let m = &v.serviceMonitor;
+    let endpoint = map([("port", (&m.port).into()), ("path", (&m.path).into()), ("interval", (&m.interval).into())]);
+    let spec = map([("selector", map([("matchLabels", selector(v, web(v)))])), ("endpoints", list([endpoint]))]);
+    obj(v, chart, "monitoring.coreos.com/v1", "ServiceMonitor", &v.fullname, web(v), [("spec", spec)])
+}
+
+/// The ConfigMap of the service's Grafana dashboard.
+fn dashboard<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
+    let mut labels = labels(v, chart, web(v));
+    // The Grafana sidecar loads every ConfigMap with this label.
+    labels.set("grafana_dashboard", "1");
+    let data = map([(v.dashboard.key.as_str(), (&v.dashboard.json).into())]);
+    object(v, "v1", "ConfigMap", format!("{}-dashboard", v.fullname), labels, [("data", data)])
+}
+
+/// A cron process's CronJob: a failing run is retried at most twice (`backoffLimit`), and the
+/// last three runs of each outcome are kept for inspection.
+fn cron_job<'a>(v: &'a Values, chart: &'a ChartMeta, c: &'a CronJob) -> Node<'a> {
+    let container = container(v, &c.name, Some(&c.command), &c.env, &c.resources, false);
+    let pod = pod_spec(v, container, Some("OnFailure"));
+    let template = map([("metadata", pod_metadata(v, chart, ("cron", &c.name))), ("spec", pod)]);
+    let job = map([("backoffLimit", 2u32.into()), ("template", template)]);
+    let spec = map([
+        ("schedule", (&c.schedule).into()),
+        ("concurrencyPolicy", (&c.concurrencyPolicy).into()),
+        ("successfulJobsHistoryLimit", 3u32.into()),
+        ("failedJobsHistoryLimit", 3u32.into()),
+        ("jobTemplate", map([("spec", job)])),
+    ]);
+    obj(v, chart, "batch/v1", "CronJob", &c.name, ("cron", &c.name), [("spec", spec)])
 }
 
 /// Which process an object belongs to: its component (`web`, `worker`, `cron`) and the

@@ -138,59 +138,54 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Computes the metrics of a history (see the module documentation for the rules).
-pub fn compute(commits: &[Commit], since: Option<i64>) -> Report {
-    let mut units: BTreeMap<Unit, UnitState> = BTreeMap::new();
-    // Publish SHA -> its deployments.
-    let mut publishes: HashMap<String, Vec<(Unit, usize)>> = HashMap::new();
-    let mut first_publish: Option<i64> = None;
-    for c in commits {
-        let deploys: Vec<Unit> = {
-            let mut v: Vec<Unit> = trailers::values(&c.trailers, trailers::DEPLOY).filter_map(Unit::parse).collect();
-            v.sort();
-            v.dedup();
-            v
-        };
-        if !deploys.is_empty() {
-            first_publish.get_or_insert(c.time);
-            let source_time = trailers::values(&c.trailers, trailers::SOURCE_TIME).next().and_then(super::time::parse);
-            let mut placed = Vec::new();
-            for u in deploys {
-                let st = units.entry(u.clone()).or_default();
-                if let Some(prev) = st.deploys.last_mut() {
-                    prev.next_publish.get_or_insert(c.time);
-                }
-                let mut rollback = false;
-                if let Some(&live) = st.live.last() {
-                    let l = &mut st.deploys[live];
-                    if let (Some(new), Some(old)) = (source_time, l.source_time) {
-                        if new < old {
-                            rollback = true;
-                            l.failed = true;
-                        }
+/// The deployments of a history so far, per service and environment, as its publishes and
+/// reverts leave them.
+#[derive(Debug, Default)]
+struct Ledger {
+    units: BTreeMap<Unit, UnitState>,
+    /// Publish SHA (lowercase) -> its deployments.
+    publishes: HashMap<String, Vec<(Unit, usize)>>,
+    /// Committer time of the first publish: where the window starts without `--since`.
+    first_publish: Option<i64>,
+}
+
+impl Ledger {
+    /// Records publish `c` of `deploys`. Each deployment ends the time to restore of the one
+    /// before it, and rolls back (fails) the live one when its source is older.
+    fn publish(&mut self, c: &Commit, deploys: Vec<Unit>) {
+        self.first_publish.get_or_insert(c.time);
+        let source_time = trailers::values(&c.trailers, trailers::SOURCE_TIME).next().and_then(super::time::parse);
+        let mut placed = Vec::new();
+        for u in deploys {
+            let st = self.units.entry(u.clone()).or_default();
+            if let Some(prev) = st.deploys.last_mut() {
+                prev.next_publish.get_or_insert(c.time);
+            }
+            let mut rollback = false;
+            if let Some(&live) = st.live.last() {
+                let l = &mut st.deploys[live];
+                if let (Some(new), Some(old)) = (source_time, l.source_time) {
+                    if new < old {
+                        rollback = true;
+                        l.failed = true;
                     }
                 }
-                st.deploys.push(Deploy { time: c.time, source_time, rollback, failed: false, revert_time: None, next_publish: None });
-                let idx = st.deploys.len() - 1;
-                st.live.push(idx);
-                placed.push((u, idx));
             }
-            publishes.insert(c.sha.to_ascii_lowercase(), placed);
-            continue;
+            st.deploys.push(Deploy { time: c.time, source_time, rollback, failed: false, revert_time: None, next_publish: None });
+            let idx = st.deploys.len() - 1;
+            st.live.push(idx);
+            placed.push((u, idx));
         }
+        self.publishes.insert(c.sha.to_ascii_lowercase(), placed);
+    }
+
+    /// Records the reverts commit `c` makes: every deployment of a reverted publish failed, and
+    /// is no longer live. A revert of a commit that is not a publish changes nothing.
+    fn revert(&mut self, c: &Commit) {
         for r in reverted(&c.message) {
-            let target = if r.len() == 40 {
-                publishes.contains_key(&r).then_some(r)
-            } else {
-                let mut m = publishes.keys().filter(|k| k.starts_with(&r));
-                match (m.next(), m.next()) {
-                    (Some(k), None) => Some(k.clone()),
-                    _ => None,
-                }
-            };
-            let Some(target) = target else { continue };
-            for (u, idx) in publishes[&target].clone() {
-                let st = units.get_mut(&u).expect("a publish's units are known");
+            let Some(target) = self.publish_named(r) else { continue };
+            for (u, idx) in self.publishes[&target].clone() {
+                let st = self.units.get_mut(&u).expect("a publish's units are known");
                 let d = &mut st.deploys[idx];
                 d.failed = true;
                 d.revert_time.get_or_insert(c.time);
@@ -200,35 +195,69 @@ pub fn compute(commits: &[Commit], since: Option<i64>) -> Report {
             }
         }
     }
+
+    /// The publish a revert names: by its whole SHA, or by a prefix that no other publish
+    /// shares (an ambiguous prefix names none).
+    fn publish_named(&self, sha: String) -> Option<String> {
+        if sha.len() == 40 {
+            return self.publishes.contains_key(&sha).then_some(sha);
+        }
+        let mut m = self.publishes.keys().filter(|k| k.starts_with(&sha));
+        match (m.next(), m.next()) {
+            (Some(k), None) => Some(k.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The units a commit deploys (its `Platc-Deploy` trailers), sorted, each once.
+fn deployed(c: &Commit) -> Vec<Unit> {
+    let mut v: Vec<Unit> = trailers::values(&c.trailers, trailers::DEPLOY).filter_map(Unit::parse).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Computes the metrics of a history (see the module documentation for the rules).
+pub fn compute(commits: &[Commit], since: Option<i64>) -> Report {
+    let mut ledger = Ledger::default();
+    for c in commits {
+        let deploys = deployed(c);
+        if deploys.is_empty() {
+            ledger.revert(c);
+        } else {
+            ledger.publish(c, deploys);
+        }
+    }
     let end = commits.iter().map(|c| c.time).max();
-    let window = match (since.or(first_publish), end) {
+    let window = match (since.or(ledger.first_publish), end) {
         (Some(s), Some(e)) => Some((s, e.max(s))),
         (Some(s), None) => Some((s, s)),
         _ => None,
     };
     let days = window.map(|(s, e)| ((e - s) as f64 / 86_400.0).max(1.0)).unwrap_or(1.0);
     let start = window.map(|(s, _)| s).unwrap_or(i64::MIN);
-    let rows = units
-        .into_iter()
-        .filter_map(|(unit, st)| {
-            let ds: Vec<&Deploy> = st.deploys.iter().filter(|d| d.time >= start).collect();
-            if ds.is_empty() {
-                return None;
-            }
-            let failed: Vec<&&Deploy> = ds.iter().filter(|d| d.failed).collect();
-            let restores: Vec<i64> = failed.iter().filter_map(|d| [d.next_publish, d.revert_time].into_iter().flatten().min().map(|t| t - d.time)).collect();
-            Some(Row {
-                deployments: ds.len(),
-                deployments_per_day: round4(ds.len() as f64 / days),
-                lead_time: median(ds.iter().filter(|d| !d.rollback).filter_map(|d| d.source_time.map(|s| d.time - s)).collect()),
-                failed: failed.len(),
-                change_failure_rate: round4(failed.len() as f64 / ds.len() as f64),
-                time_to_restore: median(restores),
-                unit,
-            })
-        })
-        .collect();
+    let rows = ledger.units.into_iter().filter_map(|(unit, st)| row(unit, &st, start, days)).collect();
     Report { window, days: round4(days), rows }
+}
+
+/// The figures of one unit over the deployments from `start` on; none when it has none there.
+fn row(unit: Unit, st: &UnitState, start: i64, days: f64) -> Option<Row> {
+    let ds: Vec<&Deploy> = st.deploys.iter().filter(|d| d.time >= start).collect();
+    if ds.is_empty() {
+        return None;
+    }
+    let failed: Vec<&&Deploy> = ds.iter().filter(|d| d.failed).collect();
+    let restores: Vec<i64> = failed.iter().filter_map(|d| [d.next_publish, d.revert_time].into_iter().flatten().min().map(|t| t - d.time)).collect();
+    Some(Row {
+        deployments: ds.len(),
+        deployments_per_day: round4(ds.len() as f64 / days),
+        lead_time: median(ds.iter().filter(|d| !d.rollback).filter_map(|d| d.source_time.map(|s| d.time - s)).collect()),
+        failed: failed.len(),
+        change_failure_rate: round4(failed.len() as f64 / ds.len() as f64),
+        time_to_restore: median(restores),
+        unit,
+    })
 }
 
 impl Report {

@@ -340,7 +340,7 @@ fn context(ws: &Workspace, service: usize, u: &Uses, pl: &Placement) -> Json {
     let s = &ws.services[service];
     let name = &s.name.value;
     let object = object_name(name, &u.name.value);
-    let params: Map<String, Json> = u.params.iter().map(|(k, v)| (k.replace('-', "_"), param_json(v))).collect();
+    let params = template_params(u);
     json!({
         "platform": {"name": ws.platform.name.value, "region": ws.platform.region},
         "env": {"name": pl.env, "namespace": pl.namespace, "instance": crate::lower::instance(pl)},
@@ -356,9 +356,17 @@ fn context(ws: &Workspace, service: usize, u: &Uses, pl: &Placement) -> Json {
     })
 }
 
-/// A parameter as templates see it (as in the Terraform templates): memory as
-/// `{bytes,mib,gib,text}`, durations as `{seconds,minutes,hours,days,text}`, rounded up.
-fn param_json(v: &ParamValue) -> Json {
+/// The `params` of a `uses` as templates see them, the in-cluster and the Terraform ones alike:
+/// keys with `_` for `-`, like every other name they see (`max-connections` is
+/// `params.max_connections`), values as [`param_json`] has them.
+pub fn template_params(u: &Uses) -> Map<String, Json> {
+    u.params.iter().map(|(k, v)| (k.replace('-', "_"), param_json(v))).collect()
+}
+
+/// A parameter as templates see it: memory as `{bytes,mib,gib,text}`, durations as
+/// `{seconds,minutes,hours,days,text}`: the units AWS asks for, rounded up so that a resource
+/// never gets less than the spec wrote.
+pub fn param_json(v: &ParamValue) -> Json {
     match v {
         ParamValue::String(s) => json!(s),
         ParamValue::Int(i) => json!(i),
@@ -443,6 +451,40 @@ fn in_cluster(ws: &Workspace, i: usize, u: &Uses, pl: &Placement, catalog: &Cata
     validate(&data, ty, &outputs)?;
 
     let user = data.user.unwrap_or(DEFAULT_USER);
+    let connection = connection(&data, &object);
+    Ok(InClusterResource {
+        name: object,
+        version: image_version(&data.image),
+        workload: ResourceWorkload {
+            kind: data.kind.clone(),
+            annotations: data.annotations.clone(),
+            podSecurityContext: json!({
+                "runAsNonRoot": true,
+                "runAsUser": user,
+                "runAsGroup": user,
+                "fsGroup": user,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            }),
+            containers: vec![Json::Object(container(ty, &data))],
+            volumes: data.volumes.clone(),
+            volumeClaimTemplates: volume_claims(&data),
+        },
+        service: ResourceService { ports: vec![json!({"name": data.port.name, "port": data.port.number, "targetPort": data.port.name, "protocol": "TCP"})] },
+        networkPolicy: ResourceNetworkPolicy {
+            ingress: vec![json!({
+                "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": service}}}],
+                "ports": [{"protocol": "TCP", "port": data.port.number}],
+            })],
+            egress: Vec::new(),
+        },
+        connection,
+    })
+}
+
+/// The resource's container: what the data may set (the [`CONTAINER_KEYS`]) around what platc
+/// sets and the data cannot loosen (name, image, pull policy, port, resources, a locked-down
+/// security context). Keys are set in a fixed order, which the rendered manifests keep.
+fn container(ty: &str, data: &Data) -> Map<String, Json> {
     let read_only = data.read_only_root_filesystem.unwrap_or(true);
     let mut container = Map::new();
     container.insert("name".into(), json!(ty));
@@ -474,8 +516,13 @@ fn in_cluster(ws: &Workspace, i: usize, u: &Uses, pl: &Placement, catalog: &Cata
             container.insert(key.into(), v.clone());
         }
     }
-    let volume_claims: Vec<Json> = data
-        .storage
+    container
+}
+
+/// The volume claims of the data's `storage` (StatefulSets): `ReadWriteOnce`, as the resource
+/// runs a single replica.
+fn volume_claims(data: &Data) -> Vec<Json> {
+    data.storage
         .iter()
         .map(|st| {
             let mut spec = json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": st.size}}});
@@ -484,8 +531,12 @@ fn in_cluster(ws: &Workspace, i: usize, u: &Uses, pl: &Placement, catalog: &Cata
             }
             json!({"metadata": {"name": st.name}, "spec": spec})
         })
-        .collect();
+        .collect()
+}
 
+/// How the connection Secret is made: with `generated` keys, by an External Secrets `Password`
+/// generator named `object` (one run per key); without, from the data's literals alone.
+fn connection(data: &Data, object: &str) -> ResourceConnection {
     let generated = !data.generated.is_empty();
     let data_from: Vec<Json> = data
         .generated
@@ -502,34 +553,7 @@ fn in_cluster(ws: &Workspace, i: usize, u: &Uses, pl: &Placement, catalog: &Cata
         .collect();
     let mut secret_data = data.connection.clone();
     secret_data.extend(data.extra.clone());
-
-    Ok(InClusterResource {
-        name: object,
-        version: image_version(&data.image),
-        workload: ResourceWorkload {
-            kind: data.kind.clone(),
-            annotations: data.annotations.clone(),
-            podSecurityContext: json!({
-                "runAsNonRoot": true,
-                "runAsUser": user,
-                "runAsGroup": user,
-                "fsGroup": user,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            }),
-            containers: vec![Json::Object(container)],
-            volumes: data.volumes.clone(),
-            volumeClaimTemplates: volume_claims,
-        },
-        service: ResourceService { ports: vec![json!({"name": data.port.name, "port": data.port.number, "targetPort": data.port.name, "protocol": "TCP"})] },
-        networkPolicy: ResourceNetworkPolicy {
-            ingress: vec![json!({
-                "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": service}}}],
-                "ports": [{"protocol": "TCP", "port": data.port.number}],
-            })],
-            egress: Vec::new(),
-        },
-        connection: ResourceConnection { generator: generated.then(|| data.generator.clone().unwrap_or(Json::Null)), dataFrom: data_from, data: secret_data },
-    })
+    ResourceConnection { generator: generated.then(|| data.generator.clone().unwrap_or(Json::Null)), dataFrom: data_from, data: secret_data }
 }
 
 /// The contract of the rendered data.

@@ -128,10 +128,50 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
     let p = &ws.platform;
     let env = &p.environments[&pl.env];
     let name = s.name.value.clone();
-    let res = effective::web_resources(p, s, &pl.env);
-    let scale = effective::scale(p, s, &pl.env);
     let ephemeral = env.ttl.is_some();
-    // Previews run minimal: one replica, no autoscaling.
+    let autoscaling = autoscaling(&effective::scale(p, s, &pl.env), ephemeral);
+    let wiring = wiring::env(ws, graph, i, pl);
+    let backing = incluster::backing_resources(ws, i, pl, catalog);
+    Values {
+        fullname: name.clone(),
+        namespace: pl.namespace.clone(),
+        environment: pl.env.clone(),
+        partOf: p.name.value.clone(),
+        owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
+        commonAnnotations: preview_annotations(env, pl, opts),
+        image: image(s, &p.registry.value, opts),
+        replicaCount: autoscaling.minReplicas,
+        autoscaling,
+        serviceAccount: ServiceAccount { name: name.clone(), automount: s.security.service_account_token.as_ref().is_some_and(|t| t.value), annotations: IndexMap::new() },
+        podSecurityContext: pod_security_context(s),
+        securityContext: container_security_context(s),
+        resources: resources(&effective::web_resources(p, s, &pl.env)),
+        containerPorts: s.ports.iter().map(|port| map([("name", port.name.value.clone().into()), ("containerPort", port.number.value.into()), ("protocol", "TCP".into())])).collect(),
+        service: ServiceValues { enabled: !s.ports.is_empty(), ports: s.ports.iter().map(service_port).collect() },
+        readinessProbe: probe(s, s.health.readiness.as_ref(), "readiness"),
+        livenessProbe: probe(s, s.health.liveness.as_ref(), "liveness"),
+        startupProbe: s.health.startup.as_ref().and_then(|pr| probe(s, Some(pr), "startup")),
+        env: wiring.env,
+        config: wiring.config,
+        externalSecret: external_secret(ws, s),
+        podDisruptionBudget: Pdb { enabled: true, maxUnavailable: 1 },
+        networkPolicy: network::policy(ws, graph, i, pl, &backing),
+        ingress: ingress(ws, s, pl),
+        httpRoute: http_route(ws, s, pl),
+        workers: workers(ws, graph, i, pl, ephemeral),
+        cronJobs: cron_jobs(ws, graph, i, pl),
+        serviceMonitor: service_monitor(s),
+        // Filled by the build from emit::observability, which needs the whole plan.
+        prometheusRule: PrometheusRuleValues::default(),
+        dashboard: DashboardValues::default(),
+        backingResources: backing,
+        patches: IndexMap::new(),
+    }
+}
+
+/// Replicas and autoscaling in one environment. Previews run minimal: one replica, no
+/// autoscaling. Without a target in the spec the HPA scales on 80% CPU.
+fn autoscaling(scale: &effective::Scale, ephemeral: bool) -> Autoscaling {
     let (min, max) = if ephemeral { (1, 1) } else { (scale.min.value, scale.max.value) };
     let mut metrics = Vec::new();
     if let Some(c) = &scale.cpu {
@@ -143,112 +183,97 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
     if metrics.is_empty() {
         metrics.push(utilization("cpu", 80));
     }
-    let mut common_annotations = IndexMap::new();
+    Autoscaling { enabled: max > min, minReplicas: min, maxReplicas: max, metrics }
+}
+
+/// The annotations of every object of a preview instance: its TTL and branch, which the
+/// cleanup of expired previews reads. None elsewhere.
+fn preview_annotations(env: &crate::model::Environment, pl: &Placement, opts: &BuildOptions) -> IndexMap<String, String> {
+    let mut annotations = IndexMap::new();
     if let (Some(ttl), Some(slug)) = (env.ttl, &pl.slug) {
-        common_annotations.insert("platc.dev/ttl".to_string(), ttl.to_string());
-        common_annotations.insert("platc.dev/preview-branch".to_string(), opts.branch.clone().unwrap_or_else(|| slug.clone()));
+        annotations.insert("platc.dev/ttl".to_string(), ttl.to_string());
+        annotations.insert("platc.dev/preview-branch".to_string(), opts.branch.clone().unwrap_or_else(|| slug.clone()));
     }
-    let wiring = wiring::env(ws, graph, i, pl);
-    let backing = incluster::backing_resources(ws, i, pl, catalog);
-    Values {
-        fullname: name.clone(),
-        namespace: pl.namespace.clone(),
-        environment: pl.env.clone(),
-        partOf: p.name.value.clone(),
-        owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
-        commonAnnotations: common_annotations,
-        image: image(s, &p.registry.value, opts),
-        replicaCount: min,
-        autoscaling: Autoscaling { enabled: max > min, minReplicas: min, maxReplicas: max, metrics },
-        serviceAccount: ServiceAccount { name: name.clone(), automount: s.security.service_account_token.as_ref().is_some_and(|t| t.value), annotations: IndexMap::new() },
-        podSecurityContext: pod_security_context(s),
-        securityContext: container_security_context(s),
-        resources: resources(&res),
-        containerPorts: s.ports.iter().map(|port| map([("name", port.name.value.clone().into()), ("containerPort", port.number.value.into()), ("protocol", "TCP".into())])).collect(),
-        service: ServiceValues {
-            enabled: !s.ports.is_empty(),
-            ports: s
-                .ports
-                .iter()
-                .map(|port| {
-                    let mut v = Map::with_capacity(5);
-                    v.set("name", port.name.value.clone());
-                    v.set("port", port.number.value);
-                    v.set("targetPort", port.name.value.clone());
-                    v.set("protocol", "TCP");
-                    match port.protocol {
-                        Protocol::Grpc => v.set("appProtocol", "grpc"),
-                        Protocol::Http => v.set("appProtocol", "http"),
-                        Protocol::Tcp => {}
-                    }
-                    Node::Map(v)
-                })
-                .collect(),
-        },
-        readinessProbe: probe(s, s.health.readiness.as_ref(), "readiness"),
-        livenessProbe: probe(s, s.health.liveness.as_ref(), "liveness"),
-        startupProbe: s.health.startup.as_ref().and_then(|pr| probe(s, Some(pr), "startup")),
-        env: wiring.env,
-        config: wiring.config,
-        externalSecret: ExternalSecret {
-            enabled: !s.secrets.is_empty(),
-            name: format!("{name}-secrets"),
-            refreshInterval: "1h".into(),
-            secretStoreRef: map([("name", p.secret_store.name.clone().into()), ("kind", p.secret_store.kind.clone().into())]),
-            data: s
-                .secrets
-                .iter()
-                .map(|x| {
-                    let mut remote = Map::with_capacity(2);
-                    remote.set("key", x.from.value.clone());
-                    if let Some(k) = &x.key {
-                        remote.set("property", k.value.clone());
-                    }
-                    map([("secretKey", x.name.value.clone().into()), ("remoteRef", remote.into())])
-                })
-                .collect(),
-        },
-        podDisruptionBudget: Pdb { enabled: true, maxUnavailable: 1 },
-        networkPolicy: network::policy(ws, graph, i, pl, &backing),
-        ingress: ingress(ws, s, pl),
-        httpRoute: http_route(ws, s, pl),
-        workers: s
-            .processes
-            .iter()
-            .filter_map(|pr| match &pr.kind {
-                crate::model::ProcessKind::Worker { replicas } => Some(Worker {
-                    name: format!("{name}-{}", pr.name.value),
-                    annotations: worker_skips(),
-                    replicas: if ephemeral { (*replicas).min(1) } else { *replicas },
-                    command: pr.command.clone(),
-                    env: wiring::process_env(ws, graph, i, pl, pr),
-                    resources: resources(&effective::resources(p, s.file, &pr.resources, None)),
-                }),
-                _ => None,
-            })
-            .collect(),
-        cronJobs: s
-            .processes
-            .iter()
-            .filter_map(|pr| match &pr.kind {
-                crate::model::ProcessKind::Cron { schedule, concurrency } => Some(CronJob {
-                    name: format!("{name}-{}", pr.name.value),
-                    schedule: schedule.clone(),
-                    concurrencyPolicy: format!("{concurrency:?}"),
-                    command: pr.command.clone(),
-                    env: wiring::process_env(ws, graph, i, pl, pr),
-                    resources: resources(&effective::resources(p, s.file, &pr.resources, None)),
-                }),
-                _ => None,
-            })
-            .collect(),
-        serviceMonitor: service_monitor(s),
-        // Filled by the build from emit::observability, which needs the whole plan.
-        prometheusRule: PrometheusRuleValues::default(),
-        dashboard: DashboardValues::default(),
-        backingResources: backing,
-        patches: IndexMap::new(),
+    annotations
+}
+
+/// A port of the service's Service, targeting the container port by name; `appProtocol` tells
+/// meshes and gateways how to speak to it (plain TCP says nothing).
+fn service_port(port: &crate::model::Port) -> Part {
+    let mut v = Map::with_capacity(5);
+    v.set("name", port.name.value.clone());
+    v.set("port", port.number.value);
+    v.set("targetPort", port.name.value.clone());
+    v.set("protocol", "TCP");
+    match port.protocol {
+        Protocol::Grpc => v.set("appProtocol", "grpc"),
+        Protocol::Http => v.set("appProtocol", "http"),
+        Protocol::Tcp => {}
     }
+    Node::Map(v)
+}
+
+/// The ExternalSecret of the service's `secret` entries (disabled without any): each remote key
+/// (and property) from the platform's secret store lands under its own name in one Secret.
+fn external_secret(ws: &Workspace, s: &Service) -> ExternalSecret {
+    let store = &ws.platform.secret_store;
+    let data = s
+        .secrets
+        .iter()
+        .map(|x| {
+            let mut remote = Map::with_capacity(2);
+            remote.set("key", x.from.value.clone());
+            if let Some(k) = &x.key {
+                remote.set("property", k.value.clone());
+            }
+            map([("secretKey", x.name.value.clone().into()), ("remoteRef", remote.into())])
+        })
+        .collect();
+    ExternalSecret {
+        enabled: !s.secrets.is_empty(),
+        name: format!("{}-secrets", s.name.value),
+        refreshInterval: "1h".into(),
+        secretStoreRef: map([("name", store.name.clone().into()), ("kind", store.kind.clone().into())]),
+        data,
+    }
+}
+
+/// The service's worker processes; a preview runs at most one replica of each.
+fn workers(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, ephemeral: bool) -> Vec<Worker> {
+    let s = &ws.services[i];
+    s.processes
+        .iter()
+        .filter_map(|pr| match &pr.kind {
+            crate::model::ProcessKind::Worker { replicas } => Some(Worker {
+                name: format!("{}-{}", s.name.value, pr.name.value),
+                annotations: worker_skips(),
+                replicas: if ephemeral { (*replicas).min(1) } else { *replicas },
+                command: pr.command.clone(),
+                env: wiring::process_env(ws, graph, i, pl, pr),
+                resources: resources(&effective::resources(&ws.platform, s.file, &pr.resources, None)),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The service's cron processes, as CronJobs.
+fn cron_jobs(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement) -> Vec<CronJob> {
+    let s = &ws.services[i];
+    s.processes
+        .iter()
+        .filter_map(|pr| match &pr.kind {
+            crate::model::ProcessKind::Cron { schedule, concurrency } => Some(CronJob {
+                name: format!("{}-{}", s.name.value, pr.name.value),
+                schedule: schedule.clone(),
+                concurrencyPolicy: format!("{concurrency:?}"),
+                command: pr.command.clone(),
+                env: wiring::process_env(ws, graph, i, pl, pr),
+                resources: resources(&effective::resources(&ws.platform, s.file, &pr.resources, None)),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Workers serve no port, so they have no HTTP or TCP probe to offer; Kubernetes restarts a

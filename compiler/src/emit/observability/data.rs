@@ -303,7 +303,8 @@ fn tier_windows(tiers: &[TierSpec], record: &str) -> Vec<Window> {
 }
 
 impl ObsData {
-    /// Reads and checks the four files.
+    /// Reads and checks the four files. Every problem of every file is reported at once (a
+    /// broken overlay is fixed in one go), but only after all four have parsed.
     pub fn load(stdlib: &Stdlib) -> Result<ObsData, Vec<ObservabilityError>> {
         let mut errors = Vec::new();
         let settings: Option<Settings> = read_typed(stdlib, SETTINGS_FILE, &mut errors);
@@ -313,142 +314,168 @@ impl ObsData {
         let (Some(settings), Some(slo), Some(alerts), Some(dashboard)) = (settings, slo, alerts, dashboard) else {
             return Err(errors);
         };
-        let slo_file = display(stdlib, SLO_FILE);
-        let mut err = |file: &str, message: String| errors.push(ObservabilityError { file: file.to_string(), message });
-
-        let settings_file = display(stdlib, SETTINGS_FILE);
-        if !is_label_name(&settings.service_label) {
-            err(&settings_file, format!("service-label: `{}` is not a Prometheus label name", settings.service_label));
-        }
-        for (name, _) in &settings.alert_labels {
-            if !is_label_name(name) {
-                err(&settings_file, format!("alert-labels: `{name}` is not a Prometheus label name"));
-            }
-        }
-        for (proto, m) in &settings.protocols {
-            if !is_label_name(&m.code_label) {
-                err(&settings_file, format!("protocols.{proto}.code-label: `{}` is not a Prometheus label name", m.code_label));
-            }
-            for (what, v) in [("requests", &m.requests), ("duration", &m.duration)] {
-                if !is_metric_name(v) {
-                    err(&settings_file, format!("protocols.{proto}.{what}: `{v}` is not a Prometheus metric name"));
-                }
-            }
-        }
-
-        let eval_interval_ms = match parse_duration(&slo.unit_tests.evaluation_interval) {
-            Some(d) if d > 0 => d,
-            _ => {
-                err(&slo_file, format!("unit-tests.evaluation-interval: `{}` is not a duration", slo.unit_tests.evaluation_interval));
-                60_000
-            }
-        };
-        let ut = &slo.unit_tests;
-        let fire_ok = ut.fire_at > 1.0 && ut.fire_at.is_finite();
-        let silent_ok = ut.silent_at > 0.0 && ut.silent_at < 1.0;
-        if !fire_ok || !silent_ok {
-            err(&slo_file, format!("unit-tests: fire-at must be above 1 and silent-at between 0 and 1 (got {} and {})", ut.fire_at, ut.silent_at));
-        }
-        if ut.requests_per_minute < 1000 {
-            err(&slo_file, "unit-tests.requests-per-minute must be at least 1000".into());
-        }
-        if !slo.record.contains("<window>") || !is_metric_name(&slo.record.replace("<window>", "5m")) {
-            err(&slo_file, format!("record: `{}` must be a metric name containing <window>", slo.record));
-        }
-        let mut tiers = Vec::new();
-        for (i, t) in slo.tiers.iter().enumerate() {
-            let at = format!("tiers[{i}] ({})", t.alert);
-            let dur = |what: &str, s: &str, errs: &mut Vec<(String, String)>| match parse_duration(s) {
-                Some(d) => d,
-                None => {
-                    errs.push((slo_file.clone(), format!("{at}: {what} `{s}` is not a duration")));
-                    0
-                }
-            };
-            let mut errs = Vec::new();
-            let for_ms = dur("for", &t.for_, &mut errs);
-            let test_interval_ms = dur("test-interval", &t.test_interval, &mut errs);
-            let mut pairs = Vec::new();
-            for w in &t.windows {
-                let long_ms = dur("long", &w.long, &mut errs);
-                let short_ms = dur("short", &w.short, &mut errs);
-                if long_ms <= short_ms {
-                    errs.push((slo_file.clone(), format!("{at}: the long window {} must be longer than the short one {}", w.long, w.short)));
-                }
-                if w.factor <= 0.0 || !w.factor.is_finite() {
-                    errs.push((slo_file.clone(), format!("{at}: factor {} must be a positive number", w.factor)));
-                }
-                pairs.push(PairSpec { long_ms, short_ms, factor: w.factor });
-            }
-            if pairs.is_empty() {
-                errs.push((slo_file.clone(), format!("{at}: no windows")));
-            }
-            if !SEVERITIES.contains(&t.severity.as_str()) {
-                errs.push((slo_file.clone(), format!("{at}: severity `{}` is not one of {}", t.severity, SEVERITIES.join(", "))));
-            }
-            if test_interval_ms > 0 {
-                let divides = |d: u64| d % test_interval_ms == 0;
-                if !divides(eval_interval_ms) || !pairs.iter().all(|p| divides(p.long_ms) && divides(p.short_ms)) {
-                    errs.push((slo_file.clone(), format!("{at}: test-interval {} must divide unit-tests.evaluation-interval and every window", t.test_interval)));
-                }
-            }
-            for (what, text) in [("summary", &t.summary), ("description", &t.description)] {
-                if let Some(bad) = non_label_template(text) {
-                    errs.push((slo_file.clone(), format!("{at}: {what} uses the template `{bad}`; SLO alert annotations may only use {{{{ $labels.NAME }}}} (the unit tests expand them)")));
-                }
-            }
-            for (f, m) in errs {
-                err(&f, m);
-            }
-            tiers.push(TierSpec {
-                alert: t.alert.clone(),
-                severity: t.severity.clone(),
-                for_ms,
-                pairs,
-                summary: t.summary.clone(),
-                description: t.description.clone(),
-                test_interval_ms: test_interval_ms.max(1),
-            });
-        }
-
-        let alerts_file = display(stdlib, ALERTS_FILE);
-        let all_templates = alerts.baseline.iter().map(|a| ("baseline".to_string(), a)).chain(alerts.resources.iter().flat_map(|(ty, r)| r.alerts.iter().map(move |a| (format!("resources.{ty}"), a))));
-        for (section, a) in all_templates {
-            if !SEVERITIES.contains(&a.severity.as_str()) {
-                err(&alerts_file, format!("{section}: {}: severity `{}` is not one of {}", a.alert, a.severity, SEVERITIES.join(", ")));
-            }
-            if let Some(f) = &a.for_ {
-                if parse_duration(f).is_none() {
-                    err(&alerts_file, format!("{section}: {}: for `{f}` is not a duration", a.alert));
-                }
-            }
-        }
-        for (ty, r) in &alerts.resources {
-            for p in &r.provisioners {
-                if !crate::model::Provisioner::ALL.iter().any(|(n, _)| n == p) {
-                    err(&alerts_file, format!("resources.{ty}: unknown provisioner `{p}` (known: aws, in-cluster)"));
-                }
-            }
-        }
-
-        let dashboard_file = display(stdlib, DASHBOARD_FILE);
-        for row in &dashboard.rows {
-            for p in &row.panels {
-                if p.width == 0 || p.width > 24 || p.height == 0 {
-                    err(&dashboard_file, format!("row `{}`, panel `{}`: width must be 1-24 and height above 0", row.title, p.title));
-                }
-                if p.queries.is_empty() {
-                    err(&dashboard_file, format!("row `{}`, panel `{}`: no queries", row.title, p.title));
-                }
-            }
-        }
-
+        let (settings_file, slo_file, alerts_file, dashboard_file) = (display(stdlib, SETTINGS_FILE), display(stdlib, SLO_FILE), display(stdlib, ALERTS_FILE), display(stdlib, DASHBOARD_FILE));
+        let mut report = |file: &str, messages: Vec<String>| errors.extend(messages.into_iter().map(|message| ObservabilityError { file: file.to_string(), message }));
+        report(&settings_file, settings_problems(&settings));
+        let mut slo_problems = Vec::new();
+        let eval_interval_ms = unit_tests(&slo, &mut slo_problems);
+        let tiers: Vec<TierSpec> = slo.tiers.iter().enumerate().map(|(i, t)| tier(i, t, eval_interval_ms, &mut slo_problems)).collect();
+        report(&slo_file, slo_problems);
+        report(&alerts_file, alerts_problems(&alerts));
+        report(&dashboard_file, dashboard_problems(&dashboard));
         if !errors.is_empty() {
             return Err(errors);
         }
         let windows = tier_windows(&tiers, &slo.record);
         Ok(ObsData { settings, settings_file, slo, slo_file, tiers, eval_interval_ms, alerts, alerts_file, dashboard, dashboard_file, cases: Default::default(), windows })
     }
+}
+
+/// What is wrong with settings.yaml: names that generated selectors and rules would use but
+/// Prometheus would not accept as label or metric names.
+fn settings_problems(settings: &Settings) -> Vec<String> {
+    let mut out = Vec::new();
+    if !is_label_name(&settings.service_label) {
+        out.push(format!("service-label: `{}` is not a Prometheus label name", settings.service_label));
+    }
+    for (name, _) in &settings.alert_labels {
+        if !is_label_name(name) {
+            out.push(format!("alert-labels: `{name}` is not a Prometheus label name"));
+        }
+    }
+    for (proto, m) in &settings.protocols {
+        if !is_label_name(&m.code_label) {
+            out.push(format!("protocols.{proto}.code-label: `{}` is not a Prometheus label name", m.code_label));
+        }
+        for (what, v) in [("requests", &m.requests), ("duration", &m.duration)] {
+            if !is_metric_name(v) {
+                out.push(format!("protocols.{proto}.{what}: `{v}` is not a Prometheus metric name"));
+            }
+        }
+    }
+    out
+}
+
+/// The unit tests' evaluation interval (a minute when it is not a duration, so that the tiers
+/// are still checked), and what is wrong with the other unit-test parameters and the record
+/// name: values with which the generated tests could not tell firing from silent.
+fn unit_tests(slo: &SloData, problems: &mut Vec<String>) -> u64 {
+    let eval_interval_ms = match parse_duration(&slo.unit_tests.evaluation_interval) {
+        Some(d) if d > 0 => d,
+        _ => {
+            problems.push(format!("unit-tests.evaluation-interval: `{}` is not a duration", slo.unit_tests.evaluation_interval));
+            60_000
+        }
+    };
+    let ut = &slo.unit_tests;
+    let fire_ok = ut.fire_at > 1.0 && ut.fire_at.is_finite();
+    let silent_ok = ut.silent_at > 0.0 && ut.silent_at < 1.0;
+    if !fire_ok || !silent_ok {
+        problems.push(format!("unit-tests: fire-at must be above 1 and silent-at between 0 and 1 (got {} and {})", ut.fire_at, ut.silent_at));
+    }
+    if ut.requests_per_minute < 1000 {
+        problems.push("unit-tests.requests-per-minute must be at least 1000".into());
+    }
+    if !slo.record.contains("<window>") || !is_metric_name(&slo.record.replace("<window>", "5m")) {
+        problems.push(format!("record: `{}` must be a metric name containing <window>", slo.record));
+    }
+    eval_interval_ms
+}
+
+/// `what` of tier `at` in milliseconds; 0 (with a problem) when it is not a duration, so that
+/// the rest of the tier is still checked.
+fn duration_of(at: &str, what: &str, s: &str, problems: &mut Vec<String>) -> u64 {
+    parse_duration(s).unwrap_or_else(|| {
+        problems.push(format!("{at}: {what} `{s}` is not a duration"));
+        0
+    })
+}
+
+/// Tier `i` with its durations parsed, and what is wrong with it: what would make its alert
+/// unable to fire, or its unit tests unable to run on the evaluation interval's grid.
+fn tier(i: usize, t: &Tier, eval_interval_ms: u64, problems: &mut Vec<String>) -> TierSpec {
+    let at = format!("tiers[{i}] ({})", t.alert);
+    let for_ms = duration_of(&at, "for", &t.for_, problems);
+    let test_interval_ms = duration_of(&at, "test-interval", &t.test_interval, problems);
+    let pairs = window_pairs(&at, &t.windows, problems);
+    if pairs.is_empty() {
+        problems.push(format!("{at}: no windows"));
+    }
+    if !SEVERITIES.contains(&t.severity.as_str()) {
+        problems.push(format!("{at}: severity `{}` is not one of {}", t.severity, SEVERITIES.join(", ")));
+    }
+    if test_interval_ms > 0 {
+        let divides = |d: u64| d % test_interval_ms == 0;
+        if !divides(eval_interval_ms) || !pairs.iter().all(|p| divides(p.long_ms) && divides(p.short_ms)) {
+            problems.push(format!("{at}: test-interval {} must divide unit-tests.evaluation-interval and every window", t.test_interval));
+        }
+    }
+    for (what, text) in [("summary", &t.summary), ("description", &t.description)] {
+        if let Some(bad) = non_label_template(text) {
+            problems.push(format!("{at}: {what} uses the template `{bad}`; SLO alert annotations may only use {{{{ $labels.NAME }}}} (the unit tests expand them)"));
+        }
+    }
+    TierSpec { alert: t.alert.clone(), severity: t.severity.clone(), for_ms, pairs, summary: t.summary.clone(), description: t.description.clone(), test_interval_ms: test_interval_ms.max(1) }
+}
+
+/// The window pairs of tier `at`: a long window longer than the short one (else the pair
+/// adds nothing to it) and a positive factor.
+fn window_pairs(at: &str, windows: &[WindowPair], problems: &mut Vec<String>) -> Vec<PairSpec> {
+    let mut pairs = Vec::new();
+    for w in windows {
+        let long_ms = duration_of(at, "long", &w.long, problems);
+        let short_ms = duration_of(at, "short", &w.short, problems);
+        if long_ms <= short_ms {
+            problems.push(format!("{at}: the long window {} must be longer than the short one {}", w.long, w.short));
+        }
+        if w.factor <= 0.0 || !w.factor.is_finite() {
+            problems.push(format!("{at}: factor {} must be a positive number", w.factor));
+        }
+        pairs.push(PairSpec { long_ms, short_ms, factor: w.factor });
+    }
+    pairs
+}
+
+/// What is wrong with alerts.yaml: severities and durations Alertmanager routes and Prometheus
+/// read, and provisioners platc does not know (their alerts would never apply).
+fn alerts_problems(alerts: &AlertsData) -> Vec<String> {
+    let mut out = Vec::new();
+    let all_templates = alerts.baseline.iter().map(|a| ("baseline".to_string(), a)).chain(alerts.resources.iter().flat_map(|(ty, r)| r.alerts.iter().map(move |a| (format!("resources.{ty}"), a))));
+    for (section, a) in all_templates {
+        if !SEVERITIES.contains(&a.severity.as_str()) {
+            out.push(format!("{section}: {}: severity `{}` is not one of {}", a.alert, a.severity, SEVERITIES.join(", ")));
+        }
+        if let Some(f) = &a.for_ {
+            if parse_duration(f).is_none() {
+                out.push(format!("{section}: {}: for `{f}` is not a duration", a.alert));
+            }
+        }
+    }
+    for (ty, r) in &alerts.resources {
+        for p in &r.provisioners {
+            if !crate::model::Provisioner::ALL.iter().any(|(n, _)| n == p) {
+                out.push(format!("resources.{ty}: unknown provisioner `{p}` (known: aws, in-cluster)"));
+            }
+        }
+    }
+    out
+}
+
+/// What is wrong with dashboard.yaml: panels that do not fit Grafana's 24-column grid, or show
+/// nothing.
+fn dashboard_problems(dashboard: &DashboardData) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in &dashboard.rows {
+        for p in &row.panels {
+            if p.width == 0 || p.width > 24 || p.height == 0 {
+                out.push(format!("row `{}`, panel `{}`: width must be 1-24 and height above 0", row.title, p.title));
+            }
+            if p.queries.is_empty() {
+                out.push(format!("row `{}`, panel `{}`: no queries", row.title, p.title));
+            }
+        }
+    }
+    out
 }
 
 fn display(stdlib: &Stdlib, path: &str) -> String {

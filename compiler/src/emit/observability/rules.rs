@@ -236,7 +236,9 @@ fn alert_rule(name: String, expr: &str, for_: Option<String>, labels: Labels, an
     Rule::Alert { alert: name, expr: expr.trim_end().to_string(), for_, labels, annotations }
 }
 
-fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
+/// Whether the `when` conditions of an alert, a row, a panel or a query hold for `svc` in
+/// `scope`: all of them, so no condition means always.
+pub(super) fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
     when.iter().all(|c| match c {
         Condition::Traffic => svc.protocol.is_some(),
         Condition::Autoscaling => scope.autoscaling(),
@@ -248,12 +250,48 @@ fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
 /// The rule groups of `svc` in `scope`, and with `tested` the burn-rate alerts as the unit
 /// tests need them (`slo_alerts`, else empty: `render` writes no tests).
 pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested: bool) -> Result<RuleSet, ObservabilityError> {
-    let label = &data.settings.service_label;
     let ns = scope.ns_matcher.as_str();
     let vars = common_vars(ws, data, svc, scope, ns);
     let mut groups = Vec::new();
+    add_group(&mut groups, svc, "slo-recording", recording_rules(data, svc, ns));
+    let (slo_rules, slo_alerts) = burn_rate_alerts(ws, data, svc, &vars, ns, tested)?;
+    add_group(&mut groups, svc, "slo-alerts", slo_rules);
 
-    // SLO recording rules: the error ratio of each SLI over each window.
+    // Baseline alerts, then alerts of the backing resources.
+    let mut baseline = Vec::new();
+    let service_labels = settings_labels(data, &[&vars])?;
+    for t in &data.alerts.baseline {
+        if holds(&t.when, svc, scope) {
+            baseline.push(template_rule(ws, data, t, &[&vars], &service_labels, "baseline")?);
+        }
+    }
+    for u in &svc.service.uses {
+        resource_rules(ws, data, svc, scope, &vars, u, &mut baseline)?;
+    }
+    add_group(&mut groups, svc, "baseline", baseline);
+
+    // The spec's own alerts, as written, with the standard labels added.
+    let mut raw = Vec::new();
+    for a in &svc.service.alerts {
+        let labels = alert_labels(&service_labels, &a.severity, &[]);
+        let ann = annotations(ws, data, &a.name.value, a.summary.clone(), a.description.clone())?;
+        raw.push(alert_rule(a.name.value.clone(), &a.expr.value, a.for_.map(|d| d.to_string()), labels, ann));
+    }
+    add_group(&mut groups, svc, "spec-alerts", raw);
+    Ok(RuleSet { groups, slo_alerts })
+}
+
+/// Adds group `SERVICE-KIND` with `rules`, unless there are none: an empty group is noise in
+/// Prometheus' rule list.
+fn add_group(groups: &mut Vec<RuleGroup>, svc: &Svc, kind: &str, rules: Vec<Rule>) {
+    if !rules.is_empty() {
+        groups.push(RuleGroup { name: format!("{}-{kind}", svc.name), rules });
+    }
+}
+
+/// SLO recording rules: the error ratio of each SLI over each window of the tiers, which the
+/// burn-rate alerts and the dashboard read instead of computing it again.
+fn recording_rules(data: &ObsData, svc: &Svc, ns: &str) -> Vec<Rule> {
     let mut recording = Vec::new();
     for slo in &svc.slos {
         let ratio = SliErrorRatio::new(data, svc, slo, ns);
@@ -263,11 +301,13 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested
             recording.push(Rule::Record { record: w.record.clone(), expr, labels });
         }
     }
-    if !recording.is_empty() {
-        groups.push(RuleGroup { name: format!("{}-slo-recording", svc.name), rules: recording });
-    }
+    recording
+}
 
-    // Burn-rate alerts: one per objective and tier.
+/// Burn-rate alerts: one per objective and tier, unless none of the tier's pairs can fire for
+/// that objective ([`reachable`]); with `tested`, each also as the unit tests need it.
+fn burn_rate_alerts(ws: &Workspace, data: &ObsData, svc: &Svc, vars: &[(&str, String)], ns: &str, tested: bool) -> Result<(Vec<Rule>, Vec<SloAlert>), ObservabilityError> {
+    let label = &data.settings.service_label;
     let mut slo_rules = Vec::new();
     let mut slo_alerts = Vec::new();
     for (si, slo) in svc.slos.iter().enumerate() {
@@ -276,19 +316,10 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested
             if pairs.is_empty() {
                 continue;
             }
-            // The service's names, then the objective's and tier's own.
-            let mut own = Vec::with_capacity(6);
-            own.push(("Slo", slo.camel.to_string()));
-            own.push(("slo_title", slo.key.to_string()));
-            own.push(("objective", slo.objective.clone()));
-            own.push(("window", prom_duration(slo.window_ms)));
             let factors: Vec<String> = pairs.iter().map(|p| fmt_factor(p.factor)).collect();
-            let described: Vec<String> = pairs.iter().zip(&factors).map(|(p, f)| format!("{f}x ({}/{})", window(data, p.long_ms).duration, window(data, p.short_ms).duration)).collect();
-            own.push(("windows", described.join(" or ")));
-            let fastest = pairs.iter().map(|p| p.factor).fold(0.0_f64, f64::max);
-            let lasts = ((slo.window_ms as f64 / fastest) / 60_000.0).floor() as u64 * 60_000;
-            own.push(("exhaustion", prom_duration(lasts.max(60_000))));
-            let tvars: [&[(&str, String)]; 2] = [&vars, &own];
+            // The service's names, then the objective's and tier's own.
+            let own = tier_vars(data, slo, &pairs, &factors);
+            let tvars: [&[(&str, String)]; 2] = [vars, &own];
             let err = |what: &str, e: String| ObservabilityError { file: data.slo_file.clone(), message: format!("tier {}: {what}: {e}", tier.alert) };
             let name = fill_from(&tier.alert, &tvars).map_err(|e| err("alert", e))?;
             if !is_camel_case(&name) {
@@ -313,61 +344,57 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested
             slo_rules.push(alert_rule(name, &expr, Some(prom_duration(tier.for_ms)), labels, ann));
         }
     }
-    if !slo_rules.is_empty() {
-        groups.push(RuleGroup { name: format!("{}-slo-alerts", svc.name), rules: slo_rules });
-    }
+    Ok((slo_rules, slo_alerts))
+}
 
-    // Baseline alerts, then alerts of the backing resources.
-    let mut baseline = Vec::new();
-    let service_labels = settings_labels(data, &[&vars])?;
-    for t in &data.alerts.baseline {
+/// The names a tier's texts may use for one objective, besides the service's: the objective,
+/// the window pairs as people read them, and how long the budget lasts at the fastest burn
+/// (whole minutes, at least one).
+fn tier_vars(data: &ObsData, slo: &SloSpec, pairs: &[PairSpec], factors: &[String]) -> Vec<(&'static str, String)> {
+    let mut own = Vec::with_capacity(6);
+    own.push(("Slo", slo.camel.to_string()));
+    own.push(("slo_title", slo.key.to_string()));
+    own.push(("objective", slo.objective.clone()));
+    own.push(("window", prom_duration(slo.window_ms)));
+    let described: Vec<String> = pairs.iter().zip(factors).map(|(p, f)| format!("{f}x ({}/{})", window(data, p.long_ms).duration, window(data, p.short_ms).duration)).collect();
+    own.push(("windows", described.join(" or ")));
+    let fastest = pairs.iter().map(|p| p.factor).fold(0.0_f64, f64::max);
+    let lasts = ((slo.window_ms as f64 / fastest) / 60_000.0).floor() as u64 * 60_000;
+    own.push(("exhaustion", prom_duration(lasts.max(60_000))));
+    own
+}
+
+/// The alerts of backing resource `u`, added to `out`: its type's alert templates, when some
+/// environment of `scope` serves it with a provisioner they are for. The cloud names they match
+/// are those of every such environment.
+fn resource_rules(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, vars: &[(&str, String)], u: &crate::model::Uses, out: &mut Vec<Rule>) -> Result<(), ObservabilityError> {
+    let Some(r) = data.alerts.resources.get(&u.ty.value) else { return Ok(()) };
+    let envs: Vec<_> = scope.envs.iter().filter(|e| r.provisioners.iter().any(|p| p == e.env.provisioner_for(&u.ty.value).as_str())).collect();
+    if envs.is_empty() {
+        return Ok(());
+    }
+    let mut rvars = Vec::new();
+    rvars.push(("resource", u.name.value.clone()));
+    rvars.push(("Resource", super::data::camel(&u.name.value)));
+    let params: Vec<(String, String)> = u.params.iter().map(|(k, v)| (format!("param.{k}"), param_text(v))).collect();
+    for (key, tpl) in [("cloud_names", &r.cloud_name), ("dead_letter_names", &r.dead_letter_name)] {
+        let Some(tpl) = tpl else { continue };
+        let mut names = Vec::new();
+        for e in &envs {
+            names.push(cloud_name_regex(ws, data, tpl, r.name_max, e.instance.as_deref(), &e.env.name.value, &svc.name, &u.name.value, &u.ty.value)?);
+        }
+        rvars.push((key, names.join("|")));
+    }
+    let param_vars: Vec<(&str, String)> = params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    rvars.extend(param_vars);
+    let layers: [&[(&str, String)]; 2] = [vars, &rvars];
+    let resource_labels = settings_labels(data, &layers)?;
+    for t in &r.alerts {
         if holds(&t.when, svc, scope) {
-            baseline.push(template_rule(ws, data, t, &[&vars], &service_labels, "baseline")?);
+            out.push(template_rule(ws, data, t, &layers, &resource_labels, &format!("resources.{}", u.ty.value))?);
         }
     }
-    for u in &svc.service.uses {
-        let Some(r) = data.alerts.resources.get(&u.ty.value) else { continue };
-        let envs: Vec<_> = scope.envs.iter().filter(|e| r.provisioners.iter().any(|p| p == e.env.provisioner_for(&u.ty.value).as_str())).collect();
-        if envs.is_empty() {
-            continue;
-        }
-        let mut rvars = Vec::new();
-        rvars.push(("resource", u.name.value.clone()));
-        rvars.push(("Resource", super::data::camel(&u.name.value)));
-        let params: Vec<(String, String)> = u.params.iter().map(|(k, v)| (format!("param.{k}"), param_text(v))).collect();
-        for (key, tpl) in [("cloud_names", &r.cloud_name), ("dead_letter_names", &r.dead_letter_name)] {
-            let Some(tpl) = tpl else { continue };
-            let mut names = Vec::new();
-            for e in &envs {
-                names.push(cloud_name_regex(ws, data, tpl, r.name_max, e.instance.as_deref(), &e.env.name.value, &svc.name, &u.name.value, &u.ty.value)?);
-            }
-            rvars.push((key, names.join("|")));
-        }
-        let param_vars: Vec<(&str, String)> = params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        rvars.extend(param_vars);
-        let layers: [&[(&str, String)]; 2] = [&vars, &rvars];
-        let resource_labels = settings_labels(data, &layers)?;
-        for t in &r.alerts {
-            if holds(&t.when, svc, scope) {
-                baseline.push(template_rule(ws, data, t, &layers, &resource_labels, &format!("resources.{}", u.ty.value))?);
-            }
-        }
-    }
-    if !baseline.is_empty() {
-        groups.push(RuleGroup { name: format!("{}-baseline", svc.name), rules: baseline });
-    }
-
-    // The spec's own alerts, as written, with the standard labels added.
-    let mut raw = Vec::new();
-    for a in &svc.service.alerts {
-        let labels = alert_labels(&service_labels, &a.severity, &[]);
-        let ann = annotations(ws, data, &a.name.value, a.summary.clone(), a.description.clone())?;
-        raw.push(alert_rule(a.name.value.clone(), &a.expr.value, a.for_.map(|d| d.to_string()), labels, ann));
-    }
-    if !raw.is_empty() {
-        groups.push(RuleGroup { name: format!("{}-spec-alerts", svc.name), rules: raw });
-    }
-    Ok(RuleSet { groups, slo_alerts })
+    Ok(())
 }
 
 /// The alert of template `t`, filled in with `vars` (see [`fill_from`]); `settings` are the

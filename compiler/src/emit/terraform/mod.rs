@@ -18,8 +18,9 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value as Json};
 
 use super::Output;
+use crate::lower::incluster::template_params;
 use crate::lower::{connection_secret_name, instance, Placement, Plan};
-use crate::model::{Identity, ParamValue, Provisioner, Service, Uses, Workspace};
+use crate::model::{Identity, Provisioner, Service, Uses, Workspace};
 use crate::source::SourceMap;
 use crate::stdlib::Stdlib;
 
@@ -67,11 +68,7 @@ pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -
             Err(mut p) => problems.append(&mut p),
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    collected(out, problems)
 }
 
 /// The stdlib's Terraform templates, compiled once per build.
@@ -93,11 +90,7 @@ pub fn service_files(ws: &Workspace, templates: &render::Templates, index: usize
             Err(mut p) => problems.append(&mut p),
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    collected(out, problems)
 }
 
 /// Directory of a service's Terraform for one environment, relative to `deploy/`.
@@ -172,9 +165,52 @@ impl<'a> Unit<'a> {
         })
     }
 
-    /// Renders, checks and names the four files.
+    /// Renders, checks and names the four files. A step whose problems would only cause more
+    /// (rendering on top of a template that failed) ends it with the problems so far.
     fn files(&self, ws: &Workspace, t: &render::Templates, source: &str) -> Result<Vec<(&'static str, String)>, Vec<Problem>> {
         let mut ctx = self.context(ws, source);
+        let (blocks, outputs) = self.resource_parts(t, &ctx)?;
+        ctx["resource_blocks"] = json!(blocks);
+        ctx["resource_outputs"] = json!(outputs);
+        let ctx = handlebars::Context::from(ctx);
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for (file, template) in [("versions.tf", "versions.tf.hbs"), ("main.tf", "main.tf.hbs"), ("outputs.tf", "outputs.tf.hbs")] {
+            match self.render(t, template, &ctx, None) {
+                Ok(text) => files.push((file, tidy(&text))),
+                Err(p) => problems.push(p),
+            }
+        }
+        let mut files = collected(files, problems)?;
+        let mut problems = Vec::new();
+        let vars = self.variables(t, &ctx, &files, &mut problems);
+        let head: String = ctx.data()["header"].as_array().into_iter().flatten().filter_map(Json::as_str).map(|l| format!("# {l}\n")).collect();
+        files.push(("variables.tf", tidy(&format!("{head}{vars}"))));
+        // Every file must parse, and every resource must provide each output of its type.
+        let mut main = None;
+        for (file, text) in &files {
+            match inspect::parse(text) {
+                Ok(body) if *file == "main.tf" => main = Some(body),
+                Ok(_) => {}
+                Err(e) => problems.push(self.problem(None, "terraform/", format!("{file} is not valid HCL: {e}"))),
+            }
+        }
+        if let (true, Some(main)) = (problems.is_empty(), &main) {
+            self.check_connections(ws, &ctx, main, &mut problems);
+        }
+        collected(files, problems)
+    }
+
+    /// Renders stdlib template `name`; a failure is a problem of the template (and of resource
+    /// `uses`, when it renders one).
+    fn render(&self, t: &render::Templates, name: &str, ctx: &handlebars::Context, uses: Option<usize>) -> Result<String, Problem> {
+        t.render(name, ctx).map_err(|e| self.problem(uses, &format!("terraform/{name}"), e))
+    }
+
+    /// The resource blocks (the type's template, then its connection secret) and the outputs of
+    /// every resource, each rendered with its own entry of `resources` as `resource`. A type
+    /// without a template is a problem: platform.kdl serves it with `aws` but nothing says how.
+    fn resource_parts(&self, t: &render::Templates, ctx: &Json) -> Result<(String, String), Vec<Problem>> {
         let mut problems = Vec::new();
         let mut blocks = String::new();
         let mut outputs = String::new();
@@ -192,36 +228,26 @@ impl<'a> Unit<'a> {
                 continue;
             }
             for name in [main.clone(), "connection.tf.hbs".to_string()] {
-                match t.render(&name, &rctx) {
+                match self.render(t, &name, &rctx, Some(*ui)) {
                     Ok(text) => blocks.push_str(&text),
-                    Err(e) => problems.push(self.problem(Some(*ui), &format!("terraform/{name}"), e)),
+                    Err(p) => problems.push(p),
                 }
             }
             let out_t = render::outputs_template(&u.ty.value);
             if t.has(&out_t) {
-                match t.render(&out_t, &rctx) {
+                match self.render(t, &out_t, &rctx, Some(*ui)) {
                     Ok(text) => outputs.push_str(&text),
-                    Err(e) => problems.push(self.problem(Some(*ui), &format!("terraform/{out_t}"), e)),
+                    Err(p) => problems.push(p),
                 }
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        ctx["resource_blocks"] = json!(blocks);
-        ctx["resource_outputs"] = json!(outputs);
-        let ctx = handlebars::Context::from(ctx);
-        let mut files = Vec::new();
-        for (file, template) in [("versions.tf", "versions.tf.hbs"), ("main.tf", "main.tf.hbs"), ("outputs.tf", "outputs.tf.hbs")] {
-            match t.render(template, &ctx) {
-                Ok(text) => files.push((file, tidy(&text))),
-                Err(e) => problems.push(self.problem(None, &format!("terraform/{template}"), e)),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        // Variables: exactly those the configuration references, each from its own template.
+        collected((blocks, outputs), problems)
+    }
+
+    /// The declarations of exactly the variables `files` reference, each from its own template
+    /// (`variables/NAME.tf.hbs`), so that a resource type's template can use a new variable by
+    /// adding its declaration to the stdlib.
+    fn variables(&self, t: &render::Templates, ctx: &handlebars::Context, files: &[(&str, String)], problems: &mut Vec<Problem>) -> String {
         let mut vars = String::new();
         let used: BTreeSet<String> = files.iter().flat_map(|(_, text)| inspect::referenced_variables(text)).collect();
         for v in &used {
@@ -230,60 +256,58 @@ impl<'a> Unit<'a> {
                 problems.push(self.problem(None, &format!("terraform/{template}"), format!("the configuration uses `var.{v}` but the stdlib declares no terraform/{template}")));
                 continue;
             }
-            match t.render(&template, &ctx) {
+            match self.render(t, &template, ctx, None) {
                 Ok(text) => {
                     vars.push('\n');
                     vars.push_str(&text);
                 }
-                Err(e) => problems.push(self.problem(None, &format!("terraform/{template}"), e)),
+                Err(p) => problems.push(p),
             }
         }
-        let head: String = ctx.data()["header"].as_array().into_iter().flatten().filter_map(Json::as_str).map(|l| format!("# {l}\n")).collect();
-        files.push(("variables.tf", tidy(&format!("{head}{vars}"))));
-        // Every file must parse, and every resource must provide each output of its type.
-        let mut main = None;
-        for (file, text) in &files {
-            match inspect::parse(text) {
-                Ok(body) if *file == "main.tf" => main = Some(body),
-                Ok(_) => {}
-                Err(e) => problems.push(self.problem(None, "terraform/", format!("{file} is not valid HCL: {e}"))),
-            }
-        }
-        if let (true, Some(main)) = (problems.is_empty(), &main) {
-            for (k, (ui, u)) in self.uses.iter().enumerate() {
-                let id = ctx.data()["resources"][k]["id"].as_str().unwrap_or_default().to_string();
-                let want: BTreeSet<String> = ws.types.get(&u.ty.value).map(|ty| ty.outputs.keys().cloned().collect()).unwrap_or_default();
-                match inspect::connection_keys_in(main, &id) {
-                    None => problems.push(self.problem(
+        vars
+    }
+
+    /// Checks that each resource's template defines `local.ID_connection` with exactly one key
+    /// per output of its type: the connection secret is made from it, and the workloads read
+    /// those keys.
+    fn check_connections(&self, ws: &Workspace, ctx: &handlebars::Context, main: &hcl::Body, problems: &mut Vec<Problem>) {
+        for (k, (ui, u)) in self.uses.iter().enumerate() {
+            let id = ctx.data()["resources"][k]["id"].as_str().unwrap_or_default().to_string();
+            let want: BTreeSet<String> = ws.types.get(&u.ty.value).map(|ty| ty.outputs.keys().cloned().collect()).unwrap_or_default();
+            match inspect::connection_keys_in(main, &id) {
+                None => problems.push(self.problem(
+                    Some(*ui),
+                    &format!("terraform/{}", render::type_template(&u.ty.value)),
+                    format!("defines no `locals {{ {id}_connection = {{ ... }} }}` with the connection details of {} `{}`", u.ty.value, u.name.value),
+                )),
+                Some(have) if have != want => {
+                    let missing: Vec<&str> = want.difference(&have).map(String::as_str).collect();
+                    let extra: Vec<&str> = have.difference(&want).map(String::as_str).collect();
+                    problems.push(self.problem(
                         Some(*ui),
                         &format!("terraform/{}", render::type_template(&u.ty.value)),
-                        format!("defines no `locals {{ {id}_connection = {{ ... }} }}` with the connection details of {} `{}`", u.ty.value, u.name.value),
-                    )),
-                    Some(have) if have != want => {
-                        let missing: Vec<&str> = want.difference(&have).map(String::as_str).collect();
-                        let extra: Vec<&str> = have.difference(&want).map(String::as_str).collect();
-                        problems.push(self.problem(
-                            Some(*ui),
-                            &format!("terraform/{}", render::type_template(&u.ty.value)),
-                            format!("`local.{id}_connection` must have one key per output of type `{}`: missing [{}], not outputs [{}]", u.ty.value, missing.join(", "), extra.join(", ")),
-                        ));
-                    }
-                    Some(_) => {}
+                        format!("`local.{id}_connection` must have one key per output of type `{}`: missing [{}], not outputs [{}]", u.ty.value, missing.join(", "), extra.join(", ")),
+                    ));
                 }
+                Some(_) => {}
             }
         }
-        if problems.is_empty() {
-            Ok(files)
-        } else {
-            Err(problems)
-        }
+    }
+}
+
+/// `value` when there were no `problems`, else all of them.
+fn collected<T>(value: T, problems: Vec<Problem>) -> Result<T, Vec<Problem>> {
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(problems)
     }
 }
 
 /// Template variables of one resource.
 fn resource_context(ws: &Workspace, pl: &Placement, service: &str, u: &Uses) -> Json {
     let ty = ws.types.get(&u.ty.value);
-    let params: serde_json::Map<String, Json> = u.params.iter().map(|(k, v)| (k.replace('-', "_"), param_json(v))).collect();
+    let params = template_params(u);
     json!({
         "type": u.ty.value,
         "name": u.name.value,
@@ -294,23 +318,6 @@ fn resource_context(ws: &Workspace, pl: &Placement, service: &str, u: &Uses) -> 
         "params": params,
         "outputs": ty.map(|t| t.outputs.values().map(|o| json!({"name": o.name, "secret": o.secret})).collect::<Vec<_>>()).unwrap_or_default(),
     })
-}
-
-/// A parameter as templates see it: memory and durations in the units AWS asks for.
-fn param_json(v: &ParamValue) -> Json {
-    match v {
-        ParamValue::String(s) => json!(s),
-        ParamValue::Int(i) => json!(i),
-        ParamValue::Bool(b) => json!(b),
-        ParamValue::Memory(m) => {
-            let gib = m.0.div_ceil(1 << 30);
-            json!({"bytes": m.0, "mib": m.0.div_ceil(1 << 20), "gib": gib, "text": m.to_string()})
-        }
-        ParamValue::Duration(d) => {
-            let secs = d.0.div_ceil(1000);
-            json!({"seconds": secs, "minutes": secs.div_ceil(60), "hours": secs.div_ceil(3600), "days": secs.div_ceil(86_400), "text": d.to_string()})
-        }
-    }
 }
 
 /// Whitespace only: no trailing spaces, at most one blank line in a row, no blank lines at the
@@ -338,6 +345,8 @@ fn tidy(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lower::incluster::param_json;
+    use crate::model::ParamValue;
 
     #[test]
     fn identifiers_and_tidying() {
