@@ -132,6 +132,18 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
         };
         inputs.types.push(sources.add(SourceFile::new(display, None, f.text.clone())));
     }
+    // Built-in rules first, then each overlay's in overlay order (by path within one), so that a
+    // rule an overlay redefines by its name replaces the built-in one whatever the file is called.
+    let rank = |f: &crate::stdlib::StdlibFile| f.overlay.as_ref().map_or(0, |d| 1 + overlay_dirs.iter().position(|o| o == d).unwrap_or(overlay_dirs.len()));
+    let mut rule_files: Vec<_> = stdlib.secret_rule_files().collect();
+    rule_files.sort_by_key(|(_, f)| rank(f));
+    for (_, f) in rule_files {
+        let display = match &f.overlay {
+            Some(_) => display(cwd, Path::new(&f.display)),
+            None => f.display.clone(),
+        };
+        inputs.secret_rules.push(sources.add(SourceFile::new(display, None, f.text.clone())));
+    }
     let root = platforms.first().and_then(|p| p.parent()).map(Path::to_path_buf);
     for d in refused_overlays {
         diags.push(d);

@@ -84,6 +84,11 @@ impl Stdlib {
         self.files.range(prefix.to_string()..).take_while(move |(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.as_str(), v))
     }
 
+    /// Literal-secret rule files (`secrets/*.kdl`, see docs/stdlib.md).
+    pub fn secret_rule_files(&self) -> impl Iterator<Item = (&str, &StdlibFile)> {
+        self.under("secrets/").filter(|(k, _)| k.ends_with(".kdl"))
+    }
+
     /// Resource type definition files.
     pub fn type_files(&self) -> impl Iterator<Item = (&str, &StdlibFile)> {
         self.under("types/").filter(|(k, _)| k.ends_with(".kdl"))

@@ -13,6 +13,7 @@ mod policy;
 mod reader;
 mod refs;
 mod resource_type;
+mod secrets;
 mod service;
 pub mod suggest;
 mod template;
@@ -33,6 +34,8 @@ pub struct Inputs {
     /// Resource type files, built-in first, then overlays (a later type replaces an earlier
     /// one of the same name).
     pub types: Vec<FileId>,
+    /// Literal-secret rule files (`secrets/*.kdl`), built-in first, then overlays.
+    pub secret_rules: Vec<FileId>,
 }
 
 /// Checks every input. Returns the workspace when there is a platform to check against (even
@@ -40,6 +43,7 @@ pub struct Inputs {
 pub fn check(sources: &SourceMap, inputs: &Inputs) -> (Option<Workspace>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let types = read_types(sources, &inputs.types, &mut diags);
+    let secret_rules = secrets::read_rules(sources, &inputs.secret_rules, |id, d| parse(sources, id, d), &mut diags);
 
     let mut platforms = Vec::new();
     for &id in &inputs.platforms {
@@ -47,6 +51,7 @@ pub fn check(sources: &SourceMap, inputs: &Inputs) -> (Option<Workspace>, Diagno
             if let Some(node) = top_node(sources, &doc, "platform", "platform acme { ... }", &mut diags) {
                 let mut cx = Cx { file: id, text: &sources.get(id).text, diags: &mut diags };
                 platforms.extend(platform::read(&mut cx, node));
+                secrets::scan(&mut cx, node, &secret_rules);
             }
         }
     }
@@ -57,6 +62,7 @@ pub fn check(sources: &SourceMap, inputs: &Inputs) -> (Option<Workspace>, Diagno
         let doc = parse(sources, id, diags)?;
         let node = top_node(sources, &doc, "service", "service checkout { ... }", diags)?;
         let mut cx = Cx { file: id, text: &sources.get(id).text, diags };
+        secrets::scan(&mut cx, node, &secret_rules);
         service::read(&mut cx, node, &types)
     };
     let mut services = Vec::with_capacity(inputs.services.len());

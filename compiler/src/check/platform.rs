@@ -11,7 +11,7 @@ use crate::source::{Span, Spanned};
 use crate::syntax::Node;
 
 pub const PLATFORM_NODES: &[&str] =
-    &["cloud", "registry", "domain", "ingress", "gitops", "ci", "identity", "secret-store", "runbooks", "terraform-backend", "stdlib", "defaults", "environment", "policies"];
+    &["cloud", "registry", "domain", "ingress", "gitops", "ci", "identity", "secret-store", "runbooks", "terraform-backend", "stdlib", "defaults", "environment", "policies", "not-secret"];
 
 const CLOUDS: [(&str, Cloud); 1] = [("aws", Cloud::Aws)];
 const GITOPS: [(&str, GitOpsEngine); 2] = [("argocd", GitOpsEngine::ArgoCd), ("flux", GitOpsEngine::Flux)];
@@ -49,7 +49,7 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
     let mut once = Once::default();
     let (mut has_registry, mut has_domain, mut has_gitops) = (false, false, false);
     for child in children {
-        let repeatable = matches!(child.name.value.as_str(), "environment" | "stdlib");
+        let repeatable = matches!(child.name.value.as_str(), "environment" | "stdlib" | "not-secret");
         if PLATFORM_NODES.contains(&child.name.value.as_str()) && !repeatable && !once.first(cx, child) {
             continue;
         }
@@ -170,6 +170,7 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
                 }
             }
             "policies" => p.policies = super::policy::read(cx, child),
+            super::secrets::WAIVER => {} // read by check::secrets
             _ => cx.unknown_node(child, "platform", PLATFORM_NODES),
         }
     }

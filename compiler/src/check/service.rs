@@ -32,6 +32,7 @@ pub const SERVICE_NODES: &[&str] = &[
     "environment",
     "patch",
     "security",
+    "not-secret",
 ];
 
 /// Reads a `service NAME { ... }` node.
@@ -94,6 +95,7 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> 
             "environment" => s.overrides.extend(read_override(cx, child)),
             "patch" => s.patches.extend(read_patch(cx, child)),
             "security" => s.security = read_security(cx, child),
+            super::secrets::WAIVER => {} // read by check::secrets
             _ => cx.unknown_node(child, "service", SERVICE_NODES),
         }
     }

@@ -84,6 +84,7 @@ codes! {
     INVALID_PATCH = "E0213", "invalid patch";
     INVALID_PATH = "E0214", "invalid HTTP path or host";
     INVALID_URL = "E0215", "invalid URL";
+    LITERAL_SECRET = "E0216", "literal secret value";
     INVALID_PROMQL = "E0217", "invalid PromQL expression";
     INVALID_TEMPLATE = "E0218", "invalid alert annotation template";
     NAME_TOO_LONG = "E0219", "generated Kubernetes name or key too long";
@@ -123,6 +124,7 @@ codes! {
     IMAGE_HAS_TAG = "W0102", "image reference pins a tag in the spec";
     PUBLIC_ROUTE_WITHOUT_SLO = "W0103", "public route without an SLO";
     CI_LIMIT_EXCEEDED = "W0104", "generated pipeline exceeds a limit of the CI system";
+    UNUSED_SECRET_WAIVER = "W0105", "secret waiver matches nothing";
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! [`Format`]s, from the same values.
 
 pub mod codes;
+pub mod redact;
 mod render;
 
 pub use codes::Code;
@@ -52,12 +53,16 @@ pub struct Diagnostic {
     pub primary: Label,
     pub secondary: Vec<Label>,
     pub help: Option<String>,
+    /// Text no report of the run may print: the value of a literal secret (E0216). Every
+    /// renderer masks it, in the source lines it quotes and in the text of every diagnostic
+    /// ([`redact`]).
+    pub redact: Vec<String>,
 }
 
 impl Diagnostic {
     /// A diagnostic with the severity its code is registered with.
     pub fn new(code: Code, primary: Label, message: impl Into<String>) -> Self {
-        Diagnostic { severity: code.severity(), code, message: message.into(), primary, secondary: Vec::new(), help: None }
+        Diagnostic { severity: code.severity(), code, message: message.into(), primary, secondary: Vec::new(), help: None, redact: Vec::new() }
     }
 
     /// Adds a secondary label.

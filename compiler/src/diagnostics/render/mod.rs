@@ -32,7 +32,15 @@ pub enum Format {
 ///
 /// `color` only affects [`Format::Human`]; the machine formats never contain escape codes.
 /// Json and Github render an empty list as an empty string; Sarif always renders a document.
+///
+/// No format prints a text a diagnostic asks to redact (a literal secret, E0216): the
+/// diagnostics and the source lines the human report quotes are masked first.
 pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: Format, color: bool) -> String {
+    let redacted = super::redact::redact(diags, sources);
+    let (diags, sources) = match &redacted {
+        Some((d, s)) => (d.as_slice(), s),
+        None => (diags, sources),
+    };
     match format {
         Format::Human => human::render(diags, sources, color),
         Format::Json => json::render(diags, sources),
