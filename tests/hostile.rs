@@ -28,3 +28,6 @@ mod limits;
 
 #[path = "hostile/values.rs"]
 mod values;
+
+#[path = "hostile/secrets.rs"]
+mod secrets;
