@@ -48,7 +48,7 @@ fn read_rule(cx: &mut Cx, node: &Node, builtin: bool) -> Option<Rule> {
             Some(Spanned { value: crate::syntax::Value::Float(f), .. }) if (1.0..=8.0).contains(f) => *f,
             Some(Spanned { value: crate::syntax::Value::Int(i), .. }) if (1..=8).contains(i) => *i as f64,
             Some(v) => {
-                cx.error(codes::OUT_OF_RANGE, v.span, "not between 1.0 and 8.0", "`min-bits` is bits of entropy per character").help =
+                cx.error(codes::OUT_OF_RANGE, v.span, "not between 1.0 and 8.0", "`min-bits` (bits of entropy per character) must be between 1.0 and 8.0").help =
                     Some("write a number between 1.0 and 8.0, e.g. min-bits=4.0 (random base64 has about 5)".into());
                 return None;
             }
@@ -88,7 +88,7 @@ fn regex(cx: &mut Cx, v: &Spanned<crate::syntax::Value>) -> Option<Regex> {
         Ok(re) => Some(re),
         Err(e) => {
             // The regex crate's message spans several lines with a caret; its last line says why.
-            let why = e.to_string().lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim().to_string();
+            let why = e.to_string().lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid").trim().trim_start_matches("error: ").to_string();
             cx.error(codes::WRONG_TYPE, s.span, "not a regular expression", format!("invalid pattern in a secret rule: {why}")).help =
                 Some("patterns use the syntax of the Rust `regex` crate (no look-around or back-references); write the pattern as a raw string: #\"...\"#".into());
             None
