@@ -24,12 +24,15 @@ pub fn emit(out: &mut Output, stdlib: &Stdlib, dir: &str, plan: &mut ServicePlan
     });
     out.add(format!("{dir}/Chart.yaml"), yaml::document(&head, &chart_yaml));
     let base_json = values_json(base);
-    out.add(format!("{dir}/values.yaml"), yaml::document(&format!("{head}\nBase values: the `{}` environment.", base.environment), &base_json));
+    // `secretKey` and `connectionSecret` name Secret keys and Secrets, not values: each line
+    // says so to checkov (yaml::mark_secret_references).
+    let marked = |text: String| yaml::mark_secret_references(text, yaml::SECRET_REFERENCES);
+    out.add(format!("{dir}/values.yaml"), marked(yaml::document(&format!("{head}\nBase values: the `{}` environment.", base.environment), &base_json)));
     for (env, values) in plan.envs.iter_mut() {
         let v = values_json(values);
         let d = diff(&base_json, &v).unwrap_or_else(|| json!({}));
         let note = format!("{head}\nValues for `{env}`: only what differs from values.yaml (null removes a key).");
-        out.add(format!("{dir}/values-{env}.yaml"), yaml::document(&note, &d));
+        out.add(format!("{dir}/values-{env}.yaml"), marked(yaml::document(&note, &d)));
     }
     for (rel, file) in stdlib.under("helm/") {
         let name = &rel["helm/".len()..];

@@ -14,7 +14,10 @@
 //! roads to identical bytes.
 
 mod block;
+mod mark;
 mod scalar;
+
+pub use mark::{mark_secret_references, SECRET_REFERENCES};
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
