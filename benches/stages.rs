@@ -8,7 +8,7 @@
 //! | `parse`   | `syntax::parse` of every loaded file (platform, services, stdlib types)     |
 //! | `parse_kdl` | the same through the kdl crate only (the fast path's reference)           |
 //! | `check`   | `check::check` (it parses again: parse + typed checking)                    |
-//! | `lower`   | `Graph::build` + `lower::lower` for every environment of a full build       |
+//! | `lower`   | `Graph::build` + `resolve::resolve` + `lower::lower` for every environment   |
 //! | `emit`    | `build::build` (lowers again, then every backend, in memory)                |
 //! | `render`  | `build::render` for `prod` (`platc render`: the rendered manifests alone)   |
 //! | `write`   | `write::write_all` of the finished output (with lock) into a fresh temp dir |
@@ -115,7 +115,7 @@ fn stages(c: &mut Criterion) {
         let loaded = &tree.loaded;
         let analysis = platc::driver::analyze(loaded);
         let (ws, graph) = analysis.ok().expect("checked above");
-        let envs = lower::environments(ws, &opts).expect("environments");
+        let envs = platc::resolve::environments(ws, &opts).expect("environments");
 
         let mut g = c.benchmark_group(format!("n{n}"));
         g.throughput(Throughput::Elements(n as u64));
@@ -162,7 +162,8 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 let mut diags = Diagnostics::new();
                 let graph = Graph::build(ws, &mut diags);
-                let plan = lower::lower(ws, &graph, &envs, &opts);
+                let model = platc::resolve::resolve(ws, &graph, &envs, &opts, &loaded.sources);
+                let plan = lower::lower(&model, &opts);
                 (graph, plan)
             })
         });
@@ -177,7 +178,7 @@ fn stages(c: &mut Criterion) {
         });
 
         let prod_opts = BuildOptions { env: Some("prod".into()), ..BuildOptions::default() };
-        let prod = lower::environments(ws, &prod_opts).expect("prod");
+        let prod = platc::resolve::environments(ws, &prod_opts).expect("prod");
         // Every object of prod, then the seven kinds of the peer comparison (scripts/compare-peers.sh).
         let peer_kinds = KindFilter::new(["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceAccount", "NetworkPolicy", "PrometheusRule"]);
         for (name, kinds) in [("render", KindFilter::default()), ("render-peer-kinds", peer_kinds)] {

@@ -30,9 +30,9 @@ fn ci_output(fs: &dyn FileSystem, path: &Path, cwd: &Path) -> Output {
         panic!("the specs have errors:\n{}", platc::diagnostics::render(&diags, &loaded.sources, platc::diagnostics::Format::Human, false));
     };
     let opts = BuildOptions::default();
-    let envs = platc::lower::environments(ws, &opts).expect("environments");
-    let plan = platc::lower::lower(ws, graph, &envs, &opts);
-    platc::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap_or_else(|e| panic!("stdlib CI data: {e:?}"))
+    let envs = platc::resolve::environments(ws, &opts).expect("environments");
+    let model = platc::resolve::resolve(ws, graph, &envs, &opts, &loaded.sources);
+    platc::emit::ci::emit(&model, &loaded.stdlib).unwrap_or_else(|e| panic!("stdlib CI data: {e:?}"))
 }
 
 /// An example as it is in the repository.
@@ -437,14 +437,14 @@ fn a_stdlib_overlay_changes_language_steps_and_cannot_unpin_actions() {
     let loaded = platc::load::load(&fs, &[PathBuf::from("/repo")], &[PathBuf::from("/ov")], Path::new("/repo")).unwrap();
     let analysis = platc::driver::analyze(&loaded);
     let (ws, graph) = analysis.ok().unwrap();
-    let envs = platc::lower::environments(ws, &BuildOptions::default()).unwrap();
-    let plan = platc::lower::lower(ws, graph, &envs, &BuildOptions::default());
-    let out = platc::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap();
+    let envs = platc::resolve::environments(ws, &BuildOptions::default()).unwrap();
+    let model = platc::resolve::resolve(ws, graph, &envs, &BuildOptions::default(), &loaded.sources);
+    let out = platc::emit::ci::emit(&model, &loaded.stdlib).unwrap();
     assert!(text(&out, ".github/workflows/platc.yml").contains("run: staticcheck ./..."));
 
     fs.add("/ov2/ci/languages/go.yaml", std::fs::read_to_string(root().join("stdlib/ci/languages/go.yaml")).unwrap().replace("uses: setup-go", "uses: actions/setup-go@v7"));
     let loaded = platc::load::load(&fs, &[PathBuf::from("/repo")], &[PathBuf::from("/ov2")], Path::new("/repo")).unwrap();
-    let errors = platc::emit::ci::emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap_err();
+    let errors = platc::emit::ci::emit(&model, &loaded.stdlib).unwrap_err();
     assert!(errors.iter().any(|e| e.message.contains("actions/setup-go@v7") && e.message.contains("pin")), "{errors:?}");
 }
 
@@ -490,8 +490,9 @@ fn pipelines_past_the_ci_systems_limits_are_reported() {
         let out = ci_output(fs, Path::new("/repo"), Path::new("/repo"));
         let loaded = platc::load::load(fs, &[PathBuf::from("/repo")], &[], Path::new("/repo")).unwrap();
         let analysis = platc::driver::analyze(&loaded);
-        let (ws, _) = analysis.ok().unwrap();
-        (out.files.values().map(Vec::len).max().unwrap_or(0), platc::emit::ci::exceeded_limits(ws, &out))
+        let (ws, graph) = analysis.ok().unwrap();
+        let model = platc::resolve::resolve(ws, graph, &[], &BuildOptions::default(), &loaded.sources);
+        (out.files.values().map(Vec::len).max().unwrap_or(0), platc::emit::ci::exceeded_limits(&model, &out))
     };
     // GitHub: a workflow file over 500 KB does not start. ~2.7 KB of jobs per service here.
     let (size, found) = limits(&many_services(150, &[]));

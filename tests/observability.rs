@@ -31,9 +31,9 @@ fn emit_with(fs: &dyn platc::fs::FileSystem, paths: &[PathBuf], overlays: &[Path
     assert!(!analysis.diags.has_errors(), "{:?}", analysis.diags.iter().map(|d| d.message.clone()).collect::<Vec<_>>());
     let ws = analysis.workspace.expect("workspace");
     let graph = analysis.graph.expect("graph");
-    let envs = lower::environments(&ws, opts).expect("environments");
-    let plan = lower::lower(&ws, &graph, &envs, opts);
-    observability::emit(&ws, &plan, &loaded.stdlib, &loaded.sources)
+    let envs = platc::resolve::environments(&ws, opts).expect("environments");
+    let model = platc::resolve::resolve(&ws, &graph, &envs, opts, &loaded.sources);
+    observability::emit(&model, &loaded.stdlib)
 }
 
 fn emit(example: &str, opts: &BuildOptions) -> Observability {
@@ -615,5 +615,35 @@ fn docs_list_every_generated_alert() {
     assert!(names.len() >= 14, "{names:?}");
     for n in names {
         assert!(docs.contains(&format!("`{n}`")), "docs/observability.md does not document `{n}`");
+    }
+}
+
+/// Issue 19's port-role symptom: with `port admin 9090` (HTTP) declared before `port api 50051
+/// grpc` and the public route to `api`, the SLO measured `admin` (the first serving port) while
+/// the traffic went to gRPC. The SLO measures the port the routes reach
+/// (`resolve::roles::measured_port`): its recording rules, alerts, unit tests and dashboard count
+/// gRPC requests.
+#[test]
+fn the_slo_measures_the_port_the_routes_reach_not_the_first_port() {
+    let mut fs = platc::fs::MemoryFs::new();
+    fs.add("/repo/platform.kdl", include_str!("cases/fixtures/platform.kdl"));
+    let spec = r#"service checkout {
+    owner team-checkout
+    image "ghcr.io/acme/checkout"
+    port admin 9090
+    port api 50051 protocol=grpc
+    route "/checkout.v1.Checkout" port=api public=#true
+    health readiness="/ready" liveness="/healthz"
+    slo availability="99.9%" latency-p99="300ms"
+}"#;
+    fs.add("/repo/checkout/service.kdl", spec);
+    let obs = emit_with(&fs, &[PathBuf::from("/repo")], &[], &BuildOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    let all = &obs.service("checkout").expect("checkout").all;
+    let rules = serde_json::to_string(&all.prometheus_rule_spec()).unwrap();
+    let tests = all.unit_tests.to_string();
+    let dashboard = all.dashboard.to_string();
+    for (what, text) in [("rules", &rules), ("unit tests", &tests), ("dashboard", &dashboard)] {
+        assert!(text.contains("grpc_server_handled_total"), "{what} must count the gRPC requests the route sends:\n{text}");
+        assert!(!text.contains("http_requests_total"), "{what} must not measure the HTTP admin port:\n{text}");
     }
 }

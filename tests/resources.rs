@@ -565,13 +565,14 @@ fn lowered_with_overlay(files: &[(&str, String)]) -> Result<lower::Plan, Vec<inc
     let a = platc::driver::analyze(&loaded);
     let (ws, graph) = (a.workspace.unwrap(), a.graph.unwrap());
     let opts = BuildOptions::default();
-    let envs = lower::environments(&ws, &opts).unwrap();
+    let envs = platc::resolve::environments(&ws, &opts).unwrap();
+    let model = platc::resolve::resolve(&ws, &graph, &envs, &opts, &loaded.sources);
     let catalog = Catalog::load(&loaded.stdlib).map_err(|p| vec![p])?;
-    let problems = incluster::check(&ws, &envs, &catalog);
+    let problems = incluster::check(&model, &envs, &catalog);
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(lower::lower_with(&ws, &graph, &envs, &opts, &catalog))
+    Ok(lower::lower_with(&model, &opts, &catalog))
 }
 
 fn builtin(rel: &str) -> String {
@@ -640,10 +641,11 @@ fn a_type_without_in_cluster_data_is_reported() {
     let loaded = platc::load::load(&RealFs, std::slice::from_ref(&shop), &[dir.path().join("overlay")], Path::new("/")).unwrap_or_else(|e| panic!("{}", e.0));
     let a = platc::driver::analyze(&loaded);
     let msgs: Vec<String> = a.diags.iter().map(|d| d.message.clone()).collect();
-    let Some(ws) = a.workspace else { panic!("{msgs:?}") };
-    let envs = lower::environments(&ws, &BuildOptions::default()).unwrap();
+    let (Some(ws), Some(graph)) = (a.workspace, a.graph) else { panic!("{msgs:?}") };
+    let envs = platc::resolve::environments(&ws, &BuildOptions::default()).unwrap();
+    let model = platc::resolve::resolve(&ws, &graph, &envs, &BuildOptions::default(), &loaded.sources);
     let catalog = Catalog::load(&loaded.stdlib).unwrap();
-    let problems = incluster::check(&ws, &envs, &catalog);
+    let problems = incluster::check(&model, &envs, &catalog);
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(problems.len(), 1, "dev serves mongodb in-cluster: {text:?}");
     assert!(text[0].contains("incluster/mongodb.yaml.hbs") && text[0].contains("`dev`"), "{text:?}");

@@ -83,9 +83,9 @@ fn generate(fs: &dyn FileSystem, path: &Path) -> Generated {
         panic!("{} does not check:\n{}", path.display(), platc::diagnostics::render(&d, &loaded.sources, platc::diagnostics::Format::Human, false))
     });
     let opts = BuildOptions::default();
-    let envs = lower::environments(ws, &opts).expect("environments");
-    let plan = lower::lower(ws, graph, &envs, &opts);
-    let out = terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources).unwrap_or_else(|p| panic!("templates fail: {p:#?}"));
+    let envs = platc::resolve::environments(ws, &opts).expect("environments");
+    let model = platc::resolve::resolve(ws, graph, &envs, &opts, &loaded.sources);
+    let out = terraform::emit(&model, &loaded.stdlib).unwrap_or_else(|p| panic!("templates fail: {p:#?}"));
     let uses = ws.services.iter().map(|s| (s.name.value.clone(), s.uses.iter().map(|u| (u.ty.value.clone(), u.name.value.clone())).collect())).collect();
     Generated { out, uses }
 }
@@ -597,9 +597,9 @@ fn an_overlay_template_replaces_the_builtin_and_is_checked() {
         let loaded = platc::load::load(&fs, &[PathBuf::from("/ws")], &[], &root()).unwrap();
         let analysis = platc::driver::analyze(&loaded);
         let (ws, graph) = analysis.ok().expect("checks");
-        let envs = lower::environments(ws, &BuildOptions::default()).unwrap();
-        let plan = lower::lower(ws, graph, &envs, &BuildOptions::default());
-        terraform::emit(ws, &plan, &loaded.stdlib, &loaded.sources).expect_err("must fail")
+        let envs = platc::resolve::environments(ws, &BuildOptions::default()).unwrap();
+        let model = platc::resolve::resolve(ws, graph, &envs, &BuildOptions::default(), &loaded.sources);
+        terraform::emit(&model, &loaded.stdlib).expect_err("must fail")
     };
     let p = loaded(&base.replace("    name = aws_sns_topic.{{{resource.id}}}.name\n", ""));
     assert!(p.iter().any(|p| p.template == "terraform/types/topic.tf.hbs" && p.message.contains("missing [name]")), "{p:#?}");

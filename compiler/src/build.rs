@@ -29,19 +29,19 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
 /// monorepo. A sink error (I/O) is `Err`; problems in the input are in `diags` (the caller
 /// discards what the sink got when there are any).
 pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics, sink: &dyn crate::emit::Sink) -> Result<(), String> {
+    let model = crate::timings::time("resolve", || crate::resolve::resolve(ws, graph, envs, opts, &loaded.sources));
     let loaded_catalog = catalog(loaded, ws, diags);
     let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
-    let base_pl = lower::base_placement(ws);
     let mut checked: Vec<Placement> = envs.to_vec();
-    if let Some(b) = &base_pl {
+    if let Some(b) = &model.base {
         if !checked.contains(b) {
             checked.push(b.clone());
         }
     }
-    for p in lower::incluster::check(ws, &checked, catalog) {
+    for p in lower::incluster::check(&model, &checked, catalog) {
         diags.push(in_cluster_problem(ws, &p));
     }
-    let mut plan = lower::skeleton(ws, graph, envs, opts);
+    let mut plan = lower::skeleton(&model);
     let obs_data = observability_data(loaded, ws, diags);
     let templates = match crate::emit::terraform::load(&loaded.stdlib) {
         Ok(t) => Some(t),
@@ -50,22 +50,22 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
             None
         }
     };
-    let (stdlib, sources) = (&loaded.stdlib, &loaded.sources);
+    let stdlib = &loaded.stdlib;
     // Every service on every core: lower, emit every backend, hand the files to the sink,
     // drop the values. Results are merged in service order.
     let results = crate::timings::time("lower and emit services", || {
         crate::par::map_chunks_mut(&mut plan.services, |chunk| {
             let mut r = ChunkResult::default();
             for sp in chunk {
-                lower::fill(ws, graph, sp, envs, opts, catalog);
-                let mut base = match &base_pl {
-                    Some(pl) => lower::service_values_with(ws, graph, sp.index, pl, opts, catalog),
+                lower::fill(&model, sp, opts, catalog);
+                let mut base = match &model.base {
+                    Some(pl) => lower::service_values_with(&model, sp.index, pl, opts, catalog),
                     None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
                 };
                 let mut out = Output::default();
-                crate::emit::emit_one(ws, envs, base_pl.as_ref(), sp, &mut base, obs_data.as_ref(), stdlib, sources, &mut out, &mut r.diags, &mut r.obs_errors);
+                crate::emit::emit_one(&model, sp, &mut base, obs_data.as_ref(), stdlib, &mut out, &mut r.problems);
                 if let Some(t) = &templates {
-                    match crate::emit::terraform::service_files(ws, t, sp.index, envs, sources) {
+                    match crate::emit::terraform::service_files(&model, t, &model.services[sp.index]) {
                         Ok(files) => out.files.extend(files.into_iter().map(|(p, text)| (p, text.into_bytes()))),
                         Err(mut p) => r.tf_problems.append(&mut p),
                     }
@@ -83,12 +83,12 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
     merge(results, loaded, ws, diags)?;
     // Each set goes to the sink before the next is made: at 10,000 services the GitOps wiring
     // and the CI workflow are tens of MB each.
-    let gitops = crate::emit::emit_gitops(ws, &plan, sources).files;
+    let gitops = crate::emit::emit_gitops(&model).files;
     sink.add(gitops.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect())?;
     // CI files are relative to the output root (`.github/workflows/...`).
-    match crate::timings::time("emit ci", || crate::emit::ci::emit(ws, &plan, stdlib, sources)) {
+    match crate::timings::time("emit ci", || crate::emit::ci::emit(&model, stdlib)) {
         Ok(ci) => {
-            for (message, help) in crate::emit::ci::exceeded_limits(ws, &ci) {
+            for (message, help) in crate::emit::ci::exceeded_limits(&model, &ci) {
                 use crate::diagnostics::{codes, Diagnostic, Label};
                 diags.push(Diagnostic::new(codes::CI_LIMIT_EXCEEDED, Label::new(ws.platform.file, ws.platform.name.span, "the pipeline of this platform"), message).with_help(help));
             }
@@ -96,7 +96,7 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
         }
         Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
     }
-    diags.sort(sources);
+    diags.sort(&loaded.sources);
     Ok(())
 }
 
@@ -125,20 +125,21 @@ pub fn render_into(
     diags: &mut Diagnostics,
     sink: &dyn crate::emit::Sink,
 ) -> Result<(), String> {
+    let model = crate::timings::time("resolve", || crate::resolve::resolve(ws, graph, envs, opts, &loaded.sources));
     let loaded_catalog = catalog(loaded, ws, diags);
     let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
-    for p in lower::incluster::check(ws, envs, catalog) {
+    for p in lower::incluster::check(&model, envs, catalog) {
         diags.push(in_cluster_problem(ws, &p));
     }
-    let mut plan = lower::skeleton(ws, graph, envs, opts);
+    let mut plan = lower::skeleton(&model);
     let obs_data = observability_data(loaded, ws, diags);
     let results = crate::timings::time("lower and render services", || {
         crate::par::map_chunks_mut(&mut plan.services, |chunk| {
             let mut r = ChunkResult::default();
             for sp in chunk {
-                lower::fill(ws, graph, sp, envs, opts, catalog);
+                lower::fill(&model, sp, opts, catalog);
                 let mut out = Output::default();
-                crate::emit::emit_manifests(ws, envs, sp, obs_data.as_ref(), kinds, &loaded.sources, &mut out, &mut r.diags, &mut r.obs_errors);
+                crate::emit::emit_manifests(&model, sp, obs_data.as_ref(), kinds, &mut out, &mut r.problems);
                 sp.envs.clear();
                 // Written (or kept) as they come: a render's output never has to fit in memory,
                 // and its buffers are reused service after service.
@@ -159,8 +160,7 @@ pub fn render_into(
 /// What one core's share of the services produced besides files.
 #[derive(Default)]
 struct ChunkResult {
-    diags: Diagnostics,
-    obs_errors: Vec<crate::emit::observability::ObservabilityError>,
+    problems: crate::emit::Problems,
     tf_problems: Vec<crate::emit::terraform::Problem>,
     sink_error: Option<String>,
 }
@@ -170,8 +170,8 @@ fn merge(results: Vec<ChunkResult>, loaded: &Loaded, ws: &Workspace, diags: &mut
     let mut obs_errors: Vec<crate::emit::observability::ObservabilityError> = Vec::new();
     let mut sink_failure = None;
     for r in results {
-        diags.extend(r.diags);
-        for e in r.obs_errors {
+        diags.extend(r.problems.diags);
+        for e in r.problems.obs_errors {
             // The same broken overlay file fails every service the same way: report it once.
             if !obs_errors.contains(&e) {
                 obs_errors.push(e);
@@ -373,7 +373,7 @@ pub fn analyze_paths(fs: &dyn crate::fs::FileSystem, paths: &[std::path::PathBuf
     if diags.has_errors() || graph.is_none() {
         return failed(loaded, diags, workspace);
     }
-    let envs = lower::environments(ws, opts).map_err(|e| e.0)?;
+    let envs = crate::resolve::environments(ws, opts).map_err(|e| e.0)?;
     let mut inputs: Vec<(String, Vec<u8>)> = lock_inputs(&loaded, ws).into_iter().map(|(p, b)| (p, b.to_vec())).collect();
     inputs.extend(build_inputs(&loaded, opts));
     Ok(BuildResult { loaded, output: None, diags, environments: envs, inputs, workspace, graph })

@@ -103,6 +103,7 @@ codes! {
     SECRET_OUTPUT_IN_ENV = "E0410", "secret resource output used in a plain env var";
     SELF_CALL = "E0411", "a service calls or depends on itself";
     PATCH_NO_TARGET = "E0412", "patch matches no generated object";
+    AMBIGUOUS_SLO_PORT = "E0413", "the SLO cannot tell which port it measures";
 
     NO_PLATFORM = "E0501", "no platform.kdl found";
     MULTIPLE_PLATFORMS = "E0502", "more than one platform.kdl";

@@ -5,8 +5,9 @@
 use serde_json::json;
 
 use super::{header, yaml, Output};
-use crate::lower::{instance, Placement, Plan};
-use crate::model::{GitOpsEngine, Workspace};
+use crate::model::GitOpsEngine;
+use crate::resolve::naming::{instance, Placement};
+use crate::resolve::Resolved;
 
 /// Path of a service's rendered manifests for one placement, inside the output tree: one
 /// directory per environment, and per branch for previews, so that previews of two branches
@@ -16,8 +17,8 @@ pub fn manifests_dir(service: &str, pl: &Placement) -> String {
 }
 
 /// Path inside the GitOps repository (outputs are published under `gitops.path`).
-fn repo_path(ws: &Workspace, rel: &str) -> String {
-    let base = ws.platform.gitops.path.trim_matches('/');
+fn repo_path(r: &Resolved, rel: &str) -> String {
+    let base = r.platform.gitops.path.trim_matches('/');
     if base.is_empty() {
         rel.to_string()
     } else {
@@ -25,31 +26,31 @@ fn repo_path(ws: &Workspace, rel: &str) -> String {
     }
 }
 
-/// Writes the wiring of every environment built.
-pub fn emit(out: &mut Output, ws: &Workspace, plan: &Plan, source: &str) {
-    for pl in &plan.environments {
-        match ws.platform.gitops.engine {
-            GitOpsEngine::ArgoCd => argocd(out, ws, plan, pl, source),
-            GitOpsEngine::Flux => flux(out, ws, plan, pl, source),
+/// Writes the wiring of every placement built.
+pub fn emit(out: &mut Output, r: &Resolved) {
+    for pl in &r.placements {
+        match r.platform.gitops.engine {
+            GitOpsEngine::ArgoCd => argocd(out, r, pl, &r.platform_source),
+            GitOpsEngine::Flux => flux(out, r, pl, &r.platform_source),
         }
     }
 }
 
-fn preview_annotations(ws: &Workspace, pl: &Placement) -> serde_json::Map<String, serde_json::Value> {
+fn preview_annotations(r: &Resolved, pl: &Placement) -> serde_json::Map<String, serde_json::Value> {
     let mut a = serde_json::Map::new();
-    if let (Some(ttl), Some(slug)) = (ws.platform.environments[&pl.env].ttl, &pl.slug) {
+    if let (Some(ttl), Some(slug)) = (r.environment(pl).ttl, &pl.slug) {
         a.insert("platc.dev/ttl".into(), json!(ttl.to_string()));
         a.insert("platc.dev/preview-branch".into(), json!(slug));
     }
     a
 }
 
-fn argocd(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source: &str) {
-    let g = &ws.platform.gitops;
+fn argocd(out: &mut Output, r: &Resolved, pl: &Placement, source: &str) {
+    let g = &r.platform.gitops;
     let dir = format!("gitops/{}", instance(pl));
     let head = header(source);
-    for sp in &plan.services {
-        let mut annotations = preview_annotations(ws, pl);
+    for sp in &r.services {
+        let mut annotations = preview_annotations(r, pl);
         annotations.insert("argocd.argoproj.io/sync-wave".into(), json!(sp.wave.to_string()));
         let app = json!({
             "apiVersion": "argoproj.io/v1alpha1",
@@ -57,13 +58,13 @@ fn argocd(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source:
             "metadata": {
                 "name": format!("{}-{}", sp.name, instance(pl)),
                 "namespace": "argocd",
-                "labels": {"app.kubernetes.io/part-of": ws.platform.name.value, "platc.dev/environment": pl.env},
+                "labels": {"app.kubernetes.io/part-of": r.platform.name.value, "platc.dev/environment": pl.env},
                 "annotations": annotations,
                 "finalizers": ["resources-finalizer.argocd.argoproj.io"],
             },
             "spec": {
                 "project": "default",
-                "source": {"repoURL": g.repo, "targetRevision": g.branch, "path": repo_path(ws, &manifests_dir(&sp.name, pl))},
+                "source": {"repoURL": g.repo, "targetRevision": g.branch, "path": repo_path(r, &manifests_dir(&sp.name, pl))},
                 "destination": {"server": "https://kubernetes.default.svc", "namespace": pl.namespace},
                 "syncPolicy": {
                     "automated": {"prune": true, "selfHeal": true},
@@ -77,14 +78,14 @@ fn argocd(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source:
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {
-            "name": format!("{}-{}", ws.platform.name.value, instance(pl)),
+            "name": format!("{}-{}", r.platform.name.value, instance(pl)),
             "namespace": "argocd",
-            "annotations": preview_annotations(ws, pl),
+            "annotations": preview_annotations(r, pl),
             "finalizers": ["resources-finalizer.argocd.argoproj.io"],
         },
         "spec": {
             "project": "default",
-            "source": {"repoURL": g.repo, "targetRevision": g.branch, "path": repo_path(ws, &format!("{dir}/apps"))},
+            "source": {"repoURL": g.repo, "targetRevision": g.branch, "path": repo_path(r, &format!("{dir}/apps"))},
             "destination": {"server": "https://kubernetes.default.svc", "namespace": "argocd"},
             "syncPolicy": {"automated": {"prune": true, "selfHeal": true}},
         },
@@ -92,11 +93,11 @@ fn argocd(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source:
     out.add(format!("{dir}/root.yaml"), yaml::document(&format!("{head}\nApp of apps: apply this once per cluster; it syncs every service of `{}`.", pl.env), &root));
 }
 
-fn flux(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source: &str) {
-    let g = &ws.platform.gitops;
+fn flux(out: &mut Output, r: &Resolved, pl: &Placement, source: &str) {
+    let g = &r.platform.gitops;
     let dir = format!("gitops/{}", instance(pl));
     let head = header(source);
-    let repo_name = format!("{}-gitops", ws.platform.name.value);
+    let repo_name = format!("{}-gitops", r.platform.name.value);
     let git = json!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "GitRepository",
@@ -104,10 +105,10 @@ fn flux(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source: &
         "spec": {"interval": "1m", "url": g.repo, "ref": {"branch": g.branch}},
     });
     out.add(format!("{dir}/source.yaml"), yaml::document(&head, &git));
-    for sp in &plan.services {
+    for sp in &r.services {
         let mut spec = json!({
             "interval": "5m",
-            "path": format!("./{}", repo_path(ws, &manifests_dir(&sp.name, pl))),
+            "path": format!("./{}", repo_path(r, &manifests_dir(&sp.name, pl))),
             "prune": true,
             "wait": true,
             "timeout": "5m",
@@ -120,7 +121,7 @@ fn flux(out: &mut Output, ws: &Workspace, plan: &Plan, pl: &Placement, source: &
         let k = json!({
             "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
             "kind": "Kustomization",
-            "metadata": {"name": format!("{}-{}", sp.name, instance(pl)), "namespace": "flux-system", "annotations": preview_annotations(ws, pl)},
+            "metadata": {"name": format!("{}-{}", sp.name, instance(pl)), "namespace": "flux-system", "annotations": preview_annotations(r, pl)},
             "spec": spec,
         });
         out.add(format!("{dir}/{}.yaml", sp.name), yaml::document(&head, &k));

@@ -72,7 +72,8 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// Builds the graph. Reports E0701 for every start-up dependency cycle.
+    /// Builds the graph. Reports E0701 for every start-up dependency cycle and E0413 for every
+    /// SLO whose port is ambiguous.
     pub fn build(ws: &Workspace, diags: &mut Diagnostics) -> Graph {
         let mut graph = DiGraph::new();
         let mut services = Vec::with_capacity(ws.services.len());
@@ -134,10 +135,35 @@ impl Graph {
             }
         }
         let mut g = Graph { graph, services, waves: vec![0; ws.services.len()] };
+        g.report_ambiguous_slo_ports(ws, diags);
         if g.report_cycles(ws, diags) {
             g.compute_waves(ws);
         }
         g
+    }
+
+    /// E0413 for every service whose SLO cannot tell which port it measures: the first tier of
+    /// its traffic reaches an HTTP and a gRPC port ([`crate::resolve::roles::measured_port`] holds
+    /// the rule). Reported with the graph, which knows the callers, so that `platc check` finds it.
+    fn report_ambiguous_slo_ports(&self, ws: &Workspace, diags: &mut Diagnostics) {
+        use crate::resolve::roles::{called_ports, measured_port, Tier};
+        for (i, s) in ws.services.iter().enumerate() {
+            let Some(slo) = &s.slo else { continue };
+            let Err(a) = measured_port(s, &called_ports(s, self.callers(i).into_iter().map(|j| &ws.services[j]))) else { continue };
+            let names: Vec<String> = a.ports.iter().map(|&k| format!("`{}` ({})", s.ports[k].name.value, s.ports[k].protocol.as_str())).collect();
+            let traffic = match a.tier {
+                Tier::Public => "its public routes reach",
+                Tier::Calls => "the services that call it reach",
+                Tier::Internal => "its routes reach",
+            };
+            let message = format!("the SLO of `{}` cannot tell which port it measures: {traffic} {}", s.name.value, names.join(" and "));
+            let mut d = Diagnostic::new(codes::AMBIGUOUS_SLO_PORT, Label::new(s.file, slo.span, "measures one port"), message);
+            for &k in &a.ports {
+                d = d.with_label(Label::new(s.file, s.ports[k].name.span, format!("{} port", s.ports[k].protocol.as_str())));
+            }
+            let help = "HTTP and gRPC requests are counted by different metrics: send this traffic to ports of one protocol, or move the other port into a service of its own with its own SLO";
+            diags.push(d.with_help(help));
+        }
     }
 
     /// Services that call service `i` (indexes), sorted.

@@ -24,8 +24,9 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{json, Map, Value as Json};
 
-use super::{dns_safe, BackingResource, InClusterResource, Placement, ResourceConnection, ResourceExternalSecret, ResourceNetworkPolicy, ResourceService, ResourceWorkload};
-use crate::model::{ParamValue, Provisioner, Uses, Workspace};
+use super::{BackingResource, InClusterResource, Placement, ResourceConnection, ResourceExternalSecret, ResourceNetworkPolicy, ResourceService, ResourceWorkload};
+use crate::model::{ParamValue, Provisioner, Uses};
+use crate::resolve::{naming, Resolved, ResolvedService};
 use crate::stdlib::Stdlib;
 
 /// The stdlib folder of the in-cluster data.
@@ -42,18 +43,13 @@ pub fn template_path(ty: &str) -> String {
     format!("{DIR}{ty}.yaml.hbs")
 }
 
-/// Name of the objects of one in-cluster resource (and of its pods' `app.kubernetes.io/name`):
-/// `SERVICE-RESOURCE`, shortened with a hash past 52 characters (a StatefulSet's pods and
-/// revisions add suffixes to it).
-pub fn object_name(service: &str, resource: &str) -> String {
-    dns_safe(&format!("{service}-{resource}"), 52)
-}
+pub use naming::object_name;
 
 /// Why the in-cluster objects of a resource cannot be generated: a stdlib file (usually from an
 /// overlay) is missing, does not render, or renders data that breaks the contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Index into `Workspace::services` (with `uses`, the resource at fault); `None` when the
+    /// Index into `Resolved::services` (with `uses`, the resource at fault); `None` when the
     /// stdlib file itself is broken.
     pub service: Option<usize>,
     pub uses: Option<usize>,
@@ -233,14 +229,14 @@ fn max_of(h: &Helper, default: usize) -> Result<usize, RenderError> {
 /// `{{ident A B max=N}}`: a database identifier (the same as the Terraform templates').
 fn ident(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
     let max = max_of(h, 63)?;
-    out.write(&crate::lower::identifier(&joined(h), max))?;
+    out.write(&naming::identifier(&joined(h), max))?;
     Ok(())
 }
 
 /// `{{dns A B max=N}}`: a DNS label of at most N characters.
 fn dns(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
     let max = max_of(h, 63)?;
-    out.write(&dns_safe(&joined(h), max))?;
+    out.write(&naming::dns_safe(&joined(h), max))?;
     Ok(())
 }
 
@@ -336,21 +332,21 @@ struct StorageData {
 const CONTAINER_KEYS: [&str; 9] = ["command", "args", "env", "startupProbe", "readinessProbe", "livenessProbe", "volumeMounts", "lifecycle", "workingDir"];
 
 /// The template variables of one `uses` in one placement.
-fn context(ws: &Workspace, service: usize, u: &Uses, pl: &Placement) -> Json {
-    let s = &ws.services[service];
-    let name = &s.name.value;
+fn context(r: &Resolved, rs: &ResolvedService, u: &Uses, pl: &Placement) -> Json {
+    let s = &rs.spec;
+    let name = &rs.name;
     let object = object_name(name, &u.name.value);
     let params = template_params(u);
     json!({
-        "platform": {"name": ws.platform.name.value, "region": ws.platform.region},
-        "env": {"name": pl.env, "namespace": pl.namespace, "instance": crate::lower::instance(pl)},
+        "platform": {"name": r.platform.name.value, "region": r.platform.region},
+        "env": {"name": pl.env, "namespace": pl.namespace, "instance": naming::instance(pl)},
         "service": {"name": name, "owner": s.owner.as_ref().map(|o| o.value.as_str()).unwrap_or("")},
         "resource": {
             "type": u.ty.value,
             "name": u.name.value,
             "object": object,
-            "host": format!("{object}.{}.svc.cluster.local", pl.namespace),
-            "connection_secret": super::wiring::connection_secret(name, &u.name.value),
+            "host": naming::cluster_host(&object, pl),
+            "connection_secret": naming::connection_secret(name, &u.name.value),
             "params": params,
         },
     })
@@ -379,56 +375,74 @@ pub fn param_json(v: &ParamValue) -> Json {
     }
 }
 
-/// The resources of service `i` in one placement, in `uses` order: each with the objects of
-/// its provisioner there. A resource whose in-cluster data does not render gets no objects
-/// ([`check`] reports it).
-pub fn backing_resources(ws: &Workspace, i: usize, pl: &Placement, catalog: &Catalog) -> Vec<BackingResource> {
-    let s = &ws.services[i];
-    let p = &ws.platform;
-    let Some(env) = p.environments.get(&pl.env) else { return Vec::new() };
-    s.uses
+/// The backing resources of a service in one placement, in `uses` order: their values, and the
+/// name and port of each in-cluster one that rendered (what the NetworkPolicy's egress reaches).
+pub struct Backing {
+    pub values: Vec<BackingResource>,
+    /// Per `uses`: the in-cluster objects' name and Service port, when served `in-cluster` and
+    /// its data rendered.
+    pub in_cluster: Vec<Option<(String, u16)>>,
+}
+
+/// The resources of a service in one placement, in `uses` order: each with the objects of its
+/// provisioner there (as resolved). A resource whose in-cluster data does not render gets no
+/// objects ([`check`] reports it).
+pub fn backing_resources(r: &Resolved, rs: &ResolvedService, pl: &Placement, catalog: &Catalog) -> Backing {
+    let p = &r.platform;
+    let Some(facts) = rs.envs.get(&pl.env) else { return Backing { values: Vec::new(), in_cluster: Vec::new() } };
+    let mut in_cluster_ports = Vec::with_capacity(rs.spec.uses.len());
+    let values = rs
+        .spec
+        .uses
         .iter()
-        .map(|u| {
-            let provisioner = env.provisioner_for(&u.ty.value);
-            let connection_secret = super::wiring::connection_secret(&s.name.value, &u.name.value);
-            let mut r = BackingResource {
+        .zip(&facts.provisioners)
+        .map(|(u, &provisioner)| {
+            let mut b = BackingResource {
                 name: u.name.value.clone(),
                 r#type: u.ty.value.clone(),
                 provisioner: provisioner.as_str().to_string(),
-                connectionSecret: connection_secret.clone(),
+                connectionSecret: naming::connection_secret(&rs.name, &u.name.value),
                 externalSecret: None,
                 inCluster: None,
             };
+            let mut reached = None;
             match provisioner {
                 Provisioner::Aws => {
-                    r.externalSecret = Some(ResourceExternalSecret {
+                    b.externalSecret = Some(ResourceExternalSecret {
                         refreshInterval: "1h".into(),
                         secretStoreRef: json!({"name": p.secret_store.name, "kind": p.secret_store.kind}),
-                        dataFrom: vec![json!({"extract": {"key": crate::lower::connection_secret_name(pl, &s.name.value, &u.name.value)}})],
+                        dataFrom: vec![json!({"extract": {"key": naming::connection_secret_name(pl, &rs.name, &u.name.value)}})],
                     });
                 }
-                Provisioner::InCluster => r.inCluster = in_cluster(ws, i, u, pl, catalog).ok(),
+                Provisioner::InCluster => {
+                    if let Ok((ic, port)) = in_cluster(r, rs, u, pl, catalog) {
+                        reached = Some((ic.name.clone(), port));
+                        b.inCluster = Some(ic);
+                    }
+                }
             }
-            r
+            in_cluster_ports.push(reached);
+            b
         })
-        .collect()
+        .collect();
+    Backing { values, in_cluster: in_cluster_ports }
 }
 
 /// Every problem with the in-cluster data of the resources the given placements serve
 /// `in-cluster`: a type without a template, a template that does not render, data that breaks
 /// the contract (connection keys other than the type's outputs, a literal secret, an unpinned
 /// image, ...). Empty when everything renders.
-pub fn check(ws: &Workspace, placements: &[Placement], catalog: &Catalog) -> Vec<Problem> {
+pub fn check(r: &Resolved, placements: &[Placement], catalog: &Catalog) -> Vec<Problem> {
     let mut out = Vec::new();
     for pl in placements {
-        let Some(env) = ws.platform.environments.get(&pl.env) else { continue };
-        for (i, s) in ws.services.iter().enumerate() {
-            for (k, u) in s.uses.iter().enumerate() {
-                if env.provisioner_for(&u.ty.value) != Provisioner::InCluster {
+        for rs in &r.services {
+            let Some(facts) = rs.envs.get(&pl.env) else { continue };
+            for (k, (u, p)) in rs.spec.uses.iter().zip(&facts.provisioners).enumerate() {
+                if *p != Provisioner::InCluster {
                     continue;
                 }
-                if let Err(message) = in_cluster(ws, i, u, pl, catalog) {
-                    out.push(Problem { service: Some(i), uses: Some(k), env: pl.env.clone(), template: template_path(&u.ty.value), message });
+                if let Err(message) = in_cluster(r, rs, u, pl, catalog) {
+                    out.push(Problem { service: Some(rs.index), uses: Some(k), env: pl.env.clone(), template: template_path(&u.ty.value), message });
                 }
             }
         }
@@ -436,23 +450,24 @@ pub fn check(ws: &Workspace, placements: &[Placement], catalog: &Catalog) -> Vec
     out
 }
 
-/// The in-cluster objects of one `uses`, as values.
-fn in_cluster(ws: &Workspace, i: usize, u: &Uses, pl: &Placement, catalog: &Catalog) -> Result<InClusterResource, String> {
+/// The in-cluster objects of one `uses`, as values, and the port of their Service.
+fn in_cluster(r: &Resolved, rs: &ResolvedService, u: &Uses, pl: &Placement, catalog: &Catalog) -> Result<(InClusterResource, u16), String> {
     let ty = &u.ty.value;
     if !catalog.has(ty) {
         return Err(format!("resource type `{ty}` has no in-cluster template: add {} to the stdlib overlay, or serve `{ty}` with `aws` in platform.kdl", template_path(ty)));
     }
-    let ctx = context(ws, i, u, pl);
+    let ctx = context(r, rs, u, pl);
     let text = catalog.compiled().render(ty, &ctx).map_err(|e| render_error(&e))?;
     let data: Data = serde_saphyr::from_str(&text).map_err(|e| format!("does not render valid data: {e}"))?;
-    let service = &ws.services[i].name.value;
-    let object = ctx["resource"]["object"].as_str().unwrap_or_default().to_string();
-    let outputs = ws.types.get(ty).map(|t| t.outputs.values().map(|o| (o.name.clone(), o.secret)).collect::<Vec<_>>()).unwrap_or_default();
+    let service = &rs.name;
+    let object = object_name(service, &u.name.value);
+    let outputs = r.types.get(ty).map(|t| t.outputs.values().map(|o| (o.name.clone(), o.secret)).collect::<Vec<_>>()).unwrap_or_default();
     validate(&data, ty, &outputs)?;
 
     let user = data.user.unwrap_or(DEFAULT_USER);
     let connection = connection(&data, &object);
-    Ok(InClusterResource {
+    let port = data.port.number;
+    let resource = InClusterResource {
         name: object,
         version: image_version(&data.image),
         workload: ResourceWorkload {
@@ -478,7 +493,8 @@ fn in_cluster(ws: &Workspace, i: usize, u: &Uses, pl: &Placement, catalog: &Cata
             egress: Vec::new(),
         },
         connection,
-    })
+    };
+    Ok((resource, port))
 }
 
 /// The resource's container: what the data may set (the [`CONTAINER_KEYS`]) around what platc

@@ -1,24 +1,25 @@
-//! Lower: the checked workspace and its IR graph -> per service and environment, the typed
-//! Helm [`Values`] every Kubernetes backend renders from.
+//! Lower: the [`Resolved`] model -> per service and environment, the typed Helm [`Values`]
+//! every Kubernetes backend renders from. Lowering decides nothing the resolve stage decides
+//! (effective values, port roles, provisioners, names): it puts those facts in Kubernetes' shape.
 
 pub mod incluster;
-mod naming;
 mod network;
 mod values;
 mod wiring;
 
+pub use crate::resolve::naming::{connection_secret_name, dns_safe, identifier, instance, placement, preview_slug, short_hash, BuildOptions, Placement, MIN_PREVIEW_SLUG};
+pub use crate::resolve::DEFAULT_TAG;
 pub use incluster::Catalog;
-pub use naming::{connection_secret_name, dns_safe, identifier, instance, placement, preview_slug, short_hash, BuildOptions, Placement, MIN_PREVIEW_SLUG};
 pub use values::*;
 
 use indexmap::IndexMap;
 
 use crate::emit::object::{list, map, Map, Node};
 
-use crate::graph::Graph;
-use crate::model::{effective, Ingress, ProbeCheck, Protocol, Service, Workspace};
+use crate::model::{effective, Ingress, ProbeCheck, Protocol};
+use crate::resolve::{naming, Resolved, ResolvedService};
 
-/// Everything the backends emit, per service and environment.
+/// Everything the Kubernetes backends emit, per service and environment.
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The environments built, in platform.kdl order.
@@ -29,7 +30,7 @@ pub struct Plan {
 /// One service across the environments built.
 #[derive(Debug, Clone)]
 pub struct ServicePlan {
-    /// Index into `Workspace::services`.
+    /// Index into `Resolved::services`.
     pub index: usize,
     pub name: String,
     /// Start-up wave (Argo CD sync wave / Flux ordering).
@@ -43,128 +44,90 @@ pub struct ServicePlan {
     pub envs: IndexMap<String, Values>,
 }
 
-/// Why a build cannot start (a usage problem: exit code 2).
-#[derive(Debug)]
-pub struct PlanError(pub String);
-
-/// Which environments a build covers: every environment, or the one asked for. Ephemeral ones
-/// (with a TTL) need a branch; without one they are skipped in a full build.
-pub fn environments(ws: &Workspace, opts: &BuildOptions) -> Result<Vec<Placement>, PlanError> {
-    let p = &ws.platform;
-    if let Some(name) = &opts.env {
-        let Some(env) = p.environments.get(name) else {
-            let names: Vec<&str> = p.environments.keys().map(String::as_str).collect();
-            let hint = crate::check::suggest::did_you_mean(name, names.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-            return Err(PlanError(format!("unknown environment `{name}`{hint}; platform.kdl declares: {}", names.join(", "))));
-        };
-        if env.ttl.is_some() && opts.branch.is_none() {
-            return Err(PlanError(format!("`{name}` is a preview environment: give the branch with --set branch=NAME")));
-        }
-        return Ok(vec![placement(p, env, opts.branch.as_deref())]);
-    }
-    Ok(p.environments.values().filter(|e| e.ttl.is_none() || opts.branch.is_some()).map(|e| placement(p, e, opts.branch.as_deref())).collect())
+/// Lowers every service for the placements resolved, with the built-in stdlib's in-cluster
+/// data (see [`lower_with`]).
+pub fn lower(r: &Resolved, opts: &BuildOptions) -> Plan {
+    lower_with(r, opts, Catalog::builtin())
 }
 
-/// Lowers every service for the given environments, with the built-in stdlib's in-cluster data
-/// (see [`lower_with`]).
-pub fn lower(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions) -> Plan {
-    lower_with(ws, graph, envs, opts, Catalog::builtin())
-}
-
-/// Lowers every service for the given environments; resources served `in-cluster` become the
+/// Lowers every service for the placements resolved; resources served `in-cluster` become the
 /// objects `catalog` describes (`Catalog::load` of the merged stdlib, overlays included; check
 /// it first with [`incluster::check`], which reports what would be left out).
-pub fn lower_with(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, catalog: &Catalog) -> Plan {
-    let mut plan = skeleton(ws, graph, envs, opts);
+pub fn lower_with(r: &Resolved, opts: &BuildOptions, catalog: &Catalog) -> Plan {
+    let mut plan = skeleton(r);
     // Services lower independently: all cores, in order.
     crate::par::map_chunks_mut(&mut plan.services, |chunk| {
         for sp in chunk {
-            fill(ws, graph, sp, envs, opts, catalog);
+            fill(r, sp, opts, catalog);
         }
     });
     plan
 }
 
-/// The plan without values: names, waves, dependencies and image of every service. What the
-/// whole-tree backends (GitOps wiring, CI) need; values are [`fill`]ed per service.
-pub fn skeleton(ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions) -> Plan {
-    let services = ws
+/// The plan without values: names, waves, dependencies and image of every service; values are
+/// [`fill`]ed per service.
+pub fn skeleton(r: &Resolved) -> Plan {
+    let services = r
         .services
         .iter()
-        .enumerate()
-        .map(|(i, s)| ServicePlan {
-            index: i,
-            name: s.name.value.clone(),
-            wave: graph.waves[i],
-            depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
-            image: image(s, &ws.platform.registry.value, opts).repository,
-            envs: IndexMap::new(),
-        })
+        .map(|rs| ServicePlan { index: rs.index, name: rs.name.clone(), wave: rs.wave, depends_on: rs.depends_on.clone(), image: rs.image.repository.clone(), envs: IndexMap::new() })
         .collect();
-    Plan { environments: envs.to_vec(), services }
+    Plan { environments: r.placements.clone(), services }
 }
 
-/// Lowers one service for every environment of the plan.
-pub fn fill(ws: &Workspace, graph: &Graph, sp: &mut ServicePlan, envs: &[Placement], opts: &BuildOptions, catalog: &Catalog) {
-    sp.envs = envs.iter().map(|pl| (pl.env.clone(), service_values_with(ws, graph, sp.index, pl, opts, catalog))).collect();
+/// Lowers one service for every placement resolved.
+pub fn fill(r: &Resolved, sp: &mut ServicePlan, opts: &BuildOptions, catalog: &Catalog) {
+    sp.envs = r.placements.iter().map(|pl| (pl.env.clone(), service_values_with(r, sp.index, pl, opts, catalog))).collect();
 }
 
-/// The base environment of charts (its values are values.yaml): the first environment of
-/// platform.kdl that is not ephemeral, whichever environments a build covers, so that
-/// values.yaml does not depend on `--env`.
-pub fn base_placement(ws: &Workspace) -> Option<Placement> {
-    let p = &ws.platform;
-    p.environments.values().find(|e| e.ttl.is_none()).or_else(|| p.environments.values().next()).map(|e| placement(p, e, None))
+/// Values of service `i` in one placement, with the built-in stdlib's in-cluster data.
+pub fn service_values(r: &Resolved, i: usize, pl: &Placement, opts: &BuildOptions) -> Values {
+    service_values_with(r, i, pl, opts, Catalog::builtin())
 }
 
-/// Values of service `i` in one environment, with the built-in stdlib's in-cluster data.
-pub fn service_values(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, opts: &BuildOptions) -> Values {
-    service_values_with(ws, graph, i, pl, opts, Catalog::builtin())
-}
-
-/// Values of service `i` in one environment.
-pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, opts: &BuildOptions, catalog: &Catalog) -> Values {
-    let s = &ws.services[i];
-    let p = &ws.platform;
-    let env = &p.environments[&pl.env];
-    let name = s.name.value.clone();
-    let ephemeral = env.ttl.is_some();
-    let autoscaling = autoscaling(&effective::scale(p, s, &pl.env), ephemeral);
-    let wiring = wiring::env(ws, graph, i, pl);
-    let backing = incluster::backing_resources(ws, i, pl, catalog);
+/// Values of service `i` in one placement.
+pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildOptions, catalog: &Catalog) -> Values {
+    let rs = &r.services[i];
+    let s = &rs.spec;
+    let p = &r.platform;
+    let facts = &rs.envs[&pl.env];
+    let name = rs.name.clone();
+    let autoscaling = autoscaling(&facts.scale, facts.ephemeral);
+    let wiring = wiring::env(r, rs, pl);
+    let backing = incluster::backing_resources(r, rs, pl, catalog);
     Values {
         fullname: name.clone(),
         namespace: pl.namespace.clone(),
         environment: pl.env.clone(),
         partOf: p.name.value.clone(),
         owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
-        commonAnnotations: preview_annotations(env, pl, opts),
-        image: image(s, &p.registry.value, opts),
+        commonAnnotations: preview_annotations(r.environment(pl), pl, opts),
+        image: Image { repository: rs.image.repository.clone(), tag: rs.image.tag.clone(), pullPolicy: "Always".into() },
         replicaCount: autoscaling.minReplicas,
         autoscaling,
         serviceAccount: ServiceAccount { name: name.clone(), automount: s.security.service_account_token.as_ref().is_some_and(|t| t.value), annotations: IndexMap::new() },
         podSecurityContext: pod_security_context(s),
         securityContext: container_security_context(s),
-        resources: resources(&effective::web_resources(p, s, &pl.env)),
+        resources: resources(&facts.resources),
         containerPorts: s.ports.iter().map(|port| map([("name", port.name.value.clone().into()), ("containerPort", port.number.value.into()), ("protocol", "TCP".into())])).collect(),
         service: ServiceValues { enabled: !s.ports.is_empty(), ports: s.ports.iter().map(service_port).collect() },
-        readinessProbe: probe(s, s.health.readiness.as_ref(), "readiness"),
-        livenessProbe: probe(s, s.health.liveness.as_ref(), "liveness"),
-        startupProbe: s.health.startup.as_ref().and_then(|pr| probe(s, Some(pr), "startup")),
+        readinessProbe: probe(rs, s.health.readiness.as_ref(), rs.roles.readiness),
+        livenessProbe: probe(rs, s.health.liveness.as_ref(), rs.roles.liveness),
+        startupProbe: s.health.startup.as_ref().and_then(|pr| probe(rs, Some(pr), rs.roles.startup)),
         env: wiring.env,
         config: wiring.config,
-        externalSecret: external_secret(ws, s),
+        externalSecret: external_secret(r, rs),
         podDisruptionBudget: Pdb { enabled: true, maxUnavailable: 1 },
-        networkPolicy: network::policy(ws, graph, i, pl, &backing),
-        ingress: ingress(ws, s, pl),
-        httpRoute: http_route(ws, s, pl),
-        workers: workers(ws, graph, i, pl, ephemeral),
-        cronJobs: cron_jobs(ws, graph, i, pl),
-        serviceMonitor: service_monitor(s),
+        networkPolicy: network::policy(r, rs, pl, &backing),
+        ingress: ingress(r, rs, pl),
+        httpRoute: http_route(r, rs, pl),
+        workers: workers(r, rs, pl, facts.ephemeral),
+        cronJobs: cron_jobs(r, rs, pl),
+        serviceMonitor: service_monitor(rs),
         // Filled by the build from emit::observability, which needs the whole plan.
         prometheusRule: PrometheusRuleValues::default(),
         dashboard: DashboardValues::default(),
-        backingResources: backing,
+        backingResources: backing.values,
         patches: IndexMap::new(),
     }
 }
@@ -215,8 +178,9 @@ fn service_port(port: &crate::model::Port) -> Part {
 
 /// The ExternalSecret of the service's `secret` entries (disabled without any): each remote key
 /// (and property) from the platform's secret store lands under its own name in one Secret.
-fn external_secret(ws: &Workspace, s: &Service) -> ExternalSecret {
-    let store = &ws.platform.secret_store;
+fn external_secret(r: &Resolved, rs: &ResolvedService) -> ExternalSecret {
+    let s = &rs.spec;
+    let store = &r.platform.secret_store;
     let data = s
         .secrets
         .iter()
@@ -231,7 +195,7 @@ fn external_secret(ws: &Workspace, s: &Service) -> ExternalSecret {
         .collect();
     ExternalSecret {
         enabled: !s.secrets.is_empty(),
-        name: format!("{}-secrets", s.name.value),
+        name: naming::secrets_secret(&rs.name),
         refreshInterval: "1h".into(),
         secretStoreRef: map([("name", store.name.clone().into()), ("kind", store.kind.clone().into())]),
         data,
@@ -239,18 +203,19 @@ fn external_secret(ws: &Workspace, s: &Service) -> ExternalSecret {
 }
 
 /// The service's worker processes; a preview runs at most one replica of each.
-fn workers(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, ephemeral: bool) -> Vec<Worker> {
-    let s = &ws.services[i];
-    s.processes
+fn workers(r: &Resolved, rs: &ResolvedService, pl: &Placement, ephemeral: bool) -> Vec<Worker> {
+    rs.spec
+        .processes
         .iter()
-        .filter_map(|pr| match &pr.kind {
+        .zip(&rs.processes)
+        .filter_map(|(pr, facts)| match &pr.kind {
             crate::model::ProcessKind::Worker { replicas } => Some(Worker {
-                name: format!("{}-{}", s.name.value, pr.name.value),
+                name: facts.workload.clone(),
                 annotations: worker_skips(),
                 replicas: if ephemeral { (*replicas).min(1) } else { *replicas },
                 command: pr.command.clone(),
-                env: wiring::process_env(ws, graph, i, pl, pr),
-                resources: resources(&effective::resources(&ws.platform, s.file, &pr.resources, None)),
+                env: wiring::process_env(r, rs, pl, pr),
+                resources: resources(&facts.resources),
             }),
             _ => None,
         })
@@ -258,18 +223,19 @@ fn workers(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, ephemeral: b
 }
 
 /// The service's cron processes, as CronJobs.
-fn cron_jobs(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement) -> Vec<CronJob> {
-    let s = &ws.services[i];
-    s.processes
+fn cron_jobs(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> Vec<CronJob> {
+    rs.spec
+        .processes
         .iter()
-        .filter_map(|pr| match &pr.kind {
+        .zip(&rs.processes)
+        .filter_map(|(pr, facts)| match &pr.kind {
             crate::model::ProcessKind::Cron { schedule, concurrency } => Some(CronJob {
-                name: format!("{}-{}", s.name.value, pr.name.value),
+                name: facts.workload.clone(),
                 schedule: schedule.clone(),
                 concurrencyPolicy: format!("{concurrency:?}"),
                 command: pr.command.clone(),
-                env: wiring::process_env(ws, graph, i, pl, pr),
-                resources: resources(&effective::resources(&ws.platform, s.file, &pr.resources, None)),
+                env: wiring::process_env(r, rs, pl, pr),
+                resources: resources(&facts.resources),
             }),
             _ => None,
         })
@@ -283,22 +249,6 @@ fn worker_skips() -> IndexMap<String, String> {
     let reason = "workers serve no port; Kubernetes restarts the container when the process exits";
     IndexMap::from([("checkov.io/skip1".to_string(), format!("CKV_K8S_8={reason}")), ("checkov.io/skip2".to_string(), format!("CKV_K8S_9={reason}"))])
 }
-
-/// Repository and tag of the service's image: a tag written in the spec (a third-party image,
-/// warned about by W0102) wins; otherwise the CI tag or [`DEFAULT_TAG`].
-fn image(s: &Service, registry: &str, opts: &BuildOptions) -> Image {
-    let written = s.image.as_ref().map(|i| i.value.clone()).unwrap_or_else(|| format!("{registry}/{}", s.name.value));
-    let last_slash = written.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (repository, tag) = match written[last_slash..].find(':') {
-        Some(i) => (written[..last_slash + i].to_string(), Some(written[last_slash + i + 1..].to_string())),
-        None => (written, None),
-    };
-    Image { repository, tag: tag.or_else(|| opts.image_tag.clone()).unwrap_or_else(|| DEFAULT_TAG.to_string()), pullPolicy: "Always".into() }
-}
-
-/// The tag used when no `--set image-tag` is given: Helm charts default to the chart's
-/// appVersion; platc never writes `latest`.
-pub const DEFAULT_TAG: &str = "0.1.0";
 
 fn utilization(resource: &'static str, percent: u64) -> Part {
     let target = map([("type", "Utilization".into()), ("averageUtilization", percent.into())]);
@@ -319,7 +269,7 @@ fn runtime_default_seccomp() -> Part {
 }
 
 /// Non-root with a fixed high UID, seccomp RuntimeDefault; `run-as-root` loosens it.
-fn pod_security_context(s: &Service) -> Part {
+fn pod_security_context(s: &crate::model::Service) -> Part {
     let root = s.security.run_as_root.as_ref().is_some_and(|r| r.value);
     if root {
         map([("runAsNonRoot", false.into()), ("runAsUser", 0u32.into()), ("seccompProfile", runtime_default_seccomp())])
@@ -329,7 +279,7 @@ fn pod_security_context(s: &Service) -> Part {
     }
 }
 
-fn container_security_context(s: &Service) -> Part {
+fn container_security_context(s: &crate::model::Service) -> Part {
     let writable = s.security.writable_root_fs.as_ref().is_some_and(|w| w.value);
     let root = s.security.run_as_root.as_ref().is_some_and(|r| r.value);
     map([
@@ -342,14 +292,15 @@ fn container_security_context(s: &Service) -> Part {
     ])
 }
 
-/// A probe in Kubernetes' shape. Without a declared readiness or liveness probe, a TCP check
-/// on the first port keeps the secure default "every container has probes".
-fn probe(s: &Service, pr: Option<&crate::model::Probe>, _kind: &str) -> Option<Part> {
+/// A probe in Kubernetes' shape, on its resolved `target` port. Without a declared readiness or
+/// liveness probe, a TCP check on the primary port keeps the secure default "every container has
+/// probes".
+fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<usize>) -> Option<Part> {
     let Some(pr) = pr else {
-        let port = s.primary_port()?;
+        let port = &rs.spec.ports[rs.roles.primary?];
         return Some(map([("tcpSocket", map([("port", port.name.value.clone().into())])), ("periodSeconds", 10u64.into())]));
     };
-    let port = s.probe_target(pr)?;
+    let port = &rs.spec.ports[target?];
     let mut v = Map::with_capacity(5);
     match &pr.check {
         ProbeCheck::Http { path } => v.set("httpGet", map([("path", path.clone().into()), ("port", port.name.value.clone().into())])),
@@ -370,35 +321,38 @@ fn probe(s: &Service, pr: Option<&crate::model::Probe>, _kind: &str) -> Option<P
     Some(Node::Map(v))
 }
 
-/// Hosts of a route in one placement: as written, or `NAME.ENV.DOMAIN`; previews always get
-/// their own host under the branch's domain.
-pub fn route_host(s: &Service, route: &crate::model::Route, pl: &Placement) -> String {
-    match (&route.host, &pl.slug) {
-        (Some(h), None) => h.value.clone(),
-        _ => format!("{}.{}", s.name.value, pl.domain),
-    }
+/// The routes of a service with the given visibility, with their target ports (routes to no
+/// port are left out) and hosts in `pl`.
+fn routes_of<'a>(rs: &'a ResolvedService, pl: &Placement, public: bool) -> Vec<(&'a crate::model::Route, &'a crate::model::Port, String)> {
+    let s = &rs.spec;
+    s.routes
+        .iter()
+        .zip(&rs.route_targets)
+        .filter(|(r, _)| r.public == public)
+        .filter_map(|(r, t)| t.map(|t| (r, &s.ports[t], naming::route_host(&rs.name, r.host.as_ref().map(|h| h.value.as_str()), pl))))
+        .collect()
 }
 
-fn ingress(ws: &Workspace, s: &Service, pl: &Placement) -> IngressValues {
-    let Ingress::Ingress { class, .. } = &ws.platform.ingress else {
+fn ingress(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> IngressValues {
+    let Ingress::Ingress { class, .. } = &r.platform.ingress else {
         return IngressValues { items: Vec::new() };
     };
+    let name_of = &rs.name;
     let mut items = Vec::new();
     for public in [true, false] {
-        let routes: Vec<_> = s.routes.iter().filter(|r| r.public == public).collect();
-        if routes.is_empty() {
+        if !rs.spec.routes.iter().any(|r| r.public == public) {
             continue;
         }
+        let routes = routes_of(rs, pl, public);
         let mut hosts: IndexMap<String, Vec<Part>> = IndexMap::new();
-        for r in routes {
-            let Some(port) = s.route_target(r) else { continue };
-            let service = map([("name", s.name.value.clone().into()), ("port", map([("name", port.name.value.clone().into())]))]);
+        for (r, port, host) in &routes {
+            let service = map([("name", name_of.clone().into()), ("port", map([("name", port.name.value.clone().into())]))]);
             let path = map([("path", r.path.value.clone().into()), ("pathType", "Prefix".into()), ("backend", map([("service", service)]))]);
-            hosts.entry(route_host(s, r, pl)).or_default().push(path);
+            hosts.entry(host.clone()).or_default().push(path);
         }
-        let name = if public { s.name.value.clone() } else { format!("{}-internal", s.name.value) };
+        let name = if public { name_of.clone() } else { format!("{name_of}-internal") };
         let mut annotations = IndexMap::new();
-        if s.ports.iter().any(|p| p.protocol == Protocol::Grpc && s.routes.iter().any(|r| r.public == public && s.route_target(r).is_some_and(|rp| rp.name.value == p.name.value))) {
+        if routes.iter().any(|(_, port, _)| port.protocol == Protocol::Grpc) {
             annotations.insert("nginx.ingress.kubernetes.io/backend-protocol".to_string(), "GRPC".to_string());
         }
         items.push(IngressItem {
@@ -412,31 +366,28 @@ fn ingress(ws: &Workspace, s: &Service, pl: &Placement) -> IngressValues {
     IngressValues { items }
 }
 
-fn http_route(ws: &Workspace, s: &Service, pl: &Placement) -> HttpRouteValues {
-    let Ingress::GatewayApi { gateway, namespace } = &ws.platform.ingress else {
+fn http_route(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> HttpRouteValues {
+    let Ingress::GatewayApi { gateway, namespace } = &r.platform.ingress else {
         return HttpRouteValues { items: Vec::new() };
     };
     let mut items = Vec::new();
     for public in [true, false] {
-        let routes: Vec<_> = s.routes.iter().filter(|r| r.public == public).collect();
-        if routes.is_empty() {
+        if !rs.spec.routes.iter().any(|r| r.public == public) {
             continue;
         }
         let mut hostnames = Vec::new();
         let mut rules = Vec::new();
-        for r in routes {
-            let Some(port) = s.route_target(r) else { continue };
-            let host = route_host(s, r, pl);
+        for (r, port, host) in routes_of(rs, pl, public) {
             if !hostnames.contains(&host) {
                 hostnames.push(host);
             }
             let path = map([("type", "PathPrefix".into()), ("value", r.path.value.clone().into())]);
-            let backend = map([("name", s.name.value.clone().into()), ("port", port.number.value.into())]);
+            let backend = map([("name", rs.name.clone().into()), ("port", port.number.value.into())]);
             rules.push(map([("matches", list([map([("path", path)])])), ("backendRefs", list([backend]))]));
         }
         let gw = if public { gateway.clone() } else { format!("{gateway}-internal") };
         items.push(HttpRouteItem {
-            name: if public { s.name.value.clone() } else { format!("{}-internal", s.name.value) },
+            name: if public { rs.name.clone() } else { format!("{}-internal", rs.name) },
             parentRefs: vec![map([("name", gw.into()), ("namespace", namespace.clone().into())])],
             hostnames,
             rules,
@@ -446,7 +397,7 @@ fn http_route(ws: &Workspace, s: &Service, pl: &Placement) -> HttpRouteValues {
 }
 
 /// Scrape the port named `metrics`, else the first HTTP port, at `/metrics`.
-fn service_monitor(s: &Service) -> ServiceMonitor {
-    let port = s.metrics_port();
+fn service_monitor(rs: &ResolvedService) -> ServiceMonitor {
+    let port = rs.roles.metrics.map(|k| &rs.spec.ports[k]);
     ServiceMonitor { enabled: port.is_some(), port: port.map(|p| p.name.value.clone()).unwrap_or_default(), path: "/metrics".into(), interval: "30s".into() }
 }

@@ -1,10 +1,11 @@
 //! NetworkPolicy derived from the graph: default deny in both directions, then exactly the
 //! traffic the specs declare.
 
-use super::{BackingResource, NetworkPolicy, Part, Placement};
+use super::incluster::Backing;
+use super::{NetworkPolicy, Part, Placement};
 use crate::emit::object::{list, map};
-use crate::graph::Graph;
-use crate::model::{Ingress, Provisioner, Workspace};
+use crate::model::{Ingress, Provisioner};
+use crate::resolve::{naming, Resolved, ResolvedService};
 
 /// Namespace of the Prometheus that scrapes ServiceMonitors.
 pub const MONITORING_NAMESPACE: &str = "monitoring";
@@ -35,56 +36,62 @@ fn ip_block(cidr: &'static str) -> Part {
     map([("ipBlock", map([("cidr", cidr.into())]))])
 }
 
-/// The policy of service `i` in one placement; `backing` are its resources there (an in-cluster
+/// The policy of a service in one placement; `backing` are its resources there (an in-cluster
 /// one is reached on its Service's port, the container port).
-pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: &[BackingResource]) -> NetworkPolicy {
-    let s = &ws.services[i];
+pub fn policy(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing: &Backing) -> NetworkPolicy {
+    NetworkPolicy { enabled: true, ingress: ingress(r, rs), egress: egress(r, rs, pl, backing) }
+}
+
+/// Who may reach the service: its callers (every port), the ingress controller or gateway (the
+/// ports routes target) and Prometheus (the metrics port).
+fn ingress(r: &Resolved, rs: &ResolvedService) -> Vec<Part> {
+    let s = &rs.spec;
     let all_ports: Vec<Part> = s.ports.iter().map(|p| tcp(p.number.value)).collect();
     let mut ingress = Vec::new();
-    // Callers reach every port of the service.
-    let callers = graph.callers(i);
-    if !callers.is_empty() && !all_ports.is_empty() {
-        let from: Vec<Part> = callers.iter().map(|&c| pods(&ws.services[c].name.value)).collect();
+    if !rs.callers.is_empty() && !all_ports.is_empty() {
+        let from: Vec<Part> = rs.callers.iter().map(|c| pods(c)).collect();
         ingress.push(rule("from", from, all_ports));
     }
-    // The ingress controller (or gateway) reaches the ports that routes expose.
-    let mut route_ports: Vec<u16> = s.routes.iter().filter_map(|r| s.route_target(r)).map(|p| p.number.value).collect();
+    let mut route_ports: Vec<u16> = rs.route_targets.iter().flatten().map(|&k| s.ports[k].number.value).collect();
     route_ports.sort_unstable();
     route_ports.dedup();
     if !route_ports.is_empty() {
-        let ns = match &ws.platform.ingress {
+        let ns = match &r.platform.ingress {
             Ingress::Ingress { controller_namespace, .. } => controller_namespace.clone(),
             Ingress::GatewayApi { namespace, .. } => namespace.clone(),
         };
         ingress.push(rule("from", vec![namespace(&ns)], route_ports.iter().map(|p| tcp(*p)).collect()));
     }
-    // Prometheus scrapes the metrics port.
-    let metrics = s.metrics_port();
-    if let Some(m) = metrics {
-        ingress.push(rule("from", vec![namespace(MONITORING_NAMESPACE)], vec![tcp(m.number.value)]));
+    if let Some(m) = rs.roles.metrics {
+        ingress.push(rule("from", vec![namespace(MONITORING_NAMESPACE)], vec![tcp(s.ports[m].number.value)]));
     }
+    ingress
+}
 
+/// Where the service may connect: DNS, its callees (every port), its in-cluster resources (on
+/// their Service's port) and, for resources in the cloud, their ports outside the cluster.
+fn egress(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing: &Backing) -> Vec<Part> {
     let kube_dns = map([
         ("namespaceSelector", map([("matchLabels", map([("kubernetes.io/metadata.name", "kube-system".into())]))])),
         ("podSelector", map([("matchLabels", map([("k8s-app", "kube-dns".into())]))])),
     ]);
     let mut egress = vec![map([("to", list([kube_dns])), ("ports", list([port("UDP", 53), tcp(53)]))])];
-    for c in graph.callees(i) {
-        let callee = &ws.services[c];
-        let ports: Vec<Part> = callee.ports.iter().map(|p| tcp(p.number.value)).collect();
+    for callee in &rs.callees {
+        let ports: Vec<Part> = callee.ports.iter().map(|p| tcp(*p)).collect();
         if !ports.is_empty() {
-            egress.push(rule("to", vec![pods(&callee.name.value)], ports));
+            egress.push(rule("to", vec![pods(&callee.name)], ports));
         }
     }
-    let env = &ws.platform.environments[&pl.env];
+    let facts = &rs.envs[&pl.env];
     let mut cloud_ports: Vec<u16> = Vec::new();
-    for u in &s.uses {
-        let Some(ty) = ws.types.get(&u.ty.value) else { continue };
-        match env.provisioner_for(&u.ty.value) {
+    for (k, (u, provisioner)) in rs.spec.uses.iter().zip(&facts.provisioners).enumerate() {
+        let Some(ty) = r.types.get(&u.ty.value) else { continue };
+        match provisioner {
             Provisioner::InCluster => {
-                let ic = backing.iter().find(|b| b.name == u.name.value).and_then(|b| b.inCluster.as_ref());
-                let name = ic.map(|c| c.name.clone()).unwrap_or_else(|| super::incluster::object_name(&s.name.value, &u.name.value));
-                let port = ic.and_then(|c| c.service.ports.first()).and_then(|p| p["port"].as_u64()).map(|p| p as u16).unwrap_or(ty.port);
+                let (name, port) = match &backing.in_cluster[k] {
+                    Some((name, port)) => (name.clone(), *port),
+                    None => (naming::object_name(&rs.name, &u.name.value), ty.port),
+                };
                 egress.push(rule("to", vec![pods(&name)], vec![tcp(port)]));
             }
             Provisioner::Aws => cloud_ports.push(ty.port),
@@ -99,5 +106,5 @@ pub fn policy(ws: &Workspace, graph: &Graph, i: usize, pl: &Placement, backing: 
         egress.push(rule("to", vec![ip_block("0.0.0.0/0")], cloud_ports.iter().map(|p| tcp(*p)).collect()));
         egress.push(rule("to", vec![ip_block("169.254.170.23/32")], vec![tcp(80)]));
     }
-    NetworkPolicy { enabled: true, ingress, egress }
+    egress
 }

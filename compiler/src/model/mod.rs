@@ -7,14 +7,12 @@
 pub mod effective;
 mod platform;
 mod resource_type;
-mod roles;
 mod service;
 mod units;
 
 pub use effective::*;
 pub use platform::*;
 pub use resource_type::*;
-pub use roles::METRICS_PORT;
 pub use service::*;
 pub use units::*;
 

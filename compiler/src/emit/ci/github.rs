@@ -297,7 +297,7 @@ impl Builder<'_> {
 
     /// Steps that check out the GitOps repository into `.gitops`, writable with the GitOps token.
     fn gitops_checkout(&self) -> Result<Vec<Json>, CiError> {
-        let g = &self.ctx.ws.platform.gitops;
+        let g = &self.ctx.r.platform.gitops;
         let token = format!("${{{{ secrets.{} }}}}", self.settings().secrets.gitops_token);
         Ok(match self.ctx.gitops_github_repo() {
             Some(repo) => vec![self.uses(
@@ -318,7 +318,7 @@ impl Builder<'_> {
     fn gitops_env(&self, extra: &[(&str, &str)]) -> Json {
         let id = &self.settings().git_identity;
         let mut env = json!({
-            "GITOPS_BRANCH": self.ctx.ws.platform.gitops.branch,
+            "GITOPS_BRANCH": self.ctx.r.platform.gitops.branch,
             "GIT_AUTHOR_NAME": id.name,
             "GIT_AUTHOR_EMAIL": id.email,
             "GIT_COMMITTER_NAME": id.name,
@@ -364,7 +364,7 @@ impl Builder<'_> {
     fn terraform_setup(&self, role_var: &str) -> Result<Vec<Json>, CiError> {
         Ok(vec![
             self.uses("setup-terraform", "Set up Terraform", json!({"terraform_version": self.settings().terraform.version, "terraform_wrapper": false}))?,
-            self.uses("configure-aws-credentials", "AWS credentials (OIDC)", json!({"role-to-assume": format!("${{{{ vars.{role_var} }}}}"), "aws-region": self.ctx.ws.platform.region}))?,
+            self.uses("configure-aws-credentials", "AWS credentials (OIDC)", json!({"role-to-assume": format!("${{{{ vars.{role_var} }}}}"), "aws-region": self.ctx.r.platform.region}))?,
         ])
     }
 

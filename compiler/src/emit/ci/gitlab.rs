@@ -119,7 +119,7 @@ impl Builder<'_> {
     /// Variables of jobs that commit to the GitOps repository (the token itself is a masked
     /// CI/CD variable; it is only mapped when the platform names it differently).
     fn gitops_variables(&self) -> Json {
-        let g = &self.ctx.ws.platform.gitops;
+        let g = &self.ctx.r.platform.gitops;
         let id = &self.settings().git_identity;
         let mut vars = json!({
             "GITOPS_REPO": g.repo,
@@ -254,7 +254,7 @@ impl Builder<'_> {
         }
         // OIDC: the AWS provider assumes the role with GitLab's ID token; no stored keys.
         job.insert("id_tokens".into(), json!({"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}));
-        job.insert("variables".into(), json!({"AWS_REGION": self.ctx.ws.platform.region}));
+        job.insert("variables".into(), json!({"AWS_REGION": self.ctx.r.platform.region}));
         job.insert(
             "script".into(),
             json!([

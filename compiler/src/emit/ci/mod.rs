@@ -17,8 +17,6 @@ mod gitlab;
 mod lazy;
 mod scripts;
 
-use std::path::{Component, Path};
-
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value as Json;
@@ -27,9 +25,8 @@ use data::CiData;
 pub use data::CiError;
 
 use crate::emit::Output;
-use crate::lower::Plan;
-use crate::model::{CiSystem, Language, Provisioner, Workspace};
-use crate::source::{FileId, SourceMap};
+use crate::model::{CiSystem, Language, Provisioner};
+use crate::resolve::Resolved;
 use crate::stdlib::Stdlib;
 
 /// The output directory of `platc build` next to platform.kdl (Dockerfiles live there too).
@@ -50,16 +47,16 @@ pub const RUN_AS: u32 = 10001;
 
 /// The CI files of the repository, or every problem in the stdlib CI data (a usage problem of
 /// the overlay, exit code 2, like other overlay errors).
-pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Output, Vec<CiError>> {
-    let services = services(ws, plan, sources);
+pub fn emit(r: &Resolved, stdlib: &Stdlib) -> Result<Output, Vec<CiError>> {
+    let services = services(r);
     let mut languages: Vec<Language> = services.iter().filter_map(|s| s.language).collect();
     languages.sort_by_key(|l| l.as_str());
     languages.dedup();
     let data = CiData::load(stdlib, &languages, env!("CARGO_PKG_VERSION"))?;
-    let ctx = Ctx { ws, data, services, platform_source: super::source_name(sources, ws.platform.file, ws) };
+    let ctx = Ctx { r, data, services, platform_source: r.platform_source.clone() };
     let mut out = Output::default();
     let mut errors = Vec::new();
-    match ws.platform.ci {
+    match r.platform.ci {
         CiSystem::GithubActions => match github::workflow(&ctx) {
             Ok(text) => out.add(GITHUB_WORKFLOW, text),
             Err(e) => errors.push(e),
@@ -87,8 +84,8 @@ pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -
 /// Limits of the CI system that the generated pipeline `out` exceeds, as (message, help): the
 /// pipeline has jobs per service in one file, which stops working past a few hundred services
 /// (docs/ci.md, "Limit: large monorepos").
-pub fn exceeded_limits(ws: &Workspace, out: &Output) -> Vec<(String, String)> {
-    let services = ws.services.len();
+pub fn exceeded_limits(r: &Resolved, out: &Output) -> Vec<(String, String)> {
+    let services = r.services.len();
     let split = "split the services into several platforms (one platform.kdl each), or keep the pipeline yourself; see `Limit: large monorepos` in docs/ci.md";
     let mut problems = Vec::new();
     if let Some(workflow) = out.files.get(GITHUB_WORKFLOW).filter(|w| w.len() > GITHUB_WORKFLOW_MAX_BYTES) {
@@ -99,7 +96,7 @@ pub fn exceeded_limits(ws: &Workspace, out: &Output) -> Vec<(String, String)> {
     }
     if out.files.contains_key(GITLAB_PIPELINE) {
         // The preview job and the first deploy need the check, every test and every image job.
-        let needs = 1 + ws.services.iter().filter(|s| s.language.is_some()).count() + services;
+        let needs = 1 + r.services.iter().filter(|s| s.spec.language.is_some()).count() + services;
         if needs > GITLAB_MAX_NEEDS {
             problems.push((
                 format!("jobs of the generated {GITLAB_PIPELINE} need {needs} jobs, and GitLab allows {GITLAB_MAX_NEEDS} by default"),
@@ -142,7 +139,7 @@ pub struct EnvCi {
 }
 
 pub(crate) struct Ctx<'a> {
-    pub ws: &'a Workspace,
+    pub r: &'a Resolved,
     pub data: CiData,
     pub services: Vec<ServiceCi>,
     /// platform.kdl relative to the repository root.
@@ -152,53 +149,48 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Non-ephemeral environments in promotion order (platform.kdl order).
     pub fn promotion(&self) -> Vec<EnvCi> {
-        environments(self.ws).into_iter().filter(|e| e.ttl_secs.is_none()).collect()
+        environments(self.r).into_iter().filter(|e| e.ttl_secs.is_none()).collect()
     }
 
     /// The ephemeral environment pull requests get, if the platform has one.
     pub fn preview(&self) -> Option<EnvCi> {
-        environments(self.ws).into_iter().find(|e| e.ttl_secs.is_some())
+        environments(self.r).into_iter().find(|e| e.ttl_secs.is_some())
     }
 
     /// The GitOps repository as `OWNER/REPO` when it is on github.com (checked out with
     /// actions/checkout), `None` for any other host (cloned with git).
     pub fn gitops_github_repo(&self) -> Option<String> {
-        github_repo(&self.ws.platform.gitops.repo)
+        github_repo(&self.r.platform.gitops.repo)
     }
 }
 
 /// Every environment of the platform, in platform.kdl order.
-pub fn environments(ws: &Workspace) -> Vec<EnvCi> {
-    ws.platform
+pub fn environments(r: &Resolved) -> Vec<EnvCi> {
+    r.platform
         .environments
         .values()
         .map(|e| EnvCi {
             name: e.name.value.clone(),
             protected: e.protected,
-            terraform: ws.services.iter().any(|s| s.uses.iter().any(|u| e.provisioner_for(&u.ty.value) == Provisioner::Aws)),
+            terraform: r.services.iter().any(|s| s.envs[&e.name.value].provisioners.contains(&Provisioner::Aws)),
             ttl_secs: e.ttl.map(|t| t.as_secs()),
         })
         .collect()
 }
 
-/// The services of the workspace, in workspace order.
-pub fn services(ws: &Workspace, plan: &Plan, sources: &SourceMap) -> Vec<ServiceCi> {
-    ws.services
+/// The services, in workspace order.
+pub fn services(r: &Resolved) -> Vec<ServiceCi> {
+    r.services
         .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let name = s.name.value.clone();
-            let dir = service_dir(ws, sources, s.file, &name);
-            let language = s.language.as_ref().map(|l| l.value);
-            // The repository the manifests reference, as lowering computed it.
-            // Plan services are in workspace order; the search is only a fallback.
-            let planned = plan.services.get(i).filter(|sp| sp.index == i).or_else(|| plan.services.iter().find(|sp| sp.index == i));
-            let image = planned.map(|sp| sp.image.clone()).unwrap_or_else(|| s.image.as_ref().map(|im| im.value.clone()).unwrap_or_else(|| format!("{}/{}", ws.platform.registry.value, name)));
+        .map(|rs| {
+            let name = rs.name.clone();
+            let language = rs.spec.language.as_ref().map(|l| l.value);
             let dockerfile = match language {
                 Some(_) => format!("{DEPLOY_DIR}/{name}/Dockerfile"),
-                None => join(&dir, "Dockerfile"),
+                None => join(&rs.dir, "Dockerfile"),
             };
-            ServiceCi { source: super::source_name(sources, s.file, ws), name, dir, language, image, dockerfile, port: s.primary_port().map(|p| p.number.value) }
+            let port = rs.roles.primary.map(|k| rs.spec.ports[k].number.value);
+            ServiceCi { source: rs.source.clone(), name, dir: rs.dir.clone(), language, image: rs.image.repository.clone(), dockerfile, port }
         })
         .collect()
 }
@@ -210,38 +202,6 @@ pub fn join(dir: &str, file: &str) -> String {
     } else {
         format!("{dir}/{file}")
     }
-}
-
-/// The directory of a service relative to the directory of platform.kdl.
-fn service_dir(ws: &Workspace, sources: &SourceMap, file: FileId, name: &str) -> String {
-    let service = sources.get(file);
-    let platform = sources.get(ws.platform.file);
-    let rel = match (&service.path, &platform.path) {
-        (Some(s), Some(p)) => s.parent().zip(p.parent()).and_then(|(s, p)| s.strip_prefix(p).ok()).map(slash_path),
-        _ => None,
-    };
-    // Without paths (specs not read from disk), the display names are relative to one
-    // directory; failing that, the service name is the conventional directory.
-    let rel = rel.or_else(|| {
-        let s = Path::new(&service.name).parent()?;
-        let p = Path::new(&platform.name).parent()?;
-        s.strip_prefix(p).ok().map(slash_path)
-    });
-    match rel {
-        Some(r) if r.is_empty() => ".".into(),
-        Some(r) => r,
-        None => name.to_string(),
-    }
-}
-
-fn slash_path(p: &Path) -> String {
-    p.components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// `OWNER/REPO` of a github.com URL (`https://github.com/o/r(.git)`, `git@github.com:o/r.git`).

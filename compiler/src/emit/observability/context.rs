@@ -1,8 +1,9 @@
 //! What the observability backend needs to know about one service and the environments a rule
-//! file covers, derived once from the model and the plan.
+//! file covers, read from the resolved model.
 
-use crate::lower::{Placement, Values};
-use crate::model::{effective, Environment, ParamValue, Protocol, Service, Workspace};
+use crate::model::{Environment, ParamValue, Protocol, Provisioner, Service};
+use crate::resolve::naming::{instance, placement, Placement};
+use crate::resolve::{Resolved, ResolvedService};
 
 use super::data::{camel, ObsData, ObservabilityError, ProtocolMetrics};
 
@@ -89,7 +90,8 @@ pub struct Svc<'a> {
     pub name: String,
     pub camel: String,
     pub owner: String,
-    /// Protocol of the serving port ([`Service::serving_port`]), with its metrics.
+    /// Protocol of the measured port ([`crate::resolve::roles::measured_port`]), with its
+    /// metrics.
     pub protocol: Option<(Protocol, &'a ProtocolMetrics)>,
     /// Container names of every process (web, workers, cron jobs).
     pub containers: Vec<String>,
@@ -101,10 +103,10 @@ pub struct Svc<'a> {
 }
 
 impl<'a> Svc<'a> {
-    pub fn new(ws: &Workspace, s: &'a Service, data: &'a ObsData, source: String) -> Result<Svc<'a>, ObservabilityError> {
-        let name = s.name.value.clone();
-        let serving = s.serving_port();
-        let protocol = match serving {
+    pub fn new(rs: &'a ResolvedService, data: &'a ObsData) -> Result<Svc<'a>, ObservabilityError> {
+        let s = &rs.spec;
+        let name = rs.name.clone();
+        let protocol = match rs.roles.measured.map(|k| &s.ports[k]) {
             Some(p) => {
                 let key = p.protocol.as_str();
                 let m = data
@@ -116,44 +118,12 @@ impl<'a> Svc<'a> {
             }
             None => None,
         };
-        let mut containers = vec![name.clone()];
-        let mut deployments = vec![name.clone()];
-        for pr in &s.processes {
-            let full = format!("{name}-{}", pr.name.value);
-            if matches!(pr.kind, crate::model::ProcessKind::Worker { .. }) {
-                deployments.push(full.clone());
-            }
-            containers.push(full);
-        }
-        let window_ms = |w: Option<crate::model::Duration>| w.unwrap_or(ws.platform.defaults.slo_window).0;
-        let mut slos = Vec::new();
-        if let (Some(slo), Some(_)) = (&s.slo, &protocol) {
-            if let Some(a) = &slo.availability {
-                // Percent is kept in 1/10000 of a percent: the same unit as millionths.
-                let objective = a.value.0.min(Micros::ONE);
-                slos.push(SloSpec {
-                    key: "availability",
-                    camel: "Availability",
-                    objective: a.value.to_string(),
-                    budget: Micros(Micros::ONE - objective),
-                    window_ms: window_ms(slo.window),
-                    threshold_ms: None,
-                });
-            }
-            if let Some(l) = &slo.latency {
-                let p = u64::from(l.percentile.min(100));
-                slos.push(SloSpec {
-                    key: "latency",
-                    camel: "Latency",
-                    objective: format!("{p}% of requests within {}", l.threshold.value),
-                    budget: Micros((100 - p) * 10_000),
-                    window_ms: window_ms(slo.window),
-                    threshold_ms: Some(l.threshold.value.0),
-                });
-            }
-        }
-        slos.retain(|s| s.budget.0 > 0);
-        Ok(Svc { service: s, camel: camel(&name), owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(), name, protocol, containers, deployments, slos, source })
+        let (containers, deployments) = workloads(rs);
+        let slos = match (&rs.slo, &protocol) {
+            (Some(slo), Some(_)) => slo_specs(slo),
+            _ => Vec::new(),
+        };
+        Ok(Svc { service: s, camel: camel(&name), owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(), name, protocol, containers, deployments, slos, source: rs.source.clone() })
     }
 
     pub fn latency_slo(&self) -> Option<&SloSpec> {
@@ -161,10 +131,50 @@ impl<'a> Svc<'a> {
     }
 }
 
+/// Container names of every process (web, workers, cron jobs) and the Deployments (web and
+/// workers), by their resolved workload names.
+fn workloads(rs: &ResolvedService) -> (Vec<String>, Vec<String>) {
+    let mut containers = vec![rs.name.clone()];
+    let mut deployments = vec![rs.name.clone()];
+    for (pr, facts) in rs.spec.processes.iter().zip(&rs.processes) {
+        if matches!(pr.kind, crate::model::ProcessKind::Worker { .. }) {
+            deployments.push(facts.workload.clone());
+        }
+        containers.push(facts.workload.clone());
+    }
+    (containers, deployments)
+}
+
+/// The objectives of an SLO over its resolved window; an objective of 100% (no error budget) is
+/// left out.
+fn slo_specs(slo: &crate::resolve::SloFacts) -> Vec<SloSpec> {
+    let window_ms = slo.window.0;
+    let mut slos = Vec::new();
+    if let Some(a) = &slo.availability {
+        // Percent is kept in 1/10000 of a percent: the same unit as millionths.
+        let objective = a.value.0.min(Micros::ONE);
+        slos.push(SloSpec { key: "availability", camel: "Availability", objective: a.value.to_string(), budget: Micros(Micros::ONE - objective), window_ms, threshold_ms: None });
+    }
+    if let Some(l) = &slo.latency {
+        let p = u64::from(l.percentile.min(100));
+        slos.push(SloSpec {
+            key: "latency",
+            camel: "Latency",
+            objective: format!("{p}% of requests within {}", l.threshold.value),
+            budget: Micros((100 - p) * 10_000),
+            window_ms,
+            threshold_ms: Some(l.threshold.value.0),
+        });
+    }
+    slos.retain(|s| s.budget.0 > 0);
+    slos
+}
 /// One environment covered by a rule file.
 #[derive(Debug, Clone)]
 pub struct EnvScope<'a> {
     pub env: &'a Environment,
+    /// The provisioner of each of the service's resources here, in `uses` order.
+    pub provisioners: &'a [Provisioner],
     pub autoscaling: bool,
     /// The instance name cloud resources are named after (`prod`, `preview-my-branch`);
     /// `None` for an ephemeral environment in the files for all environments (any branch).
@@ -188,37 +198,37 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     /// Every environment of platform.kdl. Ephemeral ones (previews) match any branch.
-    pub fn all(ws: &'a Workspace, s: &Service) -> Scope<'a> {
-        let p = &ws.platform;
+    pub fn all(model: &'a Resolved, rs: &'a ResolvedService) -> Scope<'a> {
+        let p = &model.platform;
         let mut patterns = Vec::new();
         let mut envs = Vec::new();
         let mut test_namespace = None;
         for env in p.environments.values() {
-            let base = crate::lower::placement(p, env, None).namespace;
+            let base = placement(p, env, None).namespace;
             if env.ttl.is_some() {
                 patterns.push(format!("{}-.+", regex_escape(&base)));
             } else {
                 patterns.push(regex_escape(&base));
                 test_namespace.get_or_insert(base);
             }
-            let scale = effective::scale(p, s, &env.name.value);
+            let facts = &rs.envs[&env.name.value];
             let instance = env.ttl.is_none().then(|| env.name.value.clone());
-            envs.push(EnvScope { env, autoscaling: env.ttl.is_none() && scale.max.value > scale.min.value, instance });
+            envs.push(EnvScope { env, provisioners: &facts.provisioners, autoscaling: facts.autoscaling, instance });
         }
         let ns_regex = patterns.join("|");
         let test_namespace = test_namespace.unwrap_or_else(|| format!("{}-test", p.name.value));
         Scope { environment: None, ns_matcher: format!("namespace=~{}", quote(&ns_regex)), ns_regex, test_namespace, envs }
     }
 
-    /// One environment of the plan, as built.
-    pub fn one(ws: &'a Workspace, pl: &Placement, values: &Values) -> Scope<'a> {
-        let env = &ws.platform.environments[&pl.env];
+    /// One placement, as built.
+    pub fn one(model: &'a Resolved, rs: &'a ResolvedService, pl: &Placement) -> Scope<'a> {
+        let facts = &rs.envs[&pl.env];
         Scope {
             environment: Some(pl.env.clone()),
             ns_matcher: format!("namespace={}", quote(&pl.namespace)),
             ns_regex: regex_escape(&pl.namespace),
             test_namespace: pl.namespace.clone(),
-            envs: vec![EnvScope { env, autoscaling: values.autoscaling.enabled, instance: Some(crate::lower::instance(pl)) }],
+            envs: vec![EnvScope { env: model.environment(pl), provisioners: &facts.provisioners, autoscaling: facts.autoscaling, instance: Some(instance(pl)) }],
         }
     }
 

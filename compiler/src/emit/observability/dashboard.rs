@@ -7,7 +7,7 @@ use super::context::{prom_duration, quote, Scope, Svc};
 use super::data::{ForEach, ObsData, ObservabilityError, PanelData, QueryData, RowData};
 use super::rules::{common_vars, holds, record_name, sli_error_ratio};
 use super::template::fill;
-use crate::model::Workspace;
+use crate::resolve::Resolved;
 
 /// The datasource every panel queries: the dashboard's `datasource` variable.
 fn datasource() -> Json {
@@ -69,9 +69,9 @@ fn error(data: &ObsData, what: &str, e: String) -> ObservabilityError {
 }
 
 /// The dashboard of `svc` covering `scope`.
-pub fn dashboard(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope) -> Result<Json, ObservabilityError> {
+pub fn dashboard(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope) -> Result<Json, ObservabilityError> {
     let ns = "namespace=\"$namespace\"";
-    let vars = common_vars(ws, data, svc, scope, ns);
+    let vars = common_vars(model, data, svc, scope, ns);
     let mut layout = Layout { panels: Vec::new(), next_id: 0, x: 0, y: 0, line_height: 0 };
     let burn_windows = burn_windows(data);
     for row in &data.dashboard.rows {

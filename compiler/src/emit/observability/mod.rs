@@ -30,9 +30,7 @@ use serde_json::Value as Json;
 pub use data::{ObsData, ObservabilityError};
 
 use crate::emit::Output;
-use crate::lower::Plan;
-use crate::model::Workspace;
-use crate::source::SourceMap;
+use crate::resolve::{Placement, Resolved, ResolvedService};
 use crate::stdlib::Stdlib;
 
 use context::{Scope, Svc};
@@ -147,10 +145,10 @@ impl Observability {
 
 /// Rules, unit tests and dashboards of every service, or every problem in the stdlib
 /// observability data (a usage problem of the overlay, like other overlay errors).
-pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Observability, Vec<ObservabilityError>> {
+pub fn emit(model: &Resolved, stdlib: &Stdlib) -> Result<Observability, Vec<ObservabilityError>> {
     let data = ObsData::load(stdlib)?;
-    // Services are independent: all cores, results in plan order.
-    let results = crate::par::map_chunks(&plan.services, |chunk| chunk.iter().map(|sp| service(ws, &plan.environments, &data, sources, sp)).collect::<Vec<_>>());
+    // Services are independent: all cores, results in service order.
+    let results = crate::par::map_chunks(&model.services, |chunk| chunk.iter().map(|rs| service(model, &data, rs)).collect::<Vec<_>>());
     let mut services = Vec::new();
     let mut errors = Vec::new();
     for result in results.into_iter().flatten() {
@@ -172,54 +170,31 @@ pub fn load(stdlib: &Stdlib) -> Result<ObsData, Vec<ObservabilityError>> {
     ObsData::load(stdlib)
 }
 
-/// Rules, unit tests and dashboards of one service: every environment's and the files covering
-/// all of them. Each environment's rules come with their own unit tests (for platc's tests; the
+/// Rules, unit tests and dashboards of one service: every placement's and the files covering
+/// all of them. Each placement's rules come with their own unit tests (for platc's tests; the
 /// build writes only the tests of the files covering every environment).
-pub fn service(ws: &Workspace, environments: &[crate::lower::Placement], data: &ObsData, sources: &SourceMap, sp: &crate::lower::ServicePlan) -> Result<ServiceObservability, ObservabilityError> {
-    service_with(ws, environments, data, sources, sp, true)
+pub fn service(model: &Resolved, data: &ObsData, rs: &ResolvedService) -> Result<ServiceObservability, ObservabilityError> {
+    service_with(model, data, rs, true)
 }
 
 /// [`service`] as `platc build` needs it, service by service (so that these large trees live
 /// only while their service is emitted): no unit tests per environment, which are not written.
-pub fn service_for_build(
-    ws: &Workspace,
-    environments: &[crate::lower::Placement],
-    data: &ObsData,
-    sources: &SourceMap,
-    sp: &crate::lower::ServicePlan,
-) -> Result<ServiceObservability, ObservabilityError> {
-    service_with(ws, environments, data, sources, sp, false)
+pub fn service_for_build(model: &Resolved, data: &ObsData, rs: &ResolvedService) -> Result<ServiceObservability, ObservabilityError> {
+    service_with(model, data, rs, false)
 }
 
-fn service_with(
-    ws: &Workspace,
-    environments: &[crate::lower::Placement],
-    data: &ObsData,
-    sources: &SourceMap,
-    sp: &crate::lower::ServicePlan,
-    env_tests: bool,
-) -> Result<ServiceObservability, ObservabilityError> {
-    let s = &ws.services[sp.index];
-    let source = super::source_name(sources, s.file, ws);
-    let svc = Svc::new(ws, s, data, source.clone())?;
-    let all = artifacts(ws, data, &svc, &Scope::all(ws, s), None, Made { rules: true, tests: true, dashboard: true })?;
-    let envs = per_environment(ws, environments, data, &svc, sp, Made { rules: true, tests: env_tests, dashboard: true })?;
-    Ok(ServiceObservability { service: sp.name.clone(), all, envs, source })
+fn service_with(model: &Resolved, data: &ObsData, rs: &ResolvedService, env_tests: bool) -> Result<ServiceObservability, ObservabilityError> {
+    let svc = Svc::new(rs, data)?;
+    let all = artifacts(model, data, &svc, &Scope::all(model, rs), None, Made { rules: true, tests: true, dashboard: true })?;
+    let envs = per_environment(model, data, &svc, rs, Made { rules: true, tests: env_tests, dashboard: true })?;
+    Ok(ServiceObservability { service: rs.name.clone(), all, envs, source: rs.source.clone() })
 }
 
-/// Each environment's rules and dashboard of one service, as far as `made` asks for them: what
+/// Each placement's rules and dashboard of one service, as far as `made` asks for them: what
 /// its rendered manifests need (PrometheusRule, dashboard ConfigMap), for `platc render`.
-pub fn environments(
-    ws: &Workspace,
-    environments: &[crate::lower::Placement],
-    data: &ObsData,
-    sources: &SourceMap,
-    sp: &crate::lower::ServicePlan,
-    made: Made,
-) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
-    let s = &ws.services[sp.index];
-    let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
-    per_environment(ws, environments, data, &svc, sp, made)
+pub fn environments(model: &Resolved, data: &ObsData, rs: &ResolvedService, made: Made) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+    let svc = Svc::new(rs, data)?;
+    per_environment(model, data, &svc, rs, made)
 }
 
 /// Which artifacts [`artifacts`] makes (what it does not is empty or null): `platc render
@@ -234,36 +209,27 @@ pub struct Made {
     pub dashboard: bool,
 }
 
-fn per_environment(
-    ws: &Workspace,
-    environments: &[crate::lower::Placement],
-    data: &ObsData,
-    svc: &Svc,
-    sp: &crate::lower::ServicePlan,
-    made: Made,
-) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
+fn per_environment(model: &Resolved, data: &ObsData, svc: &Svc, rs: &ResolvedService, made: Made) -> Result<IndexMap<String, Artifacts>, ObservabilityError> {
     let mut envs = IndexMap::new();
-    for (env, values) in &sp.envs {
-        let Some(pl) = environments.iter().find(|p| &p.env == env) else { continue };
-        envs.insert(env.clone(), artifacts(ws, data, svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), made)?);
+    for pl in &model.placements {
+        envs.insert(pl.env.clone(), artifacts(model, data, svc, &Scope::one(model, rs, pl), Some(pl.namespace.clone()), made)?);
     }
     Ok(envs)
 }
 
-/// The artifacts of service `index` for one environment that the build may not cover (the
-/// base environment of values.yaml, which must not depend on `--env`); no unit tests.
-pub fn environment(ws: &Workspace, data: &ObsData, sources: &SourceMap, index: usize, pl: &crate::lower::Placement, values: &crate::lower::Values) -> Result<Artifacts, ObservabilityError> {
-    let s = &ws.services[index];
-    let svc = Svc::new(ws, s, data, super::source_name(sources, s.file, ws))?;
-    artifacts(ws, data, &svc, &Scope::one(ws, pl, values), Some(pl.namespace.clone()), Made { rules: true, tests: false, dashboard: true })
+/// The artifacts of a service for one placement that the build may not cover (the base
+/// environment of values.yaml, which must not depend on `--env`); no unit tests.
+pub fn environment(model: &Resolved, data: &ObsData, rs: &ResolvedService, pl: &Placement) -> Result<Artifacts, ObservabilityError> {
+    let svc = Svc::new(rs, data)?;
+    artifacts(model, data, &svc, &Scope::one(model, rs, pl), Some(pl.namespace.clone()), Made { rules: true, tests: false, dashboard: true })
 }
 
 /// What `made` asks for of the rules, their promtool unit tests and the dashboard, for one
 /// scope.
-fn artifacts(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>, made: Made) -> Result<Artifacts, ObservabilityError> {
-    let rules = if made.rules || made.tests { rules::rule_set(ws, data, svc, scope, made.tests)? } else { rules::RuleSet { groups: Vec::new(), slo_alerts: Vec::new() } };
+fn artifacts(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, namespace: Option<String>, made: Made) -> Result<Artifacts, ObservabilityError> {
+    let rules = if made.rules || made.tests { rules::rule_set(model, data, svc, scope, made.tests)? } else { rules::RuleSet { groups: Vec::new(), slo_alerts: Vec::new() } };
     let unit_tests = if made.tests { promtest::test_file(data, svc, scope, &rules, RULES_FILE)? } else { Json::Null };
-    let dashboard = if made.dashboard { dashboard::dashboard(ws, data, svc, scope)? } else { Json::Null };
+    let dashboard = if made.dashboard { dashboard::dashboard(model, data, svc, scope)? } else { Json::Null };
     Ok(Artifacts { environment: scope.environment.clone(), namespace, rule_groups: rules.groups, unit_tests, dashboard })
 }
 

@@ -8,7 +8,7 @@ use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Sc
 use super::data::{is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
 use super::rule_file::{Labels, Rule, RuleGroup, Text};
 use super::template::{fill, fill_from};
-use crate::model::Workspace;
+use crate::resolve::Resolved;
 
 /// A generated burn-rate alert, as the unit-test generator needs it.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ pub struct RuleSet {
 }
 
 /// Placeholders shared by alert templates and dashboards; `ns` is the namespace matcher.
-pub fn common_vars(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, ns: &str) -> Vec<(&'static str, String)> {
+pub fn common_vars(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, ns: &str) -> Vec<(&'static str, String)> {
     let label = &data.settings.service_label;
     let svc_m = format!("{label}={}", quote(&svc.name));
     let alternation = |names: &[String]| names.iter().map(|n| regex_escape(n)).collect::<Vec<_>>().join("|");
@@ -44,7 +44,7 @@ pub fn common_vars(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, ns:
         ("Service", svc.camel.clone()),
         ("owner", svc.owner.clone()),
         ("environment", scope.environment.clone().unwrap_or_default()),
-        ("platform", ws.platform.name.value.clone()),
+        ("platform", model.platform.name.value.clone()),
         ("ns", ns.to_string()),
         ("containers", alternation(&svc.containers)),
         ("deployments", alternation(&svc.deployments)),
@@ -216,7 +216,7 @@ fn alert_labels(settings: &[(Text, Text)], severity: &str, extra: &[(Text, Text)
     labels
 }
 
-fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<String>, description: Option<String>) -> Result<Labels, ObservabilityError> {
+fn annotations(model: &Resolved, data: &ObsData, alert: &str, summary: Option<String>, description: Option<String>) -> Result<Labels, ObservabilityError> {
     let mut a = Labels::with_capacity(3);
     if let Some(s) = summary.filter(|s| !s.is_empty()) {
         a.insert("summary", s);
@@ -224,7 +224,7 @@ fn annotations(ws: &Workspace, data: &ObsData, alert: &str, summary: Option<Stri
     if let Some(d) = description.filter(|d| !d.is_empty()) {
         a.insert("description", d);
     }
-    if let Some(base) = &ws.platform.runbooks {
+    if let Some(base) = &model.platform.runbooks {
         let vars = [("runbooks", base.trim_end_matches('/').to_string()), ("alert", alert.to_string()), ("alert_lower", alert.to_ascii_lowercase())];
         let url = fill(&data.settings.runbook_url, &vars).map_err(|e| ObservabilityError { file: data.settings_file.clone(), message: format!("runbook-url: {e}") })?;
         a.insert("runbook_url", url);
@@ -249,12 +249,12 @@ pub(super) fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
 
 /// The rule groups of `svc` in `scope`, and with `tested` the burn-rate alerts as the unit
 /// tests need them (`slo_alerts`, else empty: `render` writes no tests).
-pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested: bool) -> Result<RuleSet, ObservabilityError> {
+pub fn rule_set(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, tested: bool) -> Result<RuleSet, ObservabilityError> {
     let ns = scope.ns_matcher.as_str();
-    let vars = common_vars(ws, data, svc, scope, ns);
+    let vars = common_vars(model, data, svc, scope, ns);
     let mut groups = Vec::new();
     add_group(&mut groups, svc, "slo-recording", recording_rules(data, svc, ns));
-    let (slo_rules, slo_alerts) = burn_rate_alerts(ws, data, svc, &vars, ns, tested)?;
+    let (slo_rules, slo_alerts) = burn_rate_alerts(model, data, svc, &vars, ns, tested)?;
     add_group(&mut groups, svc, "slo-alerts", slo_rules);
 
     // Baseline alerts, then alerts of the backing resources.
@@ -262,11 +262,11 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested
     let service_labels = settings_labels(data, &[&vars])?;
     for t in &data.alerts.baseline {
         if holds(&t.when, svc, scope) {
-            baseline.push(template_rule(ws, data, t, &[&vars], &service_labels, "baseline")?);
+            baseline.push(template_rule(model, data, t, &[&vars], &service_labels, "baseline")?);
         }
     }
-    for u in &svc.service.uses {
-        resource_rules(ws, data, svc, scope, &vars, u, &mut baseline)?;
+    for (k, u) in svc.service.uses.iter().enumerate() {
+        resource_rules(model, data, svc, scope, &vars, (k, u), &mut baseline)?;
     }
     add_group(&mut groups, svc, "baseline", baseline);
 
@@ -274,7 +274,7 @@ pub fn rule_set(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, tested
     let mut raw = Vec::new();
     for a in &svc.service.alerts {
         let labels = alert_labels(&service_labels, &a.severity, &[]);
-        let ann = annotations(ws, data, &a.name.value, a.summary.clone(), a.description.clone())?;
+        let ann = annotations(model, data, &a.name.value, a.summary.clone(), a.description.clone())?;
         raw.push(alert_rule(a.name.value.clone(), &a.expr.value, a.for_.map(|d| d.to_string()), labels, ann));
     }
     add_group(&mut groups, svc, "spec-alerts", raw);
@@ -306,7 +306,7 @@ fn recording_rules(data: &ObsData, svc: &Svc, ns: &str) -> Vec<Rule> {
 
 /// Burn-rate alerts: one per objective and tier, unless none of the tier's pairs can fire for
 /// that objective ([`reachable`]); with `tested`, each also as the unit tests need it.
-fn burn_rate_alerts(ws: &Workspace, data: &ObsData, svc: &Svc, vars: &[(&str, String)], ns: &str, tested: bool) -> Result<(Vec<Rule>, Vec<SloAlert>), ObservabilityError> {
+fn burn_rate_alerts(model: &Resolved, data: &ObsData, svc: &Svc, vars: &[(&str, String)], ns: &str, tested: bool) -> Result<(Vec<Rule>, Vec<SloAlert>), ObservabilityError> {
     let label = &data.settings.service_label;
     let mut slo_rules = Vec::new();
     let mut slo_alerts = Vec::new();
@@ -330,7 +330,7 @@ fn burn_rate_alerts(ws: &Workspace, data: &ObsData, svc: &Svc, vars: &[(&str, St
             let labels = alert_labels(&settings_labels(data, &tvars)?, &tier.severity, &[("slo".into(), slo.key.into())]);
             let summary = fill_from(&tier.summary, &tvars).map_err(|e| err("summary", e))?;
             let description = fill_from(&tier.description, &tvars).map_err(|e| err("description", e))?;
-            let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
+            let ann = annotations(model, data, &name, Some(summary), Some(description))?;
             if tested {
                 slo_alerts.push(SloAlert {
                     name: name.clone(),
@@ -367,9 +367,9 @@ fn tier_vars(data: &ObsData, slo: &SloSpec, pairs: &[PairSpec], factors: &[Strin
 /// The alerts of backing resource `u`, added to `out`: its type's alert templates, when some
 /// environment of `scope` serves it with a provisioner they are for. The cloud names they match
 /// are those of every such environment.
-fn resource_rules(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, vars: &[(&str, String)], u: &crate::model::Uses, out: &mut Vec<Rule>) -> Result<(), ObservabilityError> {
+fn resource_rules(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, vars: &[(&str, String)], (k, u): (usize, &crate::model::Uses), out: &mut Vec<Rule>) -> Result<(), ObservabilityError> {
     let Some(r) = data.alerts.resources.get(&u.ty.value) else { return Ok(()) };
-    let envs: Vec<_> = scope.envs.iter().filter(|e| r.provisioners.iter().any(|p| p == e.env.provisioner_for(&u.ty.value).as_str())).collect();
+    let envs: Vec<_> = scope.envs.iter().filter(|e| r.provisioners.iter().any(|p| p == e.provisioners[k].as_str())).collect();
     if envs.is_empty() {
         return Ok(());
     }
@@ -381,7 +381,7 @@ fn resource_rules(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, vars
         let Some(tpl) = tpl else { continue };
         let mut names = Vec::new();
         for e in &envs {
-            names.push(cloud_name_regex(ws, data, tpl, r.name_max, e.instance.as_deref(), &e.env.name.value, &svc.name, &u.name.value, &u.ty.value)?);
+            names.push(cloud_name_regex(model, data, tpl, r.name_max, e.instance.as_deref(), &e.env.name.value, &svc.name, &u.name.value, &u.ty.value)?);
         }
         rvars.push((key, names.join("|")));
     }
@@ -391,7 +391,7 @@ fn resource_rules(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, vars
     let resource_labels = settings_labels(data, &layers)?;
     for t in &r.alerts {
         if holds(&t.when, svc, scope) {
-            out.push(template_rule(ws, data, t, &layers, &resource_labels, &format!("resources.{}", u.ty.value))?);
+            out.push(template_rule(model, data, t, &layers, &resource_labels, &format!("resources.{}", u.ty.value))?);
         }
     }
     Ok(())
@@ -399,7 +399,7 @@ fn resource_rules(ws: &Workspace, data: &ObsData, svc: &Svc, scope: &Scope, vars
 
 /// The alert of template `t`, filled in with `vars` (see [`fill_from`]); `settings` are the
 /// settings' alert labels for those names (see [`settings_labels`]).
-fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[&[(&str, String)]], settings: &[(Text, Text)], section: &str) -> Result<Rule, ObservabilityError> {
+fn template_rule(model: &Resolved, data: &ObsData, t: &AlertTemplate, vars: &[&[(&str, String)]], settings: &[(Text, Text)], section: &str) -> Result<Rule, ObservabilityError> {
     let err = |what: &str, e: String| ObservabilityError { file: data.alerts_file.clone(), message: format!("{section}: {}: {what}: {e}", t.alert) };
     let name = fill_from(&t.alert, vars).map_err(|e| err("alert", e))?;
     if !is_camel_case(&name) {
@@ -413,7 +413,7 @@ fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[&[(&
     let expr = fill_from(&t.expr, vars).map_err(|e| err("expr", e))?;
     let summary = fill_from(&t.summary, vars).map_err(|e| err("summary", e))?;
     let description = fill_from(&t.description, vars).map_err(|e| err("description", e))?;
-    let ann = annotations(ws, data, &name, Some(summary), Some(description))?;
+    let ann = annotations(model, data, &name, Some(summary), Some(description))?;
     Ok(alert_rule(name, &expr, t.for_.clone(), labels, ann))
 }
 
@@ -421,10 +421,10 @@ fn template_rule(ws: &Workspace, data: &ObsData, t: &AlertTemplate, vars: &[&[(&
 /// shortened like the Terraform templates do (`dns_safe`), or, for an ephemeral environment in
 /// the files for all environments, a pattern matching every branch.
 #[allow(clippy::too_many_arguments)]
-fn cloud_name_regex(ws: &Workspace, data: &ObsData, tpl: &str, max: usize, instance: Option<&str>, env: &str, service: &str, resource: &str, ty: &str) -> Result<String, ObservabilityError> {
+fn cloud_name_regex(model: &Resolved, data: &ObsData, tpl: &str, max: usize, instance: Option<&str>, env: &str, service: &str, resource: &str, ty: &str) -> Result<String, ObservabilityError> {
     const ANY: &str = "anybranchplaceholder";
     let inst = instance.map(str::to_string).unwrap_or_else(|| format!("{env}-{ANY}"));
-    let v = [("platform", ws.platform.name.value.clone()), ("environment", inst), ("service", service.to_string()), ("resource", resource.to_string())];
+    let v = [("platform", model.platform.name.value.clone()), ("environment", inst), ("service", service.to_string()), ("resource", resource.to_string())];
     let name = fill(tpl, &v).map_err(|e| ObservabilityError { file: data.alerts_file.clone(), message: format!("resources.{ty}: {e}") })?;
     Ok(regex_escape(&crate::lower::dns_safe(&name, max)).replace(ANY, "[a-z0-9-]+"))
 }

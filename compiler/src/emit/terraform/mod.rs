@@ -19,10 +19,12 @@ use serde_json::{json, Value as Json};
 
 use super::Output;
 use crate::lower::incluster::template_params;
-use crate::lower::{connection_secret_name, instance, Placement, Plan};
-use crate::model::{Identity, Provisioner, Service, Uses, Workspace};
-use crate::source::SourceMap;
+use crate::model::{Identity, Provisioner, Uses};
+use crate::resolve::naming::{aws_name, connection_secret_name, instance, Placement};
+use crate::resolve::{Resolved, ResolvedService};
 use crate::stdlib::Stdlib;
+
+pub use crate::resolve::naming::tf_id;
 
 pub use hcl;
 
@@ -31,7 +33,7 @@ pub use hcl;
 /// its resource type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Index into `Workspace::services`; `None` when no service is at fault (a stdlib template
+    /// Index into `Resolved::services`; `None` when no service is at fault (a stdlib template
     /// that does not compile).
     pub service: Option<usize>,
     /// Index into the service's `uses`, when one resource is at fault.
@@ -52,12 +54,12 @@ impl std::fmt::Display for Problem {
 /// The Terraform files of every service and environment with `aws` resources, relative to
 /// `deploy/`, or every [`Problem`] with the stdlib templates (only possible with an overlay).
 /// Every service is tried; the error lists the problems of all of them.
-pub fn emit(ws: &Workspace, plan: &Plan, stdlib: &Stdlib, sources: &SourceMap) -> Result<Output, Vec<Problem>> {
+pub fn emit(r: &Resolved, stdlib: &Stdlib) -> Result<Output, Vec<Problem>> {
     let templates = load(stdlib)?;
     let mut out = Output::default();
     let mut problems = Vec::new();
-    // Services render independently: all cores; results are added in plan order.
-    let results = crate::par::map_chunks(&plan.services, |chunk| chunk.iter().map(|sp| service_files(ws, &templates, sp.index, &plan.environments, sources)).collect::<Vec<_>>());
+    // Services render independently: all cores; results are added in service order.
+    let results = crate::par::map_chunks(&r.services, |chunk| chunk.iter().map(|rs| service_files(r, &templates, rs)).collect::<Vec<_>>());
     for result in results.into_iter().flatten() {
         match result {
             Ok(files) => {
@@ -76,17 +78,15 @@ pub fn load(stdlib: &Stdlib) -> Result<render::Templates, Vec<Problem>> {
     render::Templates::load(stdlib).map_err(|(template, message)| vec![Problem { service: None, uses: None, env: String::new(), template, message }])
 }
 
-/// The Terraform files of service `index` in every environment of `envs` where it has `aws`
-/// resources, paths relative to `deploy/`.
-pub fn service_files(ws: &Workspace, templates: &render::Templates, index: usize, envs: &[Placement], sources: &SourceMap) -> Result<Vec<(String, String)>, Vec<Problem>> {
-    let s = &ws.services[index];
-    let source = &super::source_name(sources, s.file, ws);
+/// The Terraform files of a service in every placement built where it has `aws` resources,
+/// paths relative to `deploy/`.
+pub fn service_files(r: &Resolved, templates: &render::Templates, rs: &ResolvedService) -> Result<Vec<(String, String)>, Vec<Problem>> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for pl in envs {
-        let Some(unit) = Unit::new(ws, index, pl) else { continue };
-        match unit.files(ws, templates, source) {
-            Ok(files) => out.extend(files.into_iter().map(|(name, text)| (format!("{}/{name}", dir(&s.name.value, &pl.env)), text))),
+    for pl in &r.placements {
+        let Some(unit) = Unit::new(rs, pl) else { continue };
+        match unit.files(r, templates, &rs.source) {
+            Ok(files) => out.extend(files.into_iter().map(|(name, text)| (format!("{}/{name}", dir(&rs.name, &pl.env)), text))),
             Err(mut p) => problems.append(&mut p),
         }
     }
@@ -98,50 +98,41 @@ pub fn dir(service: &str, env: &str) -> String {
     format!("{service}/terraform/{env}")
 }
 
-/// The resources of service `index` that the `aws` provisioner serves in `pl`'s environment.
-pub fn aws_uses<'a>(ws: &'a Workspace, index: usize, pl: &Placement) -> Vec<(usize, &'a Uses)> {
-    let Some(env) = ws.platform.environments.get(&pl.env) else { return Vec::new() };
-    ws.services[index].uses.iter().enumerate().filter(|(_, u)| env.provisioner_for(&u.ty.value) == Provisioner::Aws).collect()
-}
-
-/// A Terraform identifier for a spec name (`orders-db` -> `orders_db`).
-pub fn tf_id(name: &str) -> String {
-    let mut id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
-    if !id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        id.insert_str(0, "r_");
-    }
-    id
+/// The resources of a service that the `aws` provisioner serves in `pl`'s environment (as
+/// resolved), with their indexes in `uses`.
+pub fn aws_uses<'a>(rs: &'a ResolvedService, pl: &Placement) -> Vec<(usize, &'a Uses)> {
+    let Some(facts) = rs.envs.get(&pl.env) else { return Vec::new() };
+    rs.spec.uses.iter().enumerate().filter(|(k, _)| facts.provisioners[*k] == Provisioner::Aws).collect()
 }
 
 /// One Terraform root module: a service in an environment.
 struct Unit<'a> {
-    service: &'a Service,
-    index: usize,
+    service: &'a ResolvedService,
     pl: &'a Placement,
     uses: Vec<(usize, &'a Uses)>,
 }
 
 impl<'a> Unit<'a> {
-    fn new(ws: &'a Workspace, index: usize, pl: &'a Placement) -> Option<Self> {
-        let uses = aws_uses(ws, index, pl);
-        (!uses.is_empty()).then(|| Unit { service: &ws.services[index], index, pl, uses })
+    fn new(service: &'a ResolvedService, pl: &'a Placement) -> Option<Self> {
+        let uses = aws_uses(service, pl);
+        (!uses.is_empty()).then_some(Unit { service, pl, uses })
     }
 
     fn problem(&self, uses: Option<usize>, template: &str, message: impl Into<String>) -> Problem {
-        Problem { service: Some(self.index), uses, env: self.pl.env.clone(), template: template.to_string(), message: message.into() }
+        Problem { service: Some(self.service.index), uses, env: self.pl.env.clone(), template: template.to_string(), message: message.into() }
     }
 
     /// The template variables shared by every file (see [`render`]).
-    fn context(&self, ws: &Workspace, source: &str) -> Json {
-        let p = &ws.platform;
-        let env = &p.environments[&self.pl.env];
-        let name = &self.service.name.value;
+    fn context(&self, r: &Resolved, source: &str) -> Json {
+        let p = &r.platform;
+        let env = r.environment(self.pl);
+        let name = &self.service.name;
         let backend = p.terraform_backend.as_ref().map(|b| {
             let prefix = b.key_prefix.trim_matches('/');
             let key = if prefix.is_empty() { format!("{name}/{}.tfstate", instance(self.pl)) } else { format!("{prefix}/{name}/{}.tfstate", instance(self.pl)) };
             json!({"bucket": b.bucket, "region": b.region, "lock_table": b.lock_table, "key": key})
         });
-        let resources: Vec<Json> = self.uses.iter().map(|(_, u)| resource_context(ws, self.pl, name, u)).collect();
+        let resources: Vec<Json> = self.uses.iter().map(|(_, u)| resource_context(r, self.pl, name, u)).collect();
         json!({
             "header": super::header(source).lines().collect::<Vec<_>>(),
             "platform": {"name": p.name.value, "region": p.region},
@@ -155,7 +146,7 @@ impl<'a> Unit<'a> {
             },
             "service": {
                 "name": name,
-                "owner": self.service.owner.as_ref().map(|o| o.value.as_str()).unwrap_or("unowned"),
+                "owner": self.service.spec.owner.as_ref().map(|o| o.value.as_str()).unwrap_or("unowned"),
                 "service_account": name,
             },
             "backend": backend,
@@ -167,8 +158,8 @@ impl<'a> Unit<'a> {
 
     /// Renders, checks and names the four files. A step whose problems would only cause more
     /// (rendering on top of a template that failed) ends it with the problems so far.
-    fn files(&self, ws: &Workspace, t: &render::Templates, source: &str) -> Result<Vec<(&'static str, String)>, Vec<Problem>> {
-        let mut ctx = self.context(ws, source);
+    fn files(&self, r: &Resolved, t: &render::Templates, source: &str) -> Result<Vec<(&'static str, String)>, Vec<Problem>> {
+        let mut ctx = self.context(r, source);
         let (blocks, outputs) = self.resource_parts(t, &ctx)?;
         ctx["resource_blocks"] = json!(blocks);
         ctx["resource_outputs"] = json!(outputs);
@@ -196,7 +187,7 @@ impl<'a> Unit<'a> {
             }
         }
         if let (true, Some(main)) = (problems.is_empty(), &main) {
-            self.check_connections(ws, &ctx, main, &mut problems);
+            self.check_connections(r, &ctx, main, &mut problems);
         }
         collected(files, problems)
     }
@@ -270,10 +261,10 @@ impl<'a> Unit<'a> {
     /// Checks that each resource's template defines `local.ID_connection` with exactly one key
     /// per output of its type: the connection secret is made from it, and the workloads read
     /// those keys.
-    fn check_connections(&self, ws: &Workspace, ctx: &handlebars::Context, main: &hcl::Body, problems: &mut Vec<Problem>) {
+    fn check_connections(&self, r: &Resolved, ctx: &handlebars::Context, main: &hcl::Body, problems: &mut Vec<Problem>) {
         for (k, (ui, u)) in self.uses.iter().enumerate() {
             let id = ctx.data()["resources"][k]["id"].as_str().unwrap_or_default().to_string();
-            let want: BTreeSet<String> = ws.types.get(&u.ty.value).map(|ty| ty.outputs.keys().cloned().collect()).unwrap_or_default();
+            let want: BTreeSet<String> = r.types.get(&u.ty.value).map(|ty| ty.outputs.keys().cloned().collect()).unwrap_or_default();
             match inspect::connection_keys_in(main, &id) {
                 None => problems.push(self.problem(
                     Some(*ui),
@@ -305,14 +296,14 @@ fn collected<T>(value: T, problems: Vec<Problem>) -> Result<T, Vec<Problem>> {
 }
 
 /// Template variables of one resource.
-fn resource_context(ws: &Workspace, pl: &Placement, service: &str, u: &Uses) -> Json {
-    let ty = ws.types.get(&u.ty.value);
+fn resource_context(r: &Resolved, pl: &Placement, service: &str, u: &Uses) -> Json {
+    let ty = r.types.get(&u.ty.value);
     let params = template_params(u);
     json!({
         "type": u.ty.value,
         "name": u.name.value,
         "id": tf_id(&u.name.value),
-        "aws_name": format!("{}-{}-{service}-{}", ws.platform.name.value, instance(pl), u.name.value),
+        "aws_name": aws_name(&r.platform.name.value, pl, service, &u.name.value),
         "secret_name": connection_secret_name(pl, service, &u.name.value),
         "port": ty.map(|t| t.port).unwrap_or(0),
         "params": params,

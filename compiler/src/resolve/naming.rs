@@ -1,4 +1,7 @@
-//! Names derived from the platform, the environment and (for previews) the branch.
+//! Every derived name, in one module: placements (namespaces, domains, preview slugs), the
+//! `instance` an environment's resources are named for, route hosts, workload and object names,
+//! connection secrets, env var names of resource outputs, AWS names and Terraform identifiers.
+//! Backends call these functions; none derives a name of its own.
 
 use sha2::{Digest, Sha256};
 
@@ -127,6 +130,66 @@ pub fn identifier(text: &str, max: usize) -> String {
         id.insert(0, 'x');
     }
     id.chars().take(max.max(1)).collect()
+}
+
+/// The host of a route in one placement: as written, or `NAME.ENV.DOMAIN`; previews always get
+/// their own host under the branch's domain.
+pub fn route_host(service: &str, written: Option<&str>, pl: &Placement) -> String {
+    match (written, &pl.slug) {
+        (Some(h), None) => h.to_string(),
+        _ => format!("{service}.{}", pl.domain),
+    }
+}
+
+/// The Deployment or CronJob (and container) of a process: `SERVICE-PROCESS`.
+pub fn process_workload(service: &str, process: &str) -> String {
+    format!("{service}-{process}")
+}
+
+/// Name of the objects of one in-cluster resource (and of its pods' `app.kubernetes.io/name`):
+/// `SERVICE-RESOURCE`, shortened with a hash past 52 characters (a StatefulSet's pods and
+/// revisions add suffixes to it).
+pub fn object_name(service: &str, resource: &str) -> String {
+    dns_safe(&format!("{service}-{resource}"), 52)
+}
+
+/// Name of the Kubernetes Secret holding a resource's connection details.
+pub fn connection_secret(service: &str, resource: &str) -> String {
+    format!("{service}-{resource}-connection")
+}
+
+/// Name of the ConfigMap with the service's plain env values.
+pub fn config_map(service: &str) -> String {
+    format!("{service}-config")
+}
+
+/// Name of the Secret the service's `secret` entries land in.
+pub fn secrets_secret(service: &str) -> String {
+    format!("{service}-secrets")
+}
+
+/// Env var name of a resource output: `orders` + `host` -> `ORDERS_HOST`.
+pub fn output_var(resource: &str, output: &str) -> String {
+    format!("{resource}_{output}").to_ascii_uppercase().replace('-', "_")
+}
+
+/// The in-cluster DNS name of a Service in a placement's namespace.
+pub fn cluster_host(name: &str, pl: &Placement) -> String {
+    format!("{name}.{}.svc.cluster.local", pl.namespace)
+}
+
+/// The AWS name of a resource: `PLATFORM-INSTANCE-SERVICE-RESOURCE`.
+pub fn aws_name(platform: &str, pl: &Placement, service: &str, resource: &str) -> String {
+    format!("{platform}-{}-{service}-{resource}", instance(pl))
+}
+
+/// A Terraform identifier for a spec name (`orders-db` -> `orders_db`).
+pub fn tf_id(name: &str) -> String {
+    let mut id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        id.insert_str(0, "r_");
+    }
+    id
 }
 
 #[cfg(test)]

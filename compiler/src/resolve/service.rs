@@ -1,0 +1,222 @@
+//! One service resolved: its declaration and every fact derived from it, decided here once.
+
+use std::path::{Component, Path};
+
+use indexmap::IndexMap;
+
+use super::{provisioner, roles, BuildOptions};
+use crate::graph::Graph;
+use crate::model::{effective, Duration, EnvVar, LatencySlo, Percent, Port, Provisioner, Service, Workspace};
+use crate::source::{FileId, SourceMap};
+use crate::source::{Span, Spanned};
+
+/// A service with its facts. `spec` is the declaration as checked; everything a backend would
+/// otherwise derive from it (and from the platform) is a field beside it.
+#[derive(Debug, Clone)]
+pub struct ResolvedService {
+    /// Index into `Resolved::services` (and the workspace's services).
+    pub index: usize,
+    pub name: String,
+    /// The declaration as checked (ports, routes, uses, processes, alerts, patches, ...).
+    pub spec: Service,
+    /// service.kdl relative to the output root, for headers.
+    pub source: String,
+    /// The service's directory relative to the directory of platform.kdl (`.` for the root).
+    pub dir: String,
+    pub image: ImageRef,
+    /// Start-up wave (Argo CD sync wave / Flux ordering).
+    pub wave: u32,
+    /// Names of the services it must start after.
+    pub depends_on: Vec<String>,
+    pub roles: PortRoles,
+    /// The port each route sends its traffic to, in `spec.routes` order.
+    pub route_targets: Vec<Option<usize>>,
+    /// The services it calls, sorted by index.
+    pub callees: Vec<Callee>,
+    /// Names of the services that call it, sorted by index.
+    pub callers: Vec<String>,
+    /// Per environment of platform.kdl (all of them, in its order).
+    pub envs: IndexMap<String, EnvFacts>,
+    /// In `spec.processes` order.
+    pub processes: Vec<ProcessFacts>,
+    /// The SLO with its effective window; `None` without an `slo`.
+    pub slo: Option<SloFacts>,
+}
+
+/// The image a service runs: repository and tag (a tag written in the spec wins over the CI
+/// tag, which wins over [`DEFAULT_TAG`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub repository: String,
+    pub tag: String,
+}
+
+/// The tag used when no `--set image-tag` is given: Helm charts default to the chart's
+/// appVersion; platc never writes `latest`.
+pub const DEFAULT_TAG: &str = "0.1.0";
+
+/// Port roles as indexes into `spec.ports` (see [`roles`] for each rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PortRoles {
+    pub primary: Option<usize>,
+    /// Scraped by Prometheus at `/metrics`.
+    pub metrics: Option<usize>,
+    /// Measured by the SLOs, request alerts and dashboard ([`roles::measured_port`]).
+    pub measured: Option<usize>,
+    /// Checked by each declared probe.
+    pub readiness: Option<usize>,
+    pub liveness: Option<usize>,
+    pub startup: Option<usize>,
+}
+
+/// A service this one calls.
+#[derive(Debug, Clone)]
+pub struct Callee {
+    pub index: usize,
+    pub name: String,
+    /// The callee's port the call reaches ([`roles::call_target`]), if it has any.
+    pub port: Option<Port>,
+    /// Every port number of the callee (NetworkPolicy egress reaches them all).
+    pub ports: Vec<u16>,
+}
+
+/// The effective settings of a service in one environment.
+#[derive(Debug, Clone)]
+pub struct EnvFacts {
+    pub resources: effective::Resources,
+    pub scale: effective::Scale,
+    /// Env vars of the web process: the base ones with the environment's replacing them.
+    pub env: Vec<EnvVar>,
+    /// The provisioner of each resource, in `spec.uses` order.
+    pub provisioners: Vec<Provisioner>,
+    /// An ephemeral (preview) environment: one replica, no autoscaling.
+    pub ephemeral: bool,
+    /// Whether the web process autoscales here (not ephemeral, max above min).
+    pub autoscaling: bool,
+}
+
+/// A worker or cron process.
+#[derive(Debug, Clone)]
+pub struct ProcessFacts {
+    /// Its Deployment or CronJob (and container) name.
+    pub workload: String,
+    pub resources: effective::Resources,
+}
+
+/// The SLO of a service with its effective window.
+#[derive(Debug, Clone)]
+pub struct SloFacts {
+    pub availability: Option<Spanned<Percent>>,
+    pub latency: Option<LatencySlo>,
+    /// The `slo window`, else the platform's `defaults { slo-window }`.
+    pub window: Duration,
+    pub span: Span,
+}
+
+/// Resolves service `i`.
+pub(super) fn resolve(ws: &Workspace, graph: &Graph, i: usize, opts: &BuildOptions, sources: &SourceMap) -> ResolvedService {
+    let s = &ws.services[i];
+    let p = &ws.platform;
+    let name = s.name.value.clone();
+    let envs = p.environments.values().map(|e| (e.name.value.clone(), env_facts(ws, s, e))).collect();
+    let processes = s.processes.iter().map(|pr| ProcessFacts { workload: super::process_workload(&name, &pr.name.value), resources: effective::resources(p, s.file, &pr.resources, None) }).collect();
+    let slo = s.slo.as_ref().map(|slo| SloFacts { availability: slo.availability.clone(), latency: slo.latency.clone(), window: slo.window.unwrap_or(p.defaults.slo_window), span: slo.span });
+    ResolvedService {
+        index: i,
+        source: super::source_name(sources, s.file, p.file),
+        dir: service_dir(sources, s.file, p.file, &name),
+        image: image(s, &p.registry.value, opts),
+        wave: graph.waves[i],
+        depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
+        roles: port_roles(s, &roles::called_ports(s, graph.callers(i).into_iter().map(|j| &ws.services[j]))),
+        route_targets: s.routes.iter().map(|r| roles::route_target(s, r)).collect(),
+        callees: graph.callees(i).into_iter().map(|j| callee(ws, s, j)).collect(),
+        callers: graph.callers(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
+        envs,
+        processes,
+        slo,
+        spec: s.clone(),
+        name,
+    }
+}
+
+/// Every port role of `s`, each from its one function in [`roles`]; `called` are the ports its
+/// callers reach. An ambiguous SLO port (reported by the graph stage, so never built) measures
+/// the first of them.
+fn port_roles(s: &Service, called: &[usize]) -> PortRoles {
+    let probe = |p: Option<&crate::model::Probe>| p.and_then(|p| roles::probe_target(s, p));
+    PortRoles {
+        primary: roles::primary_port(s),
+        metrics: roles::metrics_port(s),
+        measured: roles::measured_port(s, called).unwrap_or_else(|a| a.ports.first().copied()),
+        readiness: probe(s.health.readiness.as_ref()),
+        liveness: probe(s.health.liveness.as_ref()),
+        startup: probe(s.health.startup.as_ref()),
+    }
+}
+
+fn callee(ws: &Workspace, s: &Service, j: usize) -> Callee {
+    let c = &ws.services[j];
+    let port_name = s.calls.iter().find(|call| call.service.value == c.name.value).and_then(|call| call.port.as_ref()).map(|p| p.value.as_str());
+    let port = roles::call_target(c, port_name).map(|k| c.ports[k].clone());
+    Callee { index: j, name: c.name.value.clone(), port, ports: c.ports.iter().map(|p| p.number.value).collect() }
+}
+
+fn env_facts(ws: &Workspace, s: &Service, e: &crate::model::Environment) -> EnvFacts {
+    let p = &ws.platform;
+    let env = &e.name.value;
+    let scale = effective::scale(p, s, env);
+    let ephemeral = e.ttl.is_some();
+    EnvFacts {
+        resources: effective::web_resources(p, s, env),
+        autoscaling: !ephemeral && scale.max.value > scale.min.value,
+        scale,
+        env: effective::env_vars(s, env).into_iter().cloned().collect(),
+        provisioners: s.uses.iter().map(|u| provisioner(e, &u.ty.value)).collect(),
+        ephemeral,
+    }
+}
+
+/// Repository and tag of the service's image: a tag written in the spec (a third-party image,
+/// warned about by W0102) wins; otherwise the CI tag or [`DEFAULT_TAG`].
+fn image(s: &Service, registry: &str, opts: &BuildOptions) -> ImageRef {
+    let written = s.image.as_ref().map(|i| i.value.clone()).unwrap_or_else(|| format!("{registry}/{}", s.name.value));
+    let last_slash = written.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (repository, tag) = match written[last_slash..].find(':') {
+        Some(i) => (written[..last_slash + i].to_string(), Some(written[last_slash + i + 1..].to_string())),
+        None => (written, None),
+    };
+    ImageRef { repository, tag: tag.or_else(|| opts.image_tag.clone()).unwrap_or_else(|| DEFAULT_TAG.to_string()) }
+}
+
+/// The directory of a service relative to the directory of platform.kdl.
+fn service_dir(sources: &SourceMap, file: FileId, platform_file: FileId, name: &str) -> String {
+    let service = sources.get(file);
+    let platform = sources.get(platform_file);
+    let rel = match (&service.path, &platform.path) {
+        (Some(s), Some(p)) => s.parent().zip(p.parent()).and_then(|(s, p)| s.strip_prefix(p).ok()).map(slash_path),
+        _ => None,
+    };
+    // Without paths (specs not read from disk), the display names are relative to one
+    // directory; failing that, the service name is the conventional directory.
+    let rel = rel.or_else(|| {
+        let s = Path::new(&service.name).parent()?;
+        let p = Path::new(&platform.name).parent()?;
+        s.strip_prefix(p).ok().map(slash_path)
+    });
+    match rel {
+        Some(r) if r.is_empty() => ".".into(),
+        Some(r) => r,
+        None => name.to_string(),
+    }
+}
+
+fn slash_path(p: &Path) -> String {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
