@@ -1,4 +1,6 @@
-//! The typed model: what checking produces and every backend consumes.
+//! The typed model: what checking produces and the resolve stage ([`crate::resolve`]) reads;
+//! backends see these types only inside the resolved model (`ResolvedService::spec`, the
+//! platform), never the `Workspace`.
 //!
 //! Values here are already validated (units parsed, names checked, references resolved to
 //! things that exist). Spans are kept where a later stage may still need to point at the spec
