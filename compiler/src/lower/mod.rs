@@ -325,12 +325,7 @@ fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<
 /// port are left out) and hosts in `pl`.
 fn routes_of<'a>(rs: &'a ResolvedService, pl: &Placement, public: bool) -> Vec<(&'a crate::model::Route, &'a crate::model::Port, String)> {
     let s = &rs.spec;
-    s.routes
-        .iter()
-        .zip(&rs.route_targets)
-        .filter(|(r, _)| r.public == public)
-        .filter_map(|(r, t)| t.map(|t| (r, &s.ports[t], naming::route_host(&rs.name, r.host.as_ref().map(|h| h.value.as_str()), pl))))
-        .collect()
+    s.routes.iter().zip(&rs.routes).filter(|(r, _)| r.public == public).filter_map(|(r, f)| f.target.map(|t| (r, &s.ports[t], f.host(pl).to_string()))).collect()
 }
 
 fn ingress(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> IngressValues {

@@ -52,7 +52,7 @@ fn ingress(r: &Resolved, rs: &ResolvedService) -> Vec<Part> {
         let from: Vec<Part> = rs.callers.iter().map(|c| pods(c)).collect();
         ingress.push(rule("from", from, all_ports));
     }
-    let mut route_ports: Vec<u16> = rs.route_targets.iter().flatten().map(|&k| s.ports[k].number.value).collect();
+    let mut route_ports: Vec<u16> = rs.routes.iter().filter_map(|r| r.target).map(|k| s.ports[k].number.value).collect();
     route_ports.sort_unstable();
     route_ports.dedup();
     if !route_ports.is_empty() {

@@ -16,7 +16,7 @@ mod service;
 mod tests;
 
 pub use naming::*;
-pub use service::{Callee, EnvFacts, ImageRef, PortRoles, ProcessFacts, ResolvedService, SloFacts, DEFAULT_TAG};
+pub use service::{Callee, EnvFacts, ImageRef, PortRoles, ProcessFacts, ResolvedService, RouteFacts, SloFacts, DEFAULT_TAG};
 
 use crate::graph::Graph;
 use crate::model::{Environment, Platform, Provisioner, ResourceTypes, Workspace};
@@ -48,9 +48,14 @@ pub struct PlanError(pub String);
 /// resolve independently: all cores, in order.
 pub fn resolve(ws: &Workspace, graph: &Graph, placements: &[Placement], opts: &BuildOptions, sources: &SourceMap) -> Resolved {
     let platform_source = source_name(sources, ws.platform.file, ws.platform.file);
+    let base = base_placement(&ws.platform);
+    // Route hosts are resolved for every placement built and for values.yaml's.
+    let mut hosted: Vec<&Placement> = placements.iter().collect();
+    hosted.extend(base.iter().filter(|b| !placements.contains(b)));
     let indexes: Vec<usize> = (0..ws.services.len()).collect();
-    let services = crate::par::map_chunks(&indexes, |chunk| chunk.iter().map(|&i| service::resolve(ws, graph, i, opts, sources)).collect::<Vec<_>>()).into_iter().flatten().collect();
-    Resolved { platform: ws.platform.clone(), types: ws.types.clone(), placements: placements.to_vec(), base: base_placement(&ws.platform), platform_source, services }
+    let resolve_one = |i: usize| service::resolve(ws, graph, i, &hosted, opts, sources);
+    let services = crate::par::map_chunks(&indexes, |chunk| chunk.iter().map(|&i| resolve_one(i)).collect::<Vec<_>>()).into_iter().flatten().collect();
+    Resolved { platform: ws.platform.clone(), types: ws.types.clone(), placements: placements.to_vec(), base, platform_source, services }
 }
 
 /// The provisioner serving resource type `ty` in environment `env`: the type's own entry of

@@ -29,8 +29,8 @@ pub struct ResolvedService {
     /// Names of the services it must start after.
     pub depends_on: Vec<String>,
     pub roles: PortRoles,
-    /// The port each route sends its traffic to, in `spec.routes` order.
-    pub route_targets: Vec<Option<usize>>,
+    /// In `spec.routes` order.
+    pub routes: Vec<RouteFacts>,
     /// The services it calls, sorted by index.
     pub callees: Vec<Callee>,
     /// Names of the services that call it, sorted by index.
@@ -67,6 +67,22 @@ pub struct PortRoles {
     pub readiness: Option<usize>,
     pub liveness: Option<usize>,
     pub startup: Option<usize>,
+}
+
+/// A route: the port it sends its traffic to and its host in each placement.
+#[derive(Debug, Clone)]
+pub struct RouteFacts {
+    /// [`roles::route_target`]; `None` when the service has no such port.
+    pub target: Option<usize>,
+    /// By [`super::instance`] of each placement resolved (those built and the base one).
+    pub hosts: IndexMap<String, String>,
+}
+
+impl RouteFacts {
+    /// The host in `pl`, one of the placements resolved.
+    pub fn host(&self, pl: &super::Placement) -> &str {
+        &self.hosts[&super::instance(pl)]
+    }
 }
 
 /// A service this one calls.
@@ -114,7 +130,7 @@ pub struct SloFacts {
 }
 
 /// Resolves service `i`.
-pub(super) fn resolve(ws: &Workspace, graph: &Graph, i: usize, opts: &BuildOptions, sources: &SourceMap) -> ResolvedService {
+pub(super) fn resolve(ws: &Workspace, graph: &Graph, i: usize, placements: &[&super::Placement], opts: &BuildOptions, sources: &SourceMap) -> ResolvedService {
     let s = &ws.services[i];
     let p = &ws.platform;
     let name = s.name.value.clone();
@@ -129,7 +145,7 @@ pub(super) fn resolve(ws: &Workspace, graph: &Graph, i: usize, opts: &BuildOptio
         wave: graph.waves[i],
         depends_on: graph.dependencies(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
         roles: port_roles(s, &roles::called_ports(s, graph.callers(i).into_iter().map(|j| &ws.services[j]))),
-        route_targets: s.routes.iter().map(|r| roles::route_target(s, r)).collect(),
+        routes: s.routes.iter().map(|r| route(s, r, placements)).collect(),
         callees: graph.callees(i).into_iter().map(|j| callee(ws, s, j)).collect(),
         callers: graph.callers(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
         envs,
@@ -153,6 +169,11 @@ fn port_roles(s: &Service, called: &[usize]) -> PortRoles {
         liveness: probe(s.health.liveness.as_ref()),
         startup: probe(s.health.startup.as_ref()),
     }
+}
+
+fn route(s: &Service, r: &crate::model::Route, placements: &[&super::Placement]) -> RouteFacts {
+    let host = |pl: &super::Placement| super::route_host(&s.name.value, r.host.as_ref().map(|h| h.value.as_str()), pl);
+    RouteFacts { target: roles::route_target(s, r), hosts: placements.iter().map(|pl| (super::instance(pl), host(pl))).collect() }
 }
 
 fn callee(ws: &Workspace, s: &Service, j: usize) -> Callee {

@@ -58,7 +58,7 @@ fn the_slo_measures_the_port_the_routes_reach() {
     assert_eq!(port_name(rs, rs.roles.measured), Some("api"));
     assert_eq!(port_name(rs, rs.roles.primary), Some("admin"), "the primary port is still the first one");
     assert_eq!(port_name(rs, rs.roles.metrics), Some("admin"), "Prometheus scrapes the first HTTP port");
-    assert_eq!(rs.route_targets, vec![Some(1)]);
+    assert_eq!(rs.routes.iter().map(|r| r.target).collect::<Vec<_>>(), vec![Some(1)]);
 }
 
 #[test]
@@ -171,6 +171,9 @@ fn provisioners_effective_values_and_names_are_decided_per_environment() {
     assert_eq!(output_var("orders-db", "host"), "ORDERS_DB_HOST");
     assert_eq!(tf_id("1st-db"), "r_1st_db");
     assert_eq!(route_host("checkout", Some("shop.example.com"), prod), "shop.example.com");
+    let routed = ok(&[("checkout", ADMIN_FIRST)]);
+    let dev = routed.placements.iter().find(|p| p.env == "dev").unwrap();
+    assert_eq!(routed.services[0].routes[0].host(dev), "checkout.dev.acme.example.com", "a route without host= gets NAME.ENV.DOMAIN");
     assert_eq!(route_host("checkout", None, prod), "checkout.prod.acme.example.com");
 }
 
