@@ -8,13 +8,13 @@
 //! miette's `[file:line:column]` header counts columns in bytes; [`CharColumns`] makes it count
 //! characters, like every other format (the underlines are placed by display width either way).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents};
 
-use crate::diagnostics::{Code, Diagnostic, Label, Severity};
+use super::{thousands, Capped};
+use crate::diagnostics::{Diagnostic, Label, Severity};
 use crate::source::{FileId, LineIndex, SourceFile, SourceMap};
 
 /// Fixed width, so that wrapping does not depend on the terminal and snapshots stay stable.
@@ -31,23 +31,8 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_context_lines(CONTEXT_LINES).with_width(WIDTH);
 
     let mut out = String::new();
-    let mut shown: HashMap<(FileId, Code), usize> = HashMap::new();
-    // (file, code, how many not shown), in order of first omission, and where each is in it (a
-    // search of the list per omitted report would be quadratic in the files of a run).
-    let mut omitted: Vec<(FileId, Code, usize)> = Vec::new();
-    let mut omitted_at: HashMap<(FileId, Code), usize> = HashMap::new();
-    for d in diags {
-        let key = (d.primary.file, d.code);
-        let count = shown.entry(key).or_default();
-        *count += 1;
-        if *count > MAX_PER_FILE_AND_CODE {
-            let at = *omitted_at.entry(key).or_insert_with(|| {
-                omitted.push((key.0, key.1, 0));
-                omitted.len() - 1
-            });
-            omitted[at].2 += 1;
-            continue;
-        }
+    let capped = Capped::of(diags);
+    for d in capped.shown {
         let mut text = String::new();
         // Writing to a String cannot fail, but miette also reports a snippet it could not read
         // as a formatting error; the error renderer must not panic, so fall back to plain text.
@@ -62,33 +47,14 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
         }
         out.push('\n');
     }
-    for (file, code, n) in &omitted {
-        out.push_str(&format!("… and {} more {code} in {}\n", thousands(*n), sources.get(*file).name));
+    for o in &capped.omitted {
+        out.push_str(&format!("… and {} more {} in {}\n", thousands(o.count), o.code, sources.get(o.file).name));
     }
-    if !omitted.is_empty() {
+    if !capped.omitted.is_empty() {
         out.push('\n');
     }
     out.push_str(&summary(diags, color));
     out.push('\n');
-    out
-}
-
-/// Reports shown per file and code; the rest are counted in one line each (`… and 199,950
-/// more E0102 in service.kdl`), so that a generated file with 200,000 unknown properties prints
-/// kilobytes, not a gigabyte. The summary still counts them all; the machine formats list them
-/// all.
-const MAX_PER_FILE_AND_CODE: usize = 50;
-
-/// `199950` as `199,950`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
     out
 }
 
@@ -339,6 +305,7 @@ impl miette::Diagnostic for Report {
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{sample, PLATFORM, SERVICE};
+    use super::super::MAX_PER_FILE_AND_CODE;
     use super::*;
     use crate::diagnostics::codes;
     use crate::source::Span;

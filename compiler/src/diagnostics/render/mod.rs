@@ -12,8 +12,10 @@ mod sarif;
 #[cfg(test)]
 mod fixture;
 
-use super::{Diagnostic, Label};
-use crate::source::SourceMap;
+use std::collections::HashMap;
+
+use super::{Code, Diagnostic, Label, Severity};
+use crate::source::{FileId, SourceMap};
 
 /// An output format for diagnostics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,6 +49,69 @@ pub fn render(diags: &[Diagnostic], sources: &SourceMap, format: Format, color: 
         Format::Github => github::render(diags, sources),
         Format::Sarif => sarif::render(diags, sources),
     }
+}
+
+/// Reports shown per file and code in the formats a person reads (the human report and GitHub
+/// annotations); the rest are counted in one line each (`… and 199,950 more E0102 in
+/// service.kdl`), so that a generated file with 200,000 unknown properties prints kilobytes, not
+/// a gigabyte, and a pull request gets a handful of annotations (GitHub shows at most 10 errors
+/// per step anyway). The summary still counts them all; JSON and SARIF, read by programs, list
+/// them all.
+const MAX_PER_FILE_AND_CODE: usize = 50;
+
+/// The diagnostics of a run as a person is shown them: at most [`MAX_PER_FILE_AND_CODE`] per
+/// file and code, in order, and a count of the others.
+struct Capped<'a> {
+    shown: Vec<&'a Diagnostic>,
+    /// Per file and code with reports left out, how many, in order of first omission.
+    omitted: Vec<Omitted>,
+}
+
+/// Reports of one code in one file that were counted, not shown.
+struct Omitted {
+    file: FileId,
+    code: Code,
+    severity: Severity,
+    count: usize,
+}
+
+impl<'a> Capped<'a> {
+    fn of(diags: &'a [Diagnostic]) -> Self {
+        let mut shown = Vec::new();
+        let mut seen: HashMap<(FileId, Code), usize> = HashMap::new();
+        // Where each (file, code) is in `omitted`: a search of the list per omitted report would
+        // be quadratic in the files of a run.
+        let mut omitted: Vec<Omitted> = Vec::new();
+        let mut omitted_at: HashMap<(FileId, Code), usize> = HashMap::new();
+        for d in diags {
+            let key = (d.primary.file, d.code);
+            let count = seen.entry(key).or_default();
+            *count += 1;
+            if *count <= MAX_PER_FILE_AND_CODE {
+                shown.push(d);
+                continue;
+            }
+            let at = *omitted_at.entry(key).or_insert_with(|| {
+                omitted.push(Omitted { file: key.0, code: key.1, severity: d.severity, count: 0 });
+                omitted.len() - 1
+            });
+            omitted[at].count += 1;
+        }
+        Capped { shown, omitted }
+    }
+}
+
+/// `199950` as `199,950`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Where a label points, as 1-based lines and columns (columns in Unicode scalar values).
