@@ -170,7 +170,7 @@ fn merge(results: Vec<ChunkResult>, loaded: &Loaded, ws: &Workspace, diags: &mut
     let mut obs_errors: Vec<crate::emit::observability::ObservabilityError> = Vec::new();
     let mut sink_failure = None;
     for r in results {
-        diags.extend(r.diags);
+        diags.append(r.diags);
         for e in r.obs_errors {
             // The same broken overlay file fails every service the same way: report it once.
             if !obs_errors.contains(&e) {

@@ -8,13 +8,13 @@
 //! 200,000 commands helps no one).
 
 use super::{message_with_help, thousands, Capped, Omitted, Region};
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{Diagnostic, Dropped, Severity};
 use crate::source::SourceMap;
 
 /// One workflow command per diagnostic shown, then one per file and code whose other reports
 /// were counted, each ending in a newline; nothing for no diagnostics.
-pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let capped = Capped::of(diags);
+pub(super) fn render(diags: &[Diagnostic], dropped: &[Dropped], sources: &SourceMap) -> String {
+    let capped = Capped::of(diags, dropped);
     let mut out = String::new();
     for d in capped.shown {
         out.push_str(&command(d, sources));
@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn one_command_per_diagnostic_with_positions() {
         let (sources, diags) = sample();
-        let out = render(&diags, &sources);
+        let out = render(&diags, &[], &sources);
         let lines: Vec<_> = out.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(
@@ -126,7 +126,7 @@ mod tests {
         let (sources, diags) = sample();
         let file = diags[0].primary.file;
         let many: Vec<Diagnostic> = (0..1234).map(|i| Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(0, 1), "unknown property"), format!("no property p{i}"))).collect();
-        let out = render(&many, &sources);
+        let out = render(&many, &[], &sources);
         let lines: Vec<_> = out.lines().collect();
         assert_eq!(lines.len(), MAX_PER_FILE_AND_CODE + 1, "{out}");
         assert!(lines[..MAX_PER_FILE_AND_CODE].iter().all(|l| l.starts_with("::error file=services/checkout/service.kdl,line=")), "{out}");
@@ -139,6 +139,6 @@ mod tests {
     #[test]
     fn no_diagnostics_no_output() {
         let (sources, _) = sample();
-        assert_eq!(render(&[], &sources), "");
+        assert_eq!(render(&[], &[], &sources), "");
     }
 }

@@ -14,14 +14,14 @@ use std::sync::Arc;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents};
 
 use super::{thousands, Capped};
-use crate::diagnostics::{Diagnostic, Label, Severity};
+use crate::diagnostics::{Diagnostic, Dropped, Label, Severity};
 use crate::source::{FileId, LineIndex, SourceFile, SourceMap};
 
 /// Fixed width, so that wrapping does not depend on the terminal and snapshots stay stable.
 const WIDTH: usize = 100;
 
 /// Reports separated by a blank line, then a summary; empty for no diagnostics.
-pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+pub(super) fn render(diags: &[Diagnostic], dropped: &[Dropped], sources: &SourceMap, color: bool) -> String {
     if diags.is_empty() {
         return String::new();
     }
@@ -31,7 +31,7 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_context_lines(CONTEXT_LINES).with_width(WIDTH);
 
     let mut out = String::new();
-    let capped = Capped::of(diags);
+    let capped = Capped::of(diags, dropped);
     for d in capped.shown {
         let mut text = String::new();
         // Writing to a String cannot fail, but miette also reports a snippet it could not read
@@ -53,15 +53,13 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
     if !capped.omitted.is_empty() {
         out.push('\n');
     }
-    out.push_str(&summary(diags, color));
+    out.push_str(&summary(capped.errors, capped.warnings, color));
     out.push('\n');
     out
 }
 
 /// `error: 2 errors, 1 warning`, or `warning: 1 warning` when there are only warnings.
-fn summary(diags: &[Diagnostic], color: bool) -> String {
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
+fn summary(errors: usize, warnings: usize, color: bool) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut counts = Vec::new();
     if errors > 0 {
@@ -313,7 +311,7 @@ mod tests {
     #[test]
     fn reports_show_codes_files_labels_and_help() {
         let (sources, diags) = sample();
-        let out = render(&diags, &sources, false);
+        let out = render(&diags, &[], &sources, false);
         for needle in [
             "E0503",
             "W0102",
@@ -336,7 +334,7 @@ mod tests {
     #[test]
     fn header_column_counts_characters() {
         let (sources, diags) = sample();
-        let out = render(&diags[2..], &sources, false);
+        let out = render(&diags[2..], &[], &sources, false);
         // miette alone would say 4:30 (bytes); JSON, GitHub and SARIF say 4:25.
         assert!(out.contains(&format!("[{SERVICE}:4:25]")), "{out}");
     }
@@ -344,7 +342,7 @@ mod tests {
     #[test]
     fn label_in_another_file_is_a_note_with_that_source() {
         let (sources, diags) = sample();
-        let out = render(&diags[..1], &sources, false);
+        let out = render(&diags[..1], &[], &sources, false);
         let note = out.find("Advice:").expect("related note");
         let tail = &out[note..];
         assert!(tail.contains(&format!("related location in {PLATFORM}")), "{out}");
@@ -358,13 +356,13 @@ mod tests {
     #[test]
     fn reports_are_separated_by_a_blank_line_and_summarised() {
         let (sources, diags) = sample();
-        let out = render(&diags, &sources, false);
+        let out = render(&diags, &[], &sources, false);
         assert!(out.ends_with("\n\nerror: 2 errors, 1 warning\n"), "{out}");
         assert!(out.contains("\n\nW0102\n"), "{out}");
         assert!(out.contains("\n\nE0201\n"), "{out}");
-        assert!(render(&diags[1..2], &sources, false).ends_with("\n\nwarning: 1 warning\n"));
-        assert!(render(&diags[2..], &sources, false).ends_with("\n\nerror: 1 error\n"));
-        assert_eq!(render(&[], &sources, false), "");
+        assert!(render(&diags[1..2], &[], &sources, false).ends_with("\n\nwarning: 1 warning\n"));
+        assert!(render(&diags[2..], &[], &sources, false).ends_with("\n\nerror: 1 error\n"));
+        assert_eq!(render(&[], &[], &sources, false), "");
     }
 
     #[test]
@@ -373,7 +371,7 @@ mod tests {
         let file = diags[0].primary.file;
         let many: Vec<Diagnostic> =
             (0..1234).map(|i| Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(i % 5, i % 5 + 1), "unknown property"), format!("no property p{i}"))).collect();
-        let out = render(&many, &sources, false);
+        let out = render(&many, &[], &sources, false);
         assert_eq!(out.matches("× no property p").count(), MAX_PER_FILE_AND_CODE, "{out}");
         assert!(out.contains(&format!("… and 1,184 more E0102 in {SERVICE}\n")), "{out}");
         assert!(out.ends_with("error: 1234 errors\n"), "{out}");
@@ -389,7 +387,7 @@ mod tests {
         let file = sources.add(SourceFile::new("long.kdl", None, long.clone()));
         let at = long.find("zz").unwrap();
         let d = Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(at, at + 2), "unknown property"), "`x` has no property `zz`");
-        let out = render(&[d], &sources, false);
+        let out = render(&[d], &[], &sources, false);
         assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
         assert!(out.contains(&format!("[long.kdl:2:{}]", at - 12 + 1)), "{out}");
         assert!(out.contains("p=1  zz=1"), "{out}");
@@ -406,7 +404,7 @@ mod tests {
             let file = sources.add(SourceFile::new("long.kdl", None, text.clone()));
             let at = text.find("zz").unwrap();
             let d = Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(at, at + 2), "unknown property"), "`x` has no property `zz`");
-            let out = render(&[d], &sources, false);
+            let out = render(&[d], &[], &sources, false);
             // (A `\r` left in the window would be a line break to miette: it numbers the line 1.)
             assert!(out.contains(" 2 │ =1 p=1") && out.contains("p=1  zz=1\n") && !out.contains('\r') && !out.contains('}'), "{name}:\n{out}");
             assert!(out.contains(&format!("[long.kdl:2:{}]", at - text.find("    x").unwrap() + 1)), "{name}:\n{out}");
@@ -424,7 +422,7 @@ mod tests {
             .flat_map(|&(f, n)| (0..n).map(move |i| (f, i)))
             .map(|(f, i)| Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(files[f], Span::new(0, 1), "here"), format!("no property p{i}")))
             .collect();
-        let out = render(&diags, &sources, false);
+        let out = render(&diags, &[], &sources, false);
         assert!(out.contains("… and 62 more E0102 in f2.kdl\n… and 20 more E0102 in f0.kdl\n… and 5 more E0102 in f1.kdl\n"), "{out}");
         assert_eq!(out.matches("× no property p").count(), 3 * MAX_PER_FILE_AND_CODE);
     }
@@ -436,7 +434,7 @@ mod tests {
         let file = sources.add(SourceFile::new("ctx.kdl", None, text.clone()));
         let at = text.find("x 1").unwrap();
         let d = Diagnostic::new(codes::UNEXPECTED_ARGUMENT, Label::new(file, Span::new(at + 2, at + 3), "unexpected argument"), "unexpected argument to `x`");
-        let out = render(&[d], &sources, false);
+        let out = render(&[d], &[], &sources, false);
         assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
         assert!(out.contains("[ctx.kdl:3:7]") && out.contains(" 3 │     x 1\n"), "{out}");
     }
@@ -444,7 +442,7 @@ mod tests {
     #[test]
     fn colour_only_when_asked() {
         let (sources, diags) = sample();
-        let out = render(&diags, &sources, true);
+        let out = render(&diags, &[], &sources, true);
         assert!(out.contains('\x1b'));
         assert!(out.ends_with("\x1b[1;31merror\x1b[0m: 2 errors, 1 warning\n"), "{out:?}");
     }
@@ -456,7 +454,7 @@ mod tests {
         let len = sources.get(file).text.len();
         for span in [Span::new(len, len), Span::new(len + 5, len + 9)] {
             let d = Diagnostic::new(codes::MISSING_VALUE, Label::new(file, span, "expected `}`"), "m");
-            let out = render(&[d], &sources, false);
+            let out = render(&[d], &[], &sources, false);
             // Drawn as a point just after the last line's text (`}` is line 5).
             assert!(out.contains(" 5 │ }\n   ·  ▲\n   ·  ╰── expected `}`"), "{out}");
         }
