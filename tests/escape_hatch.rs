@@ -208,6 +208,54 @@ fn a_hand_edit_is_reported_with_a_diff() {
     assert!(r.stderr.contains("platc eject") && r.stderr.contains("patch"), "says what to do:\n{}", r.stderr);
 }
 
+/// In the machine formats the check's findings are diagnostics on the generated files (E0806),
+/// in the one report of the run: JSON lines, GitHub annotations on the file, one SARIF document.
+#[test]
+fn check_findings_are_diagnostics_in_every_machine_format() {
+    let (_tmp, src) = hello();
+    build(&src);
+    edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
+    edit(&src.join(HAND_EDITED), "appProtocol: http\n", "appProtocol: h2c\n");
+    let stale = "deploy/hello/manifests/prod/configmap-hello-config.yaml";
+    let before = snapshot(&src);
+
+    let json = platc(&src, &["build", ".", "--check", "--format", "json"]);
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let reports: Vec<serde_json::Value> = json.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let find = |file: &str| reports.iter().find(|r| r["file"] == file).unwrap_or_else(|| panic!("no report on {file}:\n{}", json.stdout));
+    assert_eq!((find(stale)["code"].as_str(), find(stale)["line"].as_u64()), (Some("E0806"), Some(1)));
+    assert!(find(stale)["message"].as_str().unwrap().starts_with(&format!("{stale} is stale")), "{}", find(stale));
+    let edited = find(HAND_EDITED);
+    assert!(edited["message"].as_str().unwrap().contains("+    appProtocol: http\n"), "the diff is in the message: {edited}");
+    assert!(edited["help"].as_str().unwrap().contains("platc eject"), "{edited}");
+
+    let github = platc(&src, &["build", ".", "--check", "--format", "github"]);
+    assert_eq!(github.code, 1, "{}", github.stderr);
+    assert!(github.stdout.lines().any(|l| l.starts_with(&format!("::error file={stale},line=1,col=1,")) && l.contains("title=E0806::")), "{}", github.stdout);
+
+    let sarif = platc(&src, &["build", ".", "--check", "--format", "sarif"]);
+    assert_eq!(sarif.code, 1, "{}", sarif.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("one SARIF document");
+    let results = doc["runs"][0]["results"].as_array().expect("results");
+    assert!(results.iter().filter(|r| r["ruleId"] == "E0806").count() >= 4, "3 stale configmaps, the lock and the edited file:\n{}", sarif.stdout);
+    assert_eq!(before, snapshot(&src), "--check writes nothing");
+}
+
+/// A build that would lose a hand edit says so as E0804 on the file in the machine formats.
+#[test]
+fn a_refused_build_reports_e0804_on_the_file_in_json() {
+    let (_tmp, src) = hello();
+    build(&src);
+    edit(&src.join(HAND_EDITED), "appProtocol: http\n", "appProtocol: h2c\n");
+    edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
+    let before = snapshot(&src);
+    let r = platc(&src, &["build", ".", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let reports: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(reports.iter().any(|d| d["code"] == "E0804" && d["file"] == HAND_EDITED), "{}", r.stdout);
+    assert_eq!(before, snapshot(&src), "a refused build writes nothing");
+}
+
 #[test]
 fn an_ejected_file_is_left_alone_by_later_builds() {
     let (_tmp, src) = hello();
@@ -284,11 +332,14 @@ fn diff_shows_what_a_build_would_change() {
     edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
     let before = snapshot(&src);
     let r = platc(&src, &["diff", "."]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "changes exit 1, as `git diff --exit-code`:\n{}", r.stderr);
     let file = "deploy/hello/manifests/prod/configmap-hello-config.yaml";
     assert!(r.stdout.contains(&format!("--- a/{file}\n+++ b/{file}\n")), "{}", r.stdout);
     assert!(r.stdout.contains("\n-  GREETING: Hello from prod\n+  GREETING: Hi from prod\n"), "{}", r.stdout);
     assert_eq!(before, snapshot(&src), "diff writes nothing");
+    build(&src);
+    let r = platc(&src, &["diff", "."]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "nothing would change:\n{}", r.stderr);
 }
 
 /// Issue 7: "platc must never silently lose a person's edit". A plain `platc build` after a

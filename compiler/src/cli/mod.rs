@@ -12,6 +12,7 @@ mod fmt;
 mod graph;
 pub mod init;
 pub mod new;
+mod outputs;
 pub mod publish;
 mod render;
 

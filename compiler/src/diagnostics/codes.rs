@@ -119,6 +119,7 @@ codes! {
     INPUT_SYMLINK = "E0803", "a spec or a directory of specs is a symbolic link";
     WOULD_LOSE_CONTENT = "E0804", "the build would overwrite or delete a file platc did not write as it is";
     OVERLAY_OUTSIDE = "E0805", "a stdlib overlay named by platform.kdl is not a directory inside the platform directory";
+    OUTPUT_OUT_OF_DATE = "E0806", "a generated file differs from what a fresh build writes";
 
     NO_READINESS_PROBE = "W0101", "service has no readiness probe";
     IMAGE_HAS_TAG = "W0102", "image reference pins a tag in the spec";
