@@ -226,7 +226,7 @@ fn check_findings_are_diagnostics_in_every_machine_format() {
     assert_eq!((find(stale)["code"].as_str(), find(stale)["line"].as_u64()), (Some("E0806"), Some(1)));
     assert!(find(stale)["message"].as_str().unwrap().starts_with(&format!("{stale} is stale")), "{}", find(stale));
     let edited = find(HAND_EDITED);
-    assert!(edited["message"].as_str().unwrap().contains("+    appProtocol: http\n"), "the diff is in the message: {edited}");
+    assert!(edited["message"].as_str().unwrap().contains("\n-    appProtocol: http\n+    appProtocol: h2c\n"), "the diff is in the message: {edited}");
     assert!(edited["help"].as_str().unwrap().contains("platc eject"), "{edited}");
 
     let github = platc(&src, &["build", ".", "--check", "--format", "github"]);
