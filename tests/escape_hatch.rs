@@ -570,6 +570,19 @@ fn removing_a_preview_deletes_only_its_files() {
     assert!(gitops.join("deploy/gitops/preview-feat-b/apps/hello.yaml").is_file(), "feat-b stays");
     assert!(gitops.join("deploy/hello/manifests/preview-feat-b").is_dir(), "feat-b's manifests stay");
     assert!(gitops.join("deploy/hello/chart/Chart.yaml").is_file(), "shared chart files stay");
+    // A teardown is titled and trailed as one, never as a deployment (platc dora counts
+    // Platc-Deploy only); the previews were published as previews, each by its instance.
+    let subject = git(&gitops, &["log", "-1", "--format=%s"]);
+    assert_eq!(subject.trim(), "platc: tear down hello/preview-feat-a", "{subject}");
+    let last = git(&gitops, &["log", "-1", "--format=%(trailers:only,unfold)"]);
+    assert!(last.contains("Platc-Remove: hello/preview-feat-a") && !last.contains("Platc-Deploy"), "{last}");
+    let previous = git(&gitops, &["log", "-1", "--skip=1", "--format=%(trailers:only,unfold)"]);
+    assert!(previous.contains("Platc-Preview: hello/preview-feat-b") && !previous.contains("Platc-Deploy"), "{previous}");
+    let commits = platc::history::dora::read(&platc::history::git::Git::new(&gitops)).unwrap();
+    let report = platc::history::dora::compute(&commits, None);
+    assert!(report.rows.is_empty(), "no environment was deployed: {report:?}");
+    let previews: Vec<_> = report.previews.iter().map(|p| (p.unit.environment.as_str(), p.closed.is_some())).collect();
+    assert_eq!(previews, [("preview-feat-a", true), ("preview-feat-b", false)]);
 }
 
 /// values.yaml is the base environment's whatever `--env` builds, and a build refused for a
