@@ -152,7 +152,8 @@ fn the_scripted_history_gives_the_expected_figures() {
       "clock_skew_deployments": 0
     }
   ],
-  "previews": []
+  "previews": [],
+  "first_deploys": []
 }
 "#
     );

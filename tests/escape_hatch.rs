@@ -552,6 +552,26 @@ fn publish_warns_before_replacing_an_edit_made_in_the_gitops_repository() {
     assert!(git(&gitops, &["log", "--format=%s"]).contains("hotfix: h2c"), "which stays in the history");
 }
 
+/// A publish that deploys a service to a protected environment records when its spec was first
+/// committed, and `platc dora` measures time to first deploy from it.
+#[test]
+fn the_first_production_publish_records_the_specs_first_commit() {
+    let (_tmp, src, gitops) = repos();
+    assert_eq!(publish(&src, &gitops, Publish::default()), 0);
+    let added = git(&src, &["log", "-1", "--format=%cI"]);
+    let t = trailers(&gitops);
+    assert!(t.contains(&format!("Platc-First-Commit: hello {}", added.trim())), "{t:?}");
+    let commits = platc::history::dora::read(&platc::history::git::Git::new(&gitops)).unwrap();
+    let report = platc::history::dora::compute(&commits, None);
+    let first: Vec<_> = report.first_deploys.iter().map(|f| (f.service.as_str(), f.seconds().is_some())).collect();
+    assert_eq!(first, [("hello", true)], "{report:?}");
+    // A dev-only publish deploys nothing protected: no trailer.
+    edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
+    git(&src, &["commit", "-qam", "greeting"]);
+    assert_eq!(publish(&src, &gitops, Publish { env: Some("dev"), ..Default::default() }), 0);
+    assert!(!trailers(&gitops).iter().any(|l| l.starts_with("Platc-First-Commit")), "{:?}", trailers(&gitops));
+}
+
 /// The preview teardown of the generated pipelines: `publish --remove` deletes exactly the
 /// files of that branch's preview and keeps the other preview.
 #[test]

@@ -201,8 +201,11 @@ fn publish(args: &Args) -> Exit<i32> {
         eprintln!("nothing to publish: {target_shown} already holds this build (no commit)");
         return Ok(EXIT_OK);
     }
-    let changes = changes(&changed, &envs, args.remove);
+    let mut changes = changes(&changed, &envs, args.remove);
     let source = source_commit(&src_root, &crate::load::display(&cwd, &src_root));
+    if source.commit.is_some() {
+        changes.first_commits = first_commits(&src_root, ws, &result.loaded.sources, &changes.deployed);
+    }
     let message = trailers::message(args.message.as_deref(), &source, &changes);
     commit(&git, &subdir, &message, &top_shown).map_err(&failed)?;
     let sha = git.head().ok().flatten().unwrap_or_default();
@@ -231,6 +234,24 @@ fn changes(changed: &[String], envs: &[crate::history::layout::EnvName], remove:
         };
     }
     c
+}
+
+/// Per service of `deployed` in a protected environment, the committer time of the commit that
+/// added its spec in the source repository (`git log --diff-filter=A --follow`, the oldest):
+/// where its time to first deploy starts. A spec git does not know (never committed) has none.
+fn first_commits(src_root: &Path, ws: &crate::model::Workspace, sources: &crate::source::SourceMap, deployed: &BTreeSet<Unit>) -> std::collections::BTreeMap<String, String> {
+    let protected: BTreeSet<&str> = ws.platform.environments.values().filter(|e| e.protected).map(|e| e.name.value.as_str()).collect();
+    let services: BTreeSet<&str> = deployed.iter().filter(|u| protected.contains(u.environment.as_str())).map(|u| u.service.as_str()).collect();
+    let git = Git::new(src_root);
+    let mut out = std::collections::BTreeMap::new();
+    for s in ws.services.iter().filter(|s| services.contains(s.name.value.as_str())) {
+        let Some(path) = &sources.get(s.file).path else { continue };
+        let Ok(log) = git.ok(&["log", "--diff-filter=A", "--follow", "--format=%cI", "--", &path.to_string_lossy()]) else { continue };
+        if let Some(time) = log.lines().map(str::trim).filter(|l| !l.is_empty()).last() {
+            out.insert(s.name.value.clone(), time.to_string());
+        }
+    }
+    out
 }
 
 /// `: SERVICE/ENV, ...; removed SERVICE/INSTANCE`: what the publish changed (nothing when no

@@ -30,6 +30,10 @@
 //! instance is reported apart, with its deployments and when it was opened and torn down
 //! (`Platc-Remove`). A teardown is never a deployment.
 //!
+//! Time to first deploy, per service: from the commit that added its spec (the
+//! `Platc-First-Commit` trailer of its first deployment to a protected environment) to that
+//! deployment. It is a fact of the whole history, not of the window.
+//!
 //! Medians of an even count are the mean of the two middle values, rounded down to a second.
 //! Rates are rounded to four decimal places.
 
@@ -118,6 +122,24 @@ pub struct PreviewRow {
     pub closed: Option<i64>,
 }
 
+/// A service's first deployment to a protected environment, and when its spec was added.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstDeploy {
+    pub service: String,
+    /// Committer time of the commit that added the spec.
+    pub first_commit: i64,
+    /// The first publish that deployed it to a protected environment.
+    pub deployed: i64,
+}
+
+impl FirstDeploy {
+    /// Seconds from the spec's first commit to its first production deployment; `None` when
+    /// the clocks put the commit after the deployment.
+    pub fn seconds(&self) -> Option<i64> {
+        Some(self.deployed - self.first_commit).filter(|s| *s >= 0)
+    }
+}
+
 /// The metrics of a history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -129,6 +151,8 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Preview instances with a publish in the window, sorted by service, then instance.
     pub previews: Vec<PreviewRow>,
+    /// Time to first deploy of every service that has one, sorted by service.
+    pub first_deploys: Vec<FirstDeploy>,
 }
 
 #[derive(Debug)]
@@ -172,6 +196,8 @@ struct Ledger {
     first_publish: Option<i64>,
     /// Preview instances: their publish times and teardown.
     previews: BTreeMap<Unit, (Vec<i64>, Option<i64>)>,
+    /// Per service, its first `Platc-First-Commit`.
+    first_deploys: BTreeMap<String, FirstDeploy>,
 }
 
 impl Ledger {
@@ -202,6 +228,16 @@ impl Ledger {
             placed.push((u, idx));
         }
         self.publishes.insert(c.sha.to_ascii_lowercase(), placed);
+    }
+
+    /// Records the first production deployment of each service `c` names in a
+    /// `Platc-First-Commit` trailer (`SERVICE TIME`); later ones change nothing.
+    fn first_deploys(&mut self, c: &Commit) {
+        for v in trailers::values(&c.trailers, trailers::FIRST_COMMIT) {
+            let Some((service, time)) = v.trim().split_once(' ') else { continue };
+            let Some(first_commit) = super::time::parse(time.trim()) else { continue };
+            self.first_deploys.entry(service.to_string()).or_insert(FirstDeploy { service: service.to_string(), first_commit, deployed: c.time });
+        }
     }
 
     /// Records the previews commit `c` publishes and the instances it tears down (teardowns of
@@ -267,6 +303,7 @@ pub fn compute(commits: &[Commit], since: Option<i64>) -> Report {
     for c in commits {
         let deploys = deployed(c);
         ledger.previews(c);
+        ledger.first_deploys(c);
         if deploys.is_empty() {
             ledger.revert(c);
         } else {
@@ -291,7 +328,7 @@ pub fn compute(commits: &[Commit], since: Option<i64>) -> Report {
             (!in_window.is_empty()).then_some(PreviewRow { unit, deployments: in_window.len(), opened, closed })
         })
         .collect();
-    Report { window, days: round4(days), rows, previews }
+    Report { window, days: round4(days), rows, previews, first_deploys: ledger.first_deploys.into_values().collect() }
 }
 
 /// The figures of one unit over the deployments from `start` on; none when it has none there.
@@ -340,6 +377,11 @@ impl Report {
             .iter()
             .map(|p| json!({"service": p.unit.service, "instance": p.unit.environment, "deployments": p.deployments, "opened": format_utc(p.opened), "closed": p.closed.map(format_utc)}))
             .collect();
+        let first: Vec<_> = self
+            .first_deploys
+            .iter()
+            .map(|f| json!({"service": f.service, "first_commit": format_utc(f.first_commit), "first_deploy": format_utc(f.deployed), "time_to_first_deploy_seconds": f.seconds()}))
+            .collect();
         let doc = json!({
             "window": {
                 "start": self.window.map(|(s, _)| format_utc(s)),
@@ -348,6 +390,7 @@ impl Report {
             },
             "services": rows,
             "previews": previews,
+            "first_deploys": first,
         });
         let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
         s.push('\n');
@@ -360,7 +403,7 @@ impl Report {
             Some((s, e)) => format!("window: {} to {} ({:.2} days)\n", format_utc(s), format_utc(e), self.days),
             None => "window: no publishes\n".to_string(),
         };
-        if self.rows.is_empty() && self.previews.is_empty() {
+        if self.rows.is_empty() && self.previews.is_empty() && self.first_deploys.is_empty() {
             out.push_str("no platc publishes in the window\n");
             return out;
         }
@@ -394,6 +437,12 @@ impl Report {
             let rows =
                 self.previews.iter().map(|p| vec![p.unit.service.clone(), p.unit.environment.clone(), p.deployments.to_string(), format_utc(p.opened), p.closed.map(format_utc).unwrap_or_else(dash)]);
             out.push_str("\npreviews (not counted as deployments):\n");
+            out.push_str(&aligned(&head, rows));
+        }
+        if !self.first_deploys.is_empty() {
+            let head = ["SERVICE", "SPEC FIRST COMMITTED", "FIRST PRODUCTION DEPLOY", "TIME TO FIRST DEPLOY"];
+            let rows = self.first_deploys.iter().map(|f| vec![f.service.clone(), format_utc(f.first_commit), format_utc(f.deployed), f.seconds().map(format_duration).unwrap_or_else(dash)]);
+            out.push_str("\ntime to first deploy (the whole history):\n");
             out.push_str(&aligned(&head, rows));
         }
         out
@@ -473,6 +522,19 @@ mod tests {
         assert!(r.to_table().contains("note: 1 deployment had a source time after the publish"), "{}", r.to_table());
         let r = compute(&[publish("a1", 10 * day, "1970-01-12T00:00:00Z", &["s/prod"]), publish("c3", 12 * day, "1970-01-11T00:00:00Z", &["s/staging"])], None);
         assert_eq!(r.rows.iter().map(|x| x.lead_time).collect::<Vec<_>>(), [None, Some(2 * day)], "staging: published on day 12 of a source of day 10");
+    }
+
+    #[test]
+    fn time_to_first_deploy_is_from_the_specs_first_commit_to_its_first_production_deploy() {
+        let day = 86_400;
+        let commits = vec![
+            with(publish("a1", 10 * day, "1970-01-10T00:00:00Z", &["s/prod"]), "Platc-First-Commit", &["s 1970-01-08T00:00:00Z"]),
+            with(publish("b2", 12 * day, "1970-01-12T00:00:00Z", &["s/prod"]), "Platc-First-Commit", &["s 1970-01-01T00:00:00Z"]),
+        ];
+        let r = compute(&commits, Some(11 * day));
+        assert_eq!(r.first_deploys.len(), 1);
+        assert_eq!((r.first_deploys[0].seconds(), r.first_deploys[0].deployed), (Some(3 * day), 10 * day), "the first one counts, outside the window too");
+        assert!(r.to_json().contains("\"time_to_first_deploy_seconds\": 259200"), "{}", r.to_json());
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! Platc-Deploy: checkout/staging
 //! Platc-Preview: checkout/preview-pr-7        (a preview instance whose files changed)
 //! Platc-Remove: checkout/preview-pr-6         (an instance `publish --remove` tore down)
+//! Platc-First-Commit: checkout 2024-02-20T10:00:00+01:00
+//!                                    (a service deployed to a protected environment: the
+//!                                     committer time of the commit that added its spec)
 //! ```
 //!
 //! Only `Platc-Deploy` is a deployment for `platc dora`: a preview is counted apart, and a
@@ -26,6 +29,7 @@ pub const VERSION: &str = "Platc-Version";
 pub const DEPLOY: &str = "Platc-Deploy";
 pub const PREVIEW: &str = "Platc-Preview";
 pub const REMOVE: &str = "Platc-Remove";
+pub const FIRST_COMMIT: &str = "Platc-First-Commit";
 /// The value of the source trailers when the source is not a git repository.
 pub const UNKNOWN: &str = "unknown";
 
@@ -72,6 +76,9 @@ pub struct Changes {
     pub previews: BTreeSet<Unit>,
     /// Instances torn down (`Platc-Remove`).
     pub removed: BTreeSet<Unit>,
+    /// Per service deployed to a protected environment, when its spec was first committed
+    /// (`Platc-First-Commit`): what time to first deploy is measured from.
+    pub first_commits: std::collections::BTreeMap<String, String>,
 }
 
 impl Changes {
@@ -102,6 +109,9 @@ pub fn message(message: Option<&str>, source: &Source, changes: &Changes) -> Str
         for u in units {
             text.push_str(&format!("{key}: {u}\n"));
         }
+    }
+    for (service, time) in &changes.first_commits {
+        text.push_str(&format!("{FIRST_COMMIT}: {service} {time}\n"));
     }
     text
 }
