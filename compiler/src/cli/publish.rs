@@ -247,7 +247,7 @@ fn first_commits(src_root: &Path, ws: &crate::model::Workspace, sources: &crate:
     for s in ws.services.iter().filter(|s| services.contains(s.name.value.as_str())) {
         let Some(path) = &sources.get(s.file).path else { continue };
         let Ok(log) = git.ok(&["log", "--diff-filter=A", "--follow", "--format=%cI", "--", &path.to_string_lossy()]) else { continue };
-        if let Some(time) = log.lines().map(str::trim).filter(|l| !l.is_empty()).last() {
+        if let Some(time) = log.lines().map(str::trim).rfind(|l| !l.is_empty()) {
             out.insert(s.name.value.clone(), time.to_string());
         }
     }
