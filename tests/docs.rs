@@ -317,3 +317,32 @@ fn security_guarantees_name_tests_that_exist() {
     }
     assert!(named >= 30, "only {named} tests named in docs/security.md");
 }
+
+/// docs/cli.md's command table lists exactly the commands of `platc --help`, in its order, each
+/// with the same summary and a section of its own: it cannot drift from the binary.
+#[test]
+fn the_cli_command_table_is_the_binarys() {
+    use clap::CommandFactory;
+    let doc = read("docs/cli.md");
+    let rows: Vec<(String, String)> = doc
+        .lines()
+        .skip_while(|l| !l.starts_with("| command"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            let name = cells[0].split('`').nth(1)?.to_string();
+            Some((name, cells[1].to_string()))
+        })
+        .filter(|(name, _)| name != "help")
+        .collect();
+    let cli = platc::cli::Cli::command();
+    let commands: Vec<(String, String)> = cli.get_subcommands().map(|c| (c.get_name().to_string(), c.get_about().map(|a| a.to_string()).unwrap_or_default())).collect();
+    let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&rows), names(&commands), "docs/cli.md's table and `platc --help` list different commands");
+    for ((name, doc_about), (_, about)) in rows.iter().zip(&commands) {
+        let lower = |s: &str| s.trim_end_matches('.').to_lowercase();
+        assert_eq!(lower(doc_about), lower(about), "`{name}`: docs/cli.md and `platc {name} --help` disagree");
+        assert!(doc.contains(&format!("## `platc {name}`")), "docs/cli.md has no section for `platc {name}`");
+    }
+}
