@@ -55,8 +55,7 @@ fn an_overlay_resource_type_is_built_and_validated_like_a_builtin() {
     let text = std::fs::read_to_string(&sts).unwrap_or_else(|e| panic!("{}: {e}", sts.display()));
     assert!(text.contains("eqalpha/keydb:x86_64_v6.3.4"), "the overlay's image is used");
     // The same validators as for the built-in types.
-    let check =
-        Command::new(root().join(".ci/oracles.sh")).arg("check").arg(&out_dir).env("PLATC_CHECKOV", "enforce").env("PLATC_CHECKOV_SKIP", "CKV_K8S_43,CKV_K8S_35").output().unwrap();
+    let check = Command::new(root().join(".ci/oracles.sh")).arg("check").arg(&out_dir).env("PLATC_CHECKOV", "enforce").env("PLATC_CHECKOV_SKIP", "CKV_K8S_43,CKV_K8S_35").output().unwrap();
     let report = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "validators failed (run `.ci/oracles.sh install` if tools are missing):\n{report}\n{}", String::from_utf8_lossy(&check.stderr));
     assert!(report.lines().last().is_some_and(|l| l.contains(" 0 failed")), "{report}");
