@@ -563,3 +563,29 @@ fn set_values_reach_the_objects_and_patches_win() {
         assert_eq!(dev.values().find(|o| o["kind"] == "Deployment").unwrap()["spec"]["revisionHistoryLimit"], Json::from(5), "{h}");
     }
 }
+
+/// A stdlib overlay can no longer fork the chart from the rendered manifests: a file under
+/// `helm/` (a chart template, a values schema), given with `--stdlib` or named by platform.kdl,
+/// is refused with E0602 at the file, and nothing is built.
+#[test]
+fn an_overlay_of_a_chart_template_is_refused() {
+    let scratch = Scratch::new("overlay");
+    let tree = scratch.0.join("tree");
+    std::fs::create_dir_all(tree.join("hello")).unwrap();
+    std::fs::copy(root().join("examples/hello/hello/service.kdl"), tree.join("hello/service.kdl")).unwrap();
+    let platform = std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap();
+    let overlay = tree.join("platform-stdlib/helm/templates");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(overlay.join("deployment.yaml"), "apiVersion: apps/v1\nkind: Deployment\n").unwrap();
+    let named = platform.replacen('{', "{\n    stdlib \"./platform-stdlib\"", 1);
+    for (text, cli) in [(&platform, vec![tree.join("platform-stdlib")]), (&named, vec![])] {
+        std::fs::write(tree.join("platform.kdl"), text).unwrap();
+        let opts = BuildOptions::default();
+        let r = build_paths(&RealFs, std::slice::from_ref(&tree), &cli, &root(), &opts).unwrap();
+        assert!(r.output.is_none(), "built with a chart template in the overlay");
+        let diags: Vec<_> = r.diags.iter().cloned().collect();
+        let text = render(&diags, &r.loaded.sources, Format::Human, false);
+        assert!(text.contains("E0602") && text.contains("helm/templates/deployment.yaml") && text.contains("patch KIND"), "{text}");
+        assert_eq!(diags.len(), 1, "{text}");
+    }
+}
