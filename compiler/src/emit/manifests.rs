@@ -1,6 +1,7 @@
-//! Rendered Kubernetes manifests: the objects of one service in one environment, built from
-//! the same [`Values`] the Helm chart gets. The chart's templates (stdlib/helm) produce the
-//! same objects; a test runs real `helm template` and compares them.
+//! Every Kubernetes object of one service in one environment, built from its [`Values`]: the
+//! only definition of the objects. They are printed as the rendered manifests and, through
+//! [`super::chart`], as the Helm chart's templates; a leaf a Helm user sets is a hole
+//! ([`value`], [`release`]). A test runs real `helm template` and compares the two.
 //!
 //! Objects are [`Node`] trees that borrow from the values (see [`super::object`]): the order
 //! in which keys are set here is the order in which they are written.
@@ -156,7 +157,8 @@ fn cron_job<'a>(v: &'a Values, chart: &'a ChartMeta, c: &'a CronJob) -> Node<'a>
 /// process's object name.
 type Process<'a> = (&'a str, &'a str);
 
-/// The standard labels of every object (`_helpers.tpl` defines the same).
+/// The standard labels of every object; `app.kubernetes.io/instance` is the release's, not in
+/// any selector (selectors of workloads are immutable, docs/architecture.md).
 pub fn labels<'a>(v: &'a Values, chart: &'a ChartMeta, process: Process<'a>) -> Map<'a> {
     let mut m = Map::with_capacity(10);
     m.set("helm.sh/chart", &chart.label);
