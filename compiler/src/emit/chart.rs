@@ -40,6 +40,14 @@ pub struct Env {
     objects: IndexMap<String, Json>,
 }
 
+/// The distinct values of a subtree, each with the environments (indices of [`Chart::envs`])
+/// that have it; `None`: the key is absent there.
+type Groups = [(Vec<usize>, Option<Json>)];
+
+/// A subtree that differs between environments: its key in the parent map (`None` in a
+/// list) and its groups.
+type BranchAt<'m> = (Option<&'m str>, &'m Groups);
+
 /// One object's trees laid over each other (indices are of [`Chart::envs`]).
 enum Merged {
     Same(Json),
@@ -166,7 +174,7 @@ impl Chart {
     }
 
     /// `text` with each line that ends in a branch marker replaced by that subtree's variants.
-    fn expand(&self, text: &str, branches: &[(Option<&str>, &[(Vec<usize>, Option<Json>)])]) -> String {
+    fn expand(&self, text: &str, branches: &[BranchAt]) -> String {
         let mut out = String::with_capacity(text.len() * 2);
         for line in text.split_inclusive('\n') {
             let body = line.trim_end_matches('\n');
@@ -304,7 +312,7 @@ fn same(a: &Json, b: &Json) -> bool {
 }
 
 /// The tree to print: branches replaced by markers (their key and groups kept in `branches`).
-fn skeleton<'m>(m: &'m Merged, key: Option<&'m str>, branches: &mut Vec<(Option<&'m str>, &'m [(Vec<usize>, Option<Json>)])>) -> Json {
+fn skeleton<'m>(m: &'m Merged, key: Option<&'m str>, branches: &mut Vec<BranchAt<'m>>) -> Json {
     match m {
         Merged::Same(j) => j.clone(),
         Merged::Map(entries) => Json::Object(entries.iter().map(|(k, v)| (k.clone(), skeleton(v, Some(k), branches))).collect()),

@@ -39,9 +39,10 @@ impl ChartMeta {
 
 /// The release name of a service in an environment: the name of its GitOps application
 /// (`SERVICE-INSTANCE`), which Argo CD also writes into `app.kubernetes.io/instance` when it
-/// tracks resources by label, so that the label never flips between the two.
+/// tracks resources by label, so that the label never flips between the two; shortened with a
+/// hash beyond 53 characters, the longest release name Helm accepts (a label value may have 63).
 pub fn release_name(service: &str, pl: &crate::lower::Placement) -> String {
-    format!("{service}-{}", crate::lower::instance(pl))
+    crate::lower::dns_safe(&format!("{service}-{}", crate::lower::instance(pl)), 53)
 }
 
 /// The objects of one service in one environment, in a stable order, of the kinds `wanted`
