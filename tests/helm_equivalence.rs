@@ -550,6 +550,9 @@ fn set_values_reach_the_objects_and_patches_win() {
         let d = objects.values().find(|o| o["kind"] == "Deployment").expect("a Deployment");
         assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], Json::from("ghcr.io/acme/hello:abc123"), "{h}");
         assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/version"], Json::from("abc123"), "{h}");
+        // Without --namespace (Helm's `default`), the objects go to the environment's namespace:
+        // platc never deploys to `default` (checkov CKV_K8S_21).
+        assert!(objects.values().all(|o| o["metadata"]["namespace"] == "acme-prod"), "{h}: {text}");
         assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"], Json::from("2"), "{h}");
         assert!(d["spec"].get("revisionHistoryLimit").is_none(), "{h}: the patch's null deletes it:\n{text}");
         assert_eq!(d["spec"]["template"]["spec"]["priorityClassName"], Json::from("high"), "{h}");

@@ -104,7 +104,7 @@ struct ChartBuild {
 
 impl ChartBuild {
     fn add(&mut self, values: &Values, release: String, built: bool, objects: &[object::Node]) {
-        self.chart.add(&values.environment, (&values.image.repository, &values.image.tag), objects);
+        self.chart.add(&values.environment, &values.namespace, built, (&values.image.repository, &values.image.tag), objects);
         self.releases.push(helm::Release { env: values.environment.clone(), release, namespace: values.namespace.clone(), built, notes: helm::notes(values) });
     }
 }
@@ -320,5 +320,6 @@ fn emit_service(
         let objects = patched(ws, sp.index, base, &chart, &KindFilter::default(), &mut vec![false; s.patches.len()], &mut Diagnostics::new());
         charted.add(base, release, false, &objects);
     }
-    helm::emit(out, &format!("{}/chart", sp.name), &sp.name, &base.owner, &charted.chart, &charted.releases, &base.environment, &meta, source);
+    let all: Vec<&str> = ws.platform.environments.keys().map(String::as_str).collect();
+    helm::emit(out, &format!("{}/chart", sp.name), &sp.name, &base.owner, &charted.chart, &charted.releases, &base.environment, &all, &meta, source);
 }

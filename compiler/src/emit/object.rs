@@ -71,7 +71,7 @@ pub struct Hole<'a> {
 pub enum Expr {
     /// `.Release.Name`.
     ReleaseName,
-    /// `.Release.Namespace`.
+    /// `.Release.Namespace` (never `default`, see [`super::chart`]).
     ReleaseNamespace,
     /// The value at this path of the values (segments), of this type.
     Value(Vec<String>, ValueType),
