@@ -318,9 +318,9 @@ fn the_up_to_date_shortcut_rebuilds_when_anything_it_depends_on_changes() {
     assert!(!r.stderr.contains("up to date") && r.code == 0, "a spec change builds:\n{}", r.stderr);
     assert!(build(&src).stderr.contains("up to date"));
 
-    let overlay = src.join("stdlib-overlay/helm/templates");
+    let overlay = src.join("stdlib-overlay/scaffolds");
     std::fs::create_dir_all(&overlay).unwrap();
-    std::fs::write(overlay.join("NOTES.txt"), "overlaid notes\n").unwrap();
+    std::fs::write(overlay.join("NOTES.txt"), "an added file\n").unwrap();
     let r = platc(&src, &["build", ".", "--stdlib", "stdlib-overlay"]);
     assert!(!r.stderr.contains("up to date") && r.code == 0, "a stdlib overlay builds:\n{}", r.stderr);
 }

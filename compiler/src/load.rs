@@ -79,6 +79,11 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
     }
     let stdlib = Stdlib::with_overlays(fs, &overlay_dirs).map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
     add_stdlib_sources(&stdlib, &overlay_dirs, cwd, &mut sources, &mut inputs);
+    for (rel, f) in stdlib.under("helm/") {
+        let name = display(cwd, Path::new(&f.display));
+        let id = sources.add(SourceFile::new(name, None, f.text.clone()));
+        diags.push(chart_overlay_refused(id, rel, &f.text));
+    }
     let root = platforms.first().and_then(|p| p.parent()).map(Path::to_path_buf);
     for d in refused_overlays {
         diags.push(d);
@@ -165,6 +170,20 @@ fn add_stdlib_sources(stdlib: &Stdlib, overlay_dirs: &[PathBuf], cwd: &Path, sou
     for (_, f) in rule_files {
         inputs.secret_rules.push(sources.add(source(f)));
     }
+}
+
+/// E0602 for a file of a stdlib overlay under `helm/`: the chart is derived from the objects
+/// platc builds, so a template there would be ignored or would make `helm template` disagree
+/// with the rendered manifests. The built-in stdlib has no `helm/`, so every such file is an
+/// overlay's.
+fn chart_overlay_refused(file: crate::source::FileId, rel: &str, text: &str) -> crate::diagnostics::Diagnostic {
+    let first = text.lines().next().map_or(0, str::len);
+    crate::diagnostics::Diagnostic::new(
+        crate::diagnostics::codes::CHART_TEMPLATE_OVERLAY,
+        crate::diagnostics::Label::new(file, crate::source::Span::new(0, first), "not read"),
+        format!("the stdlib overlay has `{rel}`, but the Helm chart is no longer made from stdlib templates: platc derives it from the objects of the rendered manifests"),
+    )
+    .with_help("remove the file; to change a generated object in the chart and the manifests alike, write a `patch KIND` block in service.kdl (see `platc explain E0602`)")
 }
 
 /// A file as read by [`read_source`]: the source and, when it is not UTF-8, the offset of the

@@ -145,7 +145,7 @@ fn a_huge_spec_or_overlay_file_is_never_read_whole() {
     sb.write(SPEC, example_spec());
     let platform = sb.read("platform.kdl").replacen("platform acme {", "platform acme {\n    stdlib \"./platform-stdlib\"", 1);
     sb.write("platform.kdl", platform);
-    huge("platform-stdlib/helm/templates/big.yaml");
+    huge("platform-stdlib/docker/big.yaml");
     let run = sb.platc(&["build"]);
     run.assert_refused("E0005");
     assert!(run.all().contains("big.yaml"), "{}", head(&run));

@@ -165,7 +165,6 @@ pub fn service_values_with(ws: &Workspace, graph: &Graph, i: usize, pl: &Placeme
         prometheusRule: PrometheusRuleValues::default(),
         dashboard: DashboardValues::default(),
         backingResources: backing,
-        patches: IndexMap::new(),
     }
 }
 
