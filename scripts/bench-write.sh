@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The write stage's cost, A/B: `platc build` of a synthetic monorepo by the current platc and by
-# the build of an older commit, with hyperfine (wall-clock medians; both commands in one
-# hyperfine call, so that its summary gives the ratio too):
+# the build of an older commit, with hyperfine (wall-clock medians), in rounds that alternate
+# which binary runs first, so that a change in the machine's load (other builds on a shared
+# machine) falls on both:
 #
 # - full build into an empty output directory (deleted, then `sync`, untimed);
 # - no-change rebuild (`platc build` again over its own up-to-date output);
@@ -15,7 +16,8 @@
 # The base is built in a temporary git worktree with its own target directory (removed after;
 # the binary is kept under $PLATC_BENCH_CACHE/base-COMMIT/). PLATC_BASE=path uses a given base
 # binary instead; PLATC / PLATC_SYNTH as in scripts/bench.sh. Both binaries build the same tree,
-# made by the current platc-synth. PLATC_BENCH_RUNS (default 10) sets hyperfine's runs;
+# made by the current platc-synth. PLATC_BENCH_ROUNDS (default 5) rounds of PLATC_BENCH_RUNS
+# (default 2) runs per binary and round;
 # PLATC_BENCH_DIR (default /tmp/platc-bench) where the trees and outputs go (the disk there is
 # what is measured: the journal and the lock are synced).
 # Prints a markdown table; also written to $PLATC_BENCH_DIR/write.md. See docs/performance.md.
@@ -25,7 +27,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/peers/common.sh"
 
 N="${1:-1000}"
 BASE_COMMIT="${2:-e546b48}"
-RUNS="${PLATC_BENCH_RUNS:-10}"
+RUNS="${PLATC_BENCH_RUNS:-2}"
+ROUNDS="${PLATC_BENCH_ROUNDS:-5}"
 CACHE="${PLATC_BENCH_CACHE:-$HOME/.cache/platc-bench}"
 
 ensure_tools
@@ -63,40 +66,64 @@ done
 cmd() { echo "$(q "${BIN[$1]}") build $(q "$D/src-$1") --out $(q "$D/out-$1")"; }
 flip() { local f; f="$(q "$D/src-$1/$EDITED")"; echo "if cmp -s $f $(q "$D/$1-a.kdl"); then cp $(q "$D/$1-b.kdl") $f; else cp $(q "$D/$1-a.kdl") $f; fi && sync"; }
 
+# scenario NAME WARMUP PREPARE: ROUNDS hyperfine calls of both binaries into $D/NAME-R.json,
+# base first in odd rounds, new first in even ones. PREPARE is "rm" (delete the output, sync),
+# "flip" (edit the spec) or "" (nothing).
+scenario() {
+    local name="$1" warmup="$2" prepare="$3" r order v
+    rm -f "$D/$name"-*.json
+    for r in $(seq 1 "$ROUNDS"); do
+        if [ $((r % 2)) = 1 ]; then order=(base new); else order=(new base); fi
+        local args=()
+        for v in "${order[@]}"; do
+            case "$prepare" in
+                rm) args+=(--prepare "rm -rf $(q "$D/out-$v") && sync") ;;
+                flip) args+=(--prepare "$(flip "$v")") ;;
+            esac
+        done
+        for v in "${order[@]}"; do args+=(-n "$v" "$(cmd "$v")"); done
+        hyperfine --style basic --runs "$RUNS" --warmup "$warmup" --export-json "$D/$name-$r.json" "${args[@]}" >&2
+    done
+}
+
 MACHINE="$(machine_line)"
-echo "== full build, N=$N ($RUNS runs each)" >&2
-hyperfine --style basic --runs "$RUNS" --export-json "$D/full.json" \
-    --prepare "rm -rf $(q "$D/out-base") && sync" --prepare "rm -rf $(q "$D/out-new") && sync" \
-    -n "base $BASE_COMMIT" "$(cmd base)" -n "new" "$(cmd new)" >&2
+echo "== full build, N=$N ($ROUNDS rounds of $RUNS runs each)" >&2
+scenario full 0 rm
 declare -A FILES
 for v in base new; do FILES[$v]="$(find "$D/out-$v" -type f | wc -l)"; done
-
 echo "== no-change rebuild, N=$N" >&2
-hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$D/nochange.json" \
-    -n "base $BASE_COMMIT" "$(cmd base)" -n "new" "$(cmd new)" >&2
-
+scenario nochange 1 ""
 echo "== one-service-edit rebuild, N=$N" >&2
-hyperfine --style basic --runs "$RUNS" --warmup 1 --export-json "$D/edit.json" \
-    --prepare "$(flip base)" --prepare "$(flip new)" \
-    -n "base $BASE_COMMIT" "$(cmd base)" -n "new" "$(cmd new)" >&2
+scenario edit 1 flip
 for v in base new; do cp "$D/$v-a.kdl" "$D/src-$v/$EDITED"; done
 
-# stat FILE I KEY: result I's KEY of hyperfine's JSON.
-stat() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print(r["user"] + r["system"] if sys.argv[3] == "cpu" else r[sys.argv[3]])' "$@"; }
+# row LABEL NAME: the table row of scenario NAME, all rounds merged: median wall, mean CPU,
+# min-max, the ratio of the medians and of the CPU means.
 row() {
-    local f="$D/$2.json"
-    local b n
-    b="$(stat "$f" 0 median)"; n="$(stat "$f" 1 median)"
-    echo "| $1 | $(fmt_s "$b") ($(fmt_s "$(stat "$f" 0 cpu)")) | $(fmt_s "$n") ($(fmt_s "$(stat "$f" 1 cpu)")) | $(ratio "$n" "$b") | $(fmt_s "$(stat "$f" 0 min)")-$(fmt_s "$(stat "$f" 0 max)") | $(fmt_s "$(stat "$f" 1 min)")-$(fmt_s "$(stat "$f" 1 max)") |"
+    python3 - "$1" "$D/$2"-*.json <<'PY'
+import glob, json, statistics, sys
+def fmt(s):
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+runs = {"base": [], "new": []}
+for path in sys.argv[2:]:
+    for r in json.load(open(path))["results"]:
+        runs[r["command"]] += list(zip(r["times"], r["user"] if isinstance(r["user"], list) else [r["user"]] * len(r["times"]), r["system"] if isinstance(r["system"], list) else [r["system"]] * len(r["times"])))
+stat = {}
+for v, rs in runs.items():
+    wall = [t for t, _, _ in rs]
+    stat[v] = (statistics.median(wall), statistics.mean(u + s for _, u, s in rs), min(wall), max(wall))
+b, n = stat["base"], stat["new"]
+print(f"| {sys.argv[1]} | {fmt(b[0])} ({fmt(b[1])}) | {fmt(n[0])} ({fmt(n[1])}) | {n[0] / b[0]:.3g}x | {n[1] / b[1]:.3g}x | {fmt(b[2])}-{fmt(b[3])} | {fmt(n[2])}-{fmt(n[3])} |")
+PY
 }
 {
-    echo "Machine: $MACHINE; base $BASE_COMMIT; $(date -u +%Y-%m-%dT%H:%MZ); N = $N, $RUNS runs each, outputs under $D ($(df -T "$D" | awk 'NR==2 {print $2}'))."
+    echo "Machine: $MACHINE; base $BASE_COMMIT; $(date -u +%Y-%m-%dT%H:%MZ); N = $N, $ROUNDS rounds of $RUNS runs per binary, outputs under $D ($(df -T "$D" | awk 'NR==2 {print $2}'))."
     echo
-    echo "Times: median wall (mean CPU user+sys in parentheses); new / base is the ratio of the medians."
+    echo "Times: median wall (mean CPU user+sys in parentheses) of all runs; the ratios are new / base of the medians and of the CPU means."
     echo "Files written by a full build: base ${FILES[base]}, new ${FILES[new]}."
     echo
-    echo "| \`platc build\` | base $BASE_COMMIT | new | new / base | base min-max | new min-max |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| \`platc build\` | base $BASE_COMMIT | new | new / base (wall) | new / base (CPU) | base min-max | new min-max |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     row "full build" full
     row "no-change rebuild" nochange
     row "one-service-edit rebuild" edit

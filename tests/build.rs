@@ -119,7 +119,10 @@ fn preview_names_come_from_the_branch() {
     assert!(ns.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{ns}");
     assert!(deployment.contains("platc.dev/ttl:"), "TTL annotation missing");
     assert!(deployment.contains("replicas: 1\n"), "previews run one replica");
-    assert!(!out.files.keys().any(|k| k.contains("horizontalpodautoscaler")), "no autoscaling in previews");
+    assert!(!out.files.keys().any(|k| k.starts_with(&dir) && k.contains("horizontalpodautoscaler")), "no autoscaling in previews");
+    // The release the manifests stand for fits Helm's 53 characters (and a label's 63).
+    let release = deployment.lines().find_map(|l| l.trim_start().strip_prefix("app.kubernetes.io/instance: ")).unwrap();
+    assert!(release.len() <= 53 && release.starts_with("hello-preview-feature-jira-1234"), "{release}");
     let route = out.files.iter().find(|(k, _)| k.starts_with(&dir) && (k.contains("ingress-") || k.contains("httproute-"))).map(|(_, v)| String::from_utf8(v.clone()).unwrap()).unwrap();
     assert!(route.contains(&format!("hello.{slug}.preview.")), "host derived from the branch: {route}");
     // Without a branch, a preview build is a usage error.

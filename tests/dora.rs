@@ -126,7 +126,8 @@ fn the_scripted_history_gives_the_expected_figures() {
       "lead_time_seconds": 9000,
       "failed_deployments": 1,
       "change_failure_rate": 0.3333,
-      "time_to_restore_seconds": 5400
+      "time_to_restore_seconds": 5400,
+      "clock_skew_deployments": 0
     },
     {
       "service": "checkout",
@@ -136,7 +137,8 @@ fn the_scripted_history_gives_the_expected_figures() {
       "lead_time_seconds": 7200,
       "failed_deployments": 2,
       "change_failure_rate": 0.5,
-      "time_to_restore_seconds": 45900
+      "time_to_restore_seconds": 45900,
+      "clock_skew_deployments": 0
     },
     {
       "service": "checkout",
@@ -146,9 +148,12 @@ fn the_scripted_history_gives_the_expected_figures() {
       "lead_time_seconds": 10800,
       "failed_deployments": 0,
       "change_failure_rate": 0.0,
-      "time_to_restore_seconds": null
+      "time_to_restore_seconds": null,
+      "clock_skew_deployments": 0
     }
-  ]
+  ],
+  "previews": [],
+  "first_deploys": []
 }
 "#
     );

@@ -208,6 +208,54 @@ fn a_hand_edit_is_reported_with_a_diff() {
     assert!(r.stderr.contains("platc eject") && r.stderr.contains("patch"), "says what to do:\n{}", r.stderr);
 }
 
+/// In the machine formats the check's findings are diagnostics on the generated files (E0806),
+/// in the one report of the run: JSON lines, GitHub annotations on the file, one SARIF document.
+#[test]
+fn check_findings_are_diagnostics_in_every_machine_format() {
+    let (_tmp, src) = hello();
+    build(&src);
+    edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
+    edit(&src.join(HAND_EDITED), "appProtocol: http\n", "appProtocol: h2c\n");
+    let stale = "deploy/hello/manifests/prod/configmap-hello-config.yaml";
+    let before = snapshot(&src);
+
+    let json = platc(&src, &["build", ".", "--check", "--format", "json"]);
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let reports: Vec<serde_json::Value> = json.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let find = |file: &str| reports.iter().find(|r| r["file"] == file).unwrap_or_else(|| panic!("no report on {file}:\n{}", json.stdout));
+    assert_eq!((find(stale)["code"].as_str(), find(stale)["line"].as_u64()), (Some("E0806"), Some(1)));
+    assert!(find(stale)["message"].as_str().unwrap().starts_with(&format!("{stale} is stale")), "{}", find(stale));
+    let edited = find(HAND_EDITED);
+    assert!(edited["message"].as_str().unwrap().contains("\n-    appProtocol: http\n+    appProtocol: h2c\n"), "the diff is in the message: {edited}");
+    assert!(edited["help"].as_str().unwrap().contains("platc eject"), "{edited}");
+
+    let github = platc(&src, &["build", ".", "--check", "--format", "github"]);
+    assert_eq!(github.code, 1, "{}", github.stderr);
+    assert!(github.stdout.lines().any(|l| l.starts_with(&format!("::error file={stale},line=1,col=1,")) && l.contains("title=E0806::")), "{}", github.stdout);
+
+    let sarif = platc(&src, &["build", ".", "--check", "--format", "sarif"]);
+    assert_eq!(sarif.code, 1, "{}", sarif.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("one SARIF document");
+    let results = doc["runs"][0]["results"].as_array().expect("results");
+    assert!(results.iter().filter(|r| r["ruleId"] == "E0806").count() >= 4, "3 stale configmaps, the lock and the edited file:\n{}", sarif.stdout);
+    assert_eq!(before, snapshot(&src), "--check writes nothing");
+}
+
+/// A build that would lose a hand edit says so as E0804 on the file in the machine formats.
+#[test]
+fn a_refused_build_reports_e0804_on_the_file_in_json() {
+    let (_tmp, src) = hello();
+    build(&src);
+    edit(&src.join(HAND_EDITED), "appProtocol: http\n", "appProtocol: h2c\n");
+    edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
+    let before = snapshot(&src);
+    let r = platc(&src, &["build", ".", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let reports: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(reports.iter().any(|d| d["code"] == "E0804" && d["file"] == HAND_EDITED), "{}", r.stdout);
+    assert_eq!(before, snapshot(&src), "a refused build writes nothing");
+}
+
 #[test]
 fn an_ejected_file_is_left_alone_by_later_builds() {
     let (_tmp, src) = hello();
@@ -270,9 +318,9 @@ fn the_up_to_date_shortcut_rebuilds_when_anything_it_depends_on_changes() {
     assert!(!r.stderr.contains("up to date") && r.code == 0, "a spec change builds:\n{}", r.stderr);
     assert!(build(&src).stderr.contains("up to date"));
 
-    let overlay = src.join("stdlib-overlay/helm/templates");
+    let overlay = src.join("stdlib-overlay/scaffolds");
     std::fs::create_dir_all(&overlay).unwrap();
-    std::fs::write(overlay.join("NOTES.txt"), "overlaid notes\n").unwrap();
+    std::fs::write(overlay.join("NOTES.txt"), "an added file\n").unwrap();
     let r = platc(&src, &["build", ".", "--stdlib", "stdlib-overlay"]);
     assert!(!r.stderr.contains("up to date") && r.code == 0, "a stdlib overlay builds:\n{}", r.stderr);
 }
@@ -284,11 +332,14 @@ fn diff_shows_what_a_build_would_change() {
     edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
     let before = snapshot(&src);
     let r = platc(&src, &["diff", "."]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "changes exit 1, as `git diff --exit-code`:\n{}", r.stderr);
     let file = "deploy/hello/manifests/prod/configmap-hello-config.yaml";
     assert!(r.stdout.contains(&format!("--- a/{file}\n+++ b/{file}\n")), "{}", r.stdout);
     assert!(r.stdout.contains("\n-  GREETING: Hello from prod\n+  GREETING: Hi from prod\n"), "{}", r.stdout);
     assert_eq!(before, snapshot(&src), "diff writes nothing");
+    build(&src);
+    let r = platc(&src, &["diff", "."]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "nothing would change:\n{}", r.stderr);
 }
 
 /// Issue 7: "platc must never silently lose a person's edit". A plain `platc build` after a
@@ -501,6 +552,26 @@ fn publish_warns_before_replacing_an_edit_made_in_the_gitops_repository() {
     assert!(git(&gitops, &["log", "--format=%s"]).contains("hotfix: h2c"), "which stays in the history");
 }
 
+/// A publish that deploys a service to a protected environment records when its spec was first
+/// committed, and `platc dora` measures time to first deploy from it.
+#[test]
+fn the_first_production_publish_records_the_specs_first_commit() {
+    let (_tmp, src, gitops) = repos();
+    assert_eq!(publish(&src, &gitops, Publish::default()), 0);
+    let added = git(&src, &["log", "-1", "--format=%cI"]);
+    let t = trailers(&gitops);
+    assert!(t.contains(&format!("Platc-First-Commit: hello {}", added.trim())), "{t:?}");
+    let commits = platc::history::dora::read(&platc::history::git::Git::new(&gitops)).unwrap();
+    let report = platc::history::dora::compute(&commits, None);
+    let first: Vec<_> = report.first_deploys.iter().map(|f| (f.service.as_str(), f.seconds().is_some())).collect();
+    assert_eq!(first, [("hello", true)], "{report:?}");
+    // A dev-only publish deploys nothing protected: no trailer.
+    edit(&src.join("hello/service.kdl"), "Hello from", "Hi from");
+    git(&src, &["commit", "-qam", "greeting"]);
+    assert_eq!(publish(&src, &gitops, Publish { env: Some("dev"), ..Default::default() }), 0);
+    assert!(!trailers(&gitops).iter().any(|l| l.starts_with("Platc-First-Commit")), "{:?}", trailers(&gitops));
+}
+
 /// The preview teardown of the generated pipelines: `publish --remove` deletes exactly the
 /// files of that branch's preview and keeps the other preview.
 #[test]
@@ -519,6 +590,19 @@ fn removing_a_preview_deletes_only_its_files() {
     assert!(gitops.join("deploy/gitops/preview-feat-b/apps/hello.yaml").is_file(), "feat-b stays");
     assert!(gitops.join("deploy/hello/manifests/preview-feat-b").is_dir(), "feat-b's manifests stay");
     assert!(gitops.join("deploy/hello/chart/Chart.yaml").is_file(), "shared chart files stay");
+    // A teardown is titled and trailed as one, never as a deployment (platc dora counts
+    // Platc-Deploy only); the previews were published as previews, each by its instance.
+    let subject = git(&gitops, &["log", "-1", "--format=%s"]);
+    assert_eq!(subject.trim(), "platc: tear down hello/preview-feat-a", "{subject}");
+    let last = git(&gitops, &["log", "-1", "--format=%(trailers:only,unfold)"]);
+    assert!(last.contains("Platc-Remove: hello/preview-feat-a") && !last.contains("Platc-Deploy"), "{last}");
+    let previous = git(&gitops, &["log", "-1", "--skip=1", "--format=%(trailers:only,unfold)"]);
+    assert!(previous.contains("Platc-Preview: hello/preview-feat-b") && !previous.contains("Platc-Deploy"), "{previous}");
+    let commits = platc::history::dora::read(&platc::history::git::Git::new(&gitops)).unwrap();
+    let report = platc::history::dora::compute(&commits, None);
+    assert!(report.rows.is_empty(), "no environment was deployed: {report:?}");
+    let previews: Vec<_> = report.previews.iter().map(|p| (p.unit.environment.as_str(), p.closed.is_some())).collect();
+    assert_eq!(previews, [("preview-feat-a", true), ("preview-feat-b", false)]);
 }
 
 /// values.yaml is the base environment's whatever `--env` builds, and a build refused for a

@@ -179,6 +179,11 @@ fn manifests(service: &Path, env: &str) -> Objects {
 fn diff(path: &str, want: &Json, got: &Json, out: &mut Vec<String>) {
     match (want, got) {
         (Json::Object(w), Json::Object(g)) => {
+            // Key order too: the chart prints each environment's objects as the manifests do.
+            let (wk, gk): (Vec<&String>, Vec<&String>) = (w.keys().collect(), g.keys().collect());
+            if wk != gk && w.len() == g.len() && w.keys().all(|k| g.contains_key(k)) {
+                out.push(format!("{path}: keys in another order: platc {wk:?}, helm {gk:?}"));
+            }
             for (k, wv) in w {
                 let p = format!("{path}.{k}");
                 match g.get(k) {
@@ -230,13 +235,50 @@ struct Tally {
     renderings: usize,
     objects: usize,
     lints: usize,
+    /// Documents helm printed byte for byte as the manifest file.
+    identical: usize,
     /// Built-in objects kubernetes-validate accepted.
     validated: usize,
     failures: Vec<String>,
 }
 
+/// The release and namespace the rendered manifests of one environment stand for: their
+/// `app.kubernetes.io/instance` label and namespace, the same on every object.
+fn release_of(want: &Objects, what: &str) -> (String, String) {
+    let mut seen: Option<(String, String)> = None;
+    for o in want.values() {
+        let here = (
+            o["metadata"]["labels"]["app.kubernetes.io/instance"].as_str().unwrap_or_else(|| panic!("{what}: an object without an instance label")).to_string(),
+            o["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+        );
+        if let Some(s) = &seen {
+            assert_eq!(s, &here, "{what}: objects of two releases");
+        }
+        seen = Some(here);
+    }
+    seen.unwrap_or_else(|| panic!("{what}: no objects"))
+}
+
+/// The objects of `want` as another release in another namespace would have them: only the
+/// namespace and the instance labels (of the objects and of their pod templates) change.
+fn moved(want: &Objects, release: &str, namespace: &str) -> Objects {
+    let mut out = Objects::new();
+    for o in want.values() {
+        let mut o = o.clone();
+        o["metadata"]["namespace"] = Json::from(namespace);
+        for at in ["/metadata/labels", "/spec/template/metadata/labels", "/spec/jobTemplate/spec/template/metadata/labels"] {
+            if let Some(label) = o.pointer_mut(&format!("{at}/app.kubernetes.io~1instance")) {
+                *label = Json::from(release);
+            }
+        }
+        out.insert(key(&o), o);
+    }
+    out
+}
+
 /// Renders every chart of a built tree with both helms, per environment and with the default
-/// values, compares with the rendered manifests, and lints.
+/// values, as the release and in the namespace of the rendered manifests, compares with those
+/// (key order included), then as another release in another namespace, and lints.
 fn check_tree(out: &Path, home: &Path) -> Tally {
     let mut t = Tally::default();
     let mut rendered: Vec<(String, String)> = Vec::new();
@@ -260,41 +302,61 @@ fn check_tree(out: &Path, home: &Path) -> Tally {
                 Some(_) => format!("{name} -f values-{env}.yaml"),
                 None => format!("{name} (default values = {env})"),
             };
-            for (i, h) in HELMS.iter().enumerate() {
-                // The release name must not matter: a different one per helm.
-                let release = ["rel", "some-other-release"][i];
-                let mut args = vec!["template", release, chart_s, "--kube-version", KUBE_VERSION];
+            let (release, namespace) = release_of(&want, &label);
+            let elsewhere = moved(&want, "myrel", "other");
+            for h in HELMS {
                 let mut lint = vec!["lint", "--strict", chart_s, "--kube-version", KUBE_VERSION];
                 if let Some(v) = values {
-                    args.extend(["-f", v.as_str()]);
                     lint.extend(["-f", v.as_str()]);
                 }
                 match helm(h, home, &lint) {
                     Ok(_) => t.lints += 1,
                     Err(e) => t.failures.push(format!("{h} lint {label}: {e}")),
                 }
-                let text = match helm(h, home, &args) {
-                    Ok(text) => text,
-                    Err(e) => {
-                        t.failures.push(format!("{h} template {label}: {e}"));
-                        continue;
+                for (rel, ns, want) in [(release.as_str(), namespace.as_str(), &want), ("myrel", "other", &elsewhere)] {
+                    let mut args = vec!["template", rel, chart_s, "--namespace", ns, "--kube-version", KUBE_VERSION];
+                    if let Some(v) = values {
+                        args.extend(["-f", v.as_str()]);
                     }
-                };
-                if *h == "helm4" && values.is_some() {
-                    rendered.push((format!("{name}-{env}.yaml"), text.clone()));
-                }
-                let got = index(parse_docs(&text, &format!("{h} template {label}")), &label);
-                t.renderings += 1;
-                t.objects += got.len();
-                let d = compare(&want, &got);
-                if !d.is_empty() {
-                    t.failures.push(format!("{h} template {label} differs from manifests/{env}/:\n  {}", d.join("\n  ")));
+                    let text = match helm(h, home, &args) {
+                        Ok(text) => text,
+                        Err(e) => {
+                            t.failures.push(format!("{h} template {label}: {e}"));
+                            continue;
+                        }
+                    };
+                    if h == "helm4" && values.is_some() && rel == release {
+                        rendered.push((format!("{name}-{env}.yaml"), text.clone()));
+                    }
+                    let got = index(parse_docs(&text, &format!("{h} template {label}")), &label);
+                    t.renderings += 1;
+                    t.objects += got.len();
+                    let d = compare(want, &got);
+                    if !d.is_empty() {
+                        t.failures.push(format!("{h} template {rel} -n {ns} {label} differs from manifests/{env}/:\n  {}", d.join("\n  ")));
+                    }
+                    if rel == release {
+                        t.identical += identical_documents(&text, &service, env);
+                    }
                 }
             }
         }
     }
     validate(&rendered, home, &mut t);
     t
+}
+
+/// How many of helm's documents are byte for byte a file of the rendered manifests (after
+/// helm's `# Source:` line). Holes are printed quoted (`"acme-dev"`) where the manifests may
+/// print a plain scalar, so this counts; the objects are compared as parsed YAML above.
+fn identical_documents(text: &str, service: &Path, env: &str) -> usize {
+    let dir = std::fs::read_dir(service.join("manifests"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == env || n.to_string_lossy().starts_with(&format!("{env}-"))))
+        .unwrap();
+    let files: std::collections::BTreeSet<String> = std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    text.split("---\n").filter_map(|d| d.split_once('\n')).filter(|(first, body)| first.starts_with("# Source:") && files.contains(*body)).count()
 }
 
 /// Kubernetes' own schema (kubernetes-validate --strict, which rejects unknown fields) accepts
@@ -319,7 +381,10 @@ fn validate(rendered: &[(String, String)], home: &Path, t: &mut Tally) {
 }
 
 fn report(what: &str, t: &Tally) {
-    eprintln!("{what}: {} services, {} helm renderings ({} objects) compared, {} lints, {} objects schema-validated", t.services, t.renderings, t.objects, t.lints, t.validated);
+    eprintln!(
+        "{what}: {} services, {} helm renderings ({} objects) compared, {} documents byte-identical, {} lints, {} objects schema-validated",
+        t.services, t.renderings, t.objects, t.identical, t.lints, t.validated
+    );
     assert!(t.failures.is_empty(), "{what}: {} failures:\n\n{}", t.failures.len(), t.failures.join("\n\n"));
 }
 
@@ -355,6 +420,7 @@ fn helm_template_renders_the_same_objects_as_platc() {
         all.renderings += t.renderings;
         all.objects += t.objects;
         all.lints += t.lints;
+        all.identical += t.identical;
         all.failures.extend(t.failures.into_iter().map(|f| format!("{what}: {f}")));
     }
     report("all examples", &all);
@@ -422,7 +488,8 @@ fn ambiguous_env_values_stay_strings() {
 }
 
 /// values.schema.json catches the mistakes a user makes in a `-f` values file or `--set`:
-/// a misspelt key, a wrong type, `latest`, a negative count. Helm validates the merged values.
+/// a misspelt key, a wrong type, `latest`, a negative count, an environment the chart does not
+/// have, a value the chart does not read. Helm validates the merged values.
 #[test]
 fn the_values_schema_rejects_mistakes() {
     let scratch = Scratch::new("schema");
@@ -431,14 +498,15 @@ fn the_values_schema_rejects_mistakes() {
     let chart = service_dir(&out, "hello").join("chart");
     let chart = chart.to_str().unwrap();
     let prod = format!("{chart}/values-prod.yaml");
-    let bad: [(&[&str], &str); 7] = [
+    let bad: [(&[&str], &str); 8] = [
         (&["--set", "replicaCont=3"], "replicaCont"),
         (&["--set", "image.tagg=abc"], "tagg"),
         (&["--set", "image.tag=latest"], "tag"),
         (&["--set", "image.tag="], "tag"),
-        (&["--set", "replicaCount=-1"], "replicaCount"),
-        (&["--set-string", "replicaCount=3"], "replicaCount"),
-        (&["--set", "env[0].name=X,env[0].value=1"], "value"),
+        (&["--set", "autoscaling.minReplicas=-1"], "minReplicas"),
+        (&["--set-string", "autoscaling.maxReplicas=3"], "maxReplicas"),
+        (&["--set", "environment=qa"], "environment"),
+        (&["--set", "env[0].name=X,env[0].value=1"], "env"),
     ];
     for h in HELMS {
         for (args, key) in &bad {
@@ -449,8 +517,7 @@ fn the_values_schema_rejects_mistakes() {
                 Err(e) => assert!(e.contains("schema") && e.contains(key), "{h} {}: failed, but not on the schema:\n{e}", args.join(" ")),
             }
         }
-        // Null deletes a probe (an environment without one): allowed.
-        for args in [&["--set", "replicaCount=5"][..], &["--set", "readinessProbe=null"][..]] {
+        for args in [&["--set", "replicaCount=5"][..], &["--set", "image.tag=0123abc"][..]] {
             let mut all = vec!["template", "rel", chart];
             all.extend_from_slice(args);
             helm(h, &scratch.0, &all).unwrap_or_else(|e| panic!("{h} {}: {e}", args.join(" ")));
@@ -458,30 +525,70 @@ fn the_values_schema_rejects_mistakes() {
     }
 }
 
-/// The chart applies `.Values.patches` (JSON merge patches by Kind/name) whether a patch is a
-/// map or a JSON string; a null in a patch deletes the field.
+/// The values a Helm user sets reach the objects: the image tag (container and version
+/// label), replicas, autoscaling bounds and resources; a field a spec `patch` sets stays the
+/// patch's, as in the rendered manifests.
 #[test]
-fn the_chart_applies_merge_patches_in_both_shapes() {
-    let scratch = Scratch::new("patches");
+fn set_values_reach_the_objects_and_patches_win() {
+    let scratch = Scratch::new("set");
+    let tree = scratch.0.join("tree");
+    std::fs::create_dir_all(tree.join("hello")).unwrap();
+    std::fs::copy(root().join("examples/hello/platform.kdl"), tree.join("platform.kdl")).unwrap();
+    let spec = std::fs::read_to_string(root().join("examples/hello/hello/service.kdl")).unwrap();
+    let patch = "    patch Deployment env=prod merge=#\"{\"spec\":{\"revisionHistoryLimit\":null,\"template\":{\"spec\":{\"priorityClassName\":\"high\"}}}}\"#\n    patch HorizontalPodAutoscaler env=prod merge=#\"{\"spec\":{\"maxReplicas\":9}}\"#\n}";
+    let at = spec.rfind('}').unwrap();
+    std::fs::write(tree.join("hello/service.kdl"), format!("{}{patch}{}", &spec[..at], &spec[at + 1..])).unwrap();
     let out = scratch.0.join("out");
-    build(&root().join("examples/hello"), &out, None);
+    build(&tree, &out, None);
+    report("hello with patches", &check_tree(&out, &scratch.0));
     let chart = service_dir(&out, "hello").join("chart");
-    let overrides = [
-        "patches:\n  Deployment/hello:\n    spec:\n      revisionHistoryLimit: null\n      template:\n        spec:\n          priorityClassName: high\n",
-        "patches:\n  Deployment/hello: '{\"spec\":{\"revisionHistoryLimit\":null,\"template\":{\"spec\":{\"priorityClassName\":\"high\"}}}}'\n",
-    ];
-    for (i, text) in overrides.iter().enumerate() {
-        let file = scratch.0.join(format!("patch-{i}.yaml"));
-        std::fs::write(&file, text).unwrap();
-        for h in HELMS {
-            let rendered = helm(h, &scratch.0, &["template", "rel", chart.to_str().unwrap(), "-f", file.to_str().unwrap()]).unwrap();
-            let objects = index(parse_docs(&rendered, "patched"), "patched");
-            let d = objects.values().find(|o| o["kind"] == "Deployment").expect("a Deployment");
-            assert!(d["spec"].get("revisionHistoryLimit").is_none(), "{h} shape {i}: not deleted:\n{rendered}");
-            assert_eq!(d["spec"]["template"]["spec"]["priorityClassName"], Json::from("high"), "{h} shape {i}");
-            assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["name"], Json::from("hello"), "{h} shape {i}: the rest is kept");
-            let unpatched = objects.values().find(|o| o["kind"] == "Service").expect("a Service");
-            assert_eq!(unpatched["spec"]["type"], Json::from("ClusterIP"));
-        }
+    let (c, prod) = (chart.to_str().unwrap(), chart.join("values-prod.yaml"));
+    let sets = "image.tag=abc123,autoscaling.minReplicas=4,autoscaling.maxReplicas=8,resources.limits.cpu=2";
+    for h in HELMS {
+        let text = helm(h, &scratch.0, &["template", "rel", c, "-f", prod.to_str().unwrap(), "--set", sets]).unwrap();
+        let objects = index(parse_docs(&text, "set"), "set");
+        let d = objects.values().find(|o| o["kind"] == "Deployment").expect("a Deployment");
+        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], Json::from("ghcr.io/acme/hello:abc123"), "{h}");
+        assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/version"], Json::from("abc123"), "{h}");
+        // Without --namespace (Helm's `default`), the objects go to the environment's namespace:
+        // platc never deploys to `default` (checkov CKV_K8S_21).
+        assert!(objects.values().all(|o| o["metadata"]["namespace"] == "acme-prod"), "{h}: {text}");
+        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"], Json::from("2"), "{h}");
+        assert!(d["spec"].get("revisionHistoryLimit").is_none(), "{h}: the patch's null deletes it:\n{text}");
+        assert_eq!(d["spec"]["template"]["spec"]["priorityClassName"], Json::from("high"), "{h}");
+        let hpa = objects.values().find(|o| o["kind"] == "HorizontalPodAutoscaler").expect("an HPA");
+        assert_eq!(hpa["spec"]["minReplicas"], Json::from(4), "{h}");
+        assert_eq!(hpa["spec"]["maxReplicas"], Json::from(9), "{h}: patched, so the patch's value");
+        // Without the patches' environment, the patched fields are the generated ones.
+        let dev = helm(h, &scratch.0, &["template", "rel", c, "--set", "autoscaling.maxReplicas=8"]).unwrap();
+        let dev = index(parse_docs(&dev, "dev"), "dev");
+        assert_eq!(dev.values().find(|o| o["kind"] == "HorizontalPodAutoscaler").unwrap()["spec"]["maxReplicas"], Json::from(8), "{h}");
+        assert_eq!(dev.values().find(|o| o["kind"] == "Deployment").unwrap()["spec"]["revisionHistoryLimit"], Json::from(5), "{h}");
+    }
+}
+
+/// A stdlib overlay can no longer fork the chart from the rendered manifests: a file under
+/// `helm/` (a chart template, a values schema), given with `--stdlib` or named by platform.kdl,
+/// is refused with E0602 at the file, and nothing is built.
+#[test]
+fn an_overlay_of_a_chart_template_is_refused() {
+    let scratch = Scratch::new("overlay");
+    let tree = scratch.0.join("tree");
+    std::fs::create_dir_all(tree.join("hello")).unwrap();
+    std::fs::copy(root().join("examples/hello/hello/service.kdl"), tree.join("hello/service.kdl")).unwrap();
+    let platform = std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap();
+    let overlay = tree.join("platform-stdlib/helm/templates");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(overlay.join("deployment.yaml"), "apiVersion: apps/v1\nkind: Deployment\n").unwrap();
+    let named = platform.replacen('{', "{\n    stdlib \"./platform-stdlib\"", 1);
+    for (text, cli) in [(&platform, vec![tree.join("platform-stdlib")]), (&named, vec![])] {
+        std::fs::write(tree.join("platform.kdl"), text).unwrap();
+        let opts = BuildOptions::default();
+        let r = build_paths(&RealFs, std::slice::from_ref(&tree), &cli, &root(), &opts).unwrap();
+        assert!(r.output.is_none(), "built with a chart template in the overlay");
+        let diags: Vec<_> = r.diags.iter().cloned().collect();
+        let text = render(&diags, &r.loaded.sources, Format::Human, false);
+        assert!(text.contains("E0602") && text.contains("helm/templates/deployment.yaml") && text.contains("patch KIND"), "{text}");
+        assert_eq!(diags.len(), 1, "{text}");
     }
 }

@@ -9,8 +9,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `release/platc` in the target directory cargo uses (`CARGO_TARGET_DIR`, else `target/`).
 fn release_binary() -> PathBuf {
-    let p = root().join("target/release/platc");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    let target = if target.is_absolute() { target } else { root().join(target) };
+    let p = target.join("release").join(format!("platc{}", std::env::consts::EXE_SUFFIX));
     assert!(p.is_file(), "{} is missing: run `cargo build --release` first (.ci/run does)", p.display());
     p
 }

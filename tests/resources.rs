@@ -507,9 +507,11 @@ fn every_type_in_cluster_validates_and_helm_renders_the_same() {
         assert!(sa["metadata"].get("annotations").is_none_or(|a| a.get("eks.amazonaws.com/role-arn").is_none()), "{sa}");
         // The chart renders the same objects (helm 4; tests/helm_equivalence.rs runs both on the
         // examples).
+        // As the release and in the namespace the rendered manifests stand for.
         let values = service.join(format!("chart/values-{env}.yaml"));
+        let (release, namespace) = (format!("ledger-export-{env}"), sa["metadata"]["namespace"].as_str().unwrap().to_string());
         let out = Command::new(tool("helm4"))
-            .args(["template", "rel", service.join("chart").to_str().unwrap(), "-f", values.to_str().unwrap(), "--kube-version", KUBE_VERSION])
+            .args(["template", &release, service.join("chart").to_str().unwrap(), "-f", values.to_str().unwrap(), "-n", &namespace, "--kube-version", KUBE_VERSION])
             .env("HELM_CACHE_HOME", dir.path().join("h/cache"))
             .env("HELM_CONFIG_HOME", dir.path().join("h/config"))
             .env("HELM_DATA_HOME", dir.path().join("h/data"))

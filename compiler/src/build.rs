@@ -63,7 +63,7 @@ pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placem
                     None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
                 };
                 let mut out = Output::default();
-                crate::emit::emit_one(&model, sp, &mut base, obs_data.as_ref(), stdlib, &mut out, &mut r.problems);
+                crate::emit::emit_one(&model, sp, &mut base, obs_data.as_ref(), &mut out, &mut r.problems);
                 if let Some(t) = &templates {
                     match crate::emit::terraform::service_files(&model, t, &model.services[sp.index]) {
                         Ok(files) => out.files.extend(files.into_iter().map(|(p, text)| (p, text.into_bytes()))),
@@ -170,7 +170,7 @@ fn merge(results: Vec<ChunkResult>, loaded: &Loaded, ws: &Workspace, diags: &mut
     let mut obs_errors: Vec<crate::emit::observability::ObservabilityError> = Vec::new();
     let mut sink_failure = None;
     for r in results {
-        diags.extend(r.problems.diags);
+        diags.append(r.problems.diags);
         for e in r.problems.obs_errors {
             // The same broken overlay file fails every service the same way: report it once.
             if !obs_errors.contains(&e) {

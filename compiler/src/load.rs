@@ -57,6 +57,51 @@ pub const LOCK_FILE: &str = "platc.lock";
 /// governs them, and the stdlib with overlays from `stdlib_dirs` and from platform.kdl.
 /// `cwd` makes displayed file names relative.
 pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd: &Path) -> Result<Loaded, LoadError> {
+    let Found { platforms, services, focus } = find(fs, paths, cwd)?;
+    let mut sources = SourceMap::new();
+    let mut inputs = Inputs::default();
+    let mut diags = crate::diagnostics::Diagnostics::new();
+    let source = |p: &Path| read_source(fs, cwd, p);
+    let mut overlay_dirs: Vec<PathBuf> = stdlib_dirs.iter().map(|d| absolute(cwd, d)).collect();
+    let mut refused_overlays = Vec::new();
+    for p in &platforms {
+        let id = add_source(&mut sources, source(p)?, &mut diags);
+        let (dirs, refused) = platform_stdlib_dirs(fs, &sources.get(id).text, p.parent().unwrap_or(cwd));
+        overlay_dirs.extend(dirs);
+        refused_overlays.extend(refused.into_iter().map(|(span, why)| overlay_refused(id, span, &why)));
+        inputs.platforms.push(id);
+    }
+    // Read, checked as UTF-8 and indexed by line on every core: at 1,000 services, one by one
+    // was half of `platc check`'s time before parsing.
+    let files = crate::par::map_chunks(&services, |chunk| chunk.iter().map(|p| source(p)).collect::<Vec<_>>());
+    for file in files.into_iter().flatten() {
+        inputs.services.push(add_source(&mut sources, file?, &mut diags));
+    }
+    let stdlib = Stdlib::with_overlays(fs, &overlay_dirs).map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
+    add_stdlib_sources(&stdlib, &overlay_dirs, cwd, &mut sources, &mut inputs);
+    for (rel, f) in stdlib.under("helm/") {
+        let name = display(cwd, Path::new(&f.display));
+        let id = sources.add(SourceFile::new(name, None, f.text.clone()));
+        diags.push(chart_overlay_refused(id, rel, &f.text));
+    }
+    let root = platforms.first().and_then(|p| p.parent()).map(Path::to_path_buf);
+    for d in refused_overlays {
+        diags.push(d);
+    }
+    Ok(Loaded { sources, inputs, stdlib, root, focus, diags })
+}
+
+/// The input files of a run, sorted and without duplicates, before any is read.
+struct Found {
+    platforms: Vec<PathBuf>,
+    services: Vec<PathBuf>,
+    /// The paths named on the command line when the platform was found above them.
+    focus: Option<Vec<PathBuf>>,
+}
+
+/// The platform.kdl and service.kdl files under `paths`; without a platform.kdl among them,
+/// the one of an enclosing directory and the other services of its tree.
+fn find(fs: &dyn FileSystem, paths: &[PathBuf], cwd: &Path) -> Result<Found, LoadError> {
     let mut services = Vec::new();
     let mut platforms = Vec::new();
     let skip = |dir: &Path| {
@@ -85,70 +130,60 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
         }
     }
     let mut focus = None;
-    if platforms.is_empty() {
-        // Specs checked from inside the tree (`platc check services/checkout`) find the
-        // platform.kdl of an enclosing directory, and the other services of its tree.
-        if let Some(first) = paths.first() {
-            let start = absolute(cwd, first);
-            if let Some(found) = start.ancestors().skip(1).map(|d| d.join(PLATFORM_FILE)).find(|p| fs.is_file(p)) {
-                let tree = found.parent().unwrap_or(cwd).to_path_buf();
-                let files = fs.walk(&tree, &skip).map_err(|e| walk_error(cwd, &tree, e))?;
-                services.extend(files.into_iter().filter(|f| f.file_name().is_some_and(|n| n == SERVICE_FILE)));
-                focus = Some(paths.iter().map(|p| absolute(cwd, p)).collect());
-                platforms.push(found);
-            }
+    // Specs checked from inside the tree (`platc check services/checkout`) find the
+    // platform.kdl of an enclosing directory, and the other services of its tree.
+    if let (true, Some(first)) = (platforms.is_empty(), paths.first()) {
+        let start = absolute(cwd, first);
+        if let Some(found) = start.ancestors().skip(1).map(|d| d.join(PLATFORM_FILE)).find(|p| fs.is_file(p)) {
+            let tree = found.parent().unwrap_or(cwd).to_path_buf();
+            let files = fs.walk(&tree, &skip).map_err(|e| walk_error(cwd, &tree, e))?;
+            services.extend(files.into_iter().filter(|f| f.file_name().is_some_and(|n| n == SERVICE_FILE)));
+            focus = Some(paths.iter().map(|p| absolute(cwd, p)).collect());
+            platforms.push(found);
         }
     }
     platforms.sort();
     platforms.dedup();
     services.sort();
     services.dedup();
+    Ok(Found { platforms, services, focus })
+}
 
-    let mut sources = SourceMap::new();
-    let mut inputs = Inputs::default();
-    let mut diags = crate::diagnostics::Diagnostics::new();
-    let source = |p: &Path| read_source(fs, cwd, p);
-    let mut add_file = |sources: &mut SourceMap, file: ReadSource| -> crate::source::FileId { add_source(sources, file, &mut diags) };
-    let mut overlay_dirs: Vec<PathBuf> = stdlib_dirs.iter().map(|d| absolute(cwd, d)).collect();
-    let mut refused_overlays = Vec::new();
-    for p in &platforms {
-        let id = add_file(&mut sources, source(p)?);
-        let (dirs, refused) = platform_stdlib_dirs(fs, &sources.get(id).text, p.parent().unwrap_or(cwd));
-        overlay_dirs.extend(dirs);
-        refused_overlays.extend(refused.into_iter().map(|(span, why)| overlay_refused(id, span, &why)));
-        inputs.platforms.push(id);
-    }
-    // Read, checked as UTF-8 and indexed by line on every core: at 1,000 services, one by one
-    // was half of `platc check`'s time before parsing.
-    let files = crate::par::map_chunks(&services, |chunk| chunk.iter().map(|p| source(p)).collect::<Vec<_>>());
-    for file in files.into_iter().flatten() {
-        inputs.services.push(add_file(&mut sources, file?));
-    }
-    let stdlib = Stdlib::with_overlays(fs, &overlay_dirs).map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
-    for (_, f) in stdlib.type_files() {
-        let display = match &f.overlay {
+/// The stdlib's resource types and literal-secret rules as sources of the run, so that a
+/// diagnostic in one points into its file. Rules go built-in first, then each overlay's in
+/// overlay order (by path within one), so that a rule an overlay redefines by its name replaces
+/// the built-in one whatever the file is called.
+fn add_stdlib_sources(stdlib: &Stdlib, overlay_dirs: &[PathBuf], cwd: &Path, sources: &mut SourceMap, inputs: &mut Inputs) {
+    let source = |f: &crate::stdlib::StdlibFile| {
+        let name = match &f.overlay {
             Some(_) => display(cwd, Path::new(&f.display)),
             None => f.display.clone(),
         };
-        inputs.types.push(sources.add(SourceFile::new(display, None, f.text.clone())));
+        SourceFile::new(name, None, f.text.clone())
+    };
+    for (_, f) in stdlib.type_files() {
+        inputs.types.push(sources.add(source(f)));
     }
-    // Built-in rules first, then each overlay's in overlay order (by path within one), so that a
-    // rule an overlay redefines by its name replaces the built-in one whatever the file is called.
     let rank = |f: &crate::stdlib::StdlibFile| f.overlay.as_ref().map_or(0, |d| 1 + overlay_dirs.iter().position(|o| o == d).unwrap_or(overlay_dirs.len()));
     let mut rule_files: Vec<_> = stdlib.secret_rule_files().collect();
     rule_files.sort_by_key(|(_, f)| rank(f));
     for (_, f) in rule_files {
-        let display = match &f.overlay {
-            Some(_) => display(cwd, Path::new(&f.display)),
-            None => f.display.clone(),
-        };
-        inputs.secret_rules.push(sources.add(SourceFile::new(display, None, f.text.clone())));
+        inputs.secret_rules.push(sources.add(source(f)));
     }
-    let root = platforms.first().and_then(|p| p.parent()).map(Path::to_path_buf);
-    for d in refused_overlays {
-        diags.push(d);
-    }
-    Ok(Loaded { sources, inputs, stdlib, root, focus, diags })
+}
+
+/// E0602 for a file of a stdlib overlay under `helm/`: the chart is derived from the objects
+/// platc builds, so a template there would be ignored or would make `helm template` disagree
+/// with the rendered manifests. The built-in stdlib has no `helm/`, so every such file is an
+/// overlay's.
+fn chart_overlay_refused(file: crate::source::FileId, rel: &str, text: &str) -> crate::diagnostics::Diagnostic {
+    let first = text.lines().next().map_or(0, str::len);
+    crate::diagnostics::Diagnostic::new(
+        crate::diagnostics::codes::CHART_TEMPLATE_OVERLAY,
+        crate::diagnostics::Label::new(file, crate::source::Span::new(0, first), "not read"),
+        format!("the stdlib overlay has `{rel}`, but the Helm chart is no longer made from stdlib templates: platc derives it from the objects of the rendered manifests"),
+    )
+    .with_help("remove the file; to change a generated object in the chart and the manifests alike, write a `patch KIND` block in service.kdl (see `platc explain E0602`)")
 }
 
 /// A file as read by [`read_source`]: the source and, when it is not UTF-8, the offset of the

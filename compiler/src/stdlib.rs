@@ -74,7 +74,7 @@ impl Stdlib {
         Ok(lib)
     }
 
-    /// A file by relative path (`types/postgres.kdl`, `helm/templates/deployment.yaml`).
+    /// A file by relative path (`types/postgres.kdl`, `incluster/redis.yaml.hbs`).
     pub fn get(&self, rel: &str) -> Option<&StdlibFile> {
         self.files.get(rel)
     }

@@ -72,7 +72,7 @@ pub fn check(sources: &SourceMap, inputs: &Inputs) -> (Option<Workspace>, Diagno
         (s, d)
     }) {
         services.extend(chunk_services);
-        diags.extend(chunk_diags);
+        diags.append(chunk_diags);
     }
 
     let platform = match platforms.len() {

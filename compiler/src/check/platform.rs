@@ -27,9 +27,25 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
     r.finish(cx);
     let name = name?;
     names::check_dns(cx, &name, "platform name");
-    let mut p = Platform {
+    let mut p = defaults(cx, name.clone());
+    let mut once = Once::default();
+    let mut present = Required::default();
+    for child in children {
+        let repeatable = matches!(child.name.value.as_str(), "environment" | "stdlib" | "not-secret");
+        if PLATFORM_NODES.contains(&child.name.value.as_str()) && !repeatable && !once.first(cx, child) {
+            continue;
+        }
+        read_child(cx, child, &mut p, &mut present);
+    }
+    present.report_missing(cx, &p);
+    Some(p)
+}
+
+/// The platform `name` before its block is read: every optional decision at its documented
+/// default. `registry`, `domain` and `gitops` have none ([`Required`]).
+fn defaults(cx: &Cx, name: Spanned<String>) -> Platform {
+    Platform {
         file: cx.file,
-        name: name.clone(),
         cloud: Cloud::Aws,
         region: "us-east-1".into(),
         registry: Spanned::new(String::new(), name.span),
@@ -45,150 +61,173 @@ pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
         defaults: Defaults::builtin(),
         environments: IndexMap::new(),
         policies: Vec::new(),
+        name,
+    }
+}
+
+/// Which of the nodes without a default the platform block gave.
+#[derive(Default)]
+struct Required {
+    registry: bool,
+    domain: bool,
+    gitops: bool,
+}
+
+impl Required {
+    /// One error at the platform's name per missing node, and one for no environment at all.
+    fn report_missing(&self, cx: &mut Cx, p: &Platform) {
+        let name = &p.name;
+        let required = [
+            (self.registry, "registry", "registry \"ghcr.io/acme\""),
+            (self.domain, "domain", "domain \"acme.example.com\""),
+            (self.gitops, "gitops", "gitops argocd repo=\"https://github.com/acme/gitops.git\""),
+        ];
+        for (present, what, example) in required {
+            if !present {
+                cx.error(codes::MISSING_VALUE, name.span, format!("no `{what}`"), format!("platform `{}` has no `{what}`", name.value)).help =
+                    Some(format!("add it inside the platform block: {example}"));
+            }
+        }
+        if p.environments.is_empty() {
+            cx.error(codes::MISSING_VALUE, name.span, "no environments", format!("platform `{}` declares no environment", name.value)).help =
+                Some("declare at least one, e.g. environment dev { provision in-cluster }".into());
+        }
+    }
+}
+
+/// Reads one child of the platform block into `p`.
+fn read_child(cx: &mut Cx, child: &Node, p: &mut Platform, present: &mut Required) {
+    match child.name.value.as_str() {
+        "cloud" => read_cloud(cx, child, p),
+        "registry" => {
+            if let Some(reg) = single_str(cx, child, "a registry", "registry \"ghcr.io/acme\"") {
+                present.registry = true;
+                p.registry = Spanned::new(reg.value.trim_end_matches('/').to_string(), reg.span);
+            }
+        }
+        "domain" => {
+            if let Some(d) = single_str(cx, child, "a domain", "domain \"acme.example.com\"") {
+                names::check_host(cx, &d);
+                present.domain = true;
+                p.domain = d;
+            }
+        }
+        "ingress" => {
+            if let Some(ingress) = read_ingress(cx, child) {
+                p.ingress = ingress;
+            }
+        }
+        "gitops" => present.gitops = read_gitops(cx, child, &mut p.gitops),
+        "ci" => {
+            if let Some(c) = single_str(cx, child, "a CI system", "ci github-actions").and_then(|c| expect_one_of(cx, &c, "CI system", &CI)) {
+                p.ci = c;
+            }
+        }
+        "identity" => {
+            if let Some(i) = single_str(cx, child, "an identity mechanism", "identity pod-identity").and_then(|i| expect_one_of(cx, &i, "identity mechanism", &IDENTITY)) {
+                p.identity = i;
+            }
+        }
+        "secret-store" => {
+            if let Some(store) = read_secret_store(cx, child) {
+                p.secret_store = store;
+            }
+        }
+        "runbooks" => {
+            if let Some(u) = single_str(cx, child, "a base URL", "runbooks \"https://runbooks.acme.example.com\"") {
+                check_url(cx, &u);
+                p.runbooks = Some(u.value.trim_end_matches('/').to_string());
+            }
+        }
+        "terraform-backend" => p.terraform_backend = read_backend(cx, child),
+        "stdlib" => p.stdlib.extend(single_str(cx, child, "a directory", "stdlib \"./platform-stdlib\"")),
+        "defaults" => p.defaults = read_defaults(cx, child),
+        "environment" => add_environment(cx, child, p),
+        "policies" => p.policies = super::policy::read(cx, child),
+        super::secrets::WAIVER => {} // read by check::secrets
+        _ => cx.unknown_node(child, "platform", PLATFORM_NODES),
+    }
+}
+
+/// `cloud aws region="eu-west-1"`.
+fn read_cloud(cx: &mut Cx, child: &Node, p: &mut Platform) {
+    let mut cr = NodeReader::new(child);
+    let cloud = cr.req_arg_str(cx, 0, "a cloud", "cloud aws region=\"eu-west-1\"");
+    if let Some(region) = cr.prop_str(cx, "region", "region=\"eu-west-1\"") {
+        p.region = region.value;
+    }
+    cr.finish(cx);
+    if let Some(c) = cloud.and_then(|c| expect_one_of(cx, &c, "cloud", &CLOUDS)) {
+        p.cloud = c;
+    }
+}
+
+/// `ingress nginx class=...` or `ingress gateway-api gateway=... namespace=...`; `None` when the
+/// kind is not one of the two (reported).
+fn read_ingress(cx: &mut Cx, child: &Node) -> Option<Ingress> {
+    let mut cr = NodeReader::new(child);
+    let kind = cr.req_arg_str(cx, 0, "`ingress` or `gateway-api`", "ingress gateway-api gateway=\"public\" namespace=\"gateway\"");
+    let class = cr.prop_str(cx, "class", "class=nginx");
+    let gateway = cr.prop_str(cx, "gateway", "gateway=public");
+    let namespace = cr.prop_str(cx, "namespace", "namespace=gateway");
+    cr.finish(cx);
+    let value = |v: Option<Spanned<String>>, default: &str| v.map(|v| v.value).unwrap_or_else(|| default.into());
+    match kind.and_then(|k| expect_one_of(cx, &k, "ingress kind", &INGRESS))? {
+        true => Some(Ingress::GatewayApi { gateway: value(gateway, "public"), namespace: value(namespace, "gateway") }),
+        false => Some(Ingress::Ingress { class: value(class, "nginx"), controller_namespace: value(namespace, "ingress-nginx") }),
+    }
+}
+
+/// `gitops ENGINE repo=... branch=... path=...` into `gitops`; whether a `repo` was given.
+fn read_gitops(cx: &mut Cx, child: &Node, gitops: &mut GitOps) -> bool {
+    let mut cr = NodeReader::new(child);
+    let engine = cr.req_arg_str(cx, 0, "a GitOps engine", "gitops argocd repo=\"https://github.com/acme/gitops.git\"");
+    let repo = cr.prop_str(cx, "repo", "repo=\"https://github.com/acme/gitops.git\"");
+    let branch = cr.prop_str(cx, "branch", "branch=main");
+    let path = cr.prop_str(cx, "path", "path=deploy");
+    cr.finish(cx);
+    if let Some(e) = engine.and_then(|e| expect_one_of(cx, &e, "GitOps engine", &GITOPS)) {
+        gitops.engine = e;
+    }
+    if let Some(b) = branch {
+        gitops.branch = b.value;
+    }
+    if let Some(path) = path {
+        gitops.path = path.value.trim_matches('/').to_string();
+    }
+    let Some(repo) = repo else {
+        cx.error(codes::MISSING_VALUE, child.head, "`repo` missing", "`gitops` needs the GitOps repository").help = Some("add repo=\"https://github.com/acme/gitops.git\"".into());
+        return false;
     };
-    let mut once = Once::default();
-    let (mut has_registry, mut has_domain, mut has_gitops) = (false, false, false);
-    for child in children {
-        let repeatable = matches!(child.name.value.as_str(), "environment" | "stdlib" | "not-secret");
-        if PLATFORM_NODES.contains(&child.name.value.as_str()) && !repeatable && !once.first(cx, child) {
-            continue;
-        }
-        match child.name.value.as_str() {
-            "cloud" => {
-                let mut cr = NodeReader::new(child);
-                let cloud = cr.req_arg_str(cx, 0, "a cloud", "cloud aws region=\"eu-west-1\"");
-                if let Some(region) = cr.prop_str(cx, "region", "region=\"eu-west-1\"") {
-                    p.region = region.value;
-                }
-                cr.finish(cx);
-                if let Some(c) = cloud.and_then(|c| expect_one_of(cx, &c, "cloud", &CLOUDS)) {
-                    p.cloud = c;
-                }
-            }
-            "registry" => {
-                if let Some(reg) = single_str(cx, child, "a registry", "registry \"ghcr.io/acme\"") {
-                    has_registry = true;
-                    p.registry = Spanned::new(reg.value.trim_end_matches('/').to_string(), reg.span);
-                }
-            }
-            "domain" => {
-                if let Some(d) = single_str(cx, child, "a domain", "domain \"acme.example.com\"") {
-                    names::check_host(cx, &d);
-                    has_domain = true;
-                    p.domain = d;
-                }
-            }
-            "ingress" => {
-                let mut cr = NodeReader::new(child);
-                let kind = cr.req_arg_str(cx, 0, "`ingress` or `gateway-api`", "ingress gateway-api gateway=\"public\" namespace=\"gateway\"");
-                let class = cr.prop_str(cx, "class", "class=nginx");
-                let gateway = cr.prop_str(cx, "gateway", "gateway=public");
-                let namespace = cr.prop_str(cx, "namespace", "namespace=gateway");
-                cr.finish(cx);
-                match kind.and_then(|k| expect_one_of(cx, &k, "ingress kind", &INGRESS)) {
-                    Some(true) => {
-                        p.ingress =
-                            Ingress::GatewayApi { gateway: gateway.map(|g| g.value).unwrap_or_else(|| "public".into()), namespace: namespace.map(|n| n.value).unwrap_or_else(|| "gateway".into()) }
-                    }
-                    Some(false) => {
-                        p.ingress = Ingress::Ingress {
-                            class: class.map(|c| c.value).unwrap_or_else(|| "nginx".into()),
-                            controller_namespace: namespace.map(|n| n.value).unwrap_or_else(|| "ingress-nginx".into()),
-                        }
-                    }
-                    None => {}
-                }
-            }
-            "gitops" => {
-                let mut cr = NodeReader::new(child);
-                let engine = cr.req_arg_str(cx, 0, "a GitOps engine", "gitops argocd repo=\"https://github.com/acme/gitops.git\"");
-                let repo = cr.prop_str(cx, "repo", "repo=\"https://github.com/acme/gitops.git\"");
-                let branch = cr.prop_str(cx, "branch", "branch=main");
-                let path = cr.prop_str(cx, "path", "path=deploy");
-                cr.finish(cx);
-                if let Some(e) = engine.and_then(|e| expect_one_of(cx, &e, "GitOps engine", &GITOPS)) {
-                    p.gitops.engine = e;
-                }
-                match repo {
-                    Some(repo) => {
-                        check_url(cx, &repo);
-                        has_gitops = true;
-                        p.gitops.repo = repo.value;
-                    }
-                    None => {
-                        cx.error(codes::MISSING_VALUE, child.head, "`repo` missing", "`gitops` needs the GitOps repository").help = Some("add repo=\"https://github.com/acme/gitops.git\"".into());
-                    }
-                }
-                if let Some(b) = branch {
-                    p.gitops.branch = b.value;
-                }
-                if let Some(path) = path {
-                    p.gitops.path = path.value.trim_matches('/').to_string();
-                }
-            }
-            "ci" => {
-                if let Some(c) = single_str(cx, child, "a CI system", "ci github-actions").and_then(|c| expect_one_of(cx, &c, "CI system", &CI)) {
-                    p.ci = c;
-                }
-            }
-            "identity" => {
-                if let Some(i) = single_str(cx, child, "an identity mechanism", "identity pod-identity").and_then(|i| expect_one_of(cx, &i, "identity mechanism", &IDENTITY)) {
-                    p.identity = i;
-                }
-            }
-            "secret-store" => {
-                let mut cr = NodeReader::new(child);
-                let name = cr.req_arg_str(cx, 0, "the store name", "secret-store platform-secrets kind=ClusterSecretStore");
-                let kind = cr.prop_str(cx, "kind", "kind=ClusterSecretStore");
-                cr.finish(cx);
-                let kind = kind.and_then(|k| expect_one_of(cx, &k, "secret store kind", &[("ClusterSecretStore", "ClusterSecretStore"), ("SecretStore", "SecretStore")]));
-                if let Some(n) = name {
-                    names::check_dns(cx, &n, "secret store name");
-                    p.secret_store = SecretStore { name: n.value, kind: kind.unwrap_or("ClusterSecretStore").to_string() };
-                }
-            }
-            "runbooks" => {
-                if let Some(u) = single_str(cx, child, "a base URL", "runbooks \"https://runbooks.acme.example.com\"") {
-                    check_url(cx, &u);
-                    p.runbooks = Some(u.value.trim_end_matches('/').to_string());
-                }
-            }
-            "terraform-backend" => p.terraform_backend = read_backend(cx, child),
-            "stdlib" => p.stdlib.extend(single_str(cx, child, "a directory", "stdlib \"./platform-stdlib\"")),
-            "defaults" => p.defaults = read_defaults(cx, child),
-            "environment" => {
-                if let Some(env) = read_environment(cx, child) {
-                    names::check_namespace(cx, &p.name, &env);
-                    if let Some(first) = p.environments.get(&env.name.value) {
-                        let first = first.name.span;
-                        cx.error(codes::DUPLICATE, env.name.span, "defined again here", format!("environment `{}` is defined more than once", env.name.value))
-                            .label(first, "first defined here")
-                            .help = Some("keep one `environment` node per name".into());
-                    } else {
-                        p.environments.insert(env.name.value.clone(), env);
-                    }
-                }
-            }
-            "policies" => p.policies = super::policy::read(cx, child),
-            super::secrets::WAIVER => {} // read by check::secrets
-            _ => cx.unknown_node(child, "platform", PLATFORM_NODES),
-        }
+    check_url(cx, &repo);
+    gitops.repo = repo.value;
+    true
+}
+
+/// `secret-store NAME kind=ClusterSecretStore|SecretStore`.
+fn read_secret_store(cx: &mut Cx, child: &Node) -> Option<SecretStore> {
+    let mut cr = NodeReader::new(child);
+    let name = cr.req_arg_str(cx, 0, "the store name", "secret-store platform-secrets kind=ClusterSecretStore");
+    let kind = cr.prop_str(cx, "kind", "kind=ClusterSecretStore");
+    cr.finish(cx);
+    let kind = kind.and_then(|k| expect_one_of(cx, &k, "secret store kind", &[("ClusterSecretStore", "ClusterSecretStore"), ("SecretStore", "SecretStore")]));
+    let n = name?;
+    names::check_dns(cx, &n, "secret store name");
+    Some(SecretStore { name: n.value, kind: kind.unwrap_or("ClusterSecretStore").to_string() })
+}
+
+/// `environment NAME { ... }`, added to `p` unless its name is taken (a duplicate, reported
+/// with both spans).
+fn add_environment(cx: &mut Cx, child: &Node, p: &mut Platform) {
+    let Some(env) = read_environment(cx, child) else { return };
+    names::check_namespace(cx, &p.name, &env);
+    if let Some(first) = p.environments.get(&env.name.value) {
+        let first = first.name.span;
+        cx.error(codes::DUPLICATE, env.name.span, "defined again here", format!("environment `{}` is defined more than once", env.name.value)).label(first, "first defined here").help =
+            Some("keep one `environment` node per name".into());
+    } else {
+        p.environments.insert(env.name.value.clone(), env);
     }
-    let required = [
-        (has_registry, "registry", "registry \"ghcr.io/acme\""),
-        (has_domain, "domain", "domain \"acme.example.com\""),
-        (has_gitops, "gitops", "gitops argocd repo=\"https://github.com/acme/gitops.git\""),
-    ];
-    for (present, what, example) in required {
-        if !present {
-            cx.error(codes::MISSING_VALUE, name.span, format!("no `{what}`"), format!("platform `{}` has no `{what}`", name.value)).help = Some(format!("add it inside the platform block: {example}"));
-        }
-    }
-    if p.environments.is_empty() {
-        cx.error(codes::MISSING_VALUE, name.span, "no environments", format!("platform `{}` declares no environment", name.value)).help =
-            Some("declare at least one, e.g. environment dev { provision in-cluster }".into());
-    }
-    Some(p)
 }
 
 fn check_url(cx: &mut Cx, url: &Spanned<String>) {

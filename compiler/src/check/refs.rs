@@ -22,7 +22,7 @@ pub fn check(ws: &Workspace, diags: &mut Diagnostics) {
         diags
     });
     for d in per_chunk {
-        diags.extend(d);
+        diags.append(d);
     }
 }
 

@@ -171,8 +171,8 @@ fn previous_lock(root: &std::path::Path, force: bool) -> Result<Option<crate::wr
 /// ejected files as they are on disk), compared with the files under the root.
 fn check(args: &Args, result: &mut crate::build::BuildResult, opts: &BuildOptions, root: &Root, inputs: &[(String, &[u8])]) -> Exit<i32> {
     crate::build::emit_analyzed(result, opts);
-    args.report.emit(&result.diags, &result.loaded.sources);
     let Some(out) = result.output.as_mut() else {
+        args.report.emit(&result.diags, &result.loaded.sources);
         eprintln!("nothing written: fix the errors above first");
         return Err(EXIT_ERRORS);
     };
@@ -181,7 +181,16 @@ fn check(args: &Args, result: &mut crate::build::BuildResult, opts: &BuildOption
         crate::build::carry_over(out, root.previous.as_ref(), &result.environments, opts.env.is_some(), ws, &disk);
     }
     crate::build::finalize(out, inputs, root.previous.as_ref(), &disk);
-    Ok(check_drift(&root.dir, &root.shown, out, root.previous.as_ref()))
+    let findings = crate::write::drift::compare(&root.dir, out, root.previous.as_ref()).map_err(fail)?;
+    if args.report.format == crate::diagnostics::Format::Human {
+        args.report.emit(&result.diags, &result.loaded.sources);
+        return Ok(check_drift(&root.shown, &findings));
+    }
+    // One report for the whole run: a SARIF document or a JSON stream holds the spec
+    // diagnostics and the generated files that are out of date together.
+    super::outputs::drift(&findings, &root.shown, &mut result.loaded.sources, &mut result.diags);
+    args.report.emit(&result.diags, &result.loaded.sources);
+    Ok(if findings.iter().any(|f| !matches!(f, crate::write::drift::Finding::NotOurs(_))) { EXIT_ERRORS } else { EXIT_OK })
 }
 
 /// Emits each service's files into a staged tree as soon as they are built, and swaps the tree
@@ -193,7 +202,11 @@ fn write(args: &Args, result: &mut crate::build::BuildResult, opts: &BuildOption
     };
     let stager = crate::write::stage::Stager::new(&root.dir, root.previous.as_ref(), args.force).map_err(fail)?;
     crate::build::build_into(&result.loaded, ws, graph, &result.environments, opts, &mut result.diags, &stager).map_err(fail)?;
-    args.report.emit(&result.diags, &result.loaded.sources);
+    // The machine formats print one report for the run: after the commit, with what it refused.
+    let human = args.report.format == crate::diagnostics::Format::Human;
+    if human || result.diags.has_errors() {
+        args.report.emit(&result.diags, &result.loaded.sources);
+    }
     if result.diags.has_errors() {
         eprintln!("nothing written: fix the errors above first");
         return Err(EXIT_ERRORS);
@@ -217,6 +230,12 @@ fn write(args: &Args, result: &mut crate::build::BuildResult, opts: &BuildOption
         }
     }
     let finished = crate::timings::time("write (finish)", || stager.finish(inputs));
+    if !human {
+        if let Err(crate::write::stage::Refused::Lost(lost)) = &finished {
+            super::outputs::lost(lost, &root.shown, &mut result.loaded.sources, &mut result.diags);
+        }
+        args.report.emit(&result.diags, &result.loaded.sources);
+    }
     Ok(finish(finished, result, root))
 }
 
@@ -268,15 +287,12 @@ fn interrupted(guard: &crate::write::recover::Guard, shown: &str) -> Option<i32>
     Some(EXIT_ERRORS)
 }
 
-fn check_drift(root: &std::path::Path, shown: &str, out: &crate::emit::Output, previous: Option<&crate::write::Lock>) -> i32 {
-    use crate::write::drift::{compare, Finding};
-    let findings = match compare(root, out, previous) {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
+/// `build --check`'s findings in the human format, and its exit code.
+fn check_drift(shown: &str, findings: &[crate::write::drift::Finding]) -> i32 {
+    use crate::write::drift::Finding;
     let (mut stale, mut edited) = (false, false);
     let mut drift = 0;
-    for f in &findings {
+    for f in findings {
         if !matches!(f, Finding::NotOurs(_)) {
             drift += 1;
         }

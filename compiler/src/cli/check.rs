@@ -23,9 +23,8 @@ pub fn run(args: &Args) -> i32 {
     if loaded.inputs.services.is_empty() && loaded.inputs.platforms.is_empty() {
         return fail(format!("no service.kdl or platform.kdl found under {}", args.input.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
     }
-    let mut diags = crate::diagnostics::Diagnostics::new();
-    let crate::driver::Analysis { workspace, graph, diags: found } = crate::driver::analyze(&loaded);
-    diags.extend(found.into_iter().filter(|d| loaded.in_focus(d.primary.file)));
+    let crate::driver::Analysis { workspace, graph, mut diags } = crate::driver::analyze(&loaded);
+    diags.retain_files(|file| loaded.in_focus(file));
     // Never dropped, like `render`'s: the process ends with this command, and freeing every
     // checked spec one allocation at a time only delays that (6% of `check`'s instructions).
     std::mem::forget((workspace, graph));

@@ -85,5 +85,11 @@ pub fn run(args: &Args) -> i32 {
     }
     print!("{text}");
     eprintln!("{} would change", super::plural(changes, "file"));
-    EXIT_OK
+    // `git diff --exit-code`'s convention, so that a script can ask "would a build change
+    // anything?" without parsing the diff.
+    if changes > 0 {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
 }

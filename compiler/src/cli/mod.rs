@@ -12,6 +12,7 @@ mod fmt;
 mod graph;
 pub mod init;
 pub mod new;
+mod outputs;
 pub mod publish;
 mod render;
 
@@ -20,7 +21,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::diagnostics::{render, Diagnostics, Format};
+use crate::diagnostics::{render_counted, Diagnostics, Format};
 use crate::source::SourceMap;
 
 /// Exit code: success.
@@ -90,14 +91,13 @@ pub enum Color {
 impl ReportArgs {
     /// Prints diagnostics to stderr (human) or stdout (machine formats, for piping).
     pub fn emit(&self, diags: &Diagnostics, sources: &SourceMap) {
-        let items: Vec<_> = diags.iter().cloned().collect();
         let human = self.format == Format::Human;
         let color = match self.color {
             Color::Always => true,
             Color::Never => false,
             Color::Auto => human && std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
-        let text = render(&items, sources, self.format, color);
+        let text = render_counted(diags.as_slice(), diags.dropped(), sources, self.format, color);
         if text.is_empty() {
             return;
         }

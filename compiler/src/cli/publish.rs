@@ -15,7 +15,7 @@ use crate::emit::Output;
 use crate::fs::RealFs;
 use crate::history::git::{absolute, Git};
 use crate::history::layout::{classify, environment_of_instance, EnvName};
-use crate::history::trailers::{self, Source, Unit};
+use crate::history::trailers::{self, Changes, Source, Unit};
 use crate::load::LOCK_FILE;
 use crate::lower::{instance, Placement};
 use crate::write::{hash, Lock, DEPLOY_DIR};
@@ -201,12 +201,15 @@ fn publish(args: &Args) -> Exit<i32> {
         eprintln!("nothing to publish: {target_shown} already holds this build (no commit)");
         return Ok(EXIT_OK);
     }
-    let units: BTreeSet<Unit> = changed.iter().filter_map(|p| classify(p, &envs)).filter_map(|c| c.unit()).collect();
+    let mut changes = changes(&changed, &envs, args.remove);
     let source = source_commit(&src_root, &crate::load::display(&cwd, &src_root));
-    let message = trailers::message(args.message.as_deref(), &source, &units);
+    if source.commit.is_some() {
+        changes.first_commits = first_commits(&src_root, ws, &result.loaded.sources, &changes.deployed);
+    }
+    let message = trailers::message(args.message.as_deref(), &source, &changes);
     commit(&git, &subdir, &message, &top_shown).map_err(&failed)?;
     let sha = git.head().ok().flatten().unwrap_or_default();
-    eprintln!("published {} to {target_shown} on {branch} as {}{}", changed_files(changed.len()), &sha[..sha.len().min(12)], deployed(&units));
+    eprintln!("published {} to {target_shown} on {branch} as {}{}", changed_files(changed.len()), &sha[..sha.len().min(12)], deployed(&changes));
     Ok(EXIT_OK)
 }
 
@@ -215,12 +218,52 @@ fn changed_files(n: usize) -> String {
     format!("{n} changed file{}", if n == 1 { "" } else { "s" })
 }
 
-/// `: SERVICE/ENV, ...`: the units whose files the publish changed (nothing when none did).
-fn deployed(units: &BTreeSet<Unit>) -> String {
-    if units.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", units.iter().map(Unit::to_string).collect::<Vec<_>>().join(", "))
+/// What the changed files (paths in the deploy tree) deploy: a preview instance is named by its
+/// instance (`checkout/preview-pr-7`), so that two previews are two units; with `--remove`,
+/// every instance whose files changed was torn down.
+fn changes(changed: &[String], envs: &[crate::history::layout::EnvName], remove: bool) -> Changes {
+    let mut c = Changes::default();
+    for placed in changed.iter().filter_map(|p| classify(p, envs)) {
+        let Some(unit) = placed.unit() else { continue };
+        let preview = placed.by_instance && placed.instance != placed.environment;
+        let unit = if preview { Unit::new(unit.service, placed.instance.clone()) } else { unit };
+        match (remove, preview) {
+            (true, _) => c.removed.insert(unit),
+            (false, true) => c.previews.insert(unit),
+            (false, false) => c.deployed.insert(unit),
+        };
+    }
+    c
+}
+
+/// Per service of `deployed` in a protected environment, the committer time of the commit that
+/// added its spec in the source repository (`git log --diff-filter=A --follow`, the oldest):
+/// where its time to first deploy starts. A spec git does not know (never committed) has none.
+fn first_commits(src_root: &Path, ws: &crate::model::Workspace, sources: &crate::source::SourceMap, deployed: &BTreeSet<Unit>) -> std::collections::BTreeMap<String, String> {
+    let protected: BTreeSet<&str> = ws.platform.environments.values().filter(|e| e.protected).map(|e| e.name.value.as_str()).collect();
+    let services: BTreeSet<&str> = deployed.iter().filter(|u| protected.contains(u.environment.as_str())).map(|u| u.service.as_str()).collect();
+    let git = Git::new(src_root);
+    let mut out = std::collections::BTreeMap::new();
+    for s in ws.services.iter().filter(|s| services.contains(s.name.value.as_str())) {
+        let Some(path) = &sources.get(s.file).path else { continue };
+        let Ok(log) = git.ok(&["log", "--diff-filter=A", "--follow", "--format=%cI", "--", &path.to_string_lossy()]) else { continue };
+        if let Some(time) = log.lines().map(str::trim).rfind(|l| !l.is_empty()) {
+            out.insert(s.name.value.clone(), time.to_string());
+        }
+    }
+    out
+}
+
+/// `: SERVICE/ENV, ...; removed SERVICE/INSTANCE`: what the publish changed (nothing when no
+/// service's files did).
+fn deployed(c: &Changes) -> String {
+    let list = |units: &BTreeSet<Unit>| units.iter().map(Unit::to_string).collect::<Vec<_>>().join(", ");
+    let published: BTreeSet<Unit> = c.deployed.union(&c.previews).cloned().collect();
+    match (published.is_empty(), c.removed.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => format!(": {}", list(&published)),
+        (true, false) => format!(": removed {}", list(&c.removed)),
+        (false, false) => format!(": {}; removed {}", list(&published), list(&c.removed)),
     }
 }
 

@@ -5,9 +5,9 @@
 //! checks that the pages and this table match one to one.
 //!
 //! Ranges: E00xx syntax and files, E01xx structure (nodes, properties, arguments), E02xx values
-//! and units, E03xx duplicates, E04xx references, E05xx platform and policies, E06xx stdlib
-//! resource types, E07xx graph, E08xx the output tree and the lock (reported as messages:
-//! they have no span in a spec, but a code and a page all the same); W01xx warnings.
+//! and units, E03xx duplicates, E04xx references, E05xx platform and policies, E06xx the stdlib
+//! (resource types, overlays), E07xx graph, E08xx the output tree and the lock (reported as
+//! messages: they have no span in a spec, but a code and a page all the same); W01xx warnings.
 
 use super::Severity;
 
@@ -112,6 +112,7 @@ codes! {
     UNKNOWN_PROVISIONER = "E0505", "unknown provisioner";
 
     INVALID_RESOURCE_TYPE = "E0601", "invalid resource type definition";
+    CHART_TEMPLATE_OVERLAY = "E0602", "a stdlib overlay has a Helm chart template";
 
     DEPENDENCY_CYCLE = "E0701", "start-up dependency cycle";
 
@@ -120,6 +121,7 @@ codes! {
     INPUT_SYMLINK = "E0803", "a spec or a directory of specs is a symbolic link";
     WOULD_LOSE_CONTENT = "E0804", "the build would overwrite or delete a file platc did not write as it is";
     OVERLAY_OUTSIDE = "E0805", "a stdlib overlay named by platform.kdl is not a directory inside the platform directory";
+    OUTPUT_OUT_OF_DATE = "E0806", "a generated file differs from what a fresh build writes";
 
     NO_READINESS_PROBE = "W0101", "service has no readiness probe";
     IMAGE_HAS_TAG = "W0102", "image reference pins a tag in the spec";

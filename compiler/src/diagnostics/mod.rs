@@ -5,13 +5,15 @@
 //! [`Format`]s, from the same values.
 
 pub mod codes;
+mod collect;
 pub mod redact;
 mod render;
 
 pub use codes::Code;
-pub use render::{render, Format};
+pub use collect::{Diagnostics, Dropped, MAX_KEPT_PER_FILE_AND_CODE};
+pub use render::{render, render_counted, Format};
 
-use crate::source::{FileId, SourceMap, Span};
+use crate::source::{FileId, Span};
 
 /// How bad a diagnostic is. Only errors fail a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,81 +89,5 @@ impl Diagnostic {
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
-    }
-}
-
-/// Collects the diagnostics of one run. Stages push into it and keep going, so that one run
-/// reports every problem at once.
-#[derive(Debug, Default)]
-pub struct Diagnostics {
-    items: Vec<Diagnostic>,
-}
-
-impl Diagnostics {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn push(&mut self, d: Diagnostic) {
-        self.items.push(d);
-    }
-
-    /// The diagnostic pushed last (for adding labels and help right after reporting).
-    ///
-    /// # Panics
-    /// Never after a `push`; callers use it only right after reporting.
-    pub fn last_mut(&mut self) -> &mut Diagnostic {
-        self.items.last_mut().expect("last_mut right after push")
-    }
-
-    pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
-        self.items.extend(ds);
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.items.iter().any(Diagnostic::is_error)
-    }
-
-    pub fn error_count(&self) -> usize {
-        self.items.iter().filter(|d| d.is_error()).count()
-    }
-
-    pub fn warning_count(&self) -> usize {
-        self.items.len() - self.error_count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.items.iter()
-    }
-
-    /// Sorts by file name, then position, then code, and drops exact duplicates, so that the
-    /// output is stable whatever order the stages ran in.
-    pub fn sort(&mut self, sources: &SourceMap) {
-        self.items.sort_by(|a, b| {
-            let fa = &sources.get(a.primary.file).name;
-            let fb = &sources.get(b.primary.file).name;
-            fa.cmp(fb).then(a.primary.span.start.cmp(&b.primary.span.start)).then(a.primary.span.end.cmp(&b.primary.span.end)).then(a.code.cmp(&b.code)).then(a.message.cmp(&b.message))
-        });
-        self.items.dedup();
-    }
-
-    pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.items
-    }
-}
-
-impl IntoIterator for Diagnostics {
-    type Item = Diagnostic;
-    type IntoIter = std::vec::IntoIter<Diagnostic>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.items.into_iter()
     }
 }

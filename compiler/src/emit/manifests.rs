@@ -1,16 +1,18 @@
-//! Rendered Kubernetes manifests: the objects of one service in one environment, built from
-//! the same [`Values`] the Helm chart gets. The chart's templates (stdlib/helm) produce the
-//! same objects; a test runs real `helm template` and compares them.
+//! Every Kubernetes object of one service in one environment, built from its [`Values`]: the
+//! only definition of the objects. They are printed as the rendered manifests and, through
+//! [`super::chart`], as the Helm chart's templates; a leaf a Helm user sets is a hole
+//! ([`value`], [`release`]). A test runs real `helm template` and compares the two.
 //!
 //! Objects are [`Node`] trees that borrow from the values (see [`super::object`]): the order
 //! in which keys are set here is the order in which they are written.
 
 use indexmap::IndexMap;
 
-use super::object::{list, map, Map, Node};
+use super::object::{list, map, release, value, Expr, Map, Node, ValueType};
 use crate::lower::{BackingResource, CronJob, InClusterResource, IngressItem, Part, Values, Worker};
 
-/// Chart identity, used in the `helm.sh/chart` label.
+/// Chart identity, used in the `helm.sh/chart` label, and the release the objects of one
+/// environment belong to.
 #[derive(Debug, Clone)]
 pub struct ChartMeta {
     pub name: String,
@@ -18,13 +20,29 @@ pub struct ChartMeta {
     pub app_version: String,
     /// The `helm.sh/chart` label: `NAME-VERSION`.
     pub label: String,
+    /// The Helm release the rendered manifests stand for ([`release_name`]): the
+    /// `app.kubernetes.io/instance` label.
+    pub release: String,
 }
 
 impl ChartMeta {
     pub fn new(name: String, version: String, app_version: String) -> Self {
         let label = format!("{name}-{version}");
-        ChartMeta { name, version, app_version, label }
+        ChartMeta { name, version, app_version, label, release: String::new() }
     }
+
+    /// The same chart, for the objects of release `release`.
+    pub fn for_release(&self, release: String) -> Self {
+        ChartMeta { release, ..self.clone() }
+    }
+}
+
+/// The release name of a service in an environment: the name of its GitOps application
+/// (`SERVICE-INSTANCE`), which Argo CD also writes into `app.kubernetes.io/instance` when it
+/// tracks resources by label, so that the label never flips between the two; shortened with a
+/// hash beyond 53 characters, the longest release name Helm accepts (a label value may have 63).
+pub fn release_name(service: &str, pl: &crate::lower::Placement) -> String {
+    crate::lower::dns_safe(&format!("{service}-{}", crate::lower::instance(pl)), 53)
 }
 
 /// The objects of one service in one environment, in a stable order, of the kinds `wanted`
@@ -87,7 +105,9 @@ pub fn objects<'a>(v: &'a Values, chart: &'a ChartMeta, wanted: &dyn Fn(&str) ->
 fn autoscaler<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
     let target = map([("apiVersion", "apps/v1".into()), ("kind", "Deployment".into()), ("name", (&v.fullname).into())]);
     let a = &v.autoscaling;
-    let spec = map([("scaleTargetRef", target), ("minReplicas", a.minReplicas.into()), ("maxReplicas", a.maxReplicas.into()), ("metrics", (&a.metrics).into())]);
+    let min = value(&["autoscaling", "minReplicas"], ValueType::Int, a.minReplicas);
+    let max = value(&["autoscaling", "maxReplicas"], ValueType::Int, a.maxReplicas);
+    let spec = map([("scaleTargetRef", target), ("minReplicas", min), ("maxReplicas", max), ("metrics", (&a.metrics).into())]);
     obj(v, chart, "autoscaling/v2", "HorizontalPodAutoscaler", &v.fullname, web(v), [("spec", spec)])
 }
 
@@ -119,7 +139,8 @@ fn dashboard<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
 /// A cron process's CronJob: a failing run is retried at most twice (`backoffLimit`), and the
 /// last three runs of each outcome are kept for inspection.
 fn cron_job<'a>(v: &'a Values, chart: &'a ChartMeta, c: &'a CronJob) -> Node<'a> {
-    let container = container(v, &c.name, Some(&c.command), &c.env, &c.resources, false);
+    let resources = resources(&["cronJobs", &c.name, "resources"], &c.resources);
+    let container = container(v, &c.name, Some(&c.command), &c.env, resources, false);
     let pod = pod_spec(v, container, Some("OnFailure"));
     let template = map([("metadata", pod_metadata(v, chart, ("cron", &c.name))), ("spec", pod)]);
     let job = map([("backoffLimit", 2u32.into()), ("template", template)]);
@@ -137,15 +158,17 @@ fn cron_job<'a>(v: &'a Values, chart: &'a ChartMeta, c: &'a CronJob) -> Node<'a>
 /// process's object name.
 type Process<'a> = (&'a str, &'a str);
 
-/// The standard labels of every object (`_helpers.tpl` defines the same).
+/// The standard labels of every object; `app.kubernetes.io/instance` is the release's, not in
+/// any selector (selectors of workloads are immutable, docs/architecture.md).
 pub fn labels<'a>(v: &'a Values, chart: &'a ChartMeta, process: Process<'a>) -> Map<'a> {
     let mut m = Map::with_capacity(10);
     m.set("helm.sh/chart", &chart.label);
     insert_selector(&mut m, v, process);
-    m.set("app.kubernetes.io/version", &v.image.tag);
+    m.set("app.kubernetes.io/instance", release(Expr::ReleaseName, &chart.release));
+    m.set("app.kubernetes.io/version", value(&["image", "tag"], ValueType::Str, &v.image.tag));
     m.set("app.kubernetes.io/part-of", &v.partOf);
     m.set("app.kubernetes.io/managed-by", "platc");
-    m.set("platc.dev/environment", &v.environment);
+    m.set("platc.dev/environment", value(&["environment"], ValueType::Str, &v.environment));
     if !v.owner.is_empty() {
         m.set("platc.dev/owner", &v.owner);
     }
@@ -180,7 +203,7 @@ fn obj<'a, const N: usize>(v: &'a Values, chart: &'a ChartMeta, api: &'a str, ki
 fn object<'a, const N: usize>(v: &'a Values, api: &'a str, kind: &'a str, name: impl Into<Node<'a>>, labels: Map<'a>, body: [(&'a str, Node<'a>); N]) -> Node<'a> {
     let mut metadata = Map::with_capacity(4);
     metadata.set("name", name);
-    metadata.set("namespace", &v.namespace);
+    metadata.set("namespace", release(Expr::ReleaseNamespace, &v.namespace));
     metadata.set("labels", labels);
     if !v.commonAnnotations.is_empty() {
         metadata.set("annotations", &v.commonAnnotations);
@@ -246,10 +269,10 @@ fn with_common_annotations<'a>(v: &'a Values, labels: Map<'a>) -> Node<'a> {
     Node::Map(m)
 }
 
-fn container<'a>(v: &'a Values, name: &'a str, command: Option<&'a Vec<String>>, env: &'a Vec<Part>, resources: &'a Part, web: bool) -> Node<'a> {
+fn container<'a>(v: &'a Values, name: &'a str, command: Option<&'a Vec<String>>, env: &'a Vec<Part>, resources: Node<'a>, web: bool) -> Node<'a> {
     let mut c = Map::with_capacity(12);
     c.set("name", name);
-    c.set("image", format!("{}:{}", v.image.repository, v.image.tag));
+    c.set("image", release(Expr::Image, format!("{}:{}", v.image.repository, v.image.tag)));
     c.set("imagePullPolicy", &v.image.pullPolicy);
     if let Some(cmd) = command.filter(|c| !c.is_empty()) {
         c.set("command", cmd);
@@ -273,6 +296,26 @@ fn container<'a>(v: &'a Values, name: &'a str, command: Option<&'a Vec<String>>,
     Node::Map(c)
 }
 
+/// A container's resources with a hole at each quantity (`PATH.requests.cpu`, ...), so that a
+/// Helm user sets each one; a whole-map hole would be printed by `toYaml`, which sorts keys.
+fn resources<'a>(path: &[&'a str], r: &'a Part) -> Node<'a> {
+    let Node::Map(kinds) = r else { return r.into() };
+    let mut out = Map::with_capacity(2);
+    for (kind, amounts) in kinds.iter() {
+        let Node::Map(amounts) = amounts else {
+            out.set(kind, amounts);
+            continue;
+        };
+        let mut m = Map::with_capacity(2);
+        for (name, amount) in amounts.iter() {
+            let at: Vec<&str> = path.iter().copied().chain([*kind, *name]).collect();
+            m.set(name, value(&at, ValueType::Quantity, amount));
+        }
+        out.set(kind, m);
+    }
+    Node::Map(out)
+}
+
 fn pod_spec<'a>(v: &'a Values, container: Node<'a>, restart: Option<&'a str>) -> Node<'a> {
     let mut spec = Map::with_capacity(6);
     spec.set("serviceAccountName", &v.serviceAccount.name);
@@ -287,23 +330,24 @@ fn pod_spec<'a>(v: &'a Values, container: Node<'a>, restart: Option<&'a str>) ->
 }
 
 fn web_deployment<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
-    let c = container(v, &v.fullname, None, &v.env, &v.resources, true);
+    let c = container(v, &v.fullname, None, &v.env, resources(&["resources"], &v.resources), true);
     let mut spec = Map::with_capacity(4);
     spec.set("revisionHistoryLimit", 5u32);
     spec.set("selector", map([("matchLabels", selector(v, web(v)))]));
     spec.set("template", map([("metadata", pod_metadata(v, chart, web(v))), ("spec", pod_spec(v, c, None))]));
     // With autoscaling, the HPA owns the replica count; a fixed one would fight it on sync.
     if !v.autoscaling.enabled {
-        spec.set("replicas", v.replicaCount);
+        spec.set("replicas", value(&["replicaCount"], ValueType::Int, v.replicaCount));
     }
     obj(v, chart, "apps/v1", "Deployment", &v.fullname, web(v), [("spec", Node::Map(spec))])
 }
 
 fn worker_deployment<'a>(v: &'a Values, chart: &'a ChartMeta, w: &'a Worker) -> Node<'a> {
     let process = ("worker", w.name.as_str());
-    let c = container(v, &w.name, Some(&w.command), &w.env, &w.resources, false);
+    let resources = resources(&["workers", &w.name, "resources"], &w.resources);
+    let c = container(v, &w.name, Some(&w.command), &w.env, resources, false);
     let spec = map([
-        ("replicas", w.replicas.into()),
+        ("replicas", value(&["workers", &w.name, "replicas"], ValueType::Int, w.replicas)),
         ("revisionHistoryLimit", 5u32.into()),
         ("selector", map([("matchLabels", selector(v, process))])),
         ("template", map([("metadata", pod_metadata(v, chart, process)), ("spec", pod_spec(v, c, None))])),
@@ -351,10 +395,11 @@ pub fn resource_labels<'a>(v: &'a Values, chart: &'a ChartMeta, ic: &'a InCluste
     m.set("helm.sh/chart", &chart.label);
     m.set("app.kubernetes.io/name", &ic.name);
     m.set("app.kubernetes.io/component", ty);
+    m.set("app.kubernetes.io/instance", release(Expr::ReleaseName, &chart.release));
     m.set("app.kubernetes.io/version", &ic.version);
     m.set("app.kubernetes.io/part-of", &v.partOf);
     m.set("app.kubernetes.io/managed-by", "platc");
-    m.set("platc.dev/environment", &v.environment);
+    m.set("platc.dev/environment", value(&["environment"], ValueType::Str, &v.environment));
     m.set("platc.dev/service", &v.fullname);
     if !v.owner.is_empty() {
         m.set("platc.dev/owner", &v.owner);

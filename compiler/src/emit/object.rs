@@ -42,8 +42,62 @@ pub enum Node<'a> {
     List(Vec<Node<'a>>),
     /// A PrometheusRule's `spec`: `{groups: [...]}`.
     Rules(&'a [RuleGroup]),
-    /// An object or value as JSON, once a patch has edited it.
-    Tree(Box<Json>),
+    /// An object or value as JSON, once a patch has edited it, with the holes it had.
+    Tree(Box<Tree>),
+    /// A value a Helm user sets (or the release gives): written as its value in the rendered
+    /// manifests, as a `{{ ... }}` action in the chart (see [`super::chart`]).
+    Hole(Box<Hole<'a>>),
+}
+
+/// A patched object: its JSON, and where its holes were when it was turned into JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tree {
+    pub json: Json,
+    /// Each hole by JSON pointer, with the value it had: a hole whose value a patch changed is
+    /// the patch's literal, as the patch wins in the rendered manifests too.
+    pub holes: Vec<(String, Expr, Json)>,
+}
+
+/// A leaf of an object that the chart takes from the release or the values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hole<'a> {
+    pub expr: Expr,
+    /// Its value in this environment: what the rendered manifests print.
+    pub node: Node<'a>,
+}
+
+/// What the chart prints in place of a hole.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Expr {
+    /// `.Release.Name`.
+    ReleaseName,
+    /// `.Release.Namespace` (never `default`, see [`super::chart`]).
+    ReleaseNamespace,
+    /// The value at this path of the values (segments), of this type.
+    Value(Vec<String>, ValueType),
+    /// The container image: `image.repository` `:` `image.tag`.
+    Image,
+}
+
+/// How a value is printed: what a Helm user may give at its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// A string, always quoted (a tag of digits stays a string).
+    Str,
+    /// A non-negative integer.
+    Int,
+    /// A Kubernetes quantity (`250m`, `512Mi`): a string, or a number a Helm user gives.
+    Quantity,
+}
+
+/// A hole at the values path `path` (dot-separated) of type `ty`, whose value here is `node`.
+pub fn value<'a>(path: &[&str], ty: ValueType, node: impl Into<Node<'a>>) -> Node<'a> {
+    Node::Hole(Box::new(Hole { expr: Expr::Value(path.iter().map(|s| s.to_string()).collect(), ty), node: node.into() }))
+}
+
+/// A hole the release fills (`Expr::ReleaseName`, `Expr::ReleaseNamespace`, `Expr::Image`).
+pub fn release<'a>(expr: Expr, node: impl Into<Node<'a>>) -> Node<'a> {
+    Node::Hole(Box::new(Hole { expr, node: node.into() }))
 }
 
 /// A map: entries in insertion order, keys unique. Small (a handful of keys), so a key is
@@ -72,6 +126,11 @@ impl<'a> Map<'a> {
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node<'a>> {
         self.0.iter_mut().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The entries, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &(&'a str, Node<'a>)> {
+        self.0.iter()
     }
 }
 
@@ -109,7 +168,8 @@ impl<'a> Node<'a> {
             Node::String(s) => Some(s),
             Node::Ref(n) => n.as_str(),
             Node::Json(j) => j.as_str(),
-            Node::Tree(j) => j.as_str(),
+            Node::Tree(t) => t.json.as_str(),
+            Node::Hole(h) => h.node.as_str(),
             _ => None,
         }
     }
@@ -117,7 +177,7 @@ impl<'a> Node<'a> {
     /// An object's `kind`.
     pub fn kind(&self) -> Option<&str> {
         match self {
-            Node::Tree(j) => j["kind"].as_str(),
+            Node::Tree(t) => t.json["kind"].as_str(),
             _ => self.get("kind")?.as_str(),
         }
     }
@@ -125,7 +185,7 @@ impl<'a> Node<'a> {
     /// An object's `metadata.name`.
     pub fn name(&self) -> Option<&str> {
         match self {
-            Node::Tree(j) => j["metadata"]["name"].as_str(),
+            Node::Tree(t) => t.json["metadata"]["name"].as_str(),
             _ => self.get("metadata")?.get("name")?.as_str(),
         }
     }
@@ -133,20 +193,36 @@ impl<'a> Node<'a> {
     /// This value as JSON.
     pub fn to_json(&self) -> Json {
         match self {
-            Node::Tree(j) => (**j).clone(),
+            Node::Tree(t) => t.json.clone(),
             // Strings, numbers and maps of them: serializing cannot fail.
             _ => serde_json::to_value(self).unwrap_or(Json::Null),
         }
     }
 
-    /// This value as JSON to edit (a patch): turned into JSON in place the first time.
+    /// This value as JSON to edit (a patch): turned into JSON in place the first time, its
+    /// holes remembered by JSON pointer.
     pub fn tree_mut(&mut self) -> &mut Json {
         if !matches!(self, Node::Tree(_)) {
-            *self = Node::Tree(Box::new(self.to_json()));
+            let mut holes = Vec::new();
+            self.holes("", &mut holes);
+            *self = Node::Tree(Box::new(Tree { json: self.to_json(), holes }));
         }
         match self {
-            Node::Tree(j) => j,
+            Node::Tree(t) => &mut t.json,
             _ => unreachable!("just made a tree"),
+        }
+    }
+
+    /// Every hole under this value, by JSON pointer from `at`, with its value.
+    pub fn holes(&self, at: &str, out: &mut Vec<(String, Expr, Json)>) {
+        match self {
+            Node::Hole(h) => out.push((at.to_string(), h.expr.clone(), h.node.to_json())),
+            Node::Ref(n) => n.holes(at, out),
+            Node::Refs(l) => l.iter().enumerate().for_each(|(i, n)| n.holes(&format!("{at}/{i}"), out)),
+            Node::List(l) => l.iter().enumerate().for_each(|(i, n)| n.holes(&format!("{at}/{i}"), out)),
+            Node::Map(m) => m.0.iter().for_each(|(k, n)| n.holes(&format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out)),
+            Node::Tree(t) => out.extend(t.holes.iter().map(|(p, e, j)| (format!("{at}{p}"), e.clone(), j.clone()))),
+            _ => {}
         }
     }
 }
@@ -179,7 +255,8 @@ impl Serialize for Node<'_> {
                 s.end()
             }
             Node::Rules(groups) => RuleFile { groups }.serialize(serializer),
-            Node::Tree(j) => j.serialize(serializer),
+            Node::Tree(t) => t.json.serialize(serializer),
+            Node::Hole(h) => h.node.serialize(serializer),
         }
     }
 }

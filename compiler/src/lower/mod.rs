@@ -128,7 +128,6 @@ pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildO
         prometheusRule: PrometheusRuleValues::default(),
         dashboard: DashboardValues::default(),
         backingResources: backing.values,
-        patches: IndexMap::new(),
     }
 }
 

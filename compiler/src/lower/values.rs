@@ -1,13 +1,14 @@
 #![allow(non_snake_case)] // Field names are the Helm values keys, verbatim, so code and chart read alike.
 
-//! The Helm values of one service in one environment: the single typed description from
-//! which both the chart's `values-ENV.yaml` and platc's rendered manifests are produced.
+//! The values of one service in one environment: the single typed description from which its
+//! Kubernetes objects are built (emit::manifests), which the rendered manifests and the Helm
+//! chart both print.
 //!
 //! Field names follow the conventions of `helm create` charts (`replicaCount`, `image`,
 //! `serviceAccount`, `podSecurityContext`, `autoscaling`, ...), so that people who know Helm
 //! find their way. Sub-objects that Kubernetes defines (probes, security contexts, resources,
-//! env vars, NetworkPolicy rules) are kept in Kubernetes' own shape and placed by the templates
-//! with `toYaml`, which keeps the Go templates and the Rust renderer trivially equivalent.
+//! env vars, NetworkPolicy rules) are kept in Kubernetes' own shape, which the objects
+//! (emit::manifests) borrow as they are.
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -65,10 +66,6 @@ pub struct Values {
     /// The backing resources of the service (`uses`), in spec order, each with the objects of
     /// the provisioner that serves it in this environment (see docs/resources.md).
     pub backingResources: Vec<BackingResource>,
-    /// JSON merge patches by `Kind/name`, from the spec's `patch` blocks (see emit::patch),
-    /// each as JSON text: a `null` inside a patch must survive Helm's values merge, which
-    /// would otherwise read it as "delete this key".
-    pub patches: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

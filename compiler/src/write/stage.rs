@@ -137,40 +137,14 @@ impl<'a> Stager<'a> {
     /// the lock (last) as one unit. `inputs` are the lock's inputs.
     pub fn finish(self, inputs: &[(String, &[u8])]) -> Result<WriteReport, Refused> {
         let mut state = std::mem::take(&mut *self.lock());
-        let io = |e: String| Refused::Io(e);
         let prefix = format!("{DEPLOY_DIR}/");
         let lock_rel = LOCK_PATH.strip_prefix(&prefix).unwrap_or(LOCK_PATH);
         // Ejected files stay as the user has them (and out of the lock's outputs).
         let ejected: BTreeSet<String> = self.previous.map(|l| l.ejected.clone()).unwrap_or_default();
-        // Nothing is lost without --force: every overwrite and removal, in deploy/ and outside
-        // it, is judged before anything is swapped in or written.
-        let outside: Vec<(&String, &Vec<u8>)> = state.outside.files.iter().filter(|(p, _)| !ejected.contains(*p)).collect();
-        let generated = |p: &str| state.outside.files.contains_key(p) || ejected.contains(p);
-        let outside_plan = super::plan_outside(&self.root, &outside, self.previous, &generated, self.force).map_err(io)?;
-        let (left_alone, removal_losses) = {
-            let staged: BTreeSet<&str> = state.hashes.keys().filter_map(|p| p.strip_prefix(&prefix)).chain(ejected.iter().filter_map(|p| p.strip_prefix(&prefix))).chain([lock_rel]).collect();
-            self.removals(&staged).map_err(io)?
-        };
-        let mut lost: Vec<Conflict> = state.hand_edited.drain(..).chain(removal_losses).chain(outside_plan.conflicts.iter().cloned()).collect();
-        if !lost.is_empty() {
-            // Staged on all cores: sort for a stable report.
-            lost.sort_by(|a, b| a.path.cmp(&b.path));
-            return Err(Refused::Lost(lost));
-        }
-        let mut kept: BTreeSet<String> = BTreeSet::new();
+        let hand_edited = std::mem::take(&mut state.hand_edited);
+        let (outside_plan, left_alone) = self.judge(&state.outside.files, &state.hashes, hand_edited, &ejected)?;
         let ejected_rels = ejected.iter().filter_map(|p| p.strip_prefix(&prefix)).map(str::to_string);
-        for rel in ejected_rels.chain(left_alone) {
-            if self.tree.old.contains(&rel) {
-                let target = self.tree.staged_path(&rel);
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| io(format!("cannot create {}: {e}", parent.display())))?;
-                }
-                std::fs::hard_link(self.tree.dir.join(&rel), &target)
-                    .or_else(|_| std::fs::copy(self.tree.dir.join(&rel), &target).map(|_| ()))
-                    .map_err(|e| io(format!("cannot keep {prefix}{rel}: {e}")))?;
-                kept.insert(rel);
-            }
-        }
+        let kept = self.keep(ejected_rels.chain(left_alone))?;
         for (p, b) in &state.outside.files {
             state.hashes.insert(p.clone(), digest(b));
         }
@@ -179,47 +153,105 @@ impl<'a> Stager<'a> {
             let staged: BTreeSet<&str> = state.hashes.keys().filter_map(|p| p.strip_prefix(&prefix)).chain(kept.iter().map(String::as_str)).chain([lock_rel]).collect();
             report.removed = self.tree.old.iter().filter(|p| !staged.contains(p.as_str())).count();
         }
-        // Written as it is rendered, straight from the digests: at 10,000 services the lock
-        // lists ~800,000 outputs (~80 MB of text), which neither a `Lock` value nor the text
-        // needs to hold in memory.
-        let input_hashes: BTreeMap<String, String> = inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect();
         // The tree changed: whatever the lock says, it is written last, after the files it
         // describes; until then the swapped-in tree keeps the old lock.
         let tree_changed = state.written > 0 || report.removed > 0;
         let mut commit = Commit::new(&self.root, DEPLOY_DIR);
-        let (lock_staged, lock_target) = commit.staged_path().map_err(|e| io(format!("cannot stage {LOCK_PATH}: {e}")))?;
-        let written = std::fs::File::create(&lock_target).and_then(|file| {
-            let mut w = HashingWriter { inner: std::io::BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new() };
-            super::lock::write(
-                &mut w,
-                env!("CARGO_PKG_VERSION"),
-                input_hashes.iter().map(|(p, h)| (p.as_str(), h.as_str())),
-                state.hashes.iter().filter(|(p, _)| !ejected.contains(*p)).map(|(p, d)| (p.as_str(), super::hash_text(d))),
-                ejected.iter().map(String::as_str),
-            )?;
-            Ok(<[u8; 32]>::from(w.hasher.finalize()))
-        });
-        let lock_digest = written.map_err(|e| io(format!("cannot write {}: {e}", lock_target.display())))?;
-        let previous_digest = if self.tree.old.contains(lock_rel) { file_digest(&self.tree.dir.join(lock_rel)).ok() } else { None };
-        if previous_digest == Some(lock_digest) {
+        let lock = self.stage_lock(&mut commit, inputs, &state.hashes, &ejected)?;
+        if lock.previous == Some(lock.digest) {
             report.unchanged += 1;
         } else {
             report.written += 1;
         }
         drop(std::mem::take(&mut state.hashes));
-        if tree_changed && previous_digest.is_some() {
+        if tree_changed && lock.previous.is_some() {
             let old = self.tree.dir.join(lock_rel);
             let staged = self.tree.staged_path(lock_rel);
-            std::fs::hard_link(&old, &staged).or_else(|_| std::fs::copy(&old, &staged).map(|_| ())).map_err(|e| io(format!("cannot stage {LOCK_PATH}: {e}")))?;
+            std::fs::hard_link(&old, &staged).or_else(|_| std::fs::copy(&old, &staged).map(|_| ())).map_err(|e| Refused::Io(format!("cannot stage {LOCK_PATH}: {e}")))?;
         }
         self.tree.commit_into(&mut commit, tree_changed);
-        super::apply_outside(&outside_plan, &mut report, &mut commit).map_err(io)?;
-        if previous_digest != Some(lock_digest) {
-            commit.write_last(LOCK_PATH, lock_staged, previous_digest.as_ref().map(super::hash_text), super::hash_text(&lock_digest));
+        super::apply_outside(&outside_plan, &mut report, &mut commit).map_err(Refused::Io)?;
+        if lock.previous != Some(lock.digest) {
+            commit.write_last(LOCK_PATH, lock.staged, lock.previous.as_ref().map(super::hash_text), super::hash_text(&lock.digest));
         }
-        commit.apply().map_err(io)?;
+        commit.apply().map_err(Refused::Io)?;
         Ok(report)
     }
+
+    /// Nothing is lost without --force: every overwrite and removal, in deploy/ and outside it
+    /// (`outside`: the CI files), is judged before anything is swapped in or written. The plan
+    /// for the files outside `deploy/`, and the user's files in it, which are kept.
+    fn judge<'s>(
+        &self,
+        outside: &'s BTreeMap<String, Vec<u8>>,
+        hashes: &BTreeMap<String, [u8; 32]>,
+        hand_edited: Vec<Conflict>,
+        ejected: &BTreeSet<String>,
+    ) -> Result<(super::OutsidePlan<'s>, Vec<String>), Refused> {
+        let io = |e: String| Refused::Io(e);
+        let prefix = format!("{DEPLOY_DIR}/");
+        let lock_rel = LOCK_PATH.strip_prefix(&prefix).unwrap_or(LOCK_PATH);
+        let files: Vec<(&String, &Vec<u8>)> = outside.iter().filter(|(p, _)| !ejected.contains(*p)).collect();
+        let generated = |p: &str| outside.contains_key(p) || ejected.contains(p);
+        let plan = super::plan_outside(&self.root, &files, self.previous, &generated, self.force).map_err(io)?;
+        let staged: BTreeSet<&str> = hashes.keys().filter_map(|p| p.strip_prefix(&prefix)).chain(ejected.iter().filter_map(|p| p.strip_prefix(&prefix))).chain([lock_rel]).collect();
+        let (left_alone, removal_losses) = self.removals(&staged).map_err(io)?;
+        let mut lost: Vec<Conflict> = hand_edited.into_iter().chain(removal_losses).chain(plan.conflicts.iter().cloned()).collect();
+        if !lost.is_empty() {
+            // Staged on all cores: sort for a stable report.
+            lost.sort_by(|a, b| a.path.cmp(&b.path));
+            return Err(Refused::Lost(lost));
+        }
+        Ok((plan, left_alone))
+    }
+
+    /// Links the files of the old tree that stay as they are (`rels`, relative to `deploy/`:
+    /// ejected files and the user's) into the staged tree; the ones that exist.
+    fn keep(&self, rels: impl Iterator<Item = String>) -> Result<BTreeSet<String>, Refused> {
+        let mut kept = BTreeSet::new();
+        for rel in rels.filter(|rel| self.tree.old.contains(rel)) {
+            let target = self.tree.staged_path(&rel);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Refused::Io(format!("cannot create {}: {e}", parent.display())))?;
+            }
+            std::fs::hard_link(self.tree.dir.join(&rel), &target)
+                .or_else(|_| std::fs::copy(self.tree.dir.join(&rel), &target).map(|_| ()))
+                .map_err(|e| Refused::Io(format!("cannot keep {DEPLOY_DIR}/{rel}: {e}")))?;
+            kept.insert(rel);
+        }
+        Ok(kept)
+    }
+
+    /// Writes the new lock to its staging place in `commit`, straight from the digests: at
+    /// 10,000 services the lock lists ~800,000 outputs (~80 MB of text), which neither a `Lock`
+    /// value nor the text needs to hold in memory.
+    fn stage_lock(&self, commit: &mut Commit, inputs: &[(String, &[u8])], hashes: &BTreeMap<String, [u8; 32]>, ejected: &BTreeSet<String>) -> Result<StagedLock, Refused> {
+        let lock_rel = LOCK_PATH.strip_prefix(&format!("{DEPLOY_DIR}/")).unwrap_or(LOCK_PATH).to_string();
+        let input_hashes: BTreeMap<String, String> = inputs.iter().map(|(p, b)| (p.clone(), hash(b))).collect();
+        let (staged, target) = commit.staged_path().map_err(|e| Refused::Io(format!("cannot stage {LOCK_PATH}: {e}")))?;
+        let written = std::fs::File::create(&target).and_then(|file| {
+            let mut w = HashingWriter { inner: std::io::BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new() };
+            super::lock::write(
+                &mut w,
+                env!("CARGO_PKG_VERSION"),
+                input_hashes.iter().map(|(p, h)| (p.as_str(), h.as_str())),
+                hashes.iter().filter(|(p, _)| !ejected.contains(*p)).map(|(p, d)| (p.as_str(), super::hash_text(d))),
+                ejected.iter().map(String::as_str),
+            )?;
+            Ok(<[u8; 32]>::from(w.hasher.finalize()))
+        });
+        let digest = written.map_err(|e| Refused::Io(format!("cannot write {}: {e}", target.display())))?;
+        let previous = if self.tree.old.contains(&lock_rel) { file_digest(&self.tree.dir.join(&lock_rel)).ok() } else { None };
+        Ok(StagedLock { staged, digest, previous })
+    }
+}
+
+/// The new lock, staged: its name in the journal, its digest, and the digest of the lock it
+/// replaces (none for a first build).
+struct StagedLock {
+    staged: String,
+    digest: [u8; 32],
+    previous: Option<[u8; 32]>,
 }
 
 impl Sink for Stager<'_> {

@@ -3,26 +3,47 @@
 //! Format: `::error file=F,line=L,col=C,endLine=EL,endColumn=EC,title=CODE::message`.
 //! An annotation has one location only, so the help and the secondary labels (for instance the
 //! policy in `platform.kdl` that a service violates) are appended to the message as extra lines.
+//! Like the human report, at most 50 annotations per file and code; the others are counted in
+//! one annotation on the file (GitHub shows only the first few of a step anyway, and a log of
+//! 200,000 commands helps no one).
 
-use super::{message_with_help, Region};
-use crate::diagnostics::{Diagnostic, Severity};
+use super::{message_with_help, thousands, Capped, Omitted, Region};
+use crate::diagnostics::{Diagnostic, Dropped, Severity};
 use crate::source::SourceMap;
 
-/// One workflow command per diagnostic, each ending in a newline; nothing for no diagnostics.
-pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap) -> String {
+/// One workflow command per diagnostic shown, then one per file and code whose other reports
+/// were counted, each ending in a newline; nothing for no diagnostics.
+pub(super) fn render(diags: &[Diagnostic], dropped: &[Dropped], sources: &SourceMap) -> String {
+    let capped = Capped::of(diags, dropped);
     let mut out = String::new();
-    for d in diags {
+    for d in capped.shown {
         out.push_str(&command(d, sources));
+        out.push('\n');
+    }
+    for o in &capped.omitted {
+        out.push_str(&omitted(o, sources));
         out.push('\n');
     }
     out
 }
 
-fn command(d: &Diagnostic, sources: &SourceMap) -> String {
-    let kind = match d.severity {
+fn kind(severity: Severity) -> &'static str {
+    match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
-    };
+    }
+}
+
+/// `::error file=F,title=CODE::… and N more CODE in F`, on the file rather than a line: the
+/// count of the reports [`render`] left out.
+fn omitted(o: &Omitted, sources: &SourceMap) -> String {
+    let file = &sources.get(o.file).name;
+    let message = format!("… and {} more {} in {file} (`platc check --format json` lists them all)", thousands(o.count), o.code);
+    format!("::{} file={},title={}::{}", kind(o.severity), escape_property(file), escape_property(o.code.as_str()), escape_data(&message))
+}
+
+fn command(d: &Diagnostic, sources: &SourceMap) -> String {
+    let kind = kind(d.severity);
     let r = Region::of(sources, &d.primary);
     let file = &sources.get(d.primary.file).name;
     let mut message = message_with_help(d);
@@ -58,12 +79,13 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::fixture::sample;
+    use super::super::MAX_PER_FILE_AND_CODE;
     use super::*;
 
     #[test]
     fn one_command_per_diagnostic_with_positions() {
         let (sources, diags) = sample();
-        let out = render(&diags, &sources);
+        let out = render(&diags, &[], &sources);
         let lines: Vec<_> = out.lines().collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(
@@ -98,8 +120,25 @@ mod tests {
     }
 
     #[test]
+    fn many_reports_of_one_code_in_one_file_are_counted_in_one_annotation() {
+        use crate::diagnostics::{codes, Label};
+        use crate::source::Span;
+        let (sources, diags) = sample();
+        let file = diags[0].primary.file;
+        let many: Vec<Diagnostic> = (0..1234).map(|i| Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(0, 1), "unknown property"), format!("no property p{i}"))).collect();
+        let out = render(&many, &[], &sources);
+        let lines: Vec<_> = out.lines().collect();
+        assert_eq!(lines.len(), MAX_PER_FILE_AND_CODE + 1, "{out}");
+        assert!(lines[..MAX_PER_FILE_AND_CODE].iter().all(|l| l.starts_with("::error file=services/checkout/service.kdl,line=")), "{out}");
+        assert_eq!(
+            lines[MAX_PER_FILE_AND_CODE],
+            "::error file=services/checkout/service.kdl,title=E0102::… and 1,184 more E0102 in services/checkout/service.kdl (`platc check --format json` lists them all)"
+        );
+    }
+
+    #[test]
     fn no_diagnostics_no_output() {
         let (sources, _) = sample();
-        assert_eq!(render(&[], &sources), "");
+        assert_eq!(render(&[], &[], &sources), "");
     }
 }

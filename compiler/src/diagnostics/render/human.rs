@@ -8,20 +8,20 @@
 //! miette's `[file:line:column]` header counts columns in bytes; [`CharColumns`] makes it count
 //! characters, like every other format (the underlines are placed by display width either way).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents};
 
-use crate::diagnostics::{Code, Diagnostic, Label, Severity};
+use super::{thousands, Capped};
+use crate::diagnostics::{Diagnostic, Dropped, Label, Severity};
 use crate::source::{FileId, LineIndex, SourceFile, SourceMap};
 
 /// Fixed width, so that wrapping does not depend on the terminal and snapshots stay stable.
 const WIDTH: usize = 100;
 
 /// Reports separated by a blank line, then a summary; empty for no diagnostics.
-pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> String {
+pub(super) fn render(diags: &[Diagnostic], dropped: &[Dropped], sources: &SourceMap, color: bool) -> String {
     if diags.is_empty() {
         return String::new();
     }
@@ -31,23 +31,8 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false).with_context_lines(CONTEXT_LINES).with_width(WIDTH);
 
     let mut out = String::new();
-    let mut shown: HashMap<(FileId, Code), usize> = HashMap::new();
-    // (file, code, how many not shown), in order of first omission, and where each is in it (a
-    // search of the list per omitted report would be quadratic in the files of a run).
-    let mut omitted: Vec<(FileId, Code, usize)> = Vec::new();
-    let mut omitted_at: HashMap<(FileId, Code), usize> = HashMap::new();
-    for d in diags {
-        let key = (d.primary.file, d.code);
-        let count = shown.entry(key).or_default();
-        *count += 1;
-        if *count > MAX_PER_FILE_AND_CODE {
-            let at = *omitted_at.entry(key).or_insert_with(|| {
-                omitted.push((key.0, key.1, 0));
-                omitted.len() - 1
-            });
-            omitted[at].2 += 1;
-            continue;
-        }
+    let capped = Capped::of(diags, dropped);
+    for d in capped.shown {
         let mut text = String::new();
         // Writing to a String cannot fail, but miette also reports a snippet it could not read
         // as a formatting error; the error renderer must not panic, so fall back to plain text.
@@ -62,40 +47,19 @@ pub(super) fn render(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> 
         }
         out.push('\n');
     }
-    for (file, code, n) in &omitted {
-        out.push_str(&format!("… and {} more {code} in {}\n", thousands(*n), sources.get(*file).name));
+    for o in &capped.omitted {
+        out.push_str(&format!("… and {} more {} in {}\n", thousands(o.count), o.code, sources.get(o.file).name));
     }
-    if !omitted.is_empty() {
+    if !capped.omitted.is_empty() {
         out.push('\n');
     }
-    out.push_str(&summary(diags, color));
+    out.push_str(&summary(capped.errors, capped.warnings, color));
     out.push('\n');
     out
 }
 
-/// Reports shown per file and code; the rest are counted in one line each (`… and 199,950
-/// more E0102 in service.kdl`), so that a generated file with 200,000 unknown properties prints
-/// kilobytes, not a gigabyte. The summary still counts them all; the machine formats list them
-/// all.
-const MAX_PER_FILE_AND_CODE: usize = 50;
-
-/// `199950` as `199,950`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `error: 2 errors, 1 warning`, or `warning: 1 warning` when there are only warnings.
-fn summary(diags: &[Diagnostic], color: bool) -> String {
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
+fn summary(errors: usize, warnings: usize, color: bool) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut counts = Vec::new();
     if errors > 0 {
@@ -339,6 +303,7 @@ impl miette::Diagnostic for Report {
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{sample, PLATFORM, SERVICE};
+    use super::super::MAX_PER_FILE_AND_CODE;
     use super::*;
     use crate::diagnostics::codes;
     use crate::source::Span;
@@ -346,7 +311,7 @@ mod tests {
     #[test]
     fn reports_show_codes_files_labels_and_help() {
         let (sources, diags) = sample();
-        let out = render(&diags, &sources, false);
+        let out = render(&diags, &[], &sources, false);
         for needle in [
             "E0503",
             "W0102",
@@ -369,7 +334,7 @@ mod tests {
     #[test]
     fn header_column_counts_characters() {
         let (sources, diags) = sample();
-        let out = render(&diags[2..], &sources, false);
+        let out = render(&diags[2..], &[], &sources, false);
         // miette alone would say 4:30 (bytes); JSON, GitHub and SARIF say 4:25.
         assert!(out.contains(&format!("[{SERVICE}:4:25]")), "{out}");
     }
@@ -377,7 +342,7 @@ mod tests {
     #[test]
     fn label_in_another_file_is_a_note_with_that_source() {
         let (sources, diags) = sample();
-        let out = render(&diags[..1], &sources, false);
+        let out = render(&diags[..1], &[], &sources, false);
         let note = out.find("Advice:").expect("related note");
         let tail = &out[note..];
         assert!(tail.contains(&format!("related location in {PLATFORM}")), "{out}");
@@ -391,13 +356,13 @@ mod tests {
     #[test]
     fn reports_are_separated_by_a_blank_line_and_summarised() {
         let (sources, diags) = sample();
-        let out = render(&diags, &sources, false);
+        let out = render(&diags, &[], &sources, false);
         assert!(out.ends_with("\n\nerror: 2 errors, 1 warning\n"), "{out}");
         assert!(out.contains("\n\nW0102\n"), "{out}");
         assert!(out.contains("\n\nE0201\n"), "{out}");
-        assert!(render(&diags[1..2], &sources, false).ends_with("\n\nwarning: 1 warning\n"));
-        assert!(render(&diags[2..], &sources, false).ends_with("\n\nerror: 1 error\n"));
-        assert_eq!(render(&[], &sources, false), "");
+        assert!(render(&diags[1..2], &[], &sources, false).ends_with("\n\nwarning: 1 warning\n"));
+        assert!(render(&diags[2..], &[], &sources, false).ends_with("\n\nerror: 1 error\n"));
+        assert_eq!(render(&[], &[], &sources, false), "");
     }
 
     #[test]
@@ -406,7 +371,7 @@ mod tests {
         let file = diags[0].primary.file;
         let many: Vec<Diagnostic> =
             (0..1234).map(|i| Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(i % 5, i % 5 + 1), "unknown property"), format!("no property p{i}"))).collect();
-        let out = render(&many, &sources, false);
+        let out = render(&many, &[], &sources, false);
         assert_eq!(out.matches("× no property p").count(), MAX_PER_FILE_AND_CODE, "{out}");
         assert!(out.contains(&format!("… and 1,184 more E0102 in {SERVICE}\n")), "{out}");
         assert!(out.ends_with("error: 1234 errors\n"), "{out}");
@@ -422,7 +387,7 @@ mod tests {
         let file = sources.add(SourceFile::new("long.kdl", None, long.clone()));
         let at = long.find("zz").unwrap();
         let d = Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(at, at + 2), "unknown property"), "`x` has no property `zz`");
-        let out = render(&[d], &sources, false);
+        let out = render(&[d], &[], &sources, false);
         assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
         assert!(out.contains(&format!("[long.kdl:2:{}]", at - 12 + 1)), "{out}");
         assert!(out.contains("p=1  zz=1"), "{out}");
@@ -439,7 +404,7 @@ mod tests {
             let file = sources.add(SourceFile::new("long.kdl", None, text.clone()));
             let at = text.find("zz").unwrap();
             let d = Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(at, at + 2), "unknown property"), "`x` has no property `zz`");
-            let out = render(&[d], &sources, false);
+            let out = render(&[d], &[], &sources, false);
             // (A `\r` left in the window would be a line break to miette: it numbers the line 1.)
             assert!(out.contains(" 2 │ =1 p=1") && out.contains("p=1  zz=1\n") && !out.contains('\r') && !out.contains('}'), "{name}:\n{out}");
             assert!(out.contains(&format!("[long.kdl:2:{}]", at - text.find("    x").unwrap() + 1)), "{name}:\n{out}");
@@ -457,7 +422,7 @@ mod tests {
             .flat_map(|&(f, n)| (0..n).map(move |i| (f, i)))
             .map(|(f, i)| Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(files[f], Span::new(0, 1), "here"), format!("no property p{i}")))
             .collect();
-        let out = render(&diags, &sources, false);
+        let out = render(&diags, &[], &sources, false);
         assert!(out.contains("… and 62 more E0102 in f2.kdl\n… and 20 more E0102 in f0.kdl\n… and 5 more E0102 in f1.kdl\n"), "{out}");
         assert_eq!(out.matches("× no property p").count(), 3 * MAX_PER_FILE_AND_CODE);
     }
@@ -469,7 +434,7 @@ mod tests {
         let file = sources.add(SourceFile::new("ctx.kdl", None, text.clone()));
         let at = text.find("x 1").unwrap();
         let d = Diagnostic::new(codes::UNEXPECTED_ARGUMENT, Label::new(file, Span::new(at + 2, at + 3), "unexpected argument"), "unexpected argument to `x`");
-        let out = render(&[d], &sources, false);
+        let out = render(&[d], &[], &sources, false);
         assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
         assert!(out.contains("[ctx.kdl:3:7]") && out.contains(" 3 │     x 1\n"), "{out}");
     }
@@ -477,7 +442,7 @@ mod tests {
     #[test]
     fn colour_only_when_asked() {
         let (sources, diags) = sample();
-        let out = render(&diags, &sources, true);
+        let out = render(&diags, &[], &sources, true);
         assert!(out.contains('\x1b'));
         assert!(out.ends_with("\x1b[1;31merror\x1b[0m: 2 errors, 1 warning\n"), "{out:?}");
     }
@@ -489,7 +454,7 @@ mod tests {
         let len = sources.get(file).text.len();
         for span in [Span::new(len, len), Span::new(len + 5, len + 9)] {
             let d = Diagnostic::new(codes::MISSING_VALUE, Label::new(file, span, "expected `}`"), "m");
-            let out = render(&[d], &sources, false);
+            let out = render(&[d], &[], &sources, false);
             // Drawn as a point just after the last line's text (`}` is line 5).
             assert!(out.contains(" 5 │ }\n   ·  ▲\n   ·  ╰── expected `}`"), "{out}");
         }
