@@ -373,6 +373,8 @@ fn publish_twice_without_change_makes_one_commit() {
             "Platc-Deploy: hello/dev".into(),
             "Platc-Deploy: hello/prod".into(),
             "Platc-Deploy: hello/staging".into(),
+            // prod is protected: when the spec was added, for time to first deploy.
+            format!("Platc-First-Commit: hello {time}"),
         ]
     );
     let subject = git(&gitops, &["log", "-1", "--format=%s"]);

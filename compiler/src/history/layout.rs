@@ -6,8 +6,9 @@
 //!   environment, not to a service.
 //! - `SERVICE/.../ENV/...` (rendered manifests `SERVICE/manifests/ENV/`, and any other
 //!   per-environment directory of a backend): the service in that environment.
-//! - `SERVICE/chart/values-ENV.yaml`: the chart's values for that environment (not what the
-//!   GitOps engine deploys: it reads the rendered manifests).
+//! - `SERVICE/chart/values-ENV.yaml` and `SERVICE/chart/templates/ENV/...`: the chart's values
+//!   and templates for that environment (not what the GitOps engine deploys: it reads the
+//!   rendered manifests).
 //!
 //! Everything else (chart templates, `values.yaml`, `platc.lock`) belongs to no environment.
 
@@ -88,16 +89,21 @@ pub fn classify(path: &str, envs: &[EnvName]) -> Option<Placed> {
     }
     let service = segs[0].to_string();
     let dirs = &segs[1..segs.len() - 1];
+    // The chart is what a person installs by hand; the GitOps engine deploys the rendered
+    // manifests. Its per-environment templates (`chart/templates/ENV/`) and values
+    // (`chart/values-ENV.yaml`) belong to that environment and deploy nothing.
+    if segs[1] == "chart" {
+        let env = match dirs {
+            [_chart, templates, env, ..] if *templates == "templates" => environment_of_instance(envs, env),
+            _ => None,
+        };
+        let env = env.or_else(|| segs[segs.len() - 1].strip_prefix("values-").and_then(|f| f.strip_suffix(".yaml")).filter(|e| envs.iter().any(|x| x.name == *e)).map(str::to_string));
+        return env.map(|e| Placed { service: Some(service), instance: e.clone(), environment: e, deployed: false, by_instance: false });
+    }
     // Per-instance directories: `SERVICE/manifests/prod/`, `SERVICE/manifests/preview-BRANCH/`.
     if let Some((d, e)) = dirs.iter().find_map(|d| environment_of_instance(envs, d).map(|e| (d, e))) {
         let by_instance = *d != e;
         return Some(Placed { service: Some(service), environment: e, instance: d.to_string(), deployed: true, by_instance });
-    }
-    let file = segs[segs.len() - 1];
-    if segs.len() == 3 && segs[1] == "chart" {
-        if let Some(e) = file.strip_prefix("values-").and_then(|f| f.strip_suffix(".yaml")).filter(|e| envs.iter().any(|x| x.name == *e)) {
-            return Some(Placed { service: Some(service), environment: e.to_string(), instance: e.to_string(), deployed: false, by_instance: false });
-        }
     }
     None
 }
@@ -125,6 +131,10 @@ mod tests {
         assert_eq!(unit("hello/chart/values-prod.yaml"), None);
         assert_eq!(classify("hello/chart/values-prod.yaml", &e).unwrap().environment, "prod");
         assert_eq!(classify("hello/chart/templates/deployment.yaml", &e), None);
+        // The chart's templates of one environment deploy nothing (a teardown of a preview
+        // that touches them is no teardown of `preview`).
+        assert_eq!(unit("hello/chart/templates/prod/deployment-hello.yaml"), None);
+        assert_eq!(classify("hello/chart/templates/prod/deployment-hello.yaml", &e).unwrap().environment, "prod");
         assert_eq!(classify("platc.lock", &e), None);
         assert_eq!(environment_of_instance(&e, "preview-a"), Some("preview".into()));
         assert_eq!(environment_of_instance(&e, "dev-a"), None);
