@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{header, yaml, Output};
 use crate::model::GitOpsEngine;
-use crate::resolve::naming::{instance, Placement};
+use crate::resolve::naming::{application, instance, Placement};
 use crate::resolve::Resolved;
 
 /// Path of a service's rendered manifests for one placement, inside the output tree: one
@@ -56,7 +56,7 @@ fn argocd(out: &mut Output, r: &Resolved, pl: &Placement, source: &str) {
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "Application",
             "metadata": {
-                "name": format!("{}-{}", sp.name, instance(pl)),
+                "name": application(&sp.name, pl),
                 "namespace": "argocd",
                 "labels": {"app.kubernetes.io/part-of": r.platform.name.value, "platc.dev/environment": pl.env},
                 "annotations": annotations,
@@ -121,7 +121,7 @@ fn flux(out: &mut Output, r: &Resolved, pl: &Placement, source: &str) {
         let k = json!({
             "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
             "kind": "Kustomization",
-            "metadata": {"name": format!("{}-{}", sp.name, instance(pl)), "namespace": "flux-system", "annotations": preview_annotations(r, pl)},
+            "metadata": {"name": application(&sp.name, pl), "namespace": "flux-system", "annotations": preview_annotations(r, pl)},
             "spec": spec,
         });
         out.add(format!("{dir}/{}.yaml", sp.name), yaml::document(&head, &k));

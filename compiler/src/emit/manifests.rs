@@ -42,7 +42,7 @@ impl ChartMeta {
 /// tracks resources by label, so that the label never flips between the two; shortened with a
 /// hash beyond 53 characters, the longest release name Helm accepts (a label value may have 63).
 pub fn release_name(service: &str, pl: &crate::lower::Placement) -> String {
-    crate::lower::dns_safe(&format!("{service}-{}", crate::lower::instance(pl)), 53)
+    crate::lower::dns_safe(&crate::resolve::naming::application(service, pl), 53)
 }
 
 /// The objects of one service in one environment, in a stable order, of the kinds `wanted`

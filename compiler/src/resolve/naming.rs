@@ -116,6 +116,13 @@ pub fn instance(pl: &Placement) -> String {
     }
 }
 
+/// The GitOps application of a service in a placement (`catalog-prod`): the Argo CD
+/// Application's or Flux Kustomization's name, and the Helm release the rendered manifests
+/// stand for (shortened to Helm's 53 characters there, `emit::manifests::release_name`).
+pub fn application(service: &str, pl: &Placement) -> String {
+    format!("{service}-{}", instance(pl))
+}
+
 /// The Secrets Manager secret with the connection details of one resource: a JSON object with
 /// one key per output of its type (`host`, `port`, `password`, ...).
 pub fn connection_secret_name(pl: &Placement, service: &str, resource: &str) -> String {
