@@ -32,13 +32,13 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 
 use platc::build;
-use platc::diagnostics::Diagnostics;
-use platc::emit::KindFilter;
-use platc::fs::RealFs;
-use platc::graph::Graph;
-use platc::load::{self, Loaded};
-use platc::lower::{self, BuildOptions};
-use platc::write;
+use platc_check::fs::RealFs;
+use platc_check::load::{self, Loaded};
+use platc_emit::emit::KindFilter;
+use platc_emit::lower::{self, BuildOptions};
+use platc_resolve::graph::Graph;
+use platc_syntax::diagnostics::Diagnostics;
+use platc_write as write;
 
 fn quick() -> bool {
     std::env::var("PLATC_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
@@ -93,7 +93,7 @@ impl Tree {
         let out = Command::new(synth).arg(n.to_string()).arg(dir.path()).output().expect("run platc-synth");
         assert!(out.status.success(), "platc-synth {n} failed: {}", String::from_utf8_lossy(&out.stderr));
         let loaded = load_tree(dir.path());
-        let analysis = platc::driver::analyze(&loaded);
+        let analysis = platc_resolve::driver::analyze(&loaded);
         assert!(analysis.ok().is_some(), "the synthetic tree of {n} services has errors: {:?}", analysis.diags.iter().filter(|d| d.is_error()).map(|d| &d.message).take(5).collect::<Vec<_>>());
         Tree { dir, loaded }
     }
@@ -113,9 +113,9 @@ fn stages(c: &mut Criterion) {
     for n in sizes() {
         let tree = Tree::new(&synth, n);
         let loaded = &tree.loaded;
-        let analysis = platc::driver::analyze(loaded);
+        let analysis = platc_resolve::driver::analyze(loaded);
         let (ws, graph) = analysis.ok().expect("checked above");
-        let envs = platc::resolve::environments(ws, &opts).expect("environments");
+        let envs = platc_resolve::resolve::environments(ws, &opts).expect("environments");
 
         let mut g = c.benchmark_group(format!("n{n}"));
         g.throughput(Throughput::Elements(n as u64));
@@ -134,7 +134,7 @@ fn stages(c: &mut Criterion) {
         g.bench_function("parse", |b| {
             b.iter(|| {
                 let mut diags = Diagnostics::new();
-                let docs: Vec<_> = loaded.sources.iter().map(|(id, f)| platc::syntax::parse(id, f, &mut diags)).collect();
+                let docs: Vec<_> = loaded.sources.iter().map(|(id, f)| platc_syntax::syntax::parse(id, f, &mut diags)).collect();
                 assert!(!diags.has_errors());
                 docs
             })
@@ -144,7 +144,7 @@ fn stages(c: &mut Criterion) {
         g.bench_function("parse_kdl", |b| {
             b.iter(|| {
                 let mut diags = Diagnostics::new();
-                let docs: Vec<_> = loaded.sources.iter().map(|(id, f)| platc::syntax::parse_kdl(id, f, &mut diags)).collect();
+                let docs: Vec<_> = loaded.sources.iter().map(|(id, f)| platc_syntax::syntax::parse_kdl(id, f, &mut diags)).collect();
                 assert!(!diags.has_errors());
                 docs
             })
@@ -152,7 +152,7 @@ fn stages(c: &mut Criterion) {
 
         g.bench_function("check", |b| {
             b.iter(|| {
-                let (ws, diags) = platc::check::check(&loaded.sources, &loaded.inputs);
+                let (ws, diags) = platc_check::check::check(&loaded.sources, &loaded.inputs);
                 assert!(!diags.has_errors());
                 ws
             })
@@ -162,7 +162,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 let mut diags = Diagnostics::new();
                 let graph = Graph::build(ws, &mut diags);
-                let model = platc::resolve::resolve(ws, &graph, &envs, &opts, &loaded.sources);
+                let model = platc_resolve::resolve::resolve(ws, &graph, &envs, &opts, &loaded.sources);
                 let plan = lower::lower(&model, &opts);
                 (graph, plan)
             })
@@ -178,7 +178,7 @@ fn stages(c: &mut Criterion) {
         });
 
         let prod_opts = BuildOptions { env: Some("prod".into()), ..BuildOptions::default() };
-        let prod = platc::resolve::environments(ws, &prod_opts).expect("prod");
+        let prod = platc_resolve::resolve::environments(ws, &prod_opts).expect("prod");
         // Every object of prod, then the seven kinds of the peer comparison (scripts/compare-peers.sh).
         let peer_kinds = KindFilter::new(["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceAccount", "NetworkPolicy", "PrometheusRule"]);
         for (name, kinds) in [("render", KindFilter::default()), ("render-peer-kinds", peer_kinds)] {

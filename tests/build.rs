@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use platc::build::{build_paths, BuildResult};
-use platc::diagnostics::{render, Format};
-use platc::emit::Output;
-use platc::fs::{MemoryFs, RealFs};
-use platc::lower::BuildOptions;
-use platc::write::{read_tree, write_tree};
+use platc_check::fs::{MemoryFs, RealFs};
+use platc_emit::emit::Output;
+use platc_emit::lower::BuildOptions;
+use platc_syntax::diagnostics::{render, Format};
+use platc_write::{read_tree, write_tree};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -108,14 +108,14 @@ fn preview_names_come_from_the_branch() {
     let branch = "feature/JIRA-1234-Checkout-Redesign/with-a-very-long-description-of-the-change";
     let opts = BuildOptions { env: Some("preview".into()), branch: Some(branch.into()), ..Default::default() };
     let out = output(build_example("hello", &opts));
-    let slug = platc::lower::preview_slug(branch, 40);
+    let slug = platc_emit::lower::preview_slug(branch, 40);
     let dir = format!("hello/manifests/preview-{slug}/");
     let deployment = String::from_utf8(out.files[&format!("{dir}deployment-hello.yaml")].clone()).unwrap();
     let ns_line = deployment.lines().find(|l| l.trim_start().starts_with("namespace:")).unwrap();
     let ns = ns_line.split(':').nth(1).unwrap().trim();
     assert!(ns.len() <= 63, "{ns}");
     assert!(ns.starts_with("acme-preview-feature-jira-1234-checkout"), "{ns}");
-    assert!(ns.ends_with(&platc::lower::short_hash(branch)), "long branches end in a short hash: {ns}");
+    assert!(ns.ends_with(&platc_emit::lower::short_hash(branch)), "long branches end in a short hash: {ns}");
     assert!(ns.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{ns}");
     assert!(deployment.contains("platc.dev/ttl:"), "TTL annotation missing");
     assert!(deployment.contains("replicas: 1\n"), "previews run one replica");
@@ -141,7 +141,7 @@ fn startup_cycles_name_every_member_and_edge() {
         );
     }
     let r = build_paths(&fs, &[PathBuf::from(".")], &[], Path::new("/r"), &BuildOptions::default()).unwrap();
-    let cycles: Vec<_> = r.diags.iter().filter(|d| d.code == platc::diagnostics::codes::DEPENDENCY_CYCLE).cloned().collect();
+    let cycles: Vec<_> = r.diags.iter().filter(|d| d.code == platc_syntax::diagnostics::codes::DEPENDENCY_CYCLE).cloned().collect();
     assert_eq!(cycles.len(), 1, "one cycle");
     let d = &cycles[0];
     for name in ["`api`", "`auth`", "`users`"] {

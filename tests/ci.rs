@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use platc::build::build_paths;
-use platc::emit::Output;
-use platc::fs::{FileSystem, MemoryFs, RealFs};
-use platc::lower::BuildOptions;
+use platc_check::fs::{FileSystem, MemoryFs, RealFs};
+use platc_emit::emit::Output;
+use platc_emit::lower::BuildOptions;
 use serde_json::Value as Json;
 
 fn root() -> PathBuf {
@@ -23,16 +23,16 @@ fn root() -> PathBuf {
 
 /// The CI files of a tree of specs, generated in memory.
 fn ci_output(fs: &dyn FileSystem, path: &Path, cwd: &Path) -> Output {
-    let loaded = platc::load::load(fs, &[path.to_path_buf()], &[], cwd).expect("the specs load");
-    let analysis = platc::driver::analyze(&loaded);
+    let loaded = platc_check::load::load(fs, &[path.to_path_buf()], &[], cwd).expect("the specs load");
+    let analysis = platc_resolve::driver::analyze(&loaded);
     let Some((ws, graph)) = analysis.ok() else {
         let diags: Vec<_> = analysis.diags.iter().cloned().collect();
-        panic!("the specs have errors:\n{}", platc::diagnostics::render(&diags, &loaded.sources, platc::diagnostics::Format::Human, false));
+        panic!("the specs have errors:\n{}", platc_syntax::diagnostics::render(&diags, &loaded.sources, platc_syntax::diagnostics::Format::Human, false));
     };
     let opts = BuildOptions::default();
-    let envs = platc::resolve::environments(ws, &opts).expect("environments");
-    let model = platc::resolve::resolve(ws, graph, &envs, &opts, &loaded.sources);
-    platc::emit::ci::emit(&model, &loaded.stdlib).unwrap_or_else(|e| panic!("stdlib CI data: {e:?}"))
+    let envs = platc_resolve::resolve::environments(ws, &opts).expect("environments");
+    let model = platc_resolve::resolve::resolve(ws, graph, &envs, &opts, &loaded.sources);
+    platc_emit::emit::ci::emit(&model, &loaded.stdlib).unwrap_or_else(|e| panic!("stdlib CI data: {e:?}"))
 }
 
 /// An example as it is in the repository.
@@ -296,10 +296,10 @@ fn assert_same_preview(branch: &str, args: &[String]) {
     assert_eq!((&ns, &hosts), (&local_ns, &local_hosts));
     assert_eq!(out, local_out, "every generated file is the same");
     assert!(ns.len() <= 63 && ns.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{ns}");
-    let slug = platc::lower::preview_slug(branch, 40);
+    let slug = platc_emit::lower::preview_slug(branch, 40);
     assert!(ns.ends_with(&slug), "{ns} ends with the branch slug {slug}");
     if branch.len() > 40 {
-        assert!(ns.ends_with(&platc::lower::short_hash(branch)), "a long branch ends in a hash: {ns}");
+        assert!(ns.ends_with(&platc_emit::lower::short_hash(branch)), "a long branch ends in a hash: {ns}");
     }
     assert!(hosts.iter().all(|h| h.contains(&format!(".{slug}.preview."))), "{hosts:?}");
 }
@@ -434,17 +434,17 @@ fn a_service_without_a_language_builds_its_own_dockerfile() {
 fn a_stdlib_overlay_changes_language_steps_and_cannot_unpin_actions() {
     let mut fs = example_in_memory("hello", &[]);
     fs.add("/ov/ci/languages/go.yaml", std::fs::read_to_string(root().join("stdlib/ci/languages/go.yaml")).unwrap().replace("  - go vet ./...\n", "  - go vet ./...\n  - staticcheck ./...\n"));
-    let loaded = platc::load::load(&fs, &[PathBuf::from("/repo")], &[PathBuf::from("/ov")], Path::new("/repo")).unwrap();
-    let analysis = platc::driver::analyze(&loaded);
+    let loaded = platc_check::load::load(&fs, &[PathBuf::from("/repo")], &[PathBuf::from("/ov")], Path::new("/repo")).unwrap();
+    let analysis = platc_resolve::driver::analyze(&loaded);
     let (ws, graph) = analysis.ok().unwrap();
-    let envs = platc::resolve::environments(ws, &BuildOptions::default()).unwrap();
-    let model = platc::resolve::resolve(ws, graph, &envs, &BuildOptions::default(), &loaded.sources);
-    let out = platc::emit::ci::emit(&model, &loaded.stdlib).unwrap();
+    let envs = platc_resolve::resolve::environments(ws, &BuildOptions::default()).unwrap();
+    let model = platc_resolve::resolve::resolve(ws, graph, &envs, &BuildOptions::default(), &loaded.sources);
+    let out = platc_emit::emit::ci::emit(&model, &loaded.stdlib).unwrap();
     assert!(text(&out, ".github/workflows/platc.yml").contains("run: staticcheck ./..."));
 
     fs.add("/ov2/ci/languages/go.yaml", std::fs::read_to_string(root().join("stdlib/ci/languages/go.yaml")).unwrap().replace("uses: setup-go", "uses: actions/setup-go@v7"));
-    let loaded = platc::load::load(&fs, &[PathBuf::from("/repo")], &[PathBuf::from("/ov2")], Path::new("/repo")).unwrap();
-    let errors = platc::emit::ci::emit(&model, &loaded.stdlib).unwrap_err();
+    let loaded = platc_check::load::load(&fs, &[PathBuf::from("/repo")], &[PathBuf::from("/ov2")], Path::new("/repo")).unwrap();
+    let errors = platc_emit::emit::ci::emit(&model, &loaded.stdlib).unwrap_err();
     assert!(errors.iter().any(|e| e.message.contains("actions/setup-go@v7") && e.message.contains("pin")), "{errors:?}");
 }
 
@@ -488,11 +488,11 @@ fn many_services(n: usize, replace: &[(&str, &str)]) -> MemoryFs {
 fn pipelines_past_the_ci_systems_limits_are_reported() {
     let limits = |fs: &MemoryFs| {
         let out = ci_output(fs, Path::new("/repo"), Path::new("/repo"));
-        let loaded = platc::load::load(fs, &[PathBuf::from("/repo")], &[], Path::new("/repo")).unwrap();
-        let analysis = platc::driver::analyze(&loaded);
+        let loaded = platc_check::load::load(fs, &[PathBuf::from("/repo")], &[], Path::new("/repo")).unwrap();
+        let analysis = platc_resolve::driver::analyze(&loaded);
         let (ws, graph) = analysis.ok().unwrap();
-        let model = platc::resolve::resolve(ws, graph, &[], &BuildOptions::default(), &loaded.sources);
-        (out.files.values().map(Vec::len).max().unwrap_or(0), platc::emit::ci::exceeded_limits(&model, &out))
+        let model = platc_resolve::resolve::resolve(ws, graph, &[], &BuildOptions::default(), &loaded.sources);
+        (out.files.values().map(Vec::len).max().unwrap_or(0), platc_emit::emit::ci::exceeded_limits(&model, &out))
     };
     // GitHub: a workflow file over 500 KB does not start. ~2.7 KB of jobs per service here.
     let (size, found) = limits(&many_services(150, &[]));

@@ -33,7 +33,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::{check_tree, span_problems, Run, PAYMENTS, PLATFORM};
-use platc::diagnostics::{codes, Format};
+use platc_syntax::diagnostics::{codes, Format};
 
 /// Codes no case can produce, and why.
 const NOT_TRIGGERABLE: &[(&str, &str)] = &[

@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use platc::diagnostics::{codes, Code, Severity};
-use platc::fs::MemoryFs;
+use platc_check::fs::MemoryFs;
+use platc_syntax::diagnostics::{codes, Code, Severity};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -102,7 +102,7 @@ fn diagnostics_index_lists_every_code() {
 /// The string literals of `pub const NAME: &[&str] = &[...];` in a source file.
 ///
 /// `SERVICE_NODES` and `PLATFORM_NODES` live in private modules of the checker, so the test
-/// reads them from the source; with `pub use` re-exports in `platc::check` this can use them
+/// reads them from the source; with `pub use` re-exports in `platc_check::check` this can use them
 /// directly.
 fn const_list(rel: &str, name: &str) -> Vec<String> {
     let src = read(rel);
@@ -120,26 +120,26 @@ fn language_reference_documents_every_node() {
     let lang = read("docs/language.md");
     let heading = |node: &str| format!("### `{node}`");
     let has_heading = |node: &str| lang.lines().any(|l| l == heading(node) || l.starts_with(&format!("{} (", heading(node))));
-    for node in const_list("compiler/src/check/service.rs", "SERVICE_NODES") {
+    for node in const_list("compiler/platc-check/src/check/service.rs", "SERVICE_NODES") {
         assert!(has_heading(&node), "docs/language.md has no `{}` heading for the service node", heading(&node));
     }
-    for node in const_list("compiler/src/check/platform.rs", "PLATFORM_NODES") {
+    for node in const_list("compiler/platc-check/src/check/platform.rs", "PLATFORM_NODES") {
         assert!(has_heading(&node), "docs/language.md has no `{}` heading for the platform node", heading(&node));
     }
     for node in ["service", "platform", "resource-type", "param", "output"] {
         assert!(has_heading(node), "docs/language.md has no `{}` heading", heading(node));
     }
-    for policy in platc::model::POLICY_NAMES {
+    for policy in platc_check::model::POLICY_NAMES {
         assert!(lang.contains(&format!("| `{policy}")), "docs/language.md does not document the policy `{policy}` in its table");
     }
-    let words = platc::model::SERVICE_ATTRS
+    let words = platc_check::model::SERVICE_ATTRS
         .iter()
-        .chain(platc::model::PLATFORM_VALUES.iter())
+        .chain(platc_check::model::PLATFORM_VALUES.iter())
         .copied()
-        .chain(platc::model::Language::ALL.iter().map(|(w, _)| *w))
-        .chain(platc::model::Protocol::ALL.iter().map(|(w, _)| *w))
-        .chain(platc::model::Provisioner::ALL.iter().map(|(w, _)| *w))
-        .chain(platc::model::ParamType::ALL.iter().map(|(w, _)| *w));
+        .chain(platc_check::model::Language::ALL.iter().map(|(w, _)| *w))
+        .chain(platc_check::model::Protocol::ALL.iter().map(|(w, _)| *w))
+        .chain(platc_check::model::Provisioner::ALL.iter().map(|(w, _)| *w))
+        .chain(platc_check::model::ParamType::ALL.iter().map(|(w, _)| *w));
     for word in words {
         assert!(lang.contains(&format!("`{word}`")), "docs/language.md never mentions `{word}`");
     }
@@ -252,11 +252,11 @@ fn check(files: &BTreeMap<String, String>, build: bool) -> (Vec<Code>, String) {
         let r = platc::build::build_paths(&fs, &paths, &overlays, root, &Default::default()).expect("the example tree builds");
         (r.diags, r.loaded.sources)
     } else {
-        let loaded = platc::load::load(&fs, &paths, &overlays, root).expect("the example tree loads");
-        (platc::driver::analyze(&loaded).diags, loaded.sources)
+        let loaded = platc_check::load::load(&fs, &paths, &overlays, root).expect("the example tree loads");
+        (platc_resolve::driver::analyze(&loaded).diags, loaded.sources)
     };
     let items: Vec<_> = diags.iter().cloned().collect();
-    let shown = platc::diagnostics::render(&items, &sources, platc::diagnostics::Format::Human, false);
+    let shown = platc_syntax::diagnostics::render(&items, &sources, platc_syntax::diagnostics::Format::Human, false);
     (diags.iter().map(|d| d.code).collect(), shown)
 }
 

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use platc::history::dora::{compute, read, Report};
-use platc::history::git::Git;
+use platc_history::dora::{compute, read, Report};
+use platc_history::git::Git;
 
 /// Runs git in `dir` with commit and author time `when` (ISO 8601); returns stdout.
 fn git_at(dir: &Path, when: Option<&str>, args: &[&str]) -> String {
@@ -102,7 +102,7 @@ fn scripted() -> Repo {
 
 fn report(repo: &Repo, since: Option<&str>) -> Report {
     let commits = read(&Git::new(&repo.dir)).expect("the history reads");
-    compute(&commits, since.map(|s| platc::history::time::parse(s).expect("a date")))
+    compute(&commits, since.map(|s| platc_history::time::parse(s).expect("a date")))
 }
 
 #[test]
@@ -232,7 +232,7 @@ fn dora_reads_what_publish_writes() {
         env: None,
         set: Vec::new(),
         remove: false,
-        report: platc::cli::ReportArgs { format: platc::diagnostics::Format::Human, color: platc::cli::Color::Never },
+        report: platc::cli::ReportArgs { format: platc_syntax::diagnostics::Format::Human, color: platc::cli::Color::Never },
     };
     assert_eq!(platc::cli::publish::run(&publish), 0);
     let commits = read(&Git::new(&gitops)).unwrap();

@@ -67,7 +67,7 @@ fn publish(src: &Path, repo: &Path, o: Publish) -> i32 {
         env: o.env.map(str::to_string),
         set: o.set.iter().map(|x| x.to_string()).collect(),
         remove: o.remove,
-        report: platc::cli::ReportArgs { format: platc::diagnostics::Format::Human, color: platc::cli::Color::Never },
+        report: platc::cli::ReportArgs { format: platc_syntax::diagnostics::Format::Human, color: platc::cli::Color::Never },
     };
     platc::cli::publish::run(&args)
 }
@@ -563,8 +563,8 @@ fn the_first_production_publish_records_the_specs_first_commit() {
     let added = git(&src, &["log", "-1", "--format=%cI"]);
     let t = trailers(&gitops);
     assert!(t.contains(&format!("Platc-First-Commit: hello {}", added.trim())), "{t:?}");
-    let commits = platc::history::dora::read(&platc::history::git::Git::new(&gitops)).unwrap();
-    let report = platc::history::dora::compute(&commits, None);
+    let commits = platc_history::dora::read(&platc_history::git::Git::new(&gitops)).unwrap();
+    let report = platc_history::dora::compute(&commits, None);
     let first: Vec<_> = report.first_deploys.iter().map(|f| (f.service.as_str(), f.seconds().is_some())).collect();
     assert_eq!(first, [("hello", true)], "{report:?}");
     // A dev-only publish deploys nothing protected: no trailer.
@@ -600,8 +600,8 @@ fn removing_a_preview_deletes_only_its_files() {
     assert!(last.contains("Platc-Remove: hello/preview-feat-a") && !last.contains("Platc-Deploy"), "{last}");
     let previous = git(&gitops, &["log", "-1", "--skip=1", "--format=%(trailers:only,unfold)"]);
     assert!(previous.contains("Platc-Preview: hello/preview-feat-b") && !previous.contains("Platc-Deploy"), "{previous}");
-    let commits = platc::history::dora::read(&platc::history::git::Git::new(&gitops)).unwrap();
-    let report = platc::history::dora::compute(&commits, None);
+    let commits = platc_history::dora::read(&platc_history::git::Git::new(&gitops)).unwrap();
+    let report = platc_history::dora::compute(&commits, None);
     assert!(report.rows.is_empty(), "no environment was deployed: {report:?}");
     let previews: Vec<_> = report.previews.iter().map(|p| (p.unit.environment.as_str(), p.closed.is_some())).collect();
     assert_eq!(previews, [("preview-feat-a", true), ("preview-feat-b", false)]);

@@ -5,7 +5,7 @@
 //!   entries and children blocks), where it was;
 //! - format(format(x)) == format(x) on realistic inputs (full service and platform specs with
 //!   nested children, stdlib-like resource types, messy hand-written variants);
-//! - the meaning is unchanged: both texts parse (with kdl, through `platc::syntax`) to the same
+//! - the meaning is unchanged: both texts parse (with kdl, through `platc_syntax::syntax`) to the same
 //!   tree of names, type annotations, arguments, properties and children;
 //! - badly laid out input (tabs, 2 spaces, spaces around `=`, `;`, one-line blocks) comes out in
 //!   the canonical form;
@@ -18,10 +18,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use platc::diagnostics::Diagnostics;
-use platc::format::{format, format_text};
-use platc::source::{FileId, SourceFile};
-use platc::syntax::{Node, Value};
+use platc_syntax::diagnostics::Diagnostics;
+use platc_syntax::format::{format, format_text};
+use platc_syntax::source::{FileId, SourceFile};
+use platc_syntax::syntax::{Node, Value};
 
 /// Formats through the CLI entry point, asserting that it succeeds without diagnostics and
 /// that the formatter's own safety net (which returns the input unchanged) did not kick in.
@@ -66,7 +66,7 @@ fn tree(nodes: &[Node]) -> Vec<Tree> {
 fn meaning(text: &str) -> Vec<Tree> {
     let file = SourceFile::new("t.kdl", None, text);
     let mut diags = Diagnostics::new();
-    let doc = platc::syntax::parse(FileId(0), &file, &mut diags).unwrap_or_else(|| panic!("does not parse:\n{text}"));
+    let doc = platc_syntax::syntax::parse(FileId(0), &file, &mut diags).unwrap_or_else(|| panic!("does not parse:\n{text}"));
     tree(&doc.nodes)
 }
 
@@ -481,7 +481,7 @@ fn examples_and_stdlib_are_stable_and_keep_their_meaning() {
             }
             let Ok(text) = std::fs::read_to_string(path) else { continue };
             let file = SourceFile::new(path.display().to_string(), None, text.as_str());
-            if platc::syntax::parse(FileId(0), &file, &mut Diagnostics::new()).is_none() {
+            if platc_syntax::syntax::parse(FileId(0), &file, &mut Diagnostics::new()).is_none() {
                 skipped.push(path.display().to_string());
                 continue;
             }

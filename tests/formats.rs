@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{check_service, check_tree, Run, TempDir, FORMATS, PAYMENTS, PLATFORM};
-use platc::diagnostics::Format;
+use platc_syntax::diagnostics::Format;
 use serde_json::Value;
 
 const FILE: &str = "checkout/service.kdl";

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use platc::fs::{FileSystem, RealFs};
+use platc_check::fs::{FileSystem, RealFs};
 
 fn write(path: &Path) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -48,7 +48,7 @@ fn a_wide_tree_is_walked_in_order_without_the_skipped_directories() {
     write(&root.join("teams/payments/svc-010/nested/service.kdl"));
     let skip = |d: &Path| {
         let name = d.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-        platc::fs::SKIP_DIRS.contains(&name.as_ref()) || name.starts_with('.') || d.join("platc.lock").is_file()
+        platc_check::fs::SKIP_DIRS.contains(&name.as_ref()) || name.starts_with('.') || d.join("platc.lock").is_file()
     };
     let found = RealFs.walk(root, &skip).unwrap();
     let expected = reference(root, &skip);

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use common::{check_tree, span_problems, Run, CHECKOUT, FORMATS, PAYMENTS, PLATFORM};
-use platc::diagnostics::render;
+use platc_syntax::diagnostics::render;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -85,7 +85,7 @@ where
 
 /// The GitHub annotations of `diags`: one per diagnostic, but at most 50 per file and code,
 /// and then one that counts the others.
-fn annotations(diags: &[platc::diagnostics::Diagnostic]) -> usize {
+fn annotations(diags: &[platc_syntax::diagnostics::Diagnostic]) -> usize {
     let mut groups: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
     for d in diags {
         *groups.entry((d.primary.file, d.code)).or_default() += 1;
@@ -115,7 +115,7 @@ fn exercise(run: &Run) -> Result<(), TestCaseError> {
         }
     }
     // The human renderer with colour takes another path through miette.
-    let _ = render(&run.diags, &run.sources, platc::diagnostics::Format::Human, true);
+    let _ = render(&run.diags, &run.sources, platc_syntax::diagnostics::Format::Human, true);
     let problems = span_problems(run);
     prop_assert!(problems.is_empty(), "bad spans:\n{}", problems.join("\n"));
     Ok(())
@@ -222,7 +222,7 @@ fn guarded(files: &[(&str, &str)], input: &str) -> Result<(), TestCaseError> {
             Err(e) if e.starts_with("cannot load stdlib overlay") => return Ok(()),
             Err(e) => return Err(TestCaseError::fail(format!("an in-memory tree must load: {e}"))),
         };
-        if !run.diags.iter().any(|d| d.code == platc::diagnostics::codes::SYNTAX || d.code == platc::diagnostics::codes::EXPECTED_TOP_NODE) {
+        if !run.diags.iter().any(|d| d.code == platc_syntax::diagnostics::codes::SYNTAX || d.code == platc_syntax::diagnostics::codes::EXPECTED_TOP_NODE) {
             PARSED.with(|p| p.set(p.get() + 1));
         }
         exercise(&run)
@@ -258,7 +258,7 @@ fn compact_context_is_faithful() {
     let mut files: Vec<(&str, &str)> = vec![("platform.kdl", cx.platform), ("payments/service.kdl", PAYMENTS), ("checkout/service.kdl", CHECKOUT)];
     files.extend(cx.types.iter().map(|(p, t)| (p.as_str(), t.as_str())));
     let run = check_tree(&files, &["lib"]).unwrap();
-    assert!(run.diags.is_empty(), "{}", run.render(platc::diagnostics::Format::Human));
+    assert!(run.diags.is_empty(), "{}", run.render(platc_syntax::diagnostics::Format::Human));
     let full = check_tree(&[("platform.kdl", PLATFORM), ("payments/service.kdl", PAYMENTS), ("checkout/service.kdl", RICH_SERVICE)], &[]).unwrap();
     let mut light_files: Vec<(&str, &str)> = vec![("platform.kdl", cx.platform), ("payments/service.kdl", PAYMENTS), ("checkout/service.kdl", RICH_SERVICE)];
     light_files.extend(cx.types.iter().map(|(p, t)| (p.as_str(), t.as_str())));

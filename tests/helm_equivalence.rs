@@ -4,7 +4,7 @@
 //! Helm 4) of the generated chart with `values-ENV.yaml` must produce exactly the objects of
 //! `SERVICE/manifests/ENV/` (compared as parsed YAML, order-independent), whatever the release
 //! name; and `helm lint --strict` must pass with the default values and with each environment's.
-//! The chart templates live in stdlib/helm/; the renderer in compiler/src/emit/manifests.rs.
+//! The chart templates live in stdlib/helm/; the renderer in compiler/platc-emit/src/emit/manifests.rs.
 //!
 //! Helm comes from `.ci/oracles.sh install`. A missing helm FAILS these tests: a check that
 //! quietly skips turns CI green without checking anything.
@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use platc::build::build_paths;
-use platc::diagnostics::{render, Format};
-use platc::fs::RealFs;
-use platc::lower::BuildOptions;
+use platc_check::fs::RealFs;
+use platc_emit::lower::BuildOptions;
+use platc_syntax::diagnostics::{render, Format};
 use serde_json::Value as Json;
 
 const HELMS: [&str; 2] = ["helm3", "helm4"];

@@ -1,4 +1,4 @@
-//! Differential tests of the syntax fast path (`compiler/src/syntax/fast.rs`) against the kdl
+//! Differential tests of the syntax fast path (`compiler/platc-syntax/src/syntax/fast.rs`) against the kdl
 //! crate, the reference parser.
 //!
 //! The contract: whenever `syntax::parse_fast` returns `Some(doc)`, `syntax::parse_kdl` succeeds
@@ -24,9 +24,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use platc::diagnostics::Diagnostics;
-use platc::source::{FileId, SourceFile};
-use platc::syntax::{parse_fast, parse_kdl, Document};
+use platc_syntax::diagnostics::Diagnostics;
+use platc_syntax::source::{FileId, SourceFile};
+use platc_syntax::syntax::{parse_fast, parse_kdl, Document};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 

@@ -20,7 +20,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::TempDir;
-use platc::model::Language;
+use platc_check::model::Language;
 
 const LANGS: [&str; 5] = ["go", "rust", "node", "python", "java"];
 /// Artifact kinds every scaffolded service must get from `platc build`, with a file that proves
@@ -492,9 +492,9 @@ fn policy_violations_point_at_the_spec_and_at_platform_kdl() {
     std::fs::write(svc.join("service.kdl"), bad).unwrap();
     let spec = read(&svc.join("service.kdl"));
 
-    let loaded = platc::load::load(&platc::fs::RealFs, &[repo.to_path_buf()], &[], repo).expect("loads");
-    let diags = platc::driver::analyze(&loaded).diags.into_vec();
-    let json = platc::diagnostics::render(&diags, &loaded.sources, platc::diagnostics::Format::Json, false);
+    let loaded = platc_check::load::load(&platc_check::fs::RealFs, &[repo.to_path_buf()], &[], repo).expect("loads");
+    let diags = platc_resolve::driver::analyze(&loaded).diags.into_vec();
+    let json = platc_syntax::diagnostics::render(&diags, &loaded.sources, platc_syntax::diagnostics::Format::Json, false);
     let lines: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
     let line_of = |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i as u64 + 1).unwrap_or_else(|| panic!("no `{needle}` in\n{text}"));
     // (policy line in platform.kdl, offending line in service.kdl)
@@ -517,7 +517,7 @@ fn policy_violations_point_at_the_spec_and_at_platform_kdl() {
 
 #[test]
 fn every_language_has_a_scaffold() {
-    let lib = platc::stdlib::Stdlib::builtin();
+    let lib = platc_check::stdlib::Stdlib::builtin();
     for (name, lang) in Language::ALL {
         assert!(LANGS.contains(&name), "{name} is tested here");
         let files = platc::cli::new::scaffold(&lib, "svc", lang, "team-x").unwrap();

@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use platc::emit::observability::{self, Artifacts, Observability, RULES_FILE, RULES_TEST_FILE};
-use platc::fs::RealFs;
-use platc::lower::{self, BuildOptions};
+use platc_check::fs::RealFs;
+use platc_emit::emit::observability::{self, Artifacts, Observability, RULES_FILE, RULES_TEST_FILE};
+use platc_emit::lower::{self, BuildOptions};
 use serde_json::Value as Json;
 
 fn root() -> PathBuf {
@@ -25,14 +25,14 @@ fn root() -> PathBuf {
 }
 
 /// Loads, checks and lowers an example, then runs the observability backend.
-fn emit_with(fs: &dyn platc::fs::FileSystem, paths: &[PathBuf], overlays: &[PathBuf], opts: &BuildOptions) -> Result<Observability, Vec<observability::ObservabilityError>> {
-    let loaded = platc::load::load(fs, paths, overlays, &root()).unwrap_or_else(|e| panic!("load: {}", e.0));
-    let analysis = platc::driver::analyze(&loaded);
+fn emit_with(fs: &dyn platc_check::fs::FileSystem, paths: &[PathBuf], overlays: &[PathBuf], opts: &BuildOptions) -> Result<Observability, Vec<observability::ObservabilityError>> {
+    let loaded = platc_check::load::load(fs, paths, overlays, &root()).unwrap_or_else(|e| panic!("load: {}", e.0));
+    let analysis = platc_resolve::driver::analyze(&loaded);
     assert!(!analysis.diags.has_errors(), "{:?}", analysis.diags.iter().map(|d| d.message.clone()).collect::<Vec<_>>());
     let ws = analysis.workspace.expect("workspace");
     let graph = analysis.graph.expect("graph");
-    let envs = platc::resolve::environments(&ws, opts).expect("environments");
-    let model = platc::resolve::resolve(&ws, &graph, &envs, opts, &loaded.sources);
+    let envs = platc_resolve::resolve::environments(&ws, opts).expect("environments");
+    let model = platc_resolve::resolve::resolve(&ws, &graph, &envs, opts, &loaded.sources);
     observability::emit(&model, &loaded.stdlib)
 }
 
@@ -60,7 +60,7 @@ fn write(path: &Path, bytes: &[u8]) {
 }
 
 fn yaml(v: &Json) -> String {
-    platc::emit::yaml::to_yaml(v)
+    platc_emit::emit::yaml::to_yaml(v)
 }
 
 /// The rule groups as a JSON tree, to look into and to mutate.
@@ -625,7 +625,7 @@ fn docs_list_every_generated_alert() {
 /// gRPC requests.
 #[test]
 fn the_slo_measures_the_port_the_routes_reach_not_the_first_port() {
-    let mut fs = platc::fs::MemoryFs::new();
+    let mut fs = platc_check::fs::MemoryFs::new();
     fs.add("/repo/platform.kdl", include_str!("cases/fixtures/platform.kdl"));
     let spec = r#"service checkout {
     owner team-checkout

@@ -25,7 +25,7 @@ fn show(out: &Output) -> String {
 
 /// Every file under `dir` by relative path (forward slashes).
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    platc::write::read_tree(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+    platc_write::read_tree(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
 }
 
 /// The checkout spec with `lines` (patches) added at the end of its service block.

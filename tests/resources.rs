@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use platc::build::build_paths;
-use platc::diagnostics::{render, Format};
-use platc::fs::{MemoryFs, RealFs};
-use platc::lower::{self, incluster, BuildOptions, Catalog};
-use platc::model::Workspace;
-use platc::stdlib::Stdlib;
+use platc_check::fs::{MemoryFs, RealFs};
+use platc_check::model::Workspace;
+use platc_check::stdlib::Stdlib;
+use platc_emit::lower::{self, incluster, BuildOptions, Catalog};
+use platc_syntax::diagnostics::{render, Format};
 use serde_json::Value as Json;
 
 const KUBE_VERSION: &str = "1.32.0";
@@ -171,7 +171,7 @@ fn the_app_sees_the_same_env_names_in_every_environment() {
                     "aws" => {
                         assert_eq!(how, "extract", "{name} in {env}: {secret} on aws");
                         let es = kind(objects, "ExternalSecret").find(|o| o["spec"]["target"]["name"] == secret.as_str()).unwrap();
-                        let instance = if env == "preview" { format!("preview-{}", platc::lower::preview_slug(BRANCH, 40)) } else { env.to_string() };
+                        let instance = if env == "preview" { format!("preview-{}", platc_emit::lower::preview_slug(BRANCH, 40)) } else { env.to_string() };
                         assert_eq!(es["spec"]["dataFrom"], serde_json::json!([{"extract": {"key": format!("platc/{instance}/{name}/{}", u.name.value)}}]), "{name} in {env}");
                         assert_eq!(es["spec"]["secretStoreRef"]["name"], Json::from(ws.platform.secret_store.name.as_str()));
                     }
@@ -358,7 +358,7 @@ fn no_generated_file_holds_a_literal_secret() {
 
 /// The objects of `uses` served in-cluster in one environment: bounded, non-root, probed,
 /// pinned, reachable only by their service. Returns the workload.
-fn check_in_cluster<'a>(objects: &'a [Json], service: &str, u: &platc::model::Uses, env: &str) -> &'a Json {
+fn check_in_cluster<'a>(objects: &'a [Json], service: &str, u: &platc_check::model::Uses, env: &str) -> &'a Json {
     let object = format!("{service}-{}", u.name.value);
     let w = ["StatefulSet", "Deployment"].iter().find_map(|k| named(objects, k, &object)).unwrap_or_else(|| panic!("{object} in {env}: no workload"));
     let what = format!("{} {object} in {env}", w["kind"].as_str().unwrap());
@@ -396,7 +396,7 @@ fn check_in_cluster<'a>(objects: &'a [Json], service: &str, u: &platc::model::Us
         }
     }
     // Storage from the `storage` parameter where the type has one.
-    if let Some(platc::model::ParamValue::Memory(m)) = u.params.get("storage") {
+    if let Some(platc_check::model::ParamValue::Memory(m)) = u.params.get("storage") {
         assert_eq!(w["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"], Json::from(m.to_string()), "{what}");
         assert_eq!(w["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"], "Delete", "{what}: ephemeral");
     }
@@ -563,12 +563,12 @@ fn lowered_with_overlay(files: &[(&str, String)]) -> Result<lower::Plan, Vec<inc
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-    let loaded = platc::load::load(&RealFs, &[PathBuf::from("examples/shop")], &[dir.path().to_path_buf()], &root()).unwrap_or_else(|e| panic!("{}", e.0));
-    let a = platc::driver::analyze(&loaded);
+    let loaded = platc_check::load::load(&RealFs, &[PathBuf::from("examples/shop")], &[dir.path().to_path_buf()], &root()).unwrap_or_else(|e| panic!("{}", e.0));
+    let a = platc_resolve::driver::analyze(&loaded);
     let (ws, graph) = (a.workspace.unwrap(), a.graph.unwrap());
     let opts = BuildOptions::default();
-    let envs = platc::resolve::environments(&ws, &opts).unwrap();
-    let model = platc::resolve::resolve(&ws, &graph, &envs, &opts, &loaded.sources);
+    let envs = platc_resolve::resolve::environments(&ws, &opts).unwrap();
+    let model = platc_resolve::resolve::resolve(&ws, &graph, &envs, &opts, &loaded.sources);
     let catalog = Catalog::load(&loaded.stdlib).map_err(|p| vec![p])?;
     let problems = incluster::check(&model, &envs, &catalog);
     if !problems.is_empty() {
@@ -640,12 +640,12 @@ fn a_type_without_in_cluster_data_is_reported() {
         "service docs {\n    owner team-web\n    port http 8080\n    health readiness=\"/ready\" liveness=\"/healthz\"\n    scale min=2 max=3\n    slo availability=\"99.9%\"\n    uses mongodb pages\n}\n",
     )
     .unwrap();
-    let loaded = platc::load::load(&RealFs, std::slice::from_ref(&shop), &[dir.path().join("overlay")], Path::new("/")).unwrap_or_else(|e| panic!("{}", e.0));
-    let a = platc::driver::analyze(&loaded);
+    let loaded = platc_check::load::load(&RealFs, std::slice::from_ref(&shop), &[dir.path().join("overlay")], Path::new("/")).unwrap_or_else(|e| panic!("{}", e.0));
+    let a = platc_resolve::driver::analyze(&loaded);
     let msgs: Vec<String> = a.diags.iter().map(|d| d.message.clone()).collect();
     let (Some(ws), Some(graph)) = (a.workspace, a.graph) else { panic!("{msgs:?}") };
-    let envs = platc::resolve::environments(&ws, &BuildOptions::default()).unwrap();
-    let model = platc::resolve::resolve(&ws, &graph, &envs, &BuildOptions::default(), &loaded.sources);
+    let envs = platc_resolve::resolve::environments(&ws, &BuildOptions::default()).unwrap();
+    let model = platc_resolve::resolve::resolve(&ws, &graph, &envs, &BuildOptions::default(), &loaded.sources);
     let catalog = Catalog::load(&loaded.stdlib).unwrap();
     let problems = incluster::check(&model, &envs, &catalog);
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();

@@ -1,4 +1,4 @@
-//! Terraform for the `aws` provisioner (compiler/src/emit/terraform, stdlib/terraform).
+//! Terraform for the `aws` provisioner (compiler/platc-emit/src/emit/terraform, stdlib/terraform).
 //!
 //! Builds examples/shop, examples/hello and an in-memory fixture that uses every resource type
 //! (IRSA, no state backend, FIFO queue and topic, a bucket without versioning, redis without
@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use platc::emit::terraform::{self, hcl, inspect};
-use platc::emit::Output;
-use platc::fs::{FileSystem, MemoryFs, RealFs};
-use platc::lower::{self, BuildOptions};
+use platc_check::fs::{FileSystem, MemoryFs, RealFs};
+use platc_emit::emit::terraform::{self, hcl, inspect};
+use platc_emit::emit::Output;
+use platc_emit::lower::{self, BuildOptions};
 
 /// Checks skipped for every Terraform directory, with `--skip-check`; the reasons are in
 /// docs/security.md. Empty: the few findings that remain are skipped inline, on the
@@ -76,15 +76,15 @@ struct Generated {
 }
 
 fn generate(fs: &dyn FileSystem, path: &Path) -> Generated {
-    let loaded = platc::load::load(fs, &[path.to_path_buf()], &[], &root()).unwrap_or_else(|e| panic!("{} does not load: {}", path.display(), e.0));
-    let analysis = platc::driver::analyze(&loaded);
+    let loaded = platc_check::load::load(fs, &[path.to_path_buf()], &[], &root()).unwrap_or_else(|e| panic!("{} does not load: {}", path.display(), e.0));
+    let analysis = platc_resolve::driver::analyze(&loaded);
     let (ws, graph) = analysis.ok().unwrap_or_else(|| {
         let d: Vec<_> = analysis.diags.iter().cloned().collect();
-        panic!("{} does not check:\n{}", path.display(), platc::diagnostics::render(&d, &loaded.sources, platc::diagnostics::Format::Human, false))
+        panic!("{} does not check:\n{}", path.display(), platc_syntax::diagnostics::render(&d, &loaded.sources, platc_syntax::diagnostics::Format::Human, false))
     });
     let opts = BuildOptions::default();
-    let envs = platc::resolve::environments(ws, &opts).expect("environments");
-    let model = platc::resolve::resolve(ws, graph, &envs, &opts, &loaded.sources);
+    let envs = platc_resolve::resolve::environments(ws, &opts).expect("environments");
+    let model = platc_resolve::resolve::resolve(ws, graph, &envs, &opts, &loaded.sources);
     let out = terraform::emit(&model, &loaded.stdlib).unwrap_or_else(|p| panic!("templates fail: {p:#?}"));
     let uses = ws.services.iter().map(|s| (s.name.value.clone(), s.uses.iter().map(|u| (u.ty.value.clone(), u.name.value.clone())).collect())).collect();
     Generated { out, uses }
@@ -594,11 +594,11 @@ fn an_overlay_template_replaces_the_builtin_and_is_checked() {
         let mut fs = MemoryFs::new();
         fs.add("/ws/platform.kdl", ALL_PLATFORM.replace("identity irsa", "identity irsa\n    stdlib \"overlay\"")).add("/ws/ledger-export/service.kdl", ALL_SERVICE);
         fs.add("/ws/overlay/terraform/types/topic.tf.hbs", topic.to_string());
-        let loaded = platc::load::load(&fs, &[PathBuf::from("/ws")], &[], &root()).unwrap();
-        let analysis = platc::driver::analyze(&loaded);
+        let loaded = platc_check::load::load(&fs, &[PathBuf::from("/ws")], &[], &root()).unwrap();
+        let analysis = platc_resolve::driver::analyze(&loaded);
         let (ws, graph) = analysis.ok().expect("checks");
-        let envs = platc::resolve::environments(ws, &BuildOptions::default()).unwrap();
-        let model = platc::resolve::resolve(ws, graph, &envs, &BuildOptions::default(), &loaded.sources);
+        let envs = platc_resolve::resolve::environments(ws, &BuildOptions::default()).unwrap();
+        let model = platc_resolve::resolve::resolve(ws, graph, &envs, &BuildOptions::default(), &loaded.sources);
         terraform::emit(&model, &loaded.stdlib).expect_err("must fail")
     };
     let p = loaded(&base.replace("    name = aws_sns_topic.{{{resource.id}}}.name\n", ""));

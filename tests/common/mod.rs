@@ -5,9 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use platc::diagnostics::{render, Diagnostic, Format};
-use platc::fs::MemoryFs;
-use platc::source::SourceMap;
+use platc_check::fs::MemoryFs;
+use platc_syntax::diagnostics::{render, Diagnostic, Format};
+use platc_syntax::source::SourceMap;
 
 /// The shared platform.kdl: environments dev, staging, prod, preview; min-replicas 2 in prod,
 /// max-memory, allowed-registries, forbid-loosening.
@@ -52,8 +52,8 @@ pub fn check_tree(files: &[(&str, &str)], stdlib: &[&str]) -> Result<Run, String
         fs.add(Path::new(ROOT).join(path), *text);
     }
     let stdlib: Vec<PathBuf> = stdlib.iter().map(|d| Path::new(ROOT).join(d)).collect();
-    let loaded = platc::load::load(&fs, &[PathBuf::from(ROOT)], &stdlib, Path::new(ROOT)).map_err(|e| e.to_string())?;
-    let diags = platc::driver::analyze(&loaded).diags;
+    let loaded = platc_check::load::load(&fs, &[PathBuf::from(ROOT)], &stdlib, Path::new(ROOT)).map_err(|e| e.to_string())?;
+    let diags = platc_resolve::driver::analyze(&loaded).diags;
     Ok(Run { sources: loaded.sources, diags: diags.into_vec() })
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::sandbox::{binary, Sandbox};
 
-/// The phases of a commit, in order (compiler/src/write/fault.rs).
+/// The phases of a commit, in order (compiler/platc-write/src/fault.rs).
 const PHASES: &[&str] = &["after-stage", "after-journal", "after-deploy-aside", "after-deploy-swap", "after-outside", "after-lock", "before-journal-remove"];
 
 /// A second service: changes `deploy/` and the CI workflow alike.
@@ -139,7 +139,7 @@ fn a_hostile_journal_is_refused_and_nothing_is_touched() {
     for (target, op) in [(victim, "remove"), (".git/hooks/pre-commit", "replace"), ("platform.kdl", "remove")] {
         let sb = Sandbox::new("hello");
         sb.build_ok();
-        let hash = platc::write::hash(b"a file outside the output root\n");
+        let hash = platc_write::hash(b"a file outside the output root\n");
         let step = if op == "remove" {
             format!(r#"{{"op":"remove","target":"{target}","hash":"{hash}"}}"#)
         } else {

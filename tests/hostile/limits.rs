@@ -173,7 +173,7 @@ fn unknown_properties_on_a_long_non_ascii_line_are_reported_in_linear_time() {
     run.assert_refused("E0102");
     let reports: Vec<serde_json::Value> = run.stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
     // 1,000 are kept per file and code, then one record counts the others.
-    let kept = platc::diagnostics::MAX_KEPT_PER_FILE_AND_CODE;
+    let kept = platc_syntax::diagnostics::MAX_KEPT_PER_FILE_AND_CODE;
     assert_eq!(reports.len(), kept + 1, "the kept reports and the count");
     assert_eq!(reports[kept]["message"].as_str().unwrap_or_default().split(" in ").next(), Some("… and 99,000 more E0102"), "{}", reports[kept]);
     // The last kept property's column, in characters (`é` is two bytes, one character).
@@ -208,7 +208,7 @@ fn a_million_diagnostics_are_counted_not_kept() {
     assert!(github.stdout.lines().last().is_some_and(|l| l.contains("::… and 999,950 more E0102 in hello/service.kdl")), "{}", head(&github));
     let json = sb.platc(&["check", "--format", "json"]);
     assert_eq!(json.code, 1);
-    assert_eq!(json.stdout.lines().count(), platc::diagnostics::MAX_KEPT_PER_FILE_AND_CODE + 1, "{}", head(&json));
+    assert_eq!(json.stdout.lines().count(), platc_syntax::diagnostics::MAX_KEPT_PER_FILE_AND_CODE + 1, "{}", head(&json));
     assert!(json.stdout.lines().last().is_some_and(|l| l.contains("… and 999,000 more E0102 in hello/service.kdl, not listed")), "{}", head(&json));
     assert_eq!(sb.surroundings(), before);
 }

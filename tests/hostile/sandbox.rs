@@ -155,7 +155,7 @@ pub fn fingerprint(dir: &Path, keep: &dyn Fn(&str) -> bool) -> BTreeMap<String, 
             map.insert(rel, format!("link {}", target.display()));
         } else if kind.is_file() {
             let bytes = std::fs::read(entry.path()).expect("read file");
-            map.insert(rel, platc::write::hash(&bytes));
+            map.insert(rel, platc_write::hash(&bytes));
         } else if kind.is_dir() {
             map.insert(rel, "dir".to_string());
         }

@@ -1,0 +1,128 @@
+//! The standard library: resource types, templates and scaffolds as data.
+//!
+//! The `stdlib/` folder of the repository is embedded in the binary. A platform team overlays
+//! it with directories of the same layout (`--stdlib DIR` or `stdlib "DIR"` in platform.kdl): a
+//! file at the same relative path replaces the built-in one, a new file adds to it. No rebuild
+//! of platc is needed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::fs::FileSystem;
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../../stdlib/"]
+struct Embedded;
+
+/// One stdlib file and where it came from.
+#[derive(Debug, Clone)]
+pub struct StdlibFile {
+    /// Name shown in diagnostics: `<stdlib>/types/postgres.kdl` or the overlay path.
+    pub display: String,
+    pub text: String,
+    /// The overlay directory it came from; `None` for built-in files.
+    pub overlay: Option<PathBuf>,
+}
+
+/// The merged stdlib: built-in files overlaid by each overlay directory in order.
+#[derive(Debug, Clone, Default)]
+pub struct Stdlib {
+    files: BTreeMap<String, StdlibFile>,
+}
+
+/// Why an overlay could not be loaded (an I/O problem, exit code 2).
+#[derive(Debug)]
+pub struct OverlayError {
+    pub dir: PathBuf,
+    pub message: String,
+}
+
+impl Stdlib {
+    /// The built-in stdlib only.
+    pub fn builtin() -> Self {
+        let mut files = BTreeMap::new();
+        for path in Embedded::iter() {
+            let Some(file) = Embedded::get(&path) else { continue };
+            // The stdlib folder is ours and UTF-8; a lossy read keeps a bad byte visible.
+            let text = String::from_utf8_lossy(&file.data).into_owned();
+            files.insert(path.to_string(), StdlibFile { display: format!("<stdlib>/{path}"), text, overlay: None });
+        }
+        Stdlib { files }
+    }
+
+    /// The built-in stdlib with each overlay directory applied in order.
+    pub fn with_overlays(fs: &dyn FileSystem, overlays: &[PathBuf]) -> Result<Self, OverlayError> {
+        let mut lib = Self::builtin();
+        for dir in overlays {
+            if !fs.is_dir(dir) {
+                return Err(OverlayError { dir: dir.clone(), message: "not a directory".into() });
+            }
+            let files = fs.walk(dir, &|_| false).map_err(|e| OverlayError { dir: dir.clone(), message: e.to_string() })?;
+            for path in files {
+                let rel = rel_path(dir, &path);
+                // Bounded like the specs: an overlay is in the repository, and a file of any size
+                // can be committed there.
+                let max = crate::syntax::limits::MAX_FILE_BYTES;
+                let (bytes, size) = fs.read_at_most(&path, max).map_err(|e| OverlayError { dir: dir.clone(), message: format!("{}: {e}", path.display()) })?;
+                if size > max {
+                    return Err(OverlayError { dir: dir.clone(), message: format!("{}: {size} bytes, more than platc reads ({} MiB per file, E0005)", path.display(), max >> 20) });
+                }
+                let text = String::from_utf8(bytes).map_err(|e| OverlayError { dir: dir.clone(), message: format!("{}: not UTF-8 ({e})", path.display()) })?;
+                lib.files.insert(rel, StdlibFile { display: path.display().to_string(), text, overlay: Some(dir.clone()) });
+            }
+        }
+        Ok(lib)
+    }
+
+    /// A file by relative path (`types/postgres.kdl`, `incluster/redis.yaml.hbs`).
+    pub fn get(&self, rel: &str) -> Option<&StdlibFile> {
+        self.files.get(rel)
+    }
+
+    /// Files under a folder (`"types/"`), sorted by path.
+    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a StdlibFile)> + 'a {
+        self.files.range(prefix.to_string()..).take_while(move |(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Literal-secret rule files (`secrets/*.kdl`, see docs/stdlib.md).
+    pub fn secret_rule_files(&self) -> impl Iterator<Item = (&str, &StdlibFile)> {
+        self.under("secrets/").filter(|(k, _)| k.ends_with(".kdl"))
+    }
+
+    /// Resource type definition files.
+    pub fn type_files(&self) -> impl Iterator<Item = (&str, &StdlibFile)> {
+        self.under("types/").filter(|(k, _)| k.ends_with(".kdl"))
+    }
+}
+
+/// Relative path with forward slashes, as stdlib keys are.
+fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::MemoryFs;
+
+    #[test]
+    fn builtin_has_the_required_types() {
+        let lib = Stdlib::builtin();
+        let names: Vec<&str> = lib.type_files().map(|(k, _)| k).collect();
+        for t in ["postgres", "mysql", "redis", "bucket", "queue", "topic"] {
+            assert!(names.contains(&format!("types/{t}.kdl").as_str()), "{t} missing from {names:?}");
+        }
+    }
+
+    #[test]
+    fn overlay_adds_and_replaces() {
+        let mut fs = MemoryFs::new();
+        fs.add("/ov/types/mongodb.kdl", "resource-type mongodb {}").add("/ov/types/redis.kdl", "resource-type redis {}");
+        let lib = Stdlib::with_overlays(&fs, &[PathBuf::from("/ov")]).unwrap();
+        assert_eq!(lib.get("types/mongodb.kdl").unwrap().display, "/ov/types/mongodb.kdl");
+        assert_eq!(lib.get("types/redis.kdl").unwrap().text, "resource-type redis {}");
+        assert!(lib.get("types/postgres.kdl").unwrap().overlay.is_none());
+        assert!(Stdlib::with_overlays(&fs, &[PathBuf::from("/nope")]).is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! The backends: [`lower`] derives the Kubernetes objects' values from the resolved model and
+//! [`emit`] prints every artifact (rendered manifests and the chart from one object builder,
+//! Terraform, CI, GitOps, alert rules with their tests, dashboards) into an in-memory output.
+//!
+//! Depends on `platc-syntax`, `platc-check`, `platc-resolve` and `platc-yaml`; never on `write`.
+
+pub mod emit;
+pub mod lower;
+
+#[cfg(test)]
+use platc_check::fs;
+use platc_check::{check, model, stdlib};
+use platc_resolve::resolve;
+use platc_syntax::{diagnostics, par};
