@@ -288,6 +288,30 @@ fn a_broken_overlay_is_reported_in_its_own_file() {
     assert_eq!(code_of(&out), 2, "{}", show(&out));
 }
 
+/// A broken stdlib file that a backend reads (not a KDL type, which `check` reads) stops the
+/// build with E0603 in that file, at the line its parser names, with the platform as the
+/// second label; every other backend still runs, so the build reports all such files at once.
+#[test]
+fn a_broken_backend_stdlib_file_is_e0603_at_its_line() {
+    let dir = clean_tree("stdlib-e0603");
+    dir.write("overlay/observability/settings.yaml", "protocols:\n  http: [unclosed\nother: 1\n");
+    dir.write("overlay/ci/actions.yaml", "checkout: {\n");
+    let out = platc(dir.path(), &["build", "--format", "json", "--stdlib", "overlay"]);
+    assert_eq!(code(&out), 1, "{}", show(&out));
+    let lines = json_lines(&out);
+    let e0603: Vec<&Value> = lines.iter().filter(|l| l["code"] == "E0603").collect();
+    let at = |file: &str| e0603.iter().find(|l| l["file"].as_str().is_some_and(|f| f.ends_with(file))).copied();
+    let settings = at("overlay/observability/settings.yaml").unwrap_or_else(|| panic!("no E0603 in settings.yaml:\n{}", show(&out)));
+    assert!((2..=4).contains(&settings["line"].as_i64().unwrap()), "the line the YAML parser names: {settings}");
+    assert!(settings["message"].as_str().unwrap().starts_with("stdlib file "), "{settings}");
+    assert_eq!(settings["labels"][0]["file"], "platform.kdl", "{settings}");
+    assert!(settings["help"].as_str().unwrap().contains("stdlib overlay"), "{settings}");
+    // Reported once, not once per service that reads it.
+    assert_eq!(e0603.iter().filter(|l| l["file"] == settings["file"]).count(), 1, "{}", show(&out));
+    assert!(at("overlay/ci/actions.yaml").is_some(), "the CI data is reported in the same run:\n{}", show(&out));
+    assert!(!dir.path().join("deploy").exists(), "nothing is written");
+}
+
 /// A file that is not UTF-8 is E0002, pointing at the first bad byte; the run goes on.
 #[test]
 fn non_utf8_file_is_e0002() {

@@ -170,6 +170,9 @@ fn add_stdlib_sources(stdlib: &Stdlib, overlay_dirs: &[PathBuf], cwd: &Path, sou
     for (_, f) in rule_files {
         inputs.secret_rules.push(sources.add(source(f)));
     }
+    for (_, f) in stdlib.backend_files() {
+        inputs.backend_files.insert(f.display.clone(), sources.add(source(f)));
+    }
 }
 
 /// E0602 for a file of a stdlib overlay under `helm/`: the chart is derived from the objects

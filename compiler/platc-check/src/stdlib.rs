@@ -93,6 +93,13 @@ impl Stdlib {
     pub fn type_files(&self) -> impl Iterator<Item = (&str, &StdlibFile)> {
         self.under("types/").filter(|(k, _)| k.ends_with(".kdl"))
     }
+
+    /// The files the backends read (`ci/`, `docker/`, `incluster/`, `observability/`,
+    /// `terraform/`): templates and data whose problems a build reports in the file itself.
+    pub fn backend_files(&self) -> impl Iterator<Item = (&str, &StdlibFile)> {
+        const BACKEND_DIRS: [&str; 5] = ["ci/", "docker/", "incluster/", "observability/", "terraform/"];
+        self.files.iter().filter(|(k, _)| BACKEND_DIRS.iter().any(|d| k.starts_with(d))).map(|(k, v)| (k.as_str(), v))
+    }
 }
 
 /// Relative path with forward slashes, as stdlib keys are.

@@ -11,4 +11,4 @@ pub mod lower;
 use platc_check::fs;
 use platc_check::{check, model, stdlib};
 use platc_resolve::resolve;
-use platc_syntax::{diagnostics, par};
+use platc_syntax::{diagnostics, par, source};

@@ -32,7 +32,7 @@ pub mod tree;
 pub use lock::{Lock, LOCK_PATH};
 
 /// Where deploy artifacts live under the output root; swapped in as one directory.
-pub const DEPLOY_DIR: &str = "deploy";
+pub use crate::emit::DEPLOY_DIR;
 /// The file that marks a directory written by `platc render --out`, which a later render may
 /// replace.
 pub const RENDER_MARKER: &str = ".platc-render";

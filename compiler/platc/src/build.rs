@@ -5,11 +5,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::diagnostics::Diagnostics;
+use crate::emit::backend::{self, Backend, Broken, EmitCx};
 use crate::emit::Output;
 use crate::graph::Graph;
 use crate::load::Loaded;
-use crate::lower::{self, BuildOptions, Placement};
+use crate::lower::{BuildOptions, Placement};
 use crate::model::Workspace;
+use crate::resolve::Resolved;
 use crate::write::guard::GuardedPath;
 use crate::write::{Lock, DEPLOY_DIR, LOCK_PATH};
 
@@ -30,74 +32,8 @@ pub fn build(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement],
 /// discards what the sink got when there are any).
 pub fn build_into(loaded: &Loaded, ws: &Workspace, graph: &Graph, envs: &[Placement], opts: &BuildOptions, diags: &mut Diagnostics, sink: &dyn crate::emit::Sink) -> Result<(), String> {
     let model = crate::timings::time("resolve", || crate::resolve::resolve(ws, graph, envs, opts, &loaded.sources));
-    let loaded_catalog = catalog(loaded, ws, diags);
-    let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
-    let mut checked: Vec<Placement> = envs.to_vec();
-    if let Some(b) = &model.base {
-        if !checked.contains(b) {
-            checked.push(b.clone());
-        }
-    }
-    for p in lower::incluster::check(&model, &checked, catalog) {
-        diags.push(in_cluster_problem(ws, &p));
-    }
-    let mut plan = lower::skeleton(&model);
-    let obs_data = observability_data(loaded, ws, diags);
-    let templates = match crate::emit::terraform::load(&loaded.stdlib) {
-        Ok(t) => Some(t),
-        Err(problems) => {
-            diags.extend(problems.iter().map(|p| terraform_problem(loaded, ws, p)));
-            None
-        }
-    };
-    let stdlib = &loaded.stdlib;
-    // Every service on every core: lower, emit every backend, hand the files to the sink,
-    // drop the values. Results are merged in service order.
-    let results = crate::timings::time("lower and emit services", || {
-        crate::par::map_chunks_mut(&mut plan.services, |chunk| {
-            let mut r = ChunkResult::default();
-            for sp in chunk {
-                lower::fill(&model, sp, opts, catalog);
-                let mut base = match &model.base {
-                    Some(pl) => lower::service_values_with(&model, sp.index, pl, opts, catalog),
-                    None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
-                };
-                let mut out = Output::default();
-                crate::emit::emit_one(&model, sp, &mut base, obs_data.as_ref(), &mut out, &mut r.problems);
-                if let Some(t) = &templates {
-                    match crate::emit::terraform::service_files(&model, t, &model.services[sp.index]) {
-                        Ok(files) => out.files.extend(files.into_iter().map(|(p, text)| (p, text.into_bytes()))),
-                        Err(mut p) => r.tf_problems.append(&mut p),
-                    }
-                }
-                sp.envs.clear();
-                let files = out.files.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect();
-                if let Err(e) = sink.add(files) {
-                    r.sink_error = Some(e);
-                    return r;
-                }
-            }
-            r
-        })
-    });
-    merge(results, loaded, ws, diags)?;
-    // Each set goes to the sink before the next is made: at 10,000 services the GitOps wiring
-    // and the CI workflow are tens of MB each.
-    let gitops = crate::emit::emit_gitops(&model).files;
-    sink.add(gitops.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect())?;
-    // CI files are relative to the output root (`.github/workflows/...`).
-    match crate::timings::time("emit ci", || crate::emit::ci::emit(&model, stdlib)) {
-        Ok(ci) => {
-            for (message, help) in crate::emit::ci::exceeded_limits(&model, &ci) {
-                use crate::diagnostics::{codes, Diagnostic, Label};
-                diags.push(Diagnostic::new(codes::CI_LIMIT_EXCEEDED, Label::new(ws.platform.file, ws.platform.name.span, "the pipeline of this platform"), message).with_help(help));
-            }
-            sink.add(ci.files.into_iter().collect())?
-        }
-        Err(errors) => diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string()))),
-    }
-    diags.sort(&loaded.sources);
-    Ok(())
+    let (backends, broken) = backend::build_backends(&model, &loaded.stdlib);
+    run(&backends, broken, &model, loaded, opts, diags, sink, "lower and emit services")
 }
 
 /// [`render_into`] memory: every rendered file, paths relative to the output root.
@@ -126,33 +62,61 @@ pub fn render_into(
     sink: &dyn crate::emit::Sink,
 ) -> Result<(), String> {
     let model = crate::timings::time("resolve", || crate::resolve::resolve(ws, graph, envs, opts, &loaded.sources));
-    let loaded_catalog = catalog(loaded, ws, diags);
-    let catalog = loaded_catalog.as_ref().unwrap_or_else(|| lower::Catalog::builtin());
-    for p in lower::incluster::check(&model, envs, catalog) {
-        diags.push(in_cluster_problem(ws, &p));
-    }
-    let mut plan = lower::skeleton(&model);
-    let obs_data = observability_data(loaded, ws, diags);
-    let results = crate::timings::time("lower and render services", || {
-        crate::par::map_chunks_mut(&mut plan.services, |chunk| {
-            let mut r = ChunkResult::default();
-            for sp in chunk {
-                lower::fill(&model, sp, opts, catalog);
-                let mut out = Output::default();
-                crate::emit::emit_manifests(&model, sp, obs_data.as_ref(), kinds, &mut out, &mut r.problems);
-                sp.envs.clear();
-                // Written (or kept) as they come: a render's output never has to fit in memory,
-                // and its buffers are reused service after service.
-                let files = out.files.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect();
+    let (backends, broken) = backend::render_backends(&model, &loaded.stdlib, kinds);
+    run(&backends, broken, &model, loaded, opts, diags, sink, "lower and render services")
+}
+
+/// The one loop of `build` and `render`: every backend for each service, on every core, each
+/// service's files handed to `sink` (under `deploy/`) before the next is made, results merged
+/// in service order; then every backend for the platform, one set at a time (at 10,000
+/// services the GitOps wiring and the CI workflow are tens of MB each). Stdlib problems,
+/// `broken` at load and any found while emitting, are reported at their files (E0603).
+#[allow(clippy::too_many_arguments)]
+fn run(
+    backends: &[Box<dyn Backend + '_>],
+    mut broken: Vec<Broken>,
+    model: &Resolved,
+    loaded: &Loaded,
+    opts: &BuildOptions,
+    diags: &mut Diagnostics,
+    sink: &dyn crate::emit::Sink,
+    label: &str,
+) -> Result<(), String> {
+    let results = crate::timings::time(label, || {
+        crate::par::map_chunks(&model.services, |chunk| {
+            let mut done = ChunkResult::default();
+            for rs in chunk {
+                let mut cx = EmitCx::new(model, opts);
+                for b in backends {
+                    b.service(&mut cx, rs);
+                }
+                done.diags.append(cx.diags);
+                done.broken.append(&mut cx.broken);
+                let files = cx.out.files.into_iter().map(|(p, b)| (format!("{DEPLOY_DIR}/{p}"), b)).collect();
                 if let Err(e) = sink.add(files) {
-                    r.sink_error = Some(e);
-                    return r;
+                    done.sink_error = Some(e);
+                    break;
                 }
             }
-            r
+            done
         })
     });
-    merge(results, loaded, ws, diags)?;
+    for r in results {
+        if let Some(e) = r.sink_error {
+            return Err(e);
+        }
+        diags.append(r.diags);
+        broken.extend(r.broken);
+    }
+    for b in backends {
+        let mut cx = EmitCx::new(model, opts);
+        crate::timings::time(&format!("emit {}", b.name()), || b.platform(&mut cx));
+        diags.append(cx.diags);
+        broken.append(&mut cx.broken);
+        sink.add(cx.out.files.into_iter().collect())?;
+    }
+    let src = backend::StdlibSources { sources: &loaded.sources, files: &loaded.inputs.backend_files };
+    backend::report(broken, model, &src, diags);
     diags.sort(&loaded.sources);
     Ok(())
 }
@@ -160,89 +124,9 @@ pub fn render_into(
 /// What one core's share of the services produced besides files.
 #[derive(Default)]
 struct ChunkResult {
-    problems: crate::emit::Problems,
-    tf_problems: Vec<crate::emit::terraform::Problem>,
+    diags: Diagnostics,
+    broken: Vec<Broken>,
     sink_error: Option<String>,
-}
-
-/// Merges the chunks' diagnostics into `diags` in service order; the first sink error, if any.
-fn merge(results: Vec<ChunkResult>, loaded: &Loaded, ws: &Workspace, diags: &mut Diagnostics) -> Result<(), String> {
-    let mut obs_errors: Vec<crate::emit::observability::ObservabilityError> = Vec::new();
-    let mut sink_failure = None;
-    for r in results {
-        diags.append(r.problems.diags);
-        for e in r.problems.obs_errors {
-            // The same broken overlay file fails every service the same way: report it once.
-            if !obs_errors.contains(&e) {
-                obs_errors.push(e);
-            }
-        }
-        diags.extend(r.tf_problems.iter().map(|p| terraform_problem(loaded, ws, p)));
-        if sink_failure.is_none() {
-            sink_failure = r.sink_error;
-        }
-    }
-    if let Some(e) = sink_failure {
-        return Err(e);
-    }
-    diags.extend(obs_errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
-    Ok(())
-}
-
-/// In-cluster resources come from the stdlib's incluster/ data, overlays included; `None`
-/// (reported) when an overlay broke it.
-fn catalog(loaded: &Loaded, ws: &Workspace, diags: &mut Diagnostics) -> Option<lower::Catalog> {
-    match lower::Catalog::load(&loaded.stdlib) {
-        Ok(c) => Some(c),
-        Err(p) => {
-            diags.push(stdlib_problem(ws, &p.to_string()));
-            None
-        }
-    }
-}
-
-/// Alerts and dashboards go into the charts and manifests (PrometheusRule, dashboard
-/// ConfigMap); they are made service by service while emitting. `None` (reported) when an
-/// overlay broke the data.
-fn observability_data(loaded: &Loaded, ws: &Workspace, diags: &mut Diagnostics) -> Option<crate::emit::observability::ObsData> {
-    match crate::emit::observability::load(&loaded.stdlib) {
-        Ok(d) => Some(d),
-        Err(errors) => {
-            diags.extend(errors.iter().map(|e| stdlib_problem(ws, &e.to_string())));
-            None
-        }
-    }
-}
-
-/// A broken stdlib template (from an overlay) as a diagnostic: at the `uses` it was rendering
-/// for, else at the platform (which names the overlay).
-fn terraform_problem(_loaded: &Loaded, ws: &Workspace, p: &crate::emit::terraform::Problem) -> crate::diagnostics::Diagnostic {
-    use crate::diagnostics::{codes, Diagnostic, Label};
-    let label = match (p.service, p.uses) {
-        (Some(i), Some(u)) => Label::new(ws.services[i].file, ws.services[i].uses[u].span, "its Terraform template is broken"),
-        (Some(i), None) => Label::new(ws.services[i].file, ws.services[i].name.span, "its Terraform template is broken"),
-        _ => Label::new(ws.platform.file, ws.platform.name.span, "a stdlib template of this platform is broken"),
-    };
-    Diagnostic::new(codes::INVALID_RESOURCE_TYPE, label, format!("stdlib template {} cannot be rendered for `{}`", p.template, p.env))
-        .with_help(format!("{}; fix the template in the stdlib overlay (see docs/stdlib.md)", p.message))
-}
-
-/// Broken in-cluster data (a stdlib overlay) for one resource, at its `uses`.
-fn in_cluster_problem(ws: &Workspace, p: &lower::incluster::Problem) -> crate::diagnostics::Diagnostic {
-    use crate::diagnostics::{codes, Diagnostic, Label};
-    let label = match (p.service, p.uses) {
-        (Some(i), Some(u)) => Label::new(ws.services[i].file, ws.services[i].uses[u].span, "its in-cluster template is broken"),
-        _ => Label::new(ws.platform.file, ws.platform.name.span, "a stdlib file of this platform is broken"),
-    };
-    Diagnostic::new(codes::INVALID_RESOURCE_TYPE, label, format!("stdlib file {} cannot be used for `{}`", p.template, p.env))
-        .with_help(format!("{}; fix it in the stdlib overlay (see docs/resources.md)", p.message))
-}
-
-/// A broken stdlib data file (from an overlay) as a diagnostic at the platform.
-fn stdlib_problem(ws: &Workspace, message: &str) -> crate::diagnostics::Diagnostic {
-    use crate::diagnostics::{codes, Diagnostic, Label};
-    Diagnostic::new(codes::INVALID_RESOURCE_TYPE, Label::new(ws.platform.file, ws.platform.name.span, "a stdlib file of this platform is broken"), format!("invalid stdlib data: {message}"))
-        .with_help("fix the file in the stdlib overlay (see docs/stdlib.md)")
 }
 
 /// Inputs of the lock file: every spec and platform.kdl, by path relative to the output root

@@ -36,6 +36,10 @@ pub struct Inputs {
     pub types: Vec<FileId>,
     /// Literal-secret rule files (`secrets/*.kdl`), built-in first, then overlays.
     pub secret_rules: Vec<FileId>,
+    /// The backends' stdlib data (templates, CI and observability data), by the name the
+    /// backends report a broken one with ([`crate::stdlib::StdlibFile::display`]), so that the
+    /// diagnostic points into the file.
+    pub backend_files: std::collections::BTreeMap<String, FileId>,
 }
 
 /// Checks every input. Returns the workspace when there is a platform to check against (even

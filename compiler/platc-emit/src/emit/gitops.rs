@@ -26,6 +26,22 @@ fn repo_path(r: &Resolved, rel: &str) -> String {
     }
 }
 
+/// The GitOps backend: the Argo CD applications or Flux kustomizations of every placement
+/// built, one set for the platform.
+pub struct GitOps;
+
+impl crate::emit::backend::Backend for GitOps {
+    fn name(&self) -> &'static str {
+        "gitops"
+    }
+
+    fn platform(&self, cx: &mut crate::emit::backend::EmitCx) {
+        let mut out = Output::default();
+        emit(&mut out, cx.model);
+        cx.out.files.extend(out.files.into_iter().map(|(p, b)| (format!("{}/{p}", crate::emit::DEPLOY_DIR), b)));
+    }
+}
+
 /// Writes the wiring of every placement built.
 pub fn emit(out: &mut Output, r: &Resolved) {
     for pl in &r.placements {

@@ -1,10 +1,12 @@
 //! Emit: one backend per artifact kind, each writing files into an in-memory [`Output`] tree.
 //! Nothing here touches the disk; [`crate::write`] does, atomically.
 
+pub mod backend;
 pub mod chart;
 pub mod ci;
 pub mod gitops;
 pub mod helm;
+pub mod kubernetes;
 pub mod manifests;
 pub mod object;
 pub mod observability;
@@ -17,6 +19,10 @@ use std::collections::BTreeMap;
 use crate::diagnostics::{codes, Diagnostic, Diagnostics, Label};
 use crate::lower::{ServicePlan, Values};
 use crate::resolve::{Resolved, ResolvedService};
+
+/// The output directory of `platc build` next to platform.kdl: every file but the CI
+/// pipeline (and the Dockerfiles beside the specs) goes under it.
+pub const DEPLOY_DIR: &str = "deploy";
 
 /// Generated files by path (forward slashes, relative to the output root), sorted.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

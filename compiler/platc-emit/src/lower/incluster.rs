@@ -60,6 +60,15 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// The problem as the backends report it: at the stdlib file, for the resource it was
+    /// rendered for.
+    pub fn into_broken(self, stdlib: &crate::stdlib::Stdlib) -> crate::emit::backend::Broken {
+        let Problem { service, uses, env, template, message } = self;
+        crate::emit::backend::Broken { service, uses, env, ..crate::emit::backend::Broken::at(stdlib, &template, message) }
+    }
+}
+
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.env.is_empty() {

@@ -67,12 +67,12 @@ pub fn lower_with(r: &Resolved, opts: &BuildOptions, catalog: &Catalog) -> Plan 
 /// The plan without values: names, waves, dependencies and image of every service; values are
 /// [`fill`]ed per service.
 pub fn skeleton(r: &Resolved) -> Plan {
-    let services = r
-        .services
-        .iter()
-        .map(|rs| ServicePlan { index: rs.index, name: rs.name.clone(), wave: rs.wave, depends_on: rs.depends_on.clone(), image: rs.image.repository.clone(), envs: IndexMap::new() })
-        .collect();
-    Plan { environments: r.placements.clone(), services }
+    Plan { environments: r.placements.clone(), services: r.services.iter().map(plan_of).collect() }
+}
+
+/// The plan of one service without its values ([`fill`] adds them).
+pub fn plan_of(rs: &crate::resolve::ResolvedService) -> ServicePlan {
+    ServicePlan { index: rs.index, name: rs.name.clone(), wave: rs.wave, depends_on: rs.depends_on.clone(), image: rs.image.repository.clone(), envs: IndexMap::new() }
 }
 
 /// Lowers one service for every placement resolved.

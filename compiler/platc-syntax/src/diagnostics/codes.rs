@@ -113,6 +113,7 @@ codes! {
 
     INVALID_RESOURCE_TYPE = "E0601", "invalid resource type definition";
     CHART_TEMPLATE_OVERLAY = "E0602", "a stdlib overlay has a Helm chart template";
+    BROKEN_STDLIB_FILE = "E0603", "a stdlib file a backend reads is broken";
 
     DEPENDENCY_CYCLE = "E0701", "start-up dependency cycle";
 

@@ -23,6 +23,12 @@ pub struct CiError {
     pub message: String,
 }
 
+impl From<CiError> for crate::emit::backend::Broken {
+    fn from(e: CiError) -> Self {
+        crate::emit::backend::Broken::file(e.file, e.message)
+    }
+}
+
 impl std::fmt::Display for CiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.file, self.message)

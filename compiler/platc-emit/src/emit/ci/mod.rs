@@ -29,8 +29,7 @@ use crate::model::{CiSystem, Language, Provisioner};
 use crate::resolve::Resolved;
 use crate::stdlib::Stdlib;
 
-/// The output directory of `platc build` next to platform.kdl (Dockerfiles live there too).
-pub const DEPLOY_DIR: &str = "deploy";
+pub use crate::emit::DEPLOY_DIR;
 /// The one GitHub Actions workflow of the repository.
 pub const GITHUB_WORKFLOW: &str = ".github/workflows/platc.yml";
 /// The GitLab CI pipeline of the repository.
@@ -78,6 +77,33 @@ pub fn emit(r: &Resolved, stdlib: &Stdlib) -> Result<Output, Vec<CiError>> {
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// The CI backend: the repository's pipeline and each service's Dockerfile, from the stdlib's
+/// CI data; a pipeline past a limit of the CI system is a warning (W0104) at the platform.
+pub struct Ci<'a> {
+    /// The stdlib whose CI data (per language) is read when emitting.
+    pub stdlib: &'a Stdlib,
+}
+
+impl crate::emit::backend::Backend for Ci<'_> {
+    fn name(&self) -> &'static str {
+        "ci"
+    }
+
+    fn platform(&self, cx: &mut crate::emit::backend::EmitCx) {
+        match emit(cx.model, self.stdlib) {
+            Ok(ci) => {
+                use crate::diagnostics::{codes, Diagnostic, Label};
+                let p = &cx.model.platform;
+                for (message, help) in exceeded_limits(cx.model, &ci) {
+                    cx.diags.push(Diagnostic::new(codes::CI_LIMIT_EXCEEDED, Label::new(p.file, p.name.span, "the pipeline of this platform"), message).with_help(help));
+                }
+                cx.out.files.extend(ci.files);
+            }
+            Err(errors) => cx.broken.extend(errors.into_iter().map(Into::into)),
+        }
     }
 }
 

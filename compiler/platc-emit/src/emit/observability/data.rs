@@ -32,6 +32,12 @@ pub struct ObservabilityError {
     pub message: String,
 }
 
+impl From<ObservabilityError> for crate::emit::backend::Broken {
+    fn from(e: ObservabilityError) -> Self {
+        crate::emit::backend::Broken::file(e.file, e.message)
+    }
+}
+
 impl std::fmt::Display for ObservabilityError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.file, self.message)

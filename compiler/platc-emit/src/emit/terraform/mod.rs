@@ -45,6 +45,45 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// The problem as the backends report it: at the template, for the resource it was
+    /// rendered for.
+    pub fn into_broken(self, stdlib: &Stdlib) -> crate::emit::backend::Broken {
+        let Problem { service, uses, env, template, message } = self;
+        crate::emit::backend::Broken { service, uses, env, ..crate::emit::backend::Broken::at(stdlib, &template, message) }
+    }
+}
+
+/// The Terraform backend: per service, a root module per environment where it has `aws`
+/// resources, from the stdlib's templates.
+pub struct Terraform<'a> {
+    stdlib: &'a Stdlib,
+    templates: render::Templates,
+}
+
+impl<'a> Terraform<'a> {
+    /// Compiles the stdlib's templates; a broken one is reported at its file.
+    pub fn load(stdlib: &'a Stdlib) -> Result<Self, Vec<crate::emit::backend::Broken>> {
+        match load(stdlib) {
+            Ok(templates) => Ok(Terraform { stdlib, templates }),
+            Err(problems) => Err(problems.into_iter().map(|p| p.into_broken(stdlib)).collect()),
+        }
+    }
+}
+
+impl crate::emit::backend::Backend for Terraform<'_> {
+    fn name(&self) -> &'static str {
+        "terraform"
+    }
+
+    fn service(&self, cx: &mut crate::emit::backend::EmitCx, rs: &ResolvedService) {
+        match service_files(cx.model, &self.templates, rs) {
+            Ok(files) => files.into_iter().for_each(|(p, text)| cx.out.add(p, text)),
+            Err(problems) => cx.broken.extend(problems.into_iter().map(|p| p.into_broken(self.stdlib))),
+        }
+    }
+}
+
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} (environment `{}`): {}", self.template, self.env, self.message)
