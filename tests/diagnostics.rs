@@ -45,6 +45,7 @@ const NOT_TRIGGERABLE: &[(&str, &str)] = &[
     ("E0803", "about a symlinked spec file or folder on disk; tests/hostile/paths.rs plants them"),
     ("E0804", "about a hand edit in a previous build's output; tests/hostile/paths.rs edits and rebuilds"),
     ("E0602", "about a chart template (not KDL) in a stdlib overlay; tests/helm_equivalence.rs plants one, through --stdlib and platform.kdl"),
+    ("E0603", "about a YAML or template file (not KDL) of a stdlib overlay, found when building; tests/cli.rs plants broken ones and checks file, line and labels"),
     ("E0806", "about generated files on disk, which `build --check` compares; tests/escape_hatch.rs holds it in every machine format"),
 ];
 
