@@ -5,6 +5,8 @@
 //!
 //! This crate depends on no other platc crate.
 
+#![warn(unreachable_pub, missing_docs)]
+
 pub mod diagnostics;
 pub mod format;
 pub mod par;

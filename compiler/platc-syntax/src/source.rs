@@ -11,7 +11,9 @@ use std::sync::Arc;
 /// A half-open byte range `[start, end)` into one source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {
+    /// Offset of the first byte.
     pub start: usize,
+    /// Offset just past the last byte (never before `start`).
     pub end: usize,
 }
 
@@ -54,11 +56,14 @@ impl From<Span> for miette::SourceSpan {
 /// A value together with the span it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spanned<T> {
+    /// The value itself; `span` says where it was written.
     pub value: T,
+    /// Where in its file the value was written.
     pub span: Span,
 }
 
 impl<T> Spanned<T> {
+    /// Pairs `value` with the span it came from.
     pub fn new(value: T, span: Span) -> Self {
         Spanned { value, span }
     }
@@ -75,6 +80,8 @@ pub struct SourceFile {
     pub name: String,
     /// Where the file lives on disk, when it came from disk.
     pub path: Option<PathBuf>,
+    /// The file's text: only its beginning when the file was too large to read whole (see
+    /// [`SourceFile::size`]).
     pub text: Arc<str>,
     lines: LineIndex,
     /// The file's size in bytes: that of `text`, unless the file was too large to read whole
@@ -86,6 +93,8 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A file named `name` in diagnostics, read from `path` when it came from disk; its size is
+    /// that of `text` until [`SourceFile::with_size`] says otherwise.
     pub fn new(name: impl Into<String>, path: Option<PathBuf>, text: impl Into<Arc<str>>) -> Self {
         let text = text.into();
         let lines = LineIndex::new(&text);
@@ -129,7 +138,9 @@ impl SourceFile {
 /// A 1-based line and column; columns count Unicode scalar values, as editors do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LineCol {
+    /// 1-based line number.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
 }
 
@@ -166,6 +177,7 @@ fn chars_starting_in(bytes: &[u8]) -> usize {
 }
 
 impl LineIndex {
+    /// Indexes the line starts of `text`.
     pub fn new(text: &str) -> Self {
         let b = text.as_bytes();
         let mut starts = vec![0];
@@ -189,6 +201,8 @@ impl LineIndex {
         self.inner.chars_at_block[block] + chars_starting_in(&text.as_bytes()[block * BLOCK..offset])
     }
 
+    /// 1-based line and column (in characters) of byte `offset` of `text`, the text the index was
+    /// built from; offsets past the end are clamped to it.
     pub fn line_col(&self, text: &str, offset: usize) -> LineCol {
         let offset = offset.min(text.len());
         let line = self.line_of(offset);
@@ -223,6 +237,7 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// An empty map.
     pub fn new() -> Self {
         Self::default()
     }
@@ -237,18 +252,25 @@ impl SourceMap {
         FileId(self.files.len() as u32 - 1)
     }
 
+    /// The file `id` names.
+    ///
+    /// # Panics
+    /// When `id` comes from another map.
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
 
+    /// Every file with its id, in the order they were added.
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
     }
 
+    /// The number of files.
     pub fn len(&self) -> usize {
         self.files.len()
     }
 
+    /// True when no file was added.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

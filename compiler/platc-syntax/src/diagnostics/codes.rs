@@ -16,6 +16,7 @@ use super::Severity;
 pub struct Code(&'static str);
 
 impl Code {
+    /// The code as reports and `docs/errors/` write it, e.g. `E0101`.
     pub fn as_str(self) -> &'static str {
         self.0
     }

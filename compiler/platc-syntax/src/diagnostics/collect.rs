@@ -17,9 +17,13 @@ pub const MAX_KEPT_PER_FILE_AND_CODE: usize = 1_000;
 /// Diagnostics of one code in one file that were counted, not kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dropped {
+    /// The file they point into (that of their primary label).
     pub file: FileId,
+    /// The code they share.
     pub code: Code,
+    /// The severity of the first one counted.
     pub severity: Severity,
+    /// How many were counted beyond the cap.
     pub count: usize,
 }
 
@@ -38,6 +42,7 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// An empty collection.
     pub fn new() -> Self {
         Self::default()
     }
@@ -101,6 +106,7 @@ impl Diagnostics {
         self.kept.retain(|(file, _), _| keep(*file));
     }
 
+    /// True when an error was reported, kept or counted (a counted one has kept ones before it).
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(Diagnostic::is_error)
     }
@@ -115,6 +121,7 @@ impl Diagnostics {
         self.len() - self.error_count()
     }
 
+    /// True when nothing was reported.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

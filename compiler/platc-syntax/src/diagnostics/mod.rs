@@ -18,11 +18,14 @@ use crate::source::{FileId, Span};
 /// How bad a diagnostic is. Only errors fail a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Fails the run.
     Error,
+    /// Reported; the run still succeeds.
     Warning,
 }
 
 impl Severity {
+    /// The lowercase name reports print: `error` or `warning`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -34,12 +37,16 @@ impl Severity {
 /// A span in a file with a short message shown next to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
+    /// The file the span points into.
     pub file: FileId,
+    /// The bytes the label marks.
     pub span: Span,
+    /// The text shown next to the span.
     pub message: String,
 }
 
 impl Label {
+    /// A label on `span` in `file` that says `message`.
     pub fn new(file: FileId, span: Span, message: impl Into<String>) -> Self {
         Label { file, span, message: message.into() }
     }
@@ -49,11 +56,18 @@ impl Label {
 /// locations (possibly in other files), and help that says what to write instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The stable code; `docs/errors/CODE.md` explains it.
     pub code: Code,
+    /// Error or warning: the one its code is registered with, unless a stage says otherwise.
     pub severity: Severity,
+    /// The headline: what is wrong, in one sentence.
     pub message: String,
+    /// Where the problem is; its file is the one the diagnostic is counted and filtered under.
     pub primary: Label,
+    /// Further places that explain the problem (the first definition of a duplicate, say), possibly
+    /// in other files.
     pub secondary: Vec<Label>,
+    /// What to write instead, when platc can say.
     pub help: Option<String>,
     /// Text no report of the run may print: the value of a literal secret (E0216). Every
     /// renderer masks it, in the source lines it quotes and in the text of every diagnostic
@@ -87,6 +101,7 @@ impl Diagnostic {
         self
     }
 
+    /// True for an error: errors fail the run.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

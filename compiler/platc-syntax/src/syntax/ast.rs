@@ -5,18 +5,24 @@ use crate::source::{FileId, Span, Spanned};
 /// One parsed `.kdl` file.
 #[derive(Debug, Clone)]
 pub struct Document {
+    /// The file it was parsed from.
     pub file: FileId,
+    /// Its top-level nodes, in order.
     pub nodes: Vec<Node>,
 }
 
 /// A KDL node: `(type)name arg... key=value... { children }`.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// The node name, e.g. `service` or `port`.
     pub name: Spanned<String>,
     /// The optional type annotation, e.g. `(json)` in `(json)patch ...`.
     pub ty: Option<Spanned<String>>,
+    /// Positional arguments, in order.
     pub args: Vec<Spanned<Value>>,
+    /// `key=value` properties in the order written, duplicates kept (the checker reports them).
     pub props: Vec<Prop>,
+    /// The `{ ... }` block, when the node has one.
     pub children: Option<Children>,
     /// From the name to the end of the last argument or property.
     pub head: Span,
@@ -34,14 +40,18 @@ impl Node {
 /// A `{ ... }` block of child nodes.
 #[derive(Debug, Clone)]
 pub struct Children {
+    /// The child nodes, in order.
     pub nodes: Vec<Node>,
+    /// The text between the braces, braces excluded (kdl's document span for the block).
     pub span: Span,
 }
 
 /// A `key=value` property.
 #[derive(Debug, Clone)]
 pub struct Prop {
+    /// The key.
     pub name: Spanned<String>,
+    /// The value after `=`.
     pub value: Spanned<Value>,
     /// The whole `key=value`.
     pub span: Span,
@@ -50,10 +60,15 @@ pub struct Prop {
 /// A KDL value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// A string, quoted, raw or a bare identifier, with its escapes resolved.
     String(String),
+    /// An integer (written in decimal, `0x`, `0o` or `0b`).
     Int(i128),
+    /// A number with a fraction or an exponent, or `#inf`, `#-inf`, `#nan`.
     Float(f64),
+    /// `#true` or `#false`.
     Bool(bool),
+    /// `#null`.
     Null,
 }
 
@@ -69,6 +84,7 @@ impl Value {
         }
     }
 
+    /// The string, when the value is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),

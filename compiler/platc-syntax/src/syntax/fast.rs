@@ -36,7 +36,7 @@ const MAX_DEPTH: usize = 64;
 
 /// Parses `text` if it is plain enough KDL v2 to be sure of the result; see the module docs.
 /// `Some(doc)` is exactly what the kdl path would produce; `None` means "ask kdl".
-pub fn parse(file: FileId, text: &str) -> Option<Document> {
+pub(crate) fn parse(file: FileId, text: &str) -> Option<Document> {
     let mut p = Parser { text, b: text.as_bytes(), pos: 0, depth: 0 };
     let (nodes, _) = p.nodes()?;
     // `nodes` stops at the end or at a `}`; a `}` at the top level is an error.

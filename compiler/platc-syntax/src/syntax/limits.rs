@@ -47,6 +47,7 @@ pub enum Opening {
 pub struct TooDeep {
     /// The bytes of the opening itself (`{`, `/*` or `/-`).
     pub span: Span,
+    /// Which of the three it is.
     pub opening: Opening,
 }
 

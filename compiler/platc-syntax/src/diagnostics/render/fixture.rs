@@ -5,8 +5,8 @@
 use crate::diagnostics::{codes, Diagnostic, Label};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
-pub const SERVICE: &str = "services/checkout/service.kdl";
-pub const PLATFORM: &str = "platform.kdl";
+pub(crate) const SERVICE: &str = "services/checkout/service.kdl";
+pub(crate) const PLATFORM: &str = "platform.kdl";
 
 const SERVICE_TEXT: &str = "service \"checkout\" {\n    replicas 1\n    image \"ghcr.io/acme/checkout:1.2\"\n    résumé \"☕ café\" cpu=\"lots\"\n}\n";
 const PLATFORM_TEXT: &str = "platform {\n    policy \"min-replicas\" min=2\n}\n";
@@ -19,7 +19,7 @@ fn find(text: &str, after: &str, needle: &str) -> Span {
 }
 
 /// The source map and the diagnostics, in the order a sorted run would report them.
-pub fn sample() -> (SourceMap, Vec<Diagnostic>) {
+pub(crate) fn sample() -> (SourceMap, Vec<Diagnostic>) {
     let mut sources = SourceMap::new();
     let svc: FileId = sources.add(SourceFile::new(SERVICE, None, SERVICE_TEXT));
     let plat: FileId = sources.add(SourceFile::new(PLATFORM, None, PLATFORM_TEXT));
