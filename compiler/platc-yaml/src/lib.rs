@@ -13,6 +13,8 @@
 //! escapes, odd keys) to serde-saphyr alone, indented into place. A property test holds both
 //! roads to identical bytes.
 
+#![warn(unreachable_pub, missing_docs)]
+
 mod block;
 mod mark;
 mod scalar;

@@ -66,16 +66,16 @@ struct Facts {
 /// Byte classes for [`Facts::of_short`] and [`is_word`], one bit each.
 mod class {
     /// 0x20..=0x7E.
-    pub const PRINTABLE: u8 = 1;
+    pub(crate) const PRINTABLE: u8 = 1;
     /// Printable, `\n` or `\t`.
-    pub const TEXT: u8 = 2;
-    pub const NEWLINE: u8 = 4;
-    pub const COLON: u8 = 8;
-    pub const HASH: u8 = 16;
+    pub(crate) const TEXT: u8 = 2;
+    pub(crate) const NEWLINE: u8 = 4;
+    pub(crate) const COLON: u8 = 8;
+    pub(crate) const HASH: u8 = 16;
     /// A digit or `.`.
-    pub const NUMERIC: u8 = 32;
+    pub(crate) const NUMERIC: u8 = 32;
     /// A byte of [`is_word`](super::is_word): a letter, a digit or one of `-_./`.
-    pub const WORD: u8 = 64;
+    pub(crate) const WORD: u8 = 64;
 }
 
 /// The [`class`] bits of every byte.
