@@ -8,8 +8,12 @@ use crate::model::Workspace;
 
 /// A checked workspace and its graph, or why there is none.
 pub struct Analysis {
+    /// The checked workspace; `None` when checking could not build one.
     pub workspace: Option<Workspace>,
+    /// The graph of the workspace, when there is one (it may still have cycles, reported in
+    /// `diags`).
     pub graph: Option<Graph>,
+    /// Every diagnostic of loading, checking and lowering, sorted.
     pub diags: Diagnostics,
 }
 

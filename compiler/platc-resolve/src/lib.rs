@@ -4,6 +4,8 @@
 //!
 //! Depends on `platc-syntax` and `platc-check`.
 
+#![warn(unreachable_pub, missing_docs)]
+
 pub mod driver;
 pub mod graph;
 pub mod resolve;

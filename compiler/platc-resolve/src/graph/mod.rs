@@ -56,14 +56,19 @@ pub enum EdgeKind {
 /// An edge with the place in the specs that created it (for diagnostics).
 #[derive(Debug, Clone, Copy)]
 pub struct Edge {
+    /// What the edge means.
     pub kind: EdgeKind,
+    /// The file that declared it.
     pub file: FileId,
+    /// The declaration in that file.
     pub span: Span,
 }
 
 /// The lowered graph of a workspace.
 #[derive(Debug)]
 pub struct Graph {
+    /// Services, processes, resources, routes, secrets and environments as nodes, joined by
+    /// [`Edge`]s.
     pub graph: DiGraph<Node, Edge>,
     /// Service index -> its node.
     pub services: Vec<NodeIndex>,

@@ -10,8 +10,11 @@ use crate::model::Workspace;
 /// An output format for the graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
+    /// Graphviz `dot`.
     Dot,
+    /// A Mermaid flowchart.
     Mermaid,
+    /// Nodes and edges as JSON.
     Json,
 }
 

@@ -24,7 +24,9 @@ pub use crate::check::names::MIN_PREVIEW_SLUG;
 /// Where one service lands in one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
+    /// The environment's name.
     pub env: String,
+    /// `PLATFORM-ENV`, and `-SLUG` after it for a preview; a DNS label.
     pub namespace: String,
     /// DNS label of the preview branch, for ephemeral environments.
     pub slug: Option<String>,

@@ -16,6 +16,7 @@ use crate::source::{Span, Spanned};
 pub struct ResolvedService {
     /// Index into `Resolved::services` (and the workspace's services).
     pub index: usize,
+    /// The service's name.
     pub name: String,
     /// The declaration as checked (ports, routes, uses, processes, alerts, patches, ...).
     pub spec: Service,
@@ -23,11 +24,13 @@ pub struct ResolvedService {
     pub source: String,
     /// The service's directory relative to the directory of platform.kdl (`.` for the root).
     pub dir: String,
+    /// The image of its containers.
     pub image: ImageRef,
     /// Start-up wave (Argo CD sync wave / Flux ordering).
     pub wave: u32,
     /// Names of the services it must start after.
     pub depends_on: Vec<String>,
+    /// Which port does what.
     pub roles: PortRoles,
     /// In `spec.routes` order.
     pub routes: Vec<RouteFacts>,
@@ -47,7 +50,9 @@ pub struct ResolvedService {
 /// tag, which wins over [`DEFAULT_TAG`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
+    /// The image without its tag: the one the spec names, else `REGISTRY/SERVICE`.
     pub repository: String,
+    /// The tag it runs.
     pub tag: String,
 }
 
@@ -58,6 +63,7 @@ pub const DEFAULT_TAG: &str = "0.1.0";
 /// Port roles as indexes into `spec.ports` (see [`roles`] for each rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PortRoles {
+    /// The first port declared: where a route, a call or a probe goes unless it names another.
     pub primary: Option<usize>,
     /// Scraped by Prometheus at `/metrics`.
     pub metrics: Option<usize>,
@@ -65,7 +71,9 @@ pub struct PortRoles {
     pub measured: Option<usize>,
     /// Checked by each declared probe.
     pub readiness: Option<usize>,
+    /// Checked by the liveness probe, when one is declared.
     pub liveness: Option<usize>,
+    /// Checked by the startup probe, when one is declared.
     pub startup: Option<usize>,
 }
 
@@ -88,7 +96,9 @@ impl RouteFacts {
 /// A service this one calls.
 #[derive(Debug, Clone)]
 pub struct Callee {
+    /// The callee's index into `Resolved::services`.
     pub index: usize,
+    /// The callee's name.
     pub name: String,
     /// The callee's port the call reaches ([`roles::call_target`]), if it has any.
     pub port: Option<Port>,
@@ -99,7 +109,9 @@ pub struct Callee {
 /// The effective settings of a service in one environment.
 #[derive(Debug, Clone)]
 pub struct EnvFacts {
+    /// Requests and limits of the web process in this environment.
     pub resources: effective::Resources,
+    /// Replicas and autoscaling bounds in this environment.
     pub scale: effective::Scale,
     /// Env vars of the web process: the base ones with the environment's replacing them.
     pub env: Vec<EnvVar>,
@@ -116,16 +128,20 @@ pub struct EnvFacts {
 pub struct ProcessFacts {
     /// Its Deployment or CronJob (and container) name.
     pub workload: String,
+    /// Its requests and limits, the same in every environment.
     pub resources: effective::Resources,
 }
 
 /// The SLO of a service with its effective window.
 #[derive(Debug, Clone)]
 pub struct SloFacts {
+    /// The availability objective, e.g. `99.9%`.
     pub availability: Option<Spanned<Percent>>,
+    /// The latency objective.
     pub latency: Option<LatencySlo>,
     /// The `slo window`, else the platform's `defaults { slo-window }`.
     pub window: Duration,
+    /// The `slo` node, for diagnostics.
     pub span: Span,
 }
 
