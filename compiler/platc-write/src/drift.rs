@@ -21,12 +21,24 @@ pub enum Finding {
     NotOurs(String),
     /// On disk as platc last wrote it, but the build now generates something else: a spec
     /// changed and nobody rebuilt.
-    Stale { path: String, diff: String },
+    Stale {
+        /// The root-relative path.
+        path: String,
+        /// A unified diff from the disk to the fresh build (empty when the caller asked for none).
+        diff: String,
+    },
     /// On disk, but not as platc last wrote it: someone edited a generated file.
-    HandEdited { path: String, diff: String },
+    HandEdited {
+        /// The root-relative path.
+        path: String,
+        /// A unified diff from what the build would leave (the generated file, or nothing when it
+        /// is no longer generated) to the disk: the edit a build would lose.
+        diff: String,
+    },
 }
 
 impl Finding {
+    /// The root-relative path of the file the finding is about.
     pub fn path(&self) -> &str {
         match self {
             Finding::Missing(p) | Finding::Unexpected(p) | Finding::NotOurs(p) => p,

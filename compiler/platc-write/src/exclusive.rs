@@ -20,6 +20,7 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
 #[derive(Debug)]
 pub struct Held {
     _file: File,
+    /// The directory locked.
     pub dir: PathBuf,
 }
 

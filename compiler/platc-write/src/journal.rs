@@ -32,9 +32,11 @@ const FORMAT: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Journal {
+    /// The format version it was written in (a journal of another version is refused).
     pub format: u32,
     /// The process that wrote it (for the message of the run that finishes it).
     pub pid: u32,
+    /// Staged trees swapped in, in order.
     pub trees: Vec<TreeStep>,
     /// Files outside the tree, and files replaced inside it (`platc eject`).
     pub files: Vec<FileStep>,
@@ -48,8 +50,11 @@ pub struct Journal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TreeStep {
+    /// The staged tree.
     pub staged: String,
+    /// The tree it replaces.
     pub target: String,
+    /// Where the replaced tree is moved first, and removed from at the end.
     pub backup: String,
 }
 
@@ -58,9 +63,23 @@ pub struct TreeStep {
 #[serde(tag = "op", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum FileStep {
     /// `staged` renamed over `target`, which held `previous` (its hash; `None`: no file).
-    Replace { staged: String, target: String, previous: Option<String>, new: String },
+    Replace {
+        /// The staged file.
+        staged: String,
+        /// The file it replaces.
+        target: String,
+        /// The hash `target` had before the commit; `None` when there was no file.
+        previous: Option<String>,
+        /// The hash of `staged`, which `target` has after the commit.
+        new: String,
+    },
     /// `target` removed; it held `hash`.
-    Remove { target: String, hash: String },
+    Remove {
+        /// The file removed.
+        target: String,
+        /// The hash it had.
+        hash: String,
+    },
 }
 
 /// The journal's name for the tree `tree`.

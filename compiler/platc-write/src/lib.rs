@@ -8,6 +8,8 @@
 //! change are hard-linked from the previous tree, which keeps their mtimes: tools that watch
 //! the tree see only what really changed.
 
+#![warn(unreachable_pub, missing_docs)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -80,8 +82,11 @@ pub fn hash_text(d: &[u8; 32]) -> String {
 /// What [`write_tree`] did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct WriteReport {
+    /// Files written: new ones and ones whose bytes changed.
     pub written: usize,
+    /// Files whose bytes did not change (hard-linked from the previous tree, or left as they were).
     pub unchanged: usize,
+    /// Files removed: in the previous output, no longer generated.
     pub removed: usize,
 }
 
@@ -166,6 +171,7 @@ pub fn write_all(root: &Path, out: &Output, previous: Option<&Lock>) -> Result<W
 pub struct Conflict {
     /// Root-relative path.
     pub path: String,
+    /// How its content would be lost.
     pub loss: Loss,
     /// A unified diff from what platc would leave (the new file, or nothing) to the disk.
     pub diff: String,

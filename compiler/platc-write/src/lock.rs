@@ -49,9 +49,13 @@ pub const LOCK_PATH: &str = "deploy/platc.lock";
 /// The parsed lock file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lock {
+    /// The platc version that wrote it (the `platc VERSION` line).
     pub version: String,
+    /// Each input read, by root-relative path: its `sha256:` hash.
     pub inputs: BTreeMap<String, String>,
+    /// Each output written, by root-relative path: its `sha256:` hash.
     pub outputs: BTreeMap<String, String>,
+    /// Root-relative paths of the ejected files, which builds leave to the user.
     pub ejected: BTreeSet<String>,
 }
 

@@ -21,7 +21,9 @@ pub enum Mode {
 /// A staging folder or temporary file left by a killed run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stale {
+    /// The folder or file left behind.
     pub path: PathBuf,
+    /// The bytes of the files under it (symlinks not followed).
     pub bytes: u64,
 }
 

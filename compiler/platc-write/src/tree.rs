@@ -16,6 +16,7 @@ use super::WriteReport;
 /// A tree being staged beside `dir`. Dropping it before it is committed removes the staging
 /// directory: `dir` stays as it was.
 pub struct Staging {
+    /// The directory the tree replaces.
     pub dir: PathBuf,
     staging: PathBuf,
     backup: PathBuf,
@@ -32,7 +33,10 @@ pub enum Staged {
     /// The same bytes as the replaced tree's: hard-linked from it (its mtime kept).
     Unchanged,
     /// Written; with the replaced tree's different bytes, if it had the file.
-    Written { previous: Option<Vec<u8>> },
+    Written {
+        /// The replaced tree's bytes of the file, when it had the file.
+        previous: Option<Vec<u8>>,
+    },
 }
 
 impl Staging {
