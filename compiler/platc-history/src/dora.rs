@@ -48,9 +48,11 @@ use super::trailers::{self, Unit};
 /// One commit of the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
+    /// The full commit id.
     pub sha: String,
     /// Committer time, seconds since the epoch.
     pub time: i64,
+    /// The message's trailers as (key, value), in order, continuation lines unfolded.
     pub trailers: Vec<(String, String)>,
     /// The whole message.
     pub message: String,
@@ -97,12 +99,17 @@ pub fn reverted(message: &str) -> Vec<String> {
 /// The figures of one service in one environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// The service and environment.
     pub unit: Unit,
+    /// Deployments in the window, failed ones included.
     pub deployments: usize,
+    /// Deployment frequency: `deployments` over the window's days, rounded to four places.
     pub deployments_per_day: f64,
     /// Median lead time in seconds, when any deployment has a known source time.
     pub lead_time: Option<i64>,
+    /// Deployments in the window that were reverted or rolled back.
     pub failed: usize,
+    /// `failed` over `deployments`, rounded to four places.
     pub change_failure_rate: f64,
     /// Median time to restore in seconds, when any deployment failed.
     pub time_to_restore: Option<i64>,
@@ -115,6 +122,7 @@ pub struct Row {
 pub struct PreviewRow {
     /// The service and the instance (`preview-pr-7`).
     pub unit: Unit,
+    /// Publishes of the instance in the window.
     pub deployments: usize,
     /// Its first publish.
     pub opened: i64,
@@ -125,6 +133,7 @@ pub struct PreviewRow {
 /// A service's first deployment to a protected environment, and when its spec was added.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FirstDeploy {
+    /// The service's name.
     pub service: String,
     /// Committer time of the commit that added the spec.
     pub first_commit: i64,
@@ -146,6 +155,7 @@ pub struct Report {
     /// Start and end of the window (seconds since the epoch), `None` without any publish and
     /// without `--since`.
     pub window: Option<(i64, i64)>,
+    /// Length of the window in days: at least one (one without a window), rounded to four places.
     pub days: f64,
     /// Sorted by service, then environment.
     pub rows: Vec<Row>,

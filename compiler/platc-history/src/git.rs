@@ -13,6 +13,7 @@ const REPOSITORY_VARS: [&str; 6] = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"
 /// A git working tree (or any directory inside one).
 #[derive(Debug, Clone)]
 pub struct Git {
+    /// The directory every command runs in (`git -C DIR`).
     pub dir: PathBuf,
     /// `-c KEY=VALUE` settings given to every command.
     pub config: Vec<String>,
@@ -21,12 +22,16 @@ pub struct Git {
 /// What a git command printed.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// True when git exited with status 0.
     pub ok: bool,
+    /// Standard output, as printed (invalid UTF-8 replaced).
     pub stdout: String,
+    /// Standard error, trimmed (invalid UTF-8 replaced).
     pub stderr: String,
 }
 
 impl Git {
+    /// Git run in `dir`, with no `-c` settings.
     pub fn new(dir: impl Into<PathBuf>) -> Git {
         Git { dir: dir.into(), config: Vec::new() }
     }

@@ -18,7 +18,9 @@ use super::Unit;
 /// once per branch as instance `NAME-BRANCH`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvName {
+    /// The environment's name, as platform.kdl declares it.
     pub name: String,
+    /// True for a preview environment (one with a `ttl`).
     pub ephemeral: bool,
 }
 

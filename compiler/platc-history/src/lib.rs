@@ -6,6 +6,8 @@
 //! `git log` and computes the four delivery metrics per service and environment ([`dora`]).
 //! Both use the git command line ([`git`]); the format is documented in docs/escape-hatch.md.
 
+#![warn(unreachable_pub, missing_docs)]
+
 pub mod dora;
 pub mod git;
 pub mod layout;

@@ -23,12 +23,21 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+/// Trailer key: the commit the build's source was at, or [`UNKNOWN`].
 pub const SOURCE_COMMIT: &str = "Platc-Source-Commit";
+/// Trailer key: the source commit's committer time (ISO 8601), or [`UNKNOWN`].
 pub const SOURCE_TIME: &str = "Platc-Source-Time";
+/// Trailer key: the version of platc that built the outputs.
 pub const VERSION: &str = "Platc-Version";
+/// Trailer key: a `SERVICE/ENV` whose files changed, one trailer each; the only one `platc dora`
+/// counts as a deployment.
 pub const DEPLOY: &str = "Platc-Deploy";
+/// Trailer key: a preview instance `SERVICE/INSTANCE` whose files changed.
 pub const PREVIEW: &str = "Platc-Preview";
+/// Trailer key: an instance `SERVICE/INSTANCE` that `publish --remove` tore down.
 pub const REMOVE: &str = "Platc-Remove";
+/// Trailer key: `SERVICE TIME`, the committer time of the commit that added the spec of a service
+/// deployed to a protected environment.
 pub const FIRST_COMMIT: &str = "Platc-First-Commit";
 /// The value of the source trailers when the source is not a git repository.
 pub const UNKNOWN: &str = "unknown";
@@ -36,11 +45,14 @@ pub const UNKNOWN: &str = "unknown";
 /// A service in an environment: what one `Platc-Deploy` trailer names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Unit {
+    /// The service's name.
     pub service: String,
+    /// The environment, or for a preview the instance (`preview-pr-7`).
     pub environment: String,
 }
 
 impl Unit {
+    /// The unit of `service` in `environment`.
     pub fn new(service: impl Into<String>, environment: impl Into<String>) -> Unit {
         Unit { service: service.into(), environment: environment.into() }
     }
@@ -61,6 +73,7 @@ impl fmt::Display for Unit {
 /// The source commit a publish was built from, when the source is in a git repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Source {
+    /// The full commit id, `None` outside a git repository.
     pub commit: Option<String>,
     /// Committer time, ISO 8601 as `git show -s --format=%cI` prints it.
     pub time: Option<String>,
@@ -82,6 +95,7 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// True when the publish deploys, updates and tears down nothing (first commits are no change).
     pub fn is_empty(&self) -> bool {
         self.deployed.is_empty() && self.previews.is_empty() && self.removed.is_empty()
     }
