@@ -10,7 +10,9 @@ pub const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules", ".terraform",
 
 /// The read side of a file system.
 pub trait FileSystem: Sync {
+    /// Reads a whole file as UTF-8 text.
     fn read_to_string(&self, path: &Path) -> io::Result<String>;
+    /// Reads a whole file.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// The file's first `max` bytes at most, and its size: a file larger than the input limit
     /// is never read whole (`syntax/limits.rs`).
@@ -20,7 +22,9 @@ pub trait FileSystem: Sync {
         bytes.truncate(max);
         Ok((bytes, size))
     }
+    /// True when `path` is a directory.
     fn is_dir(&self, path: &Path) -> bool;
+    /// True when `path` is a file.
     fn is_file(&self, path: &Path) -> bool;
     /// Whether `path` itself is a symbolic link (not followed). An in-memory tree has none.
     fn is_symlink(&self, path: &Path) -> bool {
@@ -181,10 +185,12 @@ fn check_link(path: &Path, skip_dir: &(dyn Fn(&Path) -> bool + Sync)) -> io::Res
 /// An in-memory tree for tests: paths map to contents.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryFs {
+    /// Each file's contents, by path.
     pub files: BTreeMap<PathBuf, String>,
 }
 
 impl MemoryFs {
+    /// An empty tree.
     pub fn new() -> Self {
         Self::default()
     }

@@ -4,6 +4,8 @@
 //!
 //! Depends on `platc-syntax` only.
 
+#![warn(unreachable_pub, missing_docs)]
+
 pub mod check;
 pub mod fs;
 pub mod load;

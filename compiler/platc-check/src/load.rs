@@ -12,8 +12,11 @@ use crate::stdlib::Stdlib;
 /// Every input of a run, read into memory.
 #[derive(Debug)]
 pub struct Loaded {
+    /// Every file a diagnostic can point into: the specs, then the stdlib files the run reads.
     pub sources: SourceMap,
+    /// Which of those files plays which role.
     pub inputs: Inputs,
+    /// The merged stdlib the types and secret rules were read from.
     pub stdlib: Stdlib,
     /// The directory of platform.kdl (outputs and overlays are relative to it).
     pub root: Option<PathBuf>,

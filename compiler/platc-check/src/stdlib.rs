@@ -19,6 +19,7 @@ struct Embedded;
 pub struct StdlibFile {
     /// Name shown in diagnostics: `<stdlib>/types/postgres.kdl` or the overlay path.
     pub display: String,
+    /// The file's contents.
     pub text: String,
     /// The overlay directory it came from; `None` for built-in files.
     pub overlay: Option<PathBuf>,
@@ -33,7 +34,9 @@ pub struct Stdlib {
 /// Why an overlay could not be loaded (an I/O problem, exit code 2).
 #[derive(Debug)]
 pub struct OverlayError {
+    /// The overlay directory.
     pub dir: PathBuf,
+    /// What went wrong, naming the file when one did.
     pub message: String,
 }
 

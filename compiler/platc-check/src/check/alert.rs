@@ -12,7 +12,7 @@ use super::reader::Cx;
 const MAX_DEPTH: usize = 64;
 
 /// Reports E0217 unless `expr` is one PromQL expression, pointing into the string where it can.
-pub fn check_promql(cx: &mut Cx, expr: &Spanned<String>) -> bool {
+pub(crate) fn check_promql(cx: &mut Cx, expr: &Spanned<String>) -> bool {
     let text = expr.value.as_str();
     let problem = match brackets(text) {
         Err((at, why)) => Some((Some(at), why)),
@@ -119,7 +119,7 @@ const PROMETHEUS_HEADER: &str = "{{$labels := .Labels}}{{$externalLabels := .Ext
 /// Reports E0218 unless `text` (an alert's `summary` or `description`) parses as the Go
 /// template Prometheus expands it as: balanced `{{ }}` actions, `if`/`range`/`with` closed by
 /// `end`, known functions and variables (`$labels`, `$value`, ...).
-pub fn check_annotation(cx: &mut Cx, text: &Spanned<String>, what: &str) -> bool {
+pub(crate) fn check_annotation(cx: &mut Cx, text: &Spanned<String>, what: &str) -> bool {
     if !text.value.contains("{{") && !text.value.contains("}}") {
         return true;
     }

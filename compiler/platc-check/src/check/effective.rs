@@ -7,7 +7,7 @@ use crate::model::{effective, At, Platform, Resources, Service};
 
 /// Checks the base settings of every process, then each environment override that changes
 /// them; an override's problem is reported once, naming its environment.
-pub fn check(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
+pub(crate) fn check(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
     let base = effective::resources(platform, s.file, &s.resources, None);
     check_resources(&base, None, &base, diags);
     for p in &s.processes {

@@ -29,7 +29,9 @@ use reader::Cx;
 /// Which loaded file plays which role.
 #[derive(Debug, Default, Clone)]
 pub struct Inputs {
+    /// Platform files; a run checks exactly one (none is E0501, more are E0502).
     pub platforms: Vec<FileId>,
+    /// Service files.
     pub services: Vec<FileId>,
     /// Resource type files, built-in first, then overlays (a later type replaces an earlier
     /// one of the same name).

@@ -5,7 +5,7 @@ use crate::diagnostics::codes;
 use crate::source::Spanned;
 
 /// A JSON merge patch (RFC 7386): any JSON object.
-pub fn parse_merge(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Value> {
+pub(crate) fn parse_merge(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Value> {
     let v = parse_json(cx, body)?;
     if !v.is_object() {
         cx.error(codes::INVALID_PATCH, body.span, "not a JSON object", "a merge patch must be a JSON object").help =
@@ -16,7 +16,7 @@ pub fn parse_merge(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Va
 }
 
 /// A JSON patch (RFC 6902): an array of operations with `op` and `path` (and `value` or `from`).
-pub fn parse_json_patch(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Value> {
+pub(crate) fn parse_json_patch(cx: &mut Cx, body: &Spanned<String>) -> Option<serde_json::Value> {
     let v = parse_json(cx, body)?;
     let Some(ops) = v.as_array() else {
         cx.error(codes::INVALID_PATCH, body.span, "not a JSON array", "a JSON patch must be an array of operations").help =

@@ -10,7 +10,7 @@ use crate::model::*;
 use crate::source::{Span, Spanned};
 use crate::syntax::Node;
 
-pub const PLATFORM_NODES: &[&str] =
+pub(crate) const PLATFORM_NODES: &[&str] =
     &["cloud", "registry", "domain", "ingress", "gitops", "ci", "identity", "secret-store", "runbooks", "terraform-backend", "stdlib", "defaults", "environment", "policies", "not-secret"];
 
 const CLOUDS: [(&str, Cloud); 1] = [("aws", Cloud::Aws)];
@@ -20,7 +20,7 @@ const IDENTITY: [(&str, Identity); 2] = [("pod-identity", Identity::PodIdentity)
 const INGRESS: [(&str, bool); 2] = [("ingress", false), ("gateway-api", true)];
 
 /// Reads `platform NAME { ... }`. Missing optional decisions get documented defaults.
-pub fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
+pub(crate) fn read(cx: &mut Cx, node: &Node) -> Option<Platform> {
     let mut r = NodeReader::new(node);
     let name = r.req_arg_str(cx, 0, "a name", "platform acme { ... }");
     let children = r.allow_children();

@@ -10,7 +10,7 @@ use crate::source::Span;
 use crate::syntax::Node;
 
 /// Reads the children of `policies { ... }`.
-pub fn read(cx: &mut Cx, node: &Node) -> Vec<Policy> {
+pub(crate) fn read(cx: &mut Cx, node: &Node) -> Vec<Policy> {
     let mut r = NodeReader::new(node);
     let children = r.allow_children();
     r.finish(cx);
@@ -53,7 +53,7 @@ fn read_one(cx: &mut Cx, node: &Node) -> Option<Policy> {
 }
 
 /// Enforces every policy on one service, reporting violations with both labels.
-pub fn enforce(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
+pub(crate) fn enforce(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
     for policy in &platform.policies {
         for v in violations(platform, policy, s) {
             diags.push(
@@ -164,7 +164,7 @@ fn loosened(s: &Service) -> Vec<Violation> {
 /// An `allowed-registries` entry split into the registry and the path components under it,
 /// normalized like an image reference (`acme` is Docker Hub's `docker.io/acme`,
 /// `index.docker.io` is `docker.io`); `None` when it is not a registry with an optional path.
-pub fn registry_prefix(entry: &str) -> Option<(String, Vec<String>)> {
+pub(crate) fn registry_prefix(entry: &str) -> Option<(String, Vec<String>)> {
     let e = entry.strip_suffix('/').unwrap_or(entry);
     if e.is_empty() {
         return None;
@@ -187,7 +187,7 @@ pub fn registry_prefix(entry: &str) -> Option<(String, Vec<String>)> {
 /// `true` when `image` lies under the registry entry `entry`: the same normalized registry and
 /// the entry's path as a prefix of the image's path, component by component (`ghcr.io/acme`
 /// allows `ghcr.io/acme/x`, never `ghcr.io/acme-evil/x`).
-pub fn registry_allows(entry: &str, image: &str) -> bool {
+pub(crate) fn registry_allows(entry: &str, image: &str) -> bool {
     let (Some((registry, prefix)), Ok(image)) = (registry_prefix(entry), names::image_ref(image)) else {
         return false;
     };

@@ -70,13 +70,13 @@ impl std::ops::DerefMut for Reported<'_> {
 /// Reports a node that may appear only once inside its parent. A map, not a list: the names
 /// are the user's (unknown nodes too), so a list would make 100,000 children quadratic.
 #[derive(Default)]
-pub struct Once {
+pub(crate) struct Once {
     seen: std::collections::HashMap<String, Span>,
 }
 
 impl Once {
     /// True the first time `node`'s name is seen; afterwards reports E0106 and returns false.
-    pub fn first(&mut self, cx: &mut Cx, node: &Node) -> bool {
+    pub(crate) fn first(&mut self, cx: &mut Cx, node: &Node) -> bool {
         let name = &node.name.value;
         if let Some(&first) = self.seen.get(name) {
             cx.error(codes::REPEATED_NODE, node.name.span, "given again here", format!("`{name}` is given more than once")).label(first, "first given here").help =
@@ -89,7 +89,7 @@ impl Once {
 }
 
 /// Reads one node against the schema its caller knows.
-pub struct NodeReader<'n> {
+pub(crate) struct NodeReader<'n> {
     pub node: &'n Node,
     known_props: Vec<&'static str>,
     args_taken: usize,
@@ -101,28 +101,28 @@ pub struct NodeReader<'n> {
 }
 
 impl<'n> NodeReader<'n> {
-    pub fn new(node: &'n Node) -> Self {
+    pub(crate) fn new(node: &'n Node) -> Self {
         NodeReader { node, known_props: Vec::new(), args_taken: 0, max_args: Some(0), children_allowed: false, props_are_data: false }
     }
 
     /// The node's name as written.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.node.name.value
     }
 
     /// Declares that property names are data (e.g. `env NAME=value`), read by the caller.
-    pub fn props_are_data(&mut self) {
+    pub(crate) fn props_are_data(&mut self) {
         self.props_are_data = true;
     }
 
     /// Declares a children block legal here.
-    pub fn allow_children(&mut self) -> &'n [Node] {
+    pub(crate) fn allow_children(&mut self) -> &'n [Node] {
         self.children_allowed = true;
         self.node.child_nodes()
     }
 
     /// Argument `i`, if written.
-    pub fn arg(&mut self, i: usize) -> Option<&'n Spanned<Value>> {
+    pub(crate) fn arg(&mut self, i: usize) -> Option<&'n Spanned<Value>> {
         if let Some(max) = self.max_args.as_mut() {
             *max = (*max).max(i + 1);
         }
@@ -131,13 +131,13 @@ impl<'n> NodeReader<'n> {
     }
 
     /// All arguments from `i` on.
-    pub fn rest_args(&mut self, i: usize) -> &'n [Spanned<Value>] {
+    pub(crate) fn rest_args(&mut self, i: usize) -> &'n [Spanned<Value>] {
         self.max_args = None;
         self.node.args.get(i..).unwrap_or(&[])
     }
 
     /// Argument `i` as a string; reports E0103 when missing and E0105 when not a string.
-    pub fn req_arg_str(&mut self, cx: &mut Cx, i: usize, what: &str, example: &str) -> Option<Spanned<String>> {
+    pub(crate) fn req_arg_str(&mut self, cx: &mut Cx, i: usize, what: &str, example: &str) -> Option<Spanned<String>> {
         match self.arg(i) {
             None => {
                 let span = self.node.head;
@@ -151,7 +151,7 @@ impl<'n> NodeReader<'n> {
 
     /// Property `name`, marking it known. Reports a repeated property (KDL keeps the last one,
     /// which silently hides the first: rarely what was meant).
-    pub fn prop(&mut self, cx: &mut Cx, name: &'static str) -> Option<&'n Prop> {
+    pub(crate) fn prop(&mut self, cx: &mut Cx, name: &'static str) -> Option<&'n Prop> {
         if !self.known_props.contains(&name) {
             self.known_props.push(name);
         }
@@ -167,31 +167,31 @@ impl<'n> NodeReader<'n> {
     }
 
     /// Property `name` as a string.
-    pub fn prop_str(&mut self, cx: &mut Cx, name: &'static str, example: &str) -> Option<Spanned<String>> {
+    pub(crate) fn prop_str(&mut self, cx: &mut Cx, name: &'static str, example: &str) -> Option<Spanned<String>> {
         let p = self.prop(cx, name)?;
         expect_str(cx, &p.value, format_args!("`{name}`"), example)
     }
 
     /// Property `name` as a boolean (`#true` / `#false`).
-    pub fn prop_bool(&mut self, cx: &mut Cx, name: &'static str) -> Option<Spanned<bool>> {
+    pub(crate) fn prop_bool(&mut self, cx: &mut Cx, name: &'static str) -> Option<Spanned<bool>> {
         let p = self.prop(cx, name)?;
         expect_bool(cx, &p.value, name)
     }
 
     /// Property `name` as an integer in `[min, max]`.
-    pub fn prop_int(&mut self, cx: &mut Cx, name: &'static str, min: i64, max: i64) -> Option<Spanned<i64>> {
+    pub(crate) fn prop_int(&mut self, cx: &mut Cx, name: &'static str, min: i64, max: i64) -> Option<Spanned<i64>> {
         let p = self.prop(cx, name)?;
         expect_int(cx, &p.value, format_args!("`{name}`"), min, max)
     }
 
     /// Property `name` parsed by `parse` (units); `parse` returns the help text on failure.
-    pub fn prop_unit<T>(&mut self, cx: &mut Cx, name: &'static str, code: Code, what: &str, parse: impl Fn(&Value) -> Result<T, String>) -> Option<Spanned<T>> {
+    pub(crate) fn prop_unit<T>(&mut self, cx: &mut Cx, name: &'static str, code: Code, what: &str, parse: impl Fn(&Value) -> Result<T, String>) -> Option<Spanned<T>> {
         let p = self.prop(cx, name)?;
         parse_unit(cx, &p.value, code, what, parse)
     }
 
     /// Reports every property, argument or children block that was written but not read.
-    pub fn finish(self, cx: &mut Cx) {
+    pub(crate) fn finish(self, cx: &mut Cx) {
         let node_name = self.name().to_string();
         for p in &self.node.props {
             if self.props_are_data || self.known_props.contains(&p.name.value.as_str()) {
@@ -219,7 +219,7 @@ impl<'n> NodeReader<'n> {
 
 /// `v` as a string, or E0105.
 /// (`what` is made into text only for an error: checking a monorepo reads every property.)
-pub fn expect_str(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display, example: &str) -> Option<Spanned<String>> {
+pub(crate) fn expect_str(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display, example: &str) -> Option<Spanned<String>> {
     match &v.value {
         Value::String(s) => Some(Spanned::new(s.clone(), v.span)),
         other => {
@@ -230,7 +230,7 @@ pub fn expect_str(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display,
 }
 
 /// `v` as a boolean, or E0105.
-pub fn expect_bool(cx: &mut Cx, v: &Spanned<Value>, name: &str) -> Option<Spanned<bool>> {
+pub(crate) fn expect_bool(cx: &mut Cx, v: &Spanned<Value>, name: &str) -> Option<Spanned<bool>> {
     match &v.value {
         Value::Bool(b) => Some(Spanned::new(*b, v.span)),
         Value::String(s) if s == "true" || s == "false" || s == "yes" || s == "no" => {
@@ -246,7 +246,7 @@ pub fn expect_bool(cx: &mut Cx, v: &Spanned<Value>, name: &str) -> Option<Spanne
 }
 
 /// `v` as an integer in `[min, max]`, or E0105 / E0206.
-pub fn expect_int(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display, min: i64, max: i64) -> Option<Spanned<i64>> {
+pub(crate) fn expect_int(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display, min: i64, max: i64) -> Option<Spanned<i64>> {
     match &v.value {
         Value::Int(i) if (*i >= min as i128) && (*i <= max as i128) => Some(Spanned::new(*i as i64, v.span)),
         Value::Int(i) => {
@@ -265,7 +265,7 @@ pub fn expect_int(cx: &mut Cx, v: &Spanned<Value>, what: impl std::fmt::Display,
 }
 
 /// Parses a unit-carrying value, reporting `code` with the parser's help on failure.
-pub fn parse_unit<T>(cx: &mut Cx, v: &Spanned<Value>, code: Code, what: &str, parse: impl Fn(&Value) -> Result<T, String>) -> Option<Spanned<T>> {
+pub(crate) fn parse_unit<T>(cx: &mut Cx, v: &Spanned<Value>, code: Code, what: &str, parse: impl Fn(&Value) -> Result<T, String>) -> Option<Spanned<T>> {
     match parse(&v.value) {
         Ok(t) => Some(Spanned::new(t, v.span)),
         Err(help) => {
@@ -280,7 +280,7 @@ pub fn parse_unit<T>(cx: &mut Cx, v: &Spanned<Value>, code: Code, what: &str, pa
 }
 
 /// Checks a string against a closed set of words, reporting E0205 with did-you-mean.
-pub fn expect_one_of<T: Copy>(cx: &mut Cx, v: &Spanned<String>, what: &str, allowed: &[(&'static str, T)]) -> Option<T> {
+pub(crate) fn expect_one_of<T: Copy>(cx: &mut Cx, v: &Spanned<String>, what: &str, allowed: &[(&'static str, T)]) -> Option<T> {
     if let Some((_, t)) = allowed.iter().find(|(s, _)| *s == v.value) {
         return Some(*t);
     }

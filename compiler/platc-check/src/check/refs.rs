@@ -10,7 +10,7 @@ use crate::model::*;
 use crate::source::{FileId, Span};
 
 /// Runs every cross-file check.
-pub fn check(ws: &Workspace, diags: &mut Diagnostics) {
+pub(crate) fn check(ws: &Workspace, diags: &mut Diagnostics) {
     let by_name = duplicate_services(&ws.services, diags);
     check_platform(ws, diags);
     // Each service's references on its own: on every core, diagnostics joined in order.

@@ -13,7 +13,7 @@ use crate::syntax::Node;
 const TYPE_NODES: &[&str] = &["description", "param", "output"];
 
 /// Reads `resource-type NAME { description ...; param ...; output ... }`.
-pub fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
+pub(crate) fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
     let mut r = NodeReader::new(node);
     let name = r.req_arg_str(cx, 0, "a type name", "resource-type mongodb port=27017 { ... }");
     let port = r.prop_int(cx, "port", 1, 65535).map(|p| p.value as u16);

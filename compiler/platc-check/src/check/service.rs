@@ -10,7 +10,7 @@ use crate::source::{Span, Spanned};
 use crate::syntax::{Node, Value};
 
 /// Child nodes of `service`, for did-you-mean.
-pub const SERVICE_NODES: &[&str] = &[
+pub(crate) const SERVICE_NODES: &[&str] = &[
     "owner",
     "description",
     "language",
@@ -36,7 +36,7 @@ pub const SERVICE_NODES: &[&str] = &[
 ];
 
 /// Reads a `service NAME { ... }` node.
-pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> {
+pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> {
     let mut r = NodeReader::new(node);
     let name = r.req_arg_str(cx, 0, "a name", "service checkout { ... }");
     let children = r.allow_children();
@@ -105,7 +105,7 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> 
 }
 
 /// A node with exactly one string argument.
-pub fn single_str(cx: &mut Cx, node: &Node, what: &str, example: &str) -> Option<Spanned<String>> {
+pub(crate) fn single_str(cx: &mut Cx, node: &Node, what: &str, example: &str) -> Option<Spanned<String>> {
     let mut r = NodeReader::new(node);
     let v = r.req_arg_str(cx, 0, what, example);
     r.finish(cx);
@@ -246,7 +246,7 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
 }
 
 /// `env NAME=VALUE ...`: properties are the variables.
-pub fn read_env(cx: &mut Cx, node: &Node) -> Vec<EnvVar> {
+pub(crate) fn read_env(cx: &mut Cx, node: &Node) -> Vec<EnvVar> {
     let mut r = NodeReader::new(node);
     r.props_are_data();
     // Arguments get a specific report below, not the generic "takes no arguments".
@@ -308,7 +308,7 @@ fn read_secret(cx: &mut Cx, node: &Node) -> Option<Secret> {
 }
 
 /// `resources cpu= memory= cpu-limit= memory-limit=`
-pub fn read_resources(cx: &mut Cx, node: &Node) -> ResourceSpec {
+pub(crate) fn read_resources(cx: &mut Cx, node: &Node) -> ResourceSpec {
     let mut r = NodeReader::new(node);
     let spec = ResourceSpec {
         cpu: r.prop_unit(cx, "cpu", codes::INVALID_CPU, "CPU quantity", units::cpu),
@@ -321,7 +321,7 @@ pub fn read_resources(cx: &mut Cx, node: &Node) -> ResourceSpec {
 }
 
 /// `scale min= max= cpu= memory=`
-pub fn read_scale(cx: &mut Cx, node: &Node) -> ScaleSpec {
+pub(crate) fn read_scale(cx: &mut Cx, node: &Node) -> ScaleSpec {
     let mut r = NodeReader::new(node);
     let spec = ScaleSpec {
         min: r.prop_int(cx, "min", 1, 1000).map(|n| Spanned::new(n.value as u32, n.span)),

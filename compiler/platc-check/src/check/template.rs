@@ -15,7 +15,7 @@ const NAMESPACES: [&str; 3] = ["resources", "service", "platform"];
 ///
 /// Spans of references are exact when the string has no escapes before them (the common case);
 /// otherwise they fall back to the whole string, which still points at the right value.
-pub fn parse(cx: &mut Cx, value: &Spanned<String>) -> Template {
+pub(crate) fn parse(cx: &mut Cx, value: &Spanned<String>) -> Template {
     let (text, span) = (value.value.as_str(), value.span);
     // Where the string content starts in the source: after the opening quote (or `#"`). Absent
     // when escapes make the source differ from the value.

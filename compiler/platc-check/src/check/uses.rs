@@ -10,7 +10,7 @@ use crate::model::{ParamSpec, ParamType, ParamValue, ResourceTypes, Uses};
 use crate::source::Spanned;
 use crate::syntax::{Node, Value};
 
-pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Uses> {
+pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Uses> {
     let mut r = NodeReader::new(node);
     let ty = r.req_arg_str(cx, 0, "a resource type", "uses postgres orders");
     let name = r.req_arg_str(cx, 1, "a resource name", "uses postgres orders");
@@ -64,7 +64,7 @@ pub fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Uses> {
 }
 
 /// Checks one parameter value against its spec.
-pub fn check_value(cx: &mut Cx, ps: &ParamSpec, v: &Spanned<Value>, ty_name: &str) -> Option<ParamValue> {
+pub(crate) fn check_value(cx: &mut Cx, ps: &ParamSpec, v: &Spanned<Value>, ty_name: &str) -> Option<ParamValue> {
     let what = format!("`{}`", ps.name);
     let value = match ps.ty {
         ParamType::String => match &v.value {

@@ -9,26 +9,37 @@ use crate::source::{FileId, Span, Spanned};
 /// A value and where it was written.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct At<T> {
+    /// The value in force.
     pub value: T,
+    /// The file that set it: platform.kdl for a default.
     pub file: FileId,
+    /// Where in that file; the platform's name for a built-in default.
     pub span: Span,
 }
 
 /// Effective CPU and memory of one container.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resources {
+    /// The CPU request.
     pub cpu: At<Cpu>,
+    /// The memory request.
     pub memory: At<Memory>,
+    /// The CPU limit (raised to the request when only a default was below it).
     pub cpu_limit: At<Cpu>,
+    /// The memory limit (raised to the request when only a default was below it).
     pub memory_limit: At<Memory>,
 }
 
 /// Effective replica bounds and autoscaling targets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scale {
+    /// Replicas, and the autoscaler's minimum.
     pub min: At<u32>,
+    /// The autoscaler's maximum (raised to `min` when only a default was below it).
     pub max: At<u32>,
+    /// Target average CPU utilization of the requests, when any layer sets one.
     pub cpu: Option<At<Percent>>,
+    /// Target average memory utilization, when any layer sets one.
     pub memory: Option<At<Percent>>,
 }
 

@@ -22,7 +22,10 @@ pub use units::*;
 /// types they were checked against.
 #[derive(Debug, Clone)]
 pub struct Workspace {
+    /// The one platform of the run.
     pub platform: Platform,
+    /// Every service checked.
     pub services: Vec<Service>,
+    /// The resource types the services were checked against.
     pub types: ResourceTypes,
 }

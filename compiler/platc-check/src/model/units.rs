@@ -39,6 +39,7 @@ impl fmt::Display for Memory {
 pub struct Duration(pub u64);
 
 impl Duration {
+    /// The whole seconds of it, rounded down.
     pub fn as_secs(&self) -> u64 {
         self.0 / 1000
     }
@@ -81,6 +82,7 @@ impl fmt::Display for Duration {
 pub struct Percent(pub u64);
 
 impl Percent {
+    /// Units per percent: `1%` is `Percent(SCALE)`.
     pub const SCALE: u64 = 10_000;
 
     /// As a fraction of 1 (`99.9%` -> `0.999`).

@@ -7,13 +7,13 @@ use crate::source::{FileId, Span};
 
 /// The rules of a run: the built-in `secrets/*.kdl` files, then the overlays'.
 #[derive(Debug, Default)]
-pub struct Rules {
+pub(crate) struct Rules {
     pub rules: Vec<Rule>,
 }
 
 /// One rule, from a `name`, `value` or `entropy` node of a rules file.
 #[derive(Debug)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub id: String,
     /// What a match is, for the label: "a GitHub token".
     pub what: String,
@@ -28,7 +28,7 @@ pub struct Rule {
 }
 
 #[derive(Debug)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// The name of the variable or key, normalized by [`normalize_name`], matches.
     Name(Regex),
     /// The value contains a match.
@@ -39,7 +39,7 @@ pub enum Kind {
 
 /// A match: the rule and the byte range of the value it is about.
 #[derive(Debug)]
-pub struct Finding<'r> {
+pub(crate) struct Finding<'r> {
     pub rule: &'r Rule,
     pub range: std::ops::Range<usize>,
 }
@@ -49,13 +49,13 @@ impl Rules {
     /// `name` is the variable or key the value is given to, when there is one; `value` is the
     /// literal text with `${...}` references blanked out. A waiver names one rule, so a literal
     /// two rules match is let through only when both are waived.
-    pub fn find_all(&self, name: Option<&str>, value: &str) -> Vec<Finding<'_>> {
+    pub(crate) fn find_all(&self, name: Option<&str>, value: &str) -> Vec<Finding<'_>> {
         self.rules.iter().filter_map(|rule| rule.find(name, value).map(|range| Finding { rule, range })).collect()
     }
 
     /// Puts formats first (the most specific label), then names, then entropy; stable, so
     /// rules of one kind keep the order of their files.
-    pub fn sort(&mut self) {
+    pub(crate) fn sort(&mut self) {
         self.rules.sort_by_key(|r| match r.kind {
             Kind::Value(_) => 0,
             Kind::Name(_) => 1,
@@ -63,7 +63,7 @@ impl Rules {
         });
     }
 
-    pub fn get(&self, id: &str) -> Option<&Rule> {
+    pub(crate) fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
 }
@@ -89,7 +89,7 @@ impl Rule {
 }
 
 /// `dbPassword`, `db-password`, `db.password` -> `DB_PASSWORD`: the form name patterns see.
-pub fn normalize_name(name: &str) -> String {
+pub(crate) fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     let mut prev_lower = false;
     for c in name.chars() {
@@ -136,7 +136,7 @@ fn looks_random(token: &str, min_len: usize, min_bits: f64) -> bool {
 }
 
 /// Shannon entropy in bits per character.
-pub fn shannon(s: &str) -> f64 {
+pub(crate) fn shannon(s: &str) -> f64 {
     let mut counts = [0u32; 256];
     for b in s.bytes() {
         counts[b as usize] += 1;

@@ -13,7 +13,7 @@
 mod detect;
 mod rules;
 
-pub use detect::Rules;
+pub(crate) use detect::Rules;
 
 use super::reader::{Cx, NodeReader};
 use super::suggest;
@@ -23,10 +23,10 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{Document, Node, Value};
 
 /// The node that waives a false positive, in `service` and `platform`.
-pub const WAIVER: &str = "not-secret";
+pub(crate) const WAIVER: &str = "not-secret";
 
 /// Reads every rules file (`secret-rules { ... }`), built-in first, then overlays.
-pub fn read_rules(sources: &SourceMap, files: &[FileId], docs: impl Fn(FileId, &mut Diagnostics) -> Option<Document>, diags: &mut Diagnostics) -> Rules {
+pub(crate) fn read_rules(sources: &SourceMap, files: &[FileId], docs: impl Fn(FileId, &mut Diagnostics) -> Option<Document>, diags: &mut Diagnostics) -> Rules {
     let mut out = Rules::default();
     for &id in files {
         let Some(doc) = docs(id, diags) else { continue };
@@ -68,7 +68,7 @@ enum Owner<'a> {
 }
 
 /// Scans the `service` or `platform` node of one file and reports each literal secret in it.
-pub fn scan(cx: &mut Cx, top: &Node, rules: &Rules) {
+pub(crate) fn scan(cx: &mut Cx, top: &Node, rules: &Rules) {
     let owner = match top.name.value.as_str() {
         "platform" => Owner::Platform,
         _ => Owner::Service(top.args.first().and_then(|a| a.value.as_str()).unwrap_or("app")),

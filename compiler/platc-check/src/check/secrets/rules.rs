@@ -14,7 +14,7 @@ const RULE_NODES: &[&str] = &["name", "value", "entropy"];
 /// Adds the rules of one `secret-rules { ... }` node; a rule with the name of an earlier one
 /// replaces it (an overlay redefines a built-in rule by its name). `builtin`: the file is the
 /// built-in stdlib's, not an overlay's.
-pub fn read(cx: &mut Cx, node: &Node, builtin: bool, rules: &mut Rules) {
+pub(crate) fn read(cx: &mut Cx, node: &Node, builtin: bool, rules: &mut Rules) {
     let mut r = NodeReader::new(node);
     let children = r.allow_children();
     r.finish(cx);
