@@ -11,7 +11,10 @@
 //! keeps the others' (build::carry_over), and the chart renders every environment's manifests
 //! after any sequence of builds.
 
+use std::cell::RefCell;
+
 use indexmap::{IndexMap, IndexSet};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json};
 
 use super::object::{Expr, Node, ValueType};
@@ -31,30 +34,48 @@ pub struct Chart {
 #[derive(Debug)]
 pub struct Env {
     pub name: String,
-    /// Its namespace, for a release in `default` (see [`Chart::fill`]).
-    namespace: String,
     /// Whether its templates are written: not for the base environment of a build that does
     /// not cover it, whose values.yaml it only gives (its templates are the last build's).
     written: bool,
     /// The values of its holes: what `values.yaml` (for the base) or `values-ENV.yaml` holds.
     pub values: Json,
-    /// Its objects with markers, by template file name (`deployment-checkout.yaml`).
-    objects: IndexMap<String, Json>,
+    /// Its templates, by file name (`deployment-checkout.yaml`); none when not `written`.
+    objects: IndexMap<String, String>,
 }
 
 impl Chart {
-    /// Adds environment `name`'s objects, whose templates are written when `written`. `image`
-    /// is its image repository and tag, which the values always hold (the container image is a
-    /// hole made of both).
-    pub fn add(&mut self, name: &str, namespace: &str, written: bool, image: (&str, &str), objects: &[Node]) {
-        let mut env = Env { name: name.to_string(), namespace: namespace.to_string(), written, values: Json::Object(Map::new()), objects: IndexMap::new() };
-        set_path(&mut env.values, &["environment".into()], Json::from(name));
-        set_path(&mut env.values, &["image".into(), "repository".into()], Json::from(image.0));
-        set_path(&mut env.values, &["image".into(), "tag".into()], Json::from(image.1));
+    /// Adds environment `name`'s objects, whose templates (each starting with `header` as a
+    /// comment) are written when `written`. `image` is its image repository and tag, which the
+    /// values always hold (the container image is a hole made of both).
+    ///
+    /// Each object is printed once, straight from its [`Node`] tree with a marker at each hole
+    /// ([`Marked`]), by the YAML writer of the manifests; the markers then become actions.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(&mut self, name: &str, namespace: &str, written: bool, image: (&str, &str), header: &str, objects: &[Node]) {
+        let mut values = Json::Object(Map::new());
+        set_path(&mut values, &["environment".into()], Json::from(name));
+        set_path(&mut values, &["image".into(), "repository".into()], Json::from(image.0));
+        set_path(&mut values, &["image".into(), "tag".into()], Json::from(image.1));
+        let mut texts = Vec::new();
+        let marks = RefCell::new(Marks { exprs: &mut self.exprs, values: &mut values });
         for o in objects {
+            let marked = Marked { node: o, marks: &marks };
+            if !written {
+                // Its values only (values.yaml's environment when the build does not cover it).
+                let _ = serde_json::to_value(&marked);
+                continue;
+            }
             let file = format!("{}-{}.yaml", o.kind().unwrap_or("object").to_ascii_lowercase(), o.name().unwrap_or("unnamed"));
-            let json = self.marked(o, &mut env);
-            env.objects.insert(file, json);
+            texts.push((file, yaml::document(header, &marked)));
+        }
+        let mut env = Env { name: name.to_string(), written, values, objects: IndexMap::new() };
+        for (file, text) in texts {
+            let body = self.fill(&escape(&text), namespace);
+            let mut text = format!("{{{{- if eq .Values.environment {name:?} }}}}\n{body}{{{{- end }}}}\n");
+            if file.starts_with("externalsecret-") {
+                text = yaml::mark_secret_references(text, yaml::SECRET_REFERENCES);
+            }
+            env.objects.insert(file, text);
         }
         self.envs.push(env);
     }
@@ -72,53 +93,9 @@ impl Chart {
         &self.envs
     }
 
-    /// `n` as JSON with a marker at each hole, whose value goes into `env`'s values.
-    fn marked(&mut self, n: &Node, env: &mut Env) -> Json {
-        match n {
-            Node::Hole(h) => self.hole(&h.expr, h.node.to_json(), env),
-            Node::Ref(r) => self.marked(r, env),
-            Node::Refs(l) => Json::Array(l.iter().map(|n| self.marked(n, env)).collect()),
-            Node::List(l) => Json::Array(l.iter().map(|n| self.marked(n, env)).collect()),
-            Node::Map(m) => Json::Object(m.iter().map(|(k, v)| (k.to_string(), self.marked(v, env))).collect()),
-            Node::Tree(t) => {
-                let mut json = t.json.clone();
-                // A hole a patch changed is the patch's literal (the patch wins in the manifests).
-                for (at, expr, was) in &t.holes {
-                    if json.pointer(at) == Some(was) {
-                        let marker = self.hole(expr, was.clone(), env);
-                        if let Some(slot) = json.pointer_mut(at) {
-                            *slot = marker;
-                        }
-                    }
-                }
-                json
-            }
-            leaf => leaf.to_json(),
-        }
-    }
-
-    fn hole(&mut self, expr: &Expr, value: Json, env: &mut Env) -> Json {
-        if let Expr::Value(path, _) = expr {
-            set_path(&mut env.values, path, value);
-        }
-        let (i, _) = self.exprs.insert_full(expr.clone());
-        Json::String(format!("{HOLE}{i}"))
-    }
-
-    /// The templates (`templates/ENV/FILE`, text), each starting with `header` as a comment.
-    pub fn templates(&self, header: &str) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        for e in self.envs.iter().filter(|e| e.written) {
-            for (file, json) in &e.objects {
-                let body = self.fill(&escape(&yaml::document(header, json)), &e.namespace);
-                let mut text = format!("{{{{- if eq .Values.environment {:?} }}}}\n{body}{{{{- end }}}}\n", e.name);
-                if file.starts_with("externalsecret-") {
-                    text = yaml::mark_secret_references(text, yaml::SECRET_REFERENCES);
-                }
-                out.push((format!("templates/{}/{file}", e.name), text));
-            }
-        }
-        out
+    /// The templates (`templates/ENV/FILE`, text) of the environments written.
+    pub fn templates(&self) -> Vec<(String, String)> {
+        self.envs.iter().filter(|e| e.written).flat_map(|e| e.objects.iter().map(|(file, text)| (format!("templates/{}/{file}", e.name), text.clone()))).collect()
     }
 
     /// `text` with each hole marker replaced by its action. A release in `default` (Helm's
@@ -136,7 +113,7 @@ impl Chart {
                 continue;
             };
             let expr = &self.exprs[i];
-            let head = &body[..body.len() - format!("{HOLE}{i}").len()];
+            let head = &body[..body.len() - HOLE.len() - digits(i)];
             match expr {
                 Expr::Value(path, ValueType::Int) => out.push_str(&format!("{head}{{{{ {} | int }}}}\n", values_ref(path))),
                 Expr::Value(path, ValueType::Str | ValueType::Quantity) => out.push_str(&format!("{head}{{{{ {} | quote }}}}\n", values_ref(path))),
@@ -150,13 +127,93 @@ impl Chart {
 }
 
 /// The number after the hole marker when a line ends with one as a scalar (after `: ` or `- `).
+/// Read from the end, without a substring search per line.
 fn marker_at_end(line: &str) -> Option<usize> {
-    let at = line.rfind(HOLE)?;
-    let before = &line[..at];
-    if !(before.ends_with(": ") || before.ends_with("- ")) {
+    let number = line.trim_end_matches(|c: char| c.is_ascii_digit());
+    let number_len = line.len() - number.len();
+    let before = number.strip_suffix(HOLE)?;
+    if number_len == 0 || !(before.ends_with(": ") || before.ends_with("- ")) {
         return None;
     }
-    line[at + HOLE.len()..].parse().ok()
+    line[line.len() - number_len..].parse().ok()
+}
+
+/// The decimal digits of `i`.
+fn digits(i: usize) -> usize {
+    i.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// Where the holes of the objects being printed go: each action once in the chart's list (its
+/// index is the marker's number), each value into the environment's values.
+struct Marks<'c> {
+    exprs: &'c mut IndexSet<Expr>,
+    values: &'c mut Json,
+}
+
+impl Marks<'_> {
+    /// The marker of a hole, its value recorded.
+    fn hole(&mut self, expr: &Expr, value: Json) -> String {
+        if let Expr::Value(path, _) = expr {
+            set_path(self.values, path, value);
+        }
+        let (i, _) = self.exprs.insert_full(expr.clone());
+        format!("{HOLE}{i}")
+    }
+}
+
+/// An object tree serialized as it is, except that each hole prints its marker (and records
+/// its value); the same structure, so the same YAML, as the rendered manifests.
+struct Marked<'n, 'c> {
+    node: &'n Node<'n>,
+    marks: &'n RefCell<Marks<'c>>,
+}
+
+impl Serialize for Marked<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let wrap = |node| Marked { node, marks: self.marks };
+        match self.node {
+            Node::Hole(h) => {
+                let marker = self.marks.borrow_mut().hole(&h.expr, h.node.to_json());
+                serializer.serialize_str(&marker)
+            }
+            Node::Ref(n) => wrap(n).serialize(serializer),
+            Node::Refs(l) => {
+                let mut seq = serializer.serialize_seq(Some(l.len()))?;
+                for n in l.iter() {
+                    seq.serialize_element(&wrap(n))?;
+                }
+                seq.end()
+            }
+            Node::List(l) => {
+                let mut seq = serializer.serialize_seq(Some(l.len()))?;
+                for n in l {
+                    seq.serialize_element(&wrap(n))?;
+                }
+                seq.end()
+            }
+            Node::Map(m) => {
+                let mut map = serializer.serialize_map(Some(m.entries().len()))?;
+                for (k, v) in m.entries() {
+                    map.serialize_entry(k, &wrap(v))?;
+                }
+                map.end()
+            }
+            Node::Tree(t) if !t.holes.is_empty() => {
+                let mut json = t.json.clone();
+                // A hole a patch changed is the patch's literal (the patch wins in the manifests).
+                for (at, expr, was) in &t.holes {
+                    if json.pointer(at) == Some(was) {
+                        let marker = self.marks.borrow_mut().hole(expr, was.clone());
+                        if let Some(slot) = json.pointer_mut(at) {
+                            *slot = Json::String(marker);
+                        }
+                    }
+                }
+                json.serialize(serializer)
+            }
+            leaf => leaf.serialize(serializer),
+        }
+    }
 }
 
 /// Literal text in a template: `{{` (alert annotations use Prometheus' templates) printed as is.
@@ -207,10 +264,10 @@ mod tests {
     #[test]
     fn each_environment_has_its_objects_with_holes_as_actions() {
         let mut c = Chart::default();
-        c.add("dev", "acme-dev", true, ("repo", "1"), &[object(1)]);
-        c.add("prod", "acme-prod", true, ("repo", "1"), &[object(3)]);
-        c.add("staging", "acme-staging", false, ("repo", "1"), &[object(2)]);
-        let t = c.templates("head");
+        c.add("dev", "acme-dev", true, ("repo", "1"), "head", &[object(1)]);
+        c.add("prod", "acme-prod", true, ("repo", "1"), "head", &[object(3)]);
+        c.add("staging", "acme-staging", false, ("repo", "1"), "head", &[object(2)]);
+        let t = c.templates();
         assert_eq!(t.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["templates/dev/deployment-web.yaml", "templates/prod/deployment-web.yaml"]);
         let text = &t[1].1;
         assert!(text.starts_with("{{- if eq .Values.environment \"prod\" }}\n# head\n"), "{text}");

@@ -55,7 +55,7 @@ pub fn emit(out: &mut Output, dir: &str, service: &str, owner: &str, chart: &Cha
     }
     let schema = schema(chart, all);
     out.add(format!("{dir}/values.schema.json"), format!("{}\n", serde_json::to_string_pretty(&schema).unwrap_or_default()));
-    for (rel, text) in chart.templates(&head) {
+    for (rel, text) in chart.templates() {
         out.add(format!("{dir}/{rel}"), text);
     }
     out.add(format!("{dir}/templates/NOTES.txt"), notes_txt(service));

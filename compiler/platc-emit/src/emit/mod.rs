@@ -96,8 +96,8 @@ struct ChartBuild {
 }
 
 impl ChartBuild {
-    fn add(&mut self, values: &Values, release: String, built: bool, objects: &[object::Node]) {
-        self.chart.add(&values.environment, &values.namespace, built, (&values.image.repository, &values.image.tag), objects);
+    fn add(&mut self, values: &Values, release: String, built: bool, header: &str, objects: &[object::Node]) {
+        self.chart.add(&values.environment, &values.namespace, built, (&values.image.repository, &values.image.tag), header, objects);
         self.releases.push(helm::Release { env: values.environment.clone(), release, namespace: values.namespace.clone(), built, notes: helm::notes(values) });
     }
 }
@@ -266,7 +266,7 @@ fn rendered_manifests(
             out.add(format!("{dir}/{kind}-{name}.yaml"), text);
         }
         if let Some(c) = charted.as_deref_mut() {
-            c.add(values, release, true, &objects);
+            c.add(values, release, true, &head, &objects);
         }
     }
     for (p, m) in s.patches.iter().zip(&matched) {
@@ -298,7 +298,7 @@ fn emit_service(model: &Resolved, rs: &ResolvedService, sp: &mut ServicePlan, ba
         let release = model.base.as_ref().map_or_else(|| format!("{}-{}", sp.name, base.environment), |pl| manifests::release_name(&sp.name, pl));
         let chart = meta.for_release(release.clone());
         let objects = patched(rs, base, &chart, &KindFilter::default(), &mut vec![false; s.patches.len()], &mut Diagnostics::new());
-        charted.add(base, release, false, &objects);
+        charted.add(base, release, false, "", &objects);
     }
     let all: Vec<&str> = model.platform.environments.keys().map(String::as_str).collect();
     helm::emit(out, &format!("{}/chart", sp.name), &sp.name, &base.owner, &charted.chart, &charted.releases, &base.environment, &all, &meta, source);

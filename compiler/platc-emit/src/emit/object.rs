@@ -110,6 +110,11 @@ impl<'a> Map<'a> {
         Map(Vec::with_capacity(n))
     }
 
+    /// The entries, in order.
+    pub fn entries(&self) -> &[(&'a str, Node<'a>)] {
+        &self.0
+    }
+
     /// Sets `key` to `value`: in its place when already set (as `serde_json`'s map does),
     /// else last.
     pub fn set(&mut self, key: &'a str, value: impl Into<Node<'a>>) {
