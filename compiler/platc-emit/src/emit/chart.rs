@@ -70,8 +70,7 @@ impl Chart {
         }
         let mut env = Env { name: name.to_string(), written, values, objects: IndexMap::new() };
         for (file, text) in texts {
-            let body = self.fill(&escape(&text), namespace);
-            let mut text = format!("{{{{- if eq .Values.environment {name:?} }}}}\n{body}{{{{- end }}}}\n");
+            let mut text = self.template(name, &text, namespace);
             if file.starts_with("externalsecret-") {
                 text = yaml::mark_secret_references(text, yaml::SECRET_REFERENCES);
             }
@@ -98,30 +97,30 @@ impl Chart {
         self.envs.iter().filter(|e| e.written).flat_map(|e| e.objects.iter().map(|(file, text)| (format!("templates/{}/{file}", e.name), text.clone()))).collect()
     }
 
-    /// `text` with each hole marker replaced by its action. A release in `default` (Helm's
-    /// namespace without `--namespace`) puts its objects in `namespace`, the environment's:
-    /// platc never deploys to `default` (checkov CKV_K8S_21).
-    fn fill(&self, text: &str, namespace: &str) -> String {
-        if !text.contains(HOLE) {
-            return text.to_string();
-        }
-        let mut out = String::with_capacity(text.len() + 256);
+    /// The template of environment `name` from an object's printed `text`: under
+    /// `{{- if eq .Values.environment "NAME" }}`, each hole marker replaced by its action, and
+    /// literal `{{` (alert annotations use Prometheus' templates) escaped. One pass over the
+    /// lines. A release in `default` (Helm's namespace without `--namespace`) puts its objects
+    /// in `namespace`, the environment's: platc never deploys to `default` (checkov CKV_K8S_21).
+    fn template(&self, name: &str, text: &str, namespace: &str) -> String {
+        let mut out = String::with_capacity(text.len() + text.len() / 8 + 64);
+        out.push_str(&format!("{{{{- if eq .Values.environment {name:?} }}}}\n"));
         for line in text.split_inclusive('\n') {
             let body = line.trim_end_matches('\n');
             let Some(i) = marker_at_end(body) else {
-                out.push_str(line);
+                push_escaped(&mut out, line);
                 continue;
             };
-            let expr = &self.exprs[i];
-            let head = &body[..body.len() - HOLE.len() - digits(i)];
-            match expr {
-                Expr::Value(path, ValueType::Int) => out.push_str(&format!("{head}{{{{ {} | int }}}}\n", values_ref(path))),
-                Expr::Value(path, ValueType::Str | ValueType::Quantity) => out.push_str(&format!("{head}{{{{ {} | quote }}}}\n", values_ref(path))),
-                Expr::ReleaseName => out.push_str(&format!("{head}{{{{ .Release.Name | quote }}}}\n")),
-                Expr::ReleaseNamespace => out.push_str(&format!("{head}{{{{ ternary {namespace:?} .Release.Namespace (eq .Release.Namespace \"default\") | quote }}}}\n")),
-                Expr::Image => out.push_str(&format!("{head}{{{{ printf \"%s:%s\" .Values.image.repository .Values.image.tag | quote }}}}\n")),
+            push_escaped(&mut out, &body[..body.len() - HOLE.len() - digits(i)]);
+            match &self.exprs[i] {
+                Expr::Value(path, ValueType::Int) => out.push_str(&format!("{{{{ {} | int }}}}\n", values_ref(path))),
+                Expr::Value(path, ValueType::Str | ValueType::Quantity) => out.push_str(&format!("{{{{ {} | quote }}}}\n", values_ref(path))),
+                Expr::ReleaseName => out.push_str("{{ .Release.Name | quote }}\n"),
+                Expr::ReleaseNamespace => out.push_str(&format!("{{{{ ternary {namespace:?} .Release.Namespace (eq .Release.Namespace \"default\") | quote }}}}\n")),
+                Expr::Image => out.push_str("{{ printf \"%s:%s\" .Values.image.repository .Values.image.tag | quote }}\n"),
             }
         }
+        out.push_str("{{- end }}\n");
         out
     }
 }
@@ -216,9 +215,20 @@ impl Serialize for Marked<'_, '_> {
     }
 }
 
-/// Literal text in a template: `{{` (alert annotations use Prometheus' templates) printed as is.
-fn escape(text: &str) -> String {
-    text.replace("{{", "{{ \"{{\" }}")
+/// Appends `text` with each `{{` printed as is in a template (`{{ "{{" }}`); a byte search
+/// for `{`, not a substring search, since most lines have none.
+fn push_escaped(out: &mut String, mut text: &str) {
+    while let Some(at) = text.find('{') {
+        if text[at + 1..].starts_with('{') {
+            out.push_str(&text[..at]);
+            out.push_str("{{ \"{{\" }}");
+            text = &text[at + 2..];
+        } else {
+            out.push_str(&text[..=at]);
+            text = &text[at + 1..];
+        }
+    }
+    out.push_str(text);
 }
 
 /// The Go template reference to a values path: `.Values.a.b`, or `index` when a segment is not
