@@ -87,8 +87,11 @@ pub struct ReportArgs {
 /// When to colour human diagnostics (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Color {
+    /// When stderr is a terminal and `NO_COLOR` is not set.
     Auto,
+    /// Always, even into a pipe or a file.
     Always,
+    /// Plain text, even on a terminal.
     Never,
 }
 

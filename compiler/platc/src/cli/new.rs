@@ -41,10 +41,15 @@ pub const SCAFFOLDS: &str = "scaffolds/";
 /// `scaffolds/LANG/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
+    /// `main.go` on `net/http`, with `go.mod`.
     Go,
+    /// A Cargo package (`src/main.rs`).
     Rust,
+    /// Node.js: `server.js`, with `package.json`.
     Node,
+    /// A package named after the service (dashes as underscores), with `requirements.txt`.
     Python,
+    /// A Maven project (`pom.xml`).
     Java,
 }
 
