@@ -52,11 +52,13 @@ pub struct Problem {
     /// Index into `Resolved::services` (with `uses`, the resource at fault); `None` when the
     /// stdlib file itself is broken.
     pub service: Option<usize>,
+    /// Index into the service's `uses`, when one resource is at fault.
     pub uses: Option<usize>,
     /// The environment being generated ("" for a file that does not load).
     pub env: String,
     /// Stdlib path of the file at fault (`incluster/postgres.yaml.hbs`).
     pub template: String,
+    /// What is wrong with the file.
     pub message: String,
 }
 
@@ -387,6 +389,7 @@ pub fn param_json(v: &ParamValue) -> Json {
 /// The backing resources of a service in one placement, in `uses` order: their values, and the
 /// name and port of each in-cluster one that rendered (what the NetworkPolicy's egress reaches).
 pub struct Backing {
+    /// The values of each resource, in `uses` order.
     pub values: Vec<BackingResource>,
     /// Per `uses`: the in-cluster objects' name and Service port, when served `in-cluster` and
     /// its data rendered.

@@ -24,6 +24,7 @@ use crate::resolve::{naming, Resolved, ResolvedService};
 pub struct Plan {
     /// The environments built, in platform.kdl order.
     pub environments: Vec<Placement>,
+    /// Every service, in `Resolved::services` order.
     pub services: Vec<ServicePlan>,
 }
 
@@ -32,6 +33,7 @@ pub struct Plan {
 pub struct ServicePlan {
     /// Index into `Resolved::services`.
     pub index: usize,
+    /// The service name.
     pub name: String,
     /// Start-up wave (Argo CD sync wave / Flux ordering).
     pub wave: u32,

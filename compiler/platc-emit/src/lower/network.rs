@@ -8,7 +8,7 @@ use crate::model::{Ingress, Provisioner};
 use crate::resolve::{naming, Resolved, ResolvedService};
 
 /// Namespace of the Prometheus that scrapes ServiceMonitors.
-pub const MONITORING_NAMESPACE: &str = "monitoring";
+pub(crate) const MONITORING_NAMESPACE: &str = "monitoring";
 
 fn pods(name: &str) -> Part {
     map([("podSelector", map([("matchLabels", map([("app.kubernetes.io/name", name.to_string().into())]))]))])
@@ -38,7 +38,7 @@ fn ip_block(cidr: &'static str) -> Part {
 
 /// The policy of a service in one placement; `backing` are its resources there (an in-cluster
 /// one is reached on its Service's port, the container port).
-pub fn policy(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing: &Backing) -> NetworkPolicy {
+pub(crate) fn policy(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing: &Backing) -> NetworkPolicy {
     NetworkPolicy { enabled: true, ingress: ingress(r, rs), egress: egress(r, rs, pl, backing) }
 }
 

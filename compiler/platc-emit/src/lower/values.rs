@@ -28,36 +28,68 @@ pub type Part = Node<'static>;
 pub struct Values {
     /// Name of every object of the web process (the service name).
     pub fullname: String,
+    /// Namespace of every object: the placement's. In the chart, a release installed in another
+    /// namespace than `default` (`helm install --namespace`) puts them in its own.
     pub namespace: String,
+    /// Name of the environment (label `platc.dev/environment`); in the chart, the value that picks
+    /// which environment's objects render (each values-ENV.yaml sets it).
     pub environment: String,
     /// `app.kubernetes.io/part-of`: the platform name.
     pub partOf: String,
+    /// The spec's `owner` (label `platc.dev/owner`); empty without one, and then no label.
     pub owner: String,
     /// Extra annotations on every pod and workload (e.g. preview TTL).
     pub commonAnnotations: IndexMap<String, String>,
+    /// The image of every container of the service (web, workers, cron jobs).
     pub image: Image,
+    /// Replicas of the web Deployment: the autoscaling minimum. Left out of the Deployment when
+    /// autoscaling is enabled (the HPA owns the count); a chart value.
     pub replicaCount: u32,
+    /// The web Deployment's HorizontalPodAutoscaler.
     pub autoscaling: Autoscaling,
+    /// The ServiceAccount every pod of the service runs as.
     pub serviceAccount: ServiceAccount,
+    /// Pod `securityContext` of every pod of the service: non-root with UID 10001 and seccomp
+    /// RuntimeDefault, or root when the spec sets `run-as-root`.
     pub podSecurityContext: Part,
+    /// Container `securityContext` of every container: no privilege escalation, every capability
+    /// dropped, a read-only root filesystem unless the spec sets `writable-root-fs`.
     pub securityContext: Part,
+    /// Requests and limits of the web container in this environment, in Kubernetes' shape; each
+    /// quantity is a chart value.
     pub resources: Part,
+    /// The web container's `ports`: one per spec port, by name.
     pub containerPorts: Vec<Part>,
+    /// The ClusterIP Service in front of the web pods.
     pub service: ServiceValues,
+    /// Readiness probe of the web container; without one in the spec, a TCP check on the primary
+    /// port (none when the service has no port).
     pub readinessProbe: Option<Part>,
+    /// Liveness probe of the web container; without one in the spec, a TCP check on the primary
+    /// port (none when the service has no port).
     pub livenessProbe: Option<Part>,
+    /// Startup probe of the web container, only when the spec declares one.
     pub startupProbe: Option<Part>,
     /// Container env vars (values, ConfigMap and Secret key references), in spec order.
     pub env: Vec<Part>,
     /// ConfigMap data: the non-secret env values.
     pub config: IndexMap<String, String>,
+    /// The ExternalSecret of the service's `secret` entries.
     pub externalSecret: ExternalSecret,
+    /// The web pods' PodDisruptionBudget.
     pub podDisruptionBudget: Pdb,
+    /// The web pods' NetworkPolicy.
     pub networkPolicy: NetworkPolicy,
+    /// The Ingress objects of the service's routes, when the platform routes through an ingress
+    /// controller.
     pub ingress: IngressValues,
+    /// The HTTPRoutes of the service's routes, when the platform routes through the Gateway API.
     pub httpRoute: HttpRouteValues,
+    /// The service's worker processes, one Deployment each, in spec order.
     pub workers: Vec<Worker>,
+    /// The service's cron processes, one CronJob each, in spec order.
     pub cronJobs: Vec<CronJob>,
+    /// The ServiceMonitor that has Prometheus scrape the web pods.
     pub serviceMonitor: ServiceMonitor,
     /// The service's recording rules and alerts as a PrometheusRule (emit::observability).
     pub prometheusRule: PrometheusRuleValues,
@@ -68,66 +100,100 @@ pub struct Values {
     pub backingResources: Vec<BackingResource>,
 }
 
+/// The image of the service's containers.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Image {
+    /// Registry and repository, without the tag: what CI pushes to; a chart value.
     pub repository: String,
+    /// The tag the build resolved (label `app.kubernetes.io/version`); in the chart, CI sets the
+    /// commit SHA (`--set image.tag=SHA`).
     pub tag: String,
+    /// `imagePullPolicy` of every container: `Always`.
     pub pullPolicy: String,
 }
 
+/// The web Deployment's HorizontalPodAutoscaler.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Autoscaling {
+    /// Whether the HPA is made: when the maximum exceeds the minimum, so never in a preview.
     pub enabled: bool,
+    /// Fewest replicas: the spec's `scale` minimum in this environment, 1 in a preview; a chart
+    /// value.
     pub minReplicas: u32,
+    /// Most replicas: the spec's `scale` maximum in this environment, 1 in a preview; a chart value.
     pub maxReplicas: u32,
     /// HPA metrics in Kubernetes' `autoscaling/v2` shape.
     pub metrics: Vec<Part>,
 }
 
+/// The ServiceAccount the service's pods (web, workers, cron jobs) run as.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceAccount {
+    /// Its name: the service name.
     pub name: String,
+    /// Whether pods get its API token (`automountServiceAccountToken`): only when the spec sets
+    /// `service-account-token`.
     pub automount: bool,
+    /// Annotations of the ServiceAccount object, after the common ones; platc sets none.
     pub annotations: IndexMap<String, String>,
 }
 
+/// The ClusterIP Service in front of the web pods.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceValues {
+    /// Whether it is made: when the service declares ports.
     pub enabled: bool,
+    /// Its ports, one per spec port, each targeting the container port of the same name, with
+    /// `appProtocol` for HTTP and gRPC ports.
     pub ports: Vec<Part>,
 }
 
+/// The ExternalSecret that copies the service's `secret` entries from the platform's secret store
+/// into one Secret, which the containers' env references.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalSecret {
+    /// Whether it is made: when the service has `secret` entries.
     pub enabled: bool,
     /// Name of the ExternalSecret and of the Secret it creates.
     pub name: String,
+    /// How often the External Secrets Operator reads the store again: `1h`.
     pub refreshInterval: String,
+    /// The platform's secret store (`name`, `kind`), in Kubernetes' shape.
     pub secretStoreRef: Part,
     /// `spec.data` entries: which remote key lands under which secret key.
     pub data: Vec<Part>,
 }
 
+/// The web pods' PodDisruptionBudget.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Pdb {
+    /// Whether it is made: always.
     pub enabled: bool,
+    /// Web pods a voluntary disruption (a node drain) may take down at once: 1.
     pub maxUnavailable: u32,
 }
 
+/// The web pods' NetworkPolicy: default deny in both directions, then exactly the traffic the
+/// specs declare.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkPolicy {
+    /// Whether it is made: always.
     pub enabled: bool,
+    /// Who may reach the pods (callers, the ingress controller or gateway, Prometheus), in
+    /// Kubernetes' shape.
     pub ingress: Vec<Part>,
+    /// Where the pods may connect (DNS, callees, backing resources), in Kubernetes' shape.
     pub egress: Vec<Part>,
 }
 
+/// The service's Ingress objects; none when the platform uses the Gateway API.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressValues {
@@ -135,17 +201,24 @@ pub struct IngressValues {
     pub items: Vec<IngressItem>,
 }
 
+/// One Ingress: the service's public routes, or its internal ones.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressItem {
+    /// Name of the Ingress: the service name, with `-internal` for the internal routes.
     pub name: String,
+    /// `ingressClassName`: the platform's ingress class, with `-internal` for the internal routes.
     pub className: String,
+    /// Annotations of this Ingress, after the common ones: `backend-protocol: GRPC` when a
+    /// route targets a gRPC port.
     pub annotations: IndexMap<String, String>,
     /// `spec.rules` in Kubernetes' shape.
     pub rules: Vec<Part>,
+    /// `spec.tls`: every host of the Ingress, with its certificate in Secret `NAME-tls`.
     pub tls: Vec<Part>,
 }
 
+/// The service's HTTPRoutes; none when the platform uses an ingress controller.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRouteValues {
@@ -153,49 +226,77 @@ pub struct HttpRouteValues {
     pub items: Vec<HttpRouteItem>,
 }
 
+/// One HTTPRoute: the service's public routes, or its internal ones.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRouteItem {
+    /// Name of the HTTPRoute: the service name, with `-internal` for the internal routes.
     pub name: String,
+    /// The Gateway it attaches to: the platform's gateway (with `-internal` for the internal
+    /// routes), in the gateway's namespace.
     pub parentRefs: Vec<Part>,
+    /// The hosts of its routes in this environment, each once.
     pub hostnames: Vec<String>,
+    /// One rule per route: its path prefix to the Service port, in Kubernetes' shape.
     pub rules: Vec<Part>,
 }
 
+/// A worker process of the service: a Deployment of its own, without ports nor probes.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Worker {
+    /// Name of its Deployment and container (the process's workload name).
     pub name: String,
     /// Annotations of the worker's Deployment.
     pub annotations: IndexMap<String, String>,
+    /// Replicas of its Deployment: the spec's, at most 1 in a preview; a chart value
+    /// (`workers.NAME.replicas`).
     pub replicas: u32,
+    /// The container's command; empty keeps the image's entrypoint.
     pub command: Vec<String>,
+    /// The container's env: the service's wiring, then the process's own variables.
     pub env: Vec<Part>,
+    /// Requests and limits of its container, in Kubernetes' shape; each quantity is a chart value.
     pub resources: Part,
 }
 
+/// A cron process of the service, as a CronJob.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct CronJob {
+    /// Name of the CronJob and its container (the process's workload name).
     pub name: String,
+    /// The schedule, in cron syntax, as the spec writes it.
     pub schedule: String,
+    /// What a run due while the last one still runs does: `Allow`, `Forbid` or `Replace`
+    /// (the CronJob's `concurrencyPolicy`).
     pub concurrencyPolicy: String,
+    /// The container's command; empty keeps the image's entrypoint.
     pub command: Vec<String>,
+    /// The container's env: the service's wiring, then the process's own variables.
     pub env: Vec<Part>,
+    /// Requests and limits of its container, in Kubernetes' shape; each quantity is a chart value.
     pub resources: Part,
 }
 
+/// The PrometheusRule of the service's recording rules and alerts.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct PrometheusRuleValues {
+    /// Whether it is made: when the service has rules. Set with `groups` by the build after
+    /// lowering.
     pub enabled: bool,
     /// `spec.groups` in the Prometheus Operator's shape.
     pub groups: Vec<crate::emit::observability::rule_file::RuleGroup>,
 }
 
+/// The ConfigMap that brings the service's dashboard to the Grafana sidecar (label
+/// `grafana_dashboard`).
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct DashboardValues {
+    /// Whether it is made: not when the build leaves ConfigMaps out (`platc render --kind`). Set
+    /// by the build after lowering.
     pub enabled: bool,
     /// The ConfigMap data key (the dashboard's file name).
     pub key: String,
@@ -203,12 +304,18 @@ pub struct DashboardValues {
     pub json: String,
 }
 
+/// The ServiceMonitor that has Prometheus scrape the web pods.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceMonitor {
+    /// Whether it is made: when the service has a metrics port (the one named `metrics`, else the
+    /// first HTTP port).
     pub enabled: bool,
+    /// Name of the port scraped.
     pub port: String,
+    /// HTTP path scraped: `/metrics`.
     pub path: String,
+    /// Time between scrapes: `30s`.
     pub interval: String,
 }
 
@@ -238,7 +345,9 @@ pub struct BackingResource {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceExternalSecret {
+    /// How often the External Secrets Operator reads the store again: `1h`.
     pub refreshInterval: String,
+    /// The platform's secret store (`name`, `kind`).
     pub secretStoreRef: Json,
     /// `spec.dataFrom`: `extract` of the secret `platc/ENV/SERVICE/RESOURCE`.
     pub dataFrom: Vec<Json>,
@@ -253,12 +362,17 @@ pub struct InClusterResource {
     pub name: String,
     /// The image tag (label `app.kubernetes.io/version`).
     pub version: String,
+    /// The StatefulSet or Deployment that runs the resource.
     pub workload: ResourceWorkload,
+    /// The ClusterIP Service the service's containers connect to.
     pub service: ResourceService,
+    /// The NetworkPolicy of the resource's pods.
     pub networkPolicy: ResourceNetworkPolicy,
+    /// How its connection Secret is made.
     pub connection: ResourceConnection,
 }
 
+/// The workload of an in-cluster resource: one replica of the type's container.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceWorkload {
@@ -276,6 +390,7 @@ pub struct ResourceWorkload {
     pub volumeClaimTemplates: Vec<Json>,
 }
 
+/// The Service of an in-cluster resource.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceService {
@@ -283,6 +398,7 @@ pub struct ResourceService {
     pub ports: Vec<Json>,
 }
 
+/// The NetworkPolicy of an in-cluster resource's pods.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceNetworkPolicy {

@@ -16,13 +16,13 @@ use crate::resolve::naming::{cluster_host, config_map, connection_secret, output
 use crate::resolve::{Resolved, ResolvedService};
 
 /// The env vars and ConfigMap data of the web container.
-pub struct Wiring {
+pub(crate) struct Wiring {
     pub env: Vec<Part>,
     pub config: IndexMap<String, String>,
 }
 
 /// The web container's env.
-pub fn env(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> Wiring {
+pub(crate) fn env(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> Wiring {
     let vars: Vec<&EnvVar> = rs.envs[&pl.env].env.iter().collect();
     let mut env = injected(r, rs, &vars);
     let mut config = IndexMap::new();
@@ -39,7 +39,7 @@ pub fn env(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> Wiring {
 }
 
 /// A worker's or cron job's env: the service's wiring plus its own variables (inline).
-pub fn process_env(r: &Resolved, rs: &ResolvedService, pl: &Placement, p: &Process) -> Vec<Part> {
+pub(crate) fn process_env(r: &Resolved, rs: &ResolvedService, pl: &Placement, p: &Process) -> Vec<Part> {
     let mut vars: Vec<&EnvVar> = rs.envs[&pl.env].env.iter().collect();
     for v in &p.env {
         match vars.iter().position(|e| e.name.value == v.name.value) {
@@ -173,7 +173,7 @@ fn service_attr(rs: &ResolvedService, pl: &Placement, name: &str, attr: &str) ->
 }
 
 /// `${platform.KEY}` in one placement.
-pub fn platform_value(r: &Resolved, pl: &Placement, key: &str) -> String {
+pub(crate) fn platform_value(r: &Resolved, pl: &Placement, key: &str) -> String {
     let p = &r.platform;
     match key {
         "name" => p.name.value.clone(),

@@ -37,7 +37,7 @@ pub struct Args {
 }
 
 /// Parses `--set` pairs into build options.
-pub fn options(env: Option<String>, set: &[String]) -> Result<BuildOptions, String> {
+pub(crate) fn options(env: Option<String>, set: &[String]) -> Result<BuildOptions, String> {
     let mut opts = BuildOptions { env, ..Default::default() };
     for pair in set {
         let Some((k, v)) = pair.split_once('=') else {
@@ -111,7 +111,7 @@ struct Root {
     previous: Option<crate::write::Lock>,
 }
 
-pub fn run(args: &Args) -> i32 {
+pub(crate) fn run(args: &Args) -> i32 {
     build(args).unwrap_or_else(|code| code)
 }
 

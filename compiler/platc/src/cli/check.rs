@@ -14,7 +14,7 @@ pub struct Args {
     pub deny_warnings: bool,
 }
 
-pub fn run(args: &Args) -> i32 {
+pub(crate) fn run(args: &Args) -> i32 {
     let cwd = cwd();
     let loaded = match crate::load::load(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd) {
         Ok(l) => l,

@@ -25,7 +25,7 @@ pub struct Args {
     pub report: ReportArgs,
 }
 
-pub fn run(args: &Args) -> i32 {
+pub(crate) fn run(args: &Args) -> i32 {
     let opts = match super::build::options(args.env.clone(), &args.set) {
         Ok(o) => o,
         Err(e) => return fail(e),

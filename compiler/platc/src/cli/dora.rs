@@ -10,6 +10,7 @@ use crate::history::dora::{compute, read};
 use crate::history::git::{absolute, Git};
 use crate::history::time;
 
+/// How `platc dora` prints its metrics (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DoraFormat {
     /// An aligned plain-text table.
@@ -18,6 +19,7 @@ pub enum DoraFormat {
     Json,
 }
 
+/// The arguments of `platc dora`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The GitOps repository (a checkout or a bare repository); its HEAD's history is read.
@@ -32,6 +34,8 @@ pub struct Args {
     pub format: DoraFormat,
 }
 
+/// Runs `platc dora` and returns the exit code: reads the repository's history and prints
+/// the metrics.
 pub fn run(args: &Args) -> i32 {
     let since = match &args.since {
         Some(s) => match time::parse(s) {

@@ -7,6 +7,7 @@ use crate::diagnostics::{codes, Code};
 #[folder = "../../docs/errors/"]
 struct Pages;
 
+/// The arguments of `platc explain`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A diagnostic code such as E0102.
@@ -23,6 +24,8 @@ pub fn page_names() -> Vec<String> {
     Pages::iter().map(|p| p.to_string()).collect()
 }
 
+/// Runs `platc explain` and returns the exit code: prints the page of the code, or fails (2)
+/// on an unknown one.
 pub fn run(args: &Args) -> i32 {
     let Some(code) = Code::parse(&args.code) else {
         let all: Vec<&str> = codes::ALL.iter().map(|(c, _)| c.as_str()).collect();

@@ -18,7 +18,7 @@ pub struct Args {
     pub report: ReportArgs,
 }
 
-pub fn run(args: &Args) -> i32 {
+pub(crate) fn run(args: &Args) -> i32 {
     let cwd = cwd();
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let mut files = Vec::new();

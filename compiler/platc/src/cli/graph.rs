@@ -13,7 +13,7 @@ pub struct Args {
     pub format: GraphFormat,
 }
 
-pub fn run(args: &Args) -> i32 {
+pub(crate) fn run(args: &Args) -> i32 {
     let loaded = match crate::load::load(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd()) {
         Ok(l) => l,
         Err(e) => return fail(e),

@@ -19,6 +19,7 @@ use crate::stdlib::Stdlib;
 /// The platform name when none is given and the directory's name does not make one.
 pub const FALLBACK_NAME: &str = "platform";
 
+/// The arguments of `platc init`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Directory to write platform.kdl into, usually the root of the repository (default: the
@@ -35,6 +36,8 @@ pub struct Args {
     pub stdlib: Vec<PathBuf>,
 }
 
+/// Runs `platc init` and returns the exit code: writes platform.kdl, never over an existing
+/// one.
 pub fn run(args: &Args) -> i32 {
     let cwd = cwd();
     let dir = crate::load::absolute(&cwd, args.dir.as_deref().unwrap_or(std::path::Path::new(".")));

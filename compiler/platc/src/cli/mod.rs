@@ -38,10 +38,13 @@ pub const EXIT_FAILURE: i32 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "platc", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands, in `platc --help` order; each one's doc is its summary there (and in
+/// docs/cli.md's table).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scaffold a service that builds and deploys as it is: service.kdl, a minimal app, build files.
@@ -81,10 +84,14 @@ pub struct ReportArgs {
     pub color: Color,
 }
 
+/// When to colour human diagnostics (`--color`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Color {
+    /// When stderr is a terminal and `NO_COLOR` is not set.
     Auto,
+    /// Always, even into a pipe or a file.
     Always,
+    /// Plain text, even on a terminal.
     Never,
 }
 
@@ -122,6 +129,7 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// The paths given, or the current directory when none is.
     pub fn paths(&self) -> Vec<PathBuf> {
         if self.paths.is_empty() {
             vec![PathBuf::from(".")]

@@ -37,12 +37,19 @@ pub const DEFAULT_OWNER: &str = "my-team";
 /// The stdlib folder of the scaffolds.
 pub const SCAFFOLDS: &str = "scaffolds/";
 
+/// The languages `platc new` scaffolds (`--lang`), each with its own files under
+/// `scaffolds/LANG/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
+    /// `main.go` on `net/http`, with `go.mod`.
     Go,
+    /// A Cargo package (`src/main.rs`).
     Rust,
+    /// Node.js: `server.js`, with `package.json`.
     Node,
+    /// A package named after the service (dashes as underscores), with `requirements.txt`.
     Python,
+    /// A Maven project (`pom.xml`).
     Java,
 }
 
@@ -58,6 +65,7 @@ impl From<Lang> for Language {
     }
 }
 
+/// The arguments of `platc new`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The service's name: lowercase letters, digits and `-`, starting with a letter
@@ -81,10 +89,14 @@ pub struct Args {
 /// One file to write, by path relative to the target directory (with `/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScaffoldFile {
+    /// Path relative to the target directory, with `/`.
     pub path: String,
+    /// Its content (rendered when its template ends in `.hbs`, else copied).
     pub text: String,
 }
 
+/// Runs `platc new` and returns the exit code: renders the scaffold and writes it, or nothing
+/// when any of its files exists.
 pub fn run(args: &Args) -> i32 {
     let cwd = cwd();
     let lang: Language = args.lang.into();

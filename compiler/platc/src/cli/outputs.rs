@@ -20,7 +20,7 @@ fn on_file(sources: &mut SourceMap, shown: &str, path: &str, code: crate::diagno
 }
 
 /// One E0806 per finding of `build --check` (none for a file platc did not write: no drift).
-pub fn drift(findings: &[Finding], shown: &str, sources: &mut SourceMap, diags: &mut Diagnostics) {
+pub(crate) fn drift(findings: &[Finding], shown: &str, sources: &mut SourceMap, diags: &mut Diagnostics) {
     for f in findings {
         let (label, message, help) = match f {
             Finding::NotOurs(_) => continue,
@@ -38,7 +38,7 @@ pub fn drift(findings: &[Finding], shown: &str, sources: &mut SourceMap, diags: 
 }
 
 /// One E0804 per file whose content the build would lose.
-pub fn lost(conflicts: &[Conflict], shown: &str, sources: &mut SourceMap, diags: &mut Diagnostics) {
+pub(crate) fn lost(conflicts: &[Conflict], shown: &str, sources: &mut SourceMap, diags: &mut Diagnostics) {
     for c in conflicts {
         let message = format!("{}\n{}", c.describe().trim_start_matches(&format!("{}: ", codes::WOULD_LOSE_CONTENT)), c.diff);
         let help =

@@ -20,8 +20,10 @@ use crate::load::LOCK_FILE;
 use crate::lower::{instance, Placement};
 use crate::write::{hash, Lock, DEPLOY_DIR};
 
+/// The arguments of `platc publish`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The specs to build and the stdlib overlays.
     #[command(flatten)]
     pub input: InputArgs,
     /// The GitOps repository checkout to publish into. Outputs go to the directory named by
@@ -52,6 +54,7 @@ pub struct Args {
     /// request closes. Needs `--env`.
     #[arg(long, requires = "env")]
     pub remove: bool,
+    /// How to print diagnostics.
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -144,6 +147,8 @@ impl Switched<'_> {
 /// The exit code of a step that stopped `run`, its problem already reported; `Ok` carries on.
 type Exit<T> = Result<T, i32>;
 
+/// Runs `platc publish` and returns the exit code: builds, writes the outputs into the
+/// checkout and commits them.
 pub fn run(args: &Args) -> i32 {
     publish(args).unwrap_or_else(|code| code)
 }

@@ -36,7 +36,7 @@ pub struct Args {
     pub report: ReportArgs,
 }
 
-pub fn run(args: &Args) -> i32 {
+pub(crate) fn run(args: &Args) -> i32 {
     let opts = match super::build::options(Some(args.env.clone()), &args.set) {
         Ok(o) => o,
         Err(e) => return fail(e),

@@ -20,6 +20,7 @@ use crate::stdlib::Stdlib;
 pub struct CiError {
     /// The stdlib file (`<stdlib>/ci/actions.yaml` or the overlay path).
     pub file: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -35,30 +36,30 @@ impl std::fmt::Display for CiError {
     }
 }
 
-pub const ACTIONS_FILE: &str = "ci/actions.yaml";
-pub const SETTINGS_FILE: &str = "ci/platc.yaml";
+pub(crate) const ACTIONS_FILE: &str = "ci/actions.yaml";
+pub(crate) const SETTINGS_FILE: &str = "ci/platc.yaml";
 
 /// The stdlib path of a language's CI data.
-pub fn language_file(lang: Language) -> String {
+pub(crate) fn language_file(lang: Language) -> String {
     format!("ci/languages/{}.yaml", lang.as_str())
 }
 
 /// The stdlib path of a language's Dockerfile template.
-pub fn dockerfile_template(lang: Language) -> String {
+pub(crate) fn dockerfile_template(lang: Language) -> String {
     format!("docker/{}.Dockerfile.hbs", lang.as_str())
 }
 
 /// One action pinned to a commit: `uses: REPO@SHA # VERSION`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ActionPin {
+pub(crate) struct ActionPin {
     pub repo: String,
     pub sha: String,
     pub version: String,
 }
 
 impl ActionPin {
-    pub fn reference(&self) -> String {
+    pub(crate) fn reference(&self) -> String {
         format!("{}@{}", self.repo, self.sha)
     }
 }
@@ -66,7 +67,7 @@ impl ActionPin {
 /// `ci/platc.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub runner: String,
     pub default_branch: String,
     pub timeout_minutes: u32,
@@ -82,7 +83,7 @@ pub struct Settings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Install {
+pub(crate) struct Install {
     /// GitHub Actions steps.
     pub github: Vec<Json>,
     pub gitlab: GitlabInstall,
@@ -90,7 +91,7 @@ pub struct Install {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct GitlabInstall {
+pub(crate) struct GitlabInstall {
     pub image: String,
     pub cache: Json,
     pub before_script: Vec<String>,
@@ -98,27 +99,27 @@ pub struct GitlabInstall {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Terraform {
+pub(crate) struct Terraform {
     pub version: String,
     pub gitlab_image: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Cosign {
+pub(crate) struct Cosign {
     pub version: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Docker {
+pub(crate) struct Docker {
     pub gitlab_image: String,
     pub gitlab_service: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Secrets {
+pub(crate) struct Secrets {
     pub gitops_token: String,
     pub registry_username: String,
     pub registry_password: String,
@@ -126,14 +127,14 @@ pub struct Secrets {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct Variables {
+pub(crate) struct Variables {
     pub aws_role: String,
     pub aws_plan_role: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct GitIdentity {
+pub(crate) struct GitIdentity {
     pub name: String,
     pub email: String,
 }
@@ -141,7 +142,7 @@ pub struct GitIdentity {
 /// `ci/languages/LANG.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct LanguageCi {
+pub(crate) struct LanguageCi {
     /// Shown in job names.
     pub name: String,
     /// Shell commands run in the service directory.
@@ -152,14 +153,14 @@ pub struct LanguageCi {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct GithubLanguage {
+pub(crate) struct GithubLanguage {
     /// Steps before the test commands (toolchain, cache).
     pub setup: Vec<Json>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct GitlabLanguage {
+pub(crate) struct GitlabLanguage {
     pub image: String,
     #[serde(default)]
     pub variables: IndexMap<String, String>,
@@ -170,7 +171,7 @@ pub struct GitlabLanguage {
 /// Every piece of CI data one generation needs, with placeholders not yet filled in (they
 /// differ per service).
 #[derive(Debug, Clone)]
-pub struct CiData {
+pub(crate) struct CiData {
     pub actions: IndexMap<String, ActionPin>,
     pub settings: Settings,
     /// Language data as parsed YAML, typed per service after placeholders are filled in.
@@ -180,7 +181,7 @@ pub struct CiData {
 
 impl CiData {
     /// Reads the shared files and the files of each language in `languages`.
-    pub fn load(stdlib: &Stdlib, languages: &[Language], platc_version: &str) -> Result<CiData, Vec<CiError>> {
+    pub(crate) fn load(stdlib: &Stdlib, languages: &[Language], platc_version: &str) -> Result<CiData, Vec<CiError>> {
         let mut errors = Vec::new();
         let actions: Option<IndexMap<String, ActionPin>> = read_typed(stdlib, ACTIONS_FILE, &[], &mut errors);
         if let Some(actions) = &actions {
@@ -223,13 +224,13 @@ impl CiData {
     }
 
     /// The CI data of a language with the placeholders of one service filled in.
-    pub fn language(&self, lang: Language, service: &str, dir: &str) -> Result<LanguageCi, CiError> {
+    pub(crate) fn language(&self, lang: Language, service: &str, dir: &str) -> Result<LanguageCi, CiError> {
         let (file, v) = self.languages.get(lang.as_str()).ok_or_else(|| CiError { file: language_file(lang), message: "not loaded".into() })?;
         serde_json::from_value(substitute(v, &[("service", service), ("dir", dir)])).map_err(|e| CiError { file: file.clone(), message: e.to_string() })
     }
 
     /// The pin of an action key, or an error naming the keys there are.
-    pub fn action(&self, key: &str) -> Result<&ActionPin, CiError> {
+    pub(crate) fn action(&self, key: &str) -> Result<&ActionPin, CiError> {
         self.actions.get(key).ok_or_else(|| CiError {
             file: format!("<stdlib>/{ACTIONS_FILE}"),
             message: format!("no action `{key}` is pinned; known: {}", self.actions.keys().cloned().collect::<Vec<_>>().join(", ")),
@@ -267,7 +268,7 @@ fn read_typed<T: DeserializeOwned>(stdlib: &Stdlib, path: &str, vars: &[(&str, &
 }
 
 /// Replaces `{name}` by its value in every string of `v` (keys included).
-pub fn substitute(v: &Json, vars: &[(&str, &str)]) -> Json {
+pub(crate) fn substitute(v: &Json, vars: &[(&str, &str)]) -> Json {
     let fill = |s: &str| {
         let mut out = s.to_string();
         for (k, val) in vars {

@@ -18,7 +18,7 @@ docker buildx imagetools inspect \"$IMAGE@$DIGEST\" --format '{{ json .SBOM.SPDX
 cosign attest --yes --type spdxjson --predicate \"$RUNNER_TEMP/sbom.spdx.json\" \"$IMAGE@$DIGEST\"\n";
 const SAME_REPO: &str = "github.event.pull_request.head.repo.full_name == github.repository";
 
-pub fn workflow(ctx: &Ctx) -> Result<String, CiError> {
+pub(crate) fn workflow(ctx: &Ctx) -> Result<String, CiError> {
     let b = &Builder { ctx };
     // Jobs are built while the file is written (see `lazy`): per-service jobs are the bulk.
     let mut jobs = LazyMap::default();

@@ -16,7 +16,7 @@ const PREVIEW_ENV: &str = "$CI_COMMIT_REF_SLUG";
 /// a branch name stays a `$`), never through GitLab's expansion of `variables:`.
 const EXPORT_BRANCH: &str = "export PREVIEW_BRANCH=\"$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME\"";
 
-pub fn pipeline(ctx: &Ctx) -> Result<String, CiError> {
+pub(crate) fn pipeline(ctx: &Ctx) -> Result<String, CiError> {
     let b = &Builder { ctx };
     let on_main = format!("$CI_COMMIT_BRANCH == \"{}\"", ctx.data.settings.default_branch);
     // Jobs are built while the file is written (see `lazy`): per-service jobs are the bulk.

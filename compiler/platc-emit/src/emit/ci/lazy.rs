@@ -33,20 +33,20 @@ pub(crate) struct LazyMap<'a> {
 }
 
 impl<'a> LazyMap<'a> {
-    pub fn ready(&mut self, key: impl Into<String>, value: Json) {
+    pub(crate) fn ready(&mut self, key: impl Into<String>, value: Json) {
         self.entries.push((key.into(), Entry::Ready(value)));
     }
 
-    pub fn later(&mut self, key: impl Into<String>, build: impl Fn() -> Result<Json, CiError> + 'a) {
+    pub(crate) fn later(&mut self, key: impl Into<String>, build: impl Fn() -> Result<Json, CiError> + 'a) {
         self.entries.push((key.into(), Entry::Later(Box::new(build))));
     }
 
-    pub fn map(&mut self, key: impl Into<String>, map: LazyMap<'a>) {
+    pub(crate) fn map(&mut self, key: impl Into<String>, map: LazyMap<'a>) {
         self.entries.push((key.into(), Entry::Map(map)));
     }
 
     /// The YAML text after `header`, or the first error a builder returned.
-    pub fn to_yaml(&self, header: &str, data: &CiData) -> Result<String, CiError> {
+    pub(crate) fn to_yaml(&self, header: &str, data: &CiData) -> Result<String, CiError> {
         let error = RefCell::new(None);
         let text = crate::emit::yaml::with_header(header, &Writing { map: self, data, error: &error });
         match error.into_inner() {

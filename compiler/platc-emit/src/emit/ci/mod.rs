@@ -136,10 +136,13 @@ pub fn exceeded_limits(r: &Resolved, out: &Output) -> Vec<(String, String)> {
 /// What the pipeline needs to know about one service.
 #[derive(Debug, Clone)]
 pub struct ServiceCi {
+    /// The service name: its jobs' suffix (`test-NAME`, `image-NAME`).
     pub name: String,
     /// Its directory relative to the repository root (`.` for the root itself); the image's
     /// build context and the working directory of its test job.
     pub dir: String,
+    /// The spec's `language`, which picks the test job and the generated Dockerfile; `None`: the
+    /// team's own Dockerfile and no test job.
     pub language: Option<Language>,
     /// Image repository without a tag; CI tags it with the commit SHA.
     pub image: String,
@@ -155,7 +158,10 @@ pub struct ServiceCi {
 /// One environment of the platform as the pipeline sees it.
 #[derive(Debug, Clone)]
 pub struct EnvCi {
+    /// The environment name.
     pub name: String,
+    /// Deploys to it need an approval (`protected=#true` in platform.kdl); on GitLab its deploy
+    /// is a manual job.
     pub protected: bool,
     /// Some service's resources are provisioned by `aws` here: there is Terraform to plan and
     /// apply under `deploy/*/terraform/ENV`.
@@ -174,18 +180,18 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Non-ephemeral environments in promotion order (platform.kdl order).
-    pub fn promotion(&self) -> Vec<EnvCi> {
+    pub(crate) fn promotion(&self) -> Vec<EnvCi> {
         environments(self.r).into_iter().filter(|e| e.ttl_secs.is_none()).collect()
     }
 
     /// The ephemeral environment pull requests get, if the platform has one.
-    pub fn preview(&self) -> Option<EnvCi> {
+    pub(crate) fn preview(&self) -> Option<EnvCi> {
         environments(self.r).into_iter().find(|e| e.ttl_secs.is_some())
     }
 
     /// The GitOps repository as `OWNER/REPO` when it is on github.com (checked out with
     /// actions/checkout), `None` for any other host (cloned with git).
-    pub fn gitops_github_repo(&self) -> Option<String> {
+    pub(crate) fn gitops_github_repo(&self) -> Option<String> {
         github_repo(&self.r.platform.gitops.repo)
     }
 }
@@ -258,11 +264,16 @@ pub enum Registry {
     /// GitHub Container Registry: the workflow's own token with `packages: write`.
     Ghcr,
     /// Amazon ECR in this region: OIDC to an IAM role, no stored keys.
-    Ecr { region: String },
+    Ecr {
+        /// The registry's AWS region, from its host name.
+        region: String,
+    },
     /// Anything else: username and password secrets.
     Other,
 }
 
+/// How CI logs in to the registry at `host`, told by its name (`ghcr.io`,
+/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, anything else).
 pub fn registry_kind(host: &str) -> Registry {
     if host == "ghcr.io" {
         return Registry::Ghcr;

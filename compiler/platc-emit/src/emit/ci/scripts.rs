@@ -5,33 +5,33 @@
 use super::{DEPLOY_DIR, GITOPS_CHECKOUT};
 
 /// `platc build` of one environment with the image tag CI built, so the manifests pin it.
-pub fn build_env(env: &str) -> String {
+pub(crate) fn build_env(env: &str) -> String {
     format!("platc build --env {env} --set \"image-tag=$IMAGE_TAG\"")
 }
 
 /// `platc build` of the preview of the branch in `$PREVIEW_BRANCH`: platc derives the
 /// namespace and hosts from the branch itself, exactly as a local
 /// `platc build --env preview --set branch=...` does.
-pub fn build_preview(env: &str, with_tag: bool) -> String {
+pub(crate) fn build_preview(env: &str, with_tag: bool) -> String {
     let tag = if with_tag { " --set \"image-tag=$IMAGE_TAG\"" } else { "" };
     format!("platc build --env {env} --set \"branch=$PREVIEW_BRANCH\"{tag}")
 }
 
 /// `platc publish` of the outputs just built into the GitOps checkout (one commit naming the
 /// source commit; none when nothing changed).
-pub fn publish(message: &str) -> String {
+pub(crate) fn publish(message: &str) -> String {
     format!("platc publish --repo {GITOPS_CHECKOUT} --branch \"$GITOPS_BRANCH\" --message \"{message}\"")
 }
 
 /// `platc publish --remove`: deletes the files of the build just made (a preview) from the
 /// GitOps checkout, which makes the GitOps engine prune the preview.
-pub fn unpublish(message: &str) -> String {
+pub(crate) fn unpublish(message: &str) -> String {
     format!("platc publish --repo {GITOPS_CHECKOUT} --branch \"$GITOPS_BRANCH\" --remove --message \"{message}\"")
 }
 
 /// Clones the GitOps repository `$GITOPS_REPO` at `$GITOPS_BRANCH` with the token in
 /// `$GITOPS_TOKEN`, sent as an HTTP header (never part of a URL, so never in a log line).
-pub fn clone_gitops() -> String {
+pub(crate) fn clone_gitops() -> String {
     format!(
         "set -eu\n\
          auth=\"Authorization: Basic $(printf 'oauth2:%s' \"$GITOPS_TOKEN\" | base64 | tr -d '\\n')\"\n\
@@ -41,7 +41,7 @@ pub fn clone_gitops() -> String {
 }
 
 /// Pushes the GitOps checkout; when another pipeline pushed first, rebases and retries.
-pub fn push_gitops() -> String {
+pub(crate) fn push_gitops() -> String {
     format!(
         "set -eu\n\
          pushed=no\n\
@@ -57,7 +57,7 @@ pub fn push_gitops() -> String {
 /// Runs Terraform in every `deploy/*/terraform/ENV` directory (whatever services have Terraform
 /// there); `apply` applies, otherwise it plans. No directory is an error: the job exists because
 /// platform.kdl provisions resources with `aws` in this environment.
-pub fn terraform(env: &str, apply: bool) -> String {
+pub(crate) fn terraform(env: &str, apply: bool) -> String {
     let action = if apply { "apply -input=false -auto-approve -lock-timeout=5m" } else { "plan -input=false -lock-timeout=5m" };
     format!(
         "set -eu\n\

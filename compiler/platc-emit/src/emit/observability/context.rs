@@ -9,12 +9,12 @@ use super::data::{camel, ObsData, ObservabilityError, ProtocolMetrics};
 
 /// A ratio kept in millionths, so that objectives and budgets print exactly (`0.0005`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Micros(pub u64);
+pub(crate) struct Micros(pub u64);
 
 impl Micros {
-    pub const ONE: u64 = 1_000_000;
+    pub(crate) const ONE: u64 = 1_000_000;
 
-    pub fn as_f64(self) -> f64 {
+    pub(crate) fn as_f64(self) -> f64 {
         self.0 as f64 / Self::ONE as f64
     }
 }
@@ -32,17 +32,17 @@ impl std::fmt::Display for Micros {
 }
 
 /// Milliseconds as seconds in the shortest exact decimal form (`300` -> `0.3`, `2000` -> `2`).
-pub fn seconds(ms: u64) -> String {
+pub(crate) fn seconds(ms: u64) -> String {
     Micros(ms * 1000).to_string()
 }
 
 /// A duration in Prometheus' notation (`5m`, `1d`, `1h30m`).
-pub fn prom_duration(ms: u64) -> String {
+pub(crate) fn prom_duration(ms: u64) -> String {
     crate::model::Duration(ms).to_string()
 }
 
 /// Escapes the regex metacharacters of a literal name.
-pub fn regex_escape(s: &str) -> String {
+pub(crate) fn regex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if "\\.+*?()|[]{}^$".contains(c) {
@@ -54,7 +54,7 @@ pub fn regex_escape(s: &str) -> String {
 }
 
 /// A PromQL string literal (double-quoted, escaped).
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -69,7 +69,7 @@ pub fn quote(s: &str) -> String {
 
 /// One objective of a service's `slo`.
 #[derive(Debug, Clone)]
-pub struct SloSpec {
+pub(crate) struct SloSpec {
     /// `availability` or `latency`: the `slo` label.
     pub key: &'static str,
     /// `Availability` or `Latency`: in alert names.
@@ -85,7 +85,7 @@ pub struct SloSpec {
 
 /// A service as the observability backend sees it.
 #[derive(Debug, Clone)]
-pub struct Svc<'a> {
+pub(crate) struct Svc<'a> {
     pub service: &'a Service,
     pub name: String,
     pub camel: String,
@@ -103,7 +103,7 @@ pub struct Svc<'a> {
 }
 
 impl<'a> Svc<'a> {
-    pub fn new(rs: &'a ResolvedService, data: &'a ObsData) -> Result<Svc<'a>, ObservabilityError> {
+    pub(crate) fn new(rs: &'a ResolvedService, data: &'a ObsData) -> Result<Svc<'a>, ObservabilityError> {
         let s = &rs.spec;
         let name = rs.name.clone();
         let protocol = match rs.roles.measured.map(|k| &s.ports[k]) {
@@ -126,7 +126,7 @@ impl<'a> Svc<'a> {
         Ok(Svc { service: s, camel: camel(&name), owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(), name, protocol, containers, deployments, slos, source: rs.source.clone() })
     }
 
-    pub fn latency_slo(&self) -> Option<&SloSpec> {
+    pub(crate) fn latency_slo(&self) -> Option<&SloSpec> {
         self.slos.iter().find(|s| s.threshold_ms.is_some())
     }
 }
@@ -171,7 +171,7 @@ fn slo_specs(slo: &crate::resolve::SloFacts) -> Vec<SloSpec> {
 }
 /// One environment covered by a rule file.
 #[derive(Debug, Clone)]
-pub struct EnvScope<'a> {
+pub(crate) struct EnvScope<'a> {
     pub env: &'a Environment,
     /// The provisioner of each of the service's resources here, in `uses` order.
     pub provisioners: &'a [Provisioner],
@@ -184,7 +184,7 @@ pub struct EnvScope<'a> {
 /// The environments one rule file (or dashboard) covers: all of them (the plain files under
 /// `deploy/SERVICE/`) or one (the PrometheusRule and dashboard of one environment).
 #[derive(Debug, Clone)]
-pub struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     /// `None` for the files covering every environment.
     pub environment: Option<String>,
     /// Namespace matcher of every selector: `namespace="acme-prod"` or `namespace=~"..."`.
@@ -198,7 +198,7 @@ pub struct Scope<'a> {
 
 impl<'a> Scope<'a> {
     /// Every environment of platform.kdl. Ephemeral ones (previews) match any branch.
-    pub fn all(model: &'a Resolved, rs: &'a ResolvedService) -> Scope<'a> {
+    pub(crate) fn all(model: &'a Resolved, rs: &'a ResolvedService) -> Scope<'a> {
         let p = &model.platform;
         let mut patterns = Vec::new();
         let mut envs = Vec::new();
@@ -221,7 +221,7 @@ impl<'a> Scope<'a> {
     }
 
     /// One placement, as built.
-    pub fn one(model: &'a Resolved, rs: &'a ResolvedService, pl: &Placement) -> Scope<'a> {
+    pub(crate) fn one(model: &'a Resolved, rs: &'a ResolvedService, pl: &Placement) -> Scope<'a> {
         let facts = &rs.envs[&pl.env];
         Scope {
             environment: Some(pl.env.clone()),
@@ -232,13 +232,13 @@ impl<'a> Scope<'a> {
         }
     }
 
-    pub fn autoscaling(&self) -> bool {
+    pub(crate) fn autoscaling(&self) -> bool {
         self.envs.iter().any(|e| e.autoscaling)
     }
 }
 
 /// A resource parameter as text.
-pub fn param_text(v: &ParamValue) -> String {
+pub(crate) fn param_text(v: &ParamValue) -> String {
     match v {
         ParamValue::String(s) => s.clone(),
         ParamValue::Int(i) => i.to_string(),

@@ -15,7 +15,7 @@ fn datasource() -> Json {
 }
 
 /// Grafana dashboard uid of a service (in one environment): at most 40 characters.
-pub fn uid(service: &str, environment: Option<&str>) -> String {
+pub(crate) fn uid(service: &str, environment: Option<&str>) -> String {
     let text = match environment {
         Some(e) => format!("platc-{service}-{e}"),
         None => format!("platc-{service}"),
@@ -69,7 +69,7 @@ fn error(data: &ObsData, what: &str, e: String) -> ObservabilityError {
 }
 
 /// The dashboard of `svc` covering `scope`.
-pub fn dashboard(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope) -> Result<Json, ObservabilityError> {
+pub(crate) fn dashboard(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope) -> Result<Json, ObservabilityError> {
     let ns = "namespace=\"$namespace\"";
     let vars = common_vars(model, data, svc, scope, ns);
     let mut layout = Layout { panels: Vec::new(), next_id: 0, x: 0, y: 0, line_height: 0 };

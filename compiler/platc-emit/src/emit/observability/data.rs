@@ -15,13 +15,13 @@ use serde_json::Value as Json;
 
 use crate::stdlib::Stdlib;
 
-pub const SETTINGS_FILE: &str = "observability/settings.yaml";
-pub const SLO_FILE: &str = "observability/slo.yaml";
-pub const ALERTS_FILE: &str = "observability/alerts.yaml";
-pub const DASHBOARD_FILE: &str = "observability/dashboard.yaml";
+pub(crate) const SETTINGS_FILE: &str = "observability/settings.yaml";
+pub(crate) const SLO_FILE: &str = "observability/slo.yaml";
+pub(crate) const ALERTS_FILE: &str = "observability/alerts.yaml";
+pub(crate) const DASHBOARD_FILE: &str = "observability/dashboard.yaml";
 
 /// Alert severities, most urgent first (the same words as `alert ... severity=` in service.kdl).
-pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
+pub(crate) const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
 
 /// A problem with observability data in the stdlib or an overlay (a broken overlay, not a
 /// broken spec).
@@ -29,6 +29,7 @@ pub const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
 pub struct ObservabilityError {
     /// The stdlib file (`<stdlib>/observability/slo.yaml` or the overlay path).
     pub file: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -268,15 +269,26 @@ pub struct PairSpec {
 /// Everything one generation needs, checked.
 #[derive(Debug, Clone)]
 pub struct ObsData {
+    /// `observability/settings.yaml`: metrics contract, alert labels, runbook link.
     pub settings: Settings,
+    /// Where `settings` was read from, as problems name it (the overlay's path, if any).
     pub settings_file: String,
+    /// `observability/slo.yaml`: burn-rate tiers and unit-test parameters.
     pub slo: SloData,
+    /// Where `slo` was read from, as problems name it.
     pub slo_file: String,
+    /// The burn-rate tiers of `slo`, their durations parsed and checked.
     pub tiers: Vec<TierSpec>,
+    /// The unit tests' evaluation interval, in milliseconds (`slo`'s
+    /// `unit-tests.evaluation-interval`).
     pub eval_interval_ms: u64,
+    /// `observability/alerts.yaml`: baseline and resource alerts.
     pub alerts: AlertsData,
+    /// Where `alerts` was read from, as problems name it.
     pub alerts_file: String,
+    /// `observability/dashboard.yaml`: the dashboard's rows and panels.
     pub dashboard: DashboardData,
+    /// Where `dashboard` was read from, as problems name it.
     pub dashboard_file: String,
     /// Unit-test scenarios already searched, shared by every service (see [`super::promtest::CaseCache`]).
     pub cases: super::promtest::CaseCache,
@@ -510,7 +522,7 @@ fn read_typed<T: DeserializeOwned>(stdlib: &Stdlib, path: &str, errors: &mut Vec
 }
 
 /// A Prometheus duration (`90s`, `5m`, `1h30m`, `3d`, `1w`, `250ms`) in milliseconds.
-pub fn parse_duration(s: &str) -> Option<u64> {
+pub(crate) fn parse_duration(s: &str) -> Option<u64> {
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -535,19 +547,19 @@ pub fn parse_duration(s: &str) -> Option<u64> {
 }
 
 /// A Prometheus label name.
-pub fn is_label_name(s: &str) -> bool {
+pub(crate) fn is_label_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A Prometheus metric name (recording rules may use colons).
-pub fn is_metric_name(s: &str) -> bool {
+pub(crate) fn is_metric_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
 }
 
 /// The first Go template in `text` that is not `{{ $labels.NAME }}`.
-pub fn non_label_template(text: &str) -> Option<String> {
+pub(crate) fn non_label_template(text: &str) -> Option<String> {
     let mut rest = text;
     while let Some(i) = rest.find("{{") {
         let after = &rest[i + 2..];
@@ -564,7 +576,7 @@ pub fn non_label_template(text: &str) -> Option<String> {
 
 /// Expands `{{ $labels.NAME }}` templates the way Prometheus does for these simple cases (a
 /// missing label expands to the empty string).
-pub fn expand_labels(text: &str, labels: &std::collections::BTreeMap<String, String>) -> String {
+pub(crate) fn expand_labels(text: &str, labels: &std::collections::BTreeMap<String, String>) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find("{{") {
@@ -585,7 +597,7 @@ pub fn expand_labels(text: &str, labels: &std::collections::BTreeMap<String, Str
 }
 
 /// `checkout-api` -> `CheckoutApi`.
-pub fn camel(name: &str) -> String {
+pub(crate) fn camel(name: &str) -> String {
     name.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -599,7 +611,7 @@ pub fn camel(name: &str) -> String {
 }
 
 /// An alert name following Prometheus conventions: CamelCase, letters and digits.
-pub fn is_camel_case(name: &str) -> bool {
+pub(crate) fn is_camel_case(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
 }

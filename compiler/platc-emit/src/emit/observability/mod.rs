@@ -100,6 +100,7 @@ impl Artifacts {
 /// Observability of one service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceObservability {
+    /// The service name.
     pub service: String,
     /// Covering every environment of platform.kdl: the files under `deploy/SERVICE/`.
     pub all: Artifacts,
@@ -124,6 +125,7 @@ impl ServiceObservability {
 /// Observability of every service.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observability {
+    /// One per service, in `Resolved::services` order.
     pub services: Vec<ServiceObservability>,
 }
 
@@ -138,6 +140,7 @@ impl Observability {
         out
     }
 
+    /// The observability of service `name`; `None` for a name not in `services`.
     pub fn service(&self, name: &str) -> Option<&ServiceObservability> {
         self.services.iter().find(|s| s.service == name)
     }

@@ -45,7 +45,7 @@ const DILUTIONS: [u64; 3] = [1, 10, 100];
 
 /// One stretch of synthetic traffic.
 #[derive(Debug, Clone, Copy)]
-pub struct Phase {
+pub(crate) struct Phase {
     /// Number of samples (one per interval).
     pub steps: u64,
     /// Traffic multiplier.
@@ -56,7 +56,7 @@ pub struct Phase {
 
 /// Synthetic traffic: counters sampled every `interval_ms`, starting at 0 at time 0.
 #[derive(Debug, Clone)]
-pub struct Scenario {
+pub(crate) struct Scenario {
     pub interval_ms: u64,
     /// Requests per sample at multiplier 1.
     pub per_step: u64,
@@ -65,7 +65,7 @@ pub struct Scenario {
 
 /// Cumulative counters at each sample.
 #[derive(Debug, Clone)]
-pub struct Counters {
+pub(crate) struct Counters {
     pub total: Vec<u64>,
     pub errors: Vec<u64>,
 }
@@ -83,7 +83,7 @@ impl Scenario {
             .collect()
     }
 
-    pub fn counters(&self) -> Counters {
+    pub(crate) fn counters(&self) -> Counters {
         let mut total = vec![0u64];
         let mut errors = vec![0u64];
         for (steps, t, e) in self.increments() {
@@ -96,12 +96,12 @@ impl Scenario {
     }
 
     /// Time of the last sample.
-    pub fn end_ms(&self) -> u64 {
+    pub(crate) fn end_ms(&self) -> u64 {
         self.phases.iter().map(|p| p.steps).sum::<u64>() * self.interval_ms
     }
 
     /// promtool's expanding notation for the good (`errors == false`) or failed requests.
-    pub fn values(&self, failed: bool) -> String {
+    pub(crate) fn values(&self, failed: bool) -> String {
         let mut parts = vec!["0".to_string()];
         let mut v: u64 = 0;
         for (steps, t, e) in self.increments() {
@@ -120,7 +120,7 @@ impl Scenario {
     }
 
     /// Cumulative total requests (for histogram _count and +Inf buckets).
-    pub fn values_total(&self) -> String {
+    pub(crate) fn values_total(&self) -> String {
         let mut parts = vec!["0".to_string()];
         let mut v: u64 = 0;
         for (steps, t, _) in self.increments() {
@@ -136,7 +136,7 @@ impl Scenario {
 
 /// The error ratio over `window_ms` at time `t_ms`, as `rate(errors) / rate(total)` gives it,
 /// or `None` when Prometheus would return no sample.
-pub fn ratio(c: &Counters, interval_ms: u64, t_ms: u64, window_ms: u64) -> Option<f64> {
+pub(crate) fn ratio(c: &Counters, interval_ms: u64, t_ms: u64, window_ms: u64) -> Option<f64> {
     let k = (t_ms / interval_ms) as usize;
     if k == 0 || k >= c.total.len() {
         return None;
@@ -154,13 +154,13 @@ pub fn ratio(c: &Counters, interval_ms: u64, t_ms: u64, window_ms: u64) -> Optio
 /// Relative margin around a threshold within which the model may disagree with Prometheus:
 /// floating-point rounding, and how Prometheus versions extrapolate `rate()` at a window's
 /// start (2.x includes the sample at the window's start, 3.x does not and extrapolates).
-pub const MARGIN: f64 = 0.01;
+pub(crate) const MARGIN: f64 = 0.01;
 
 /// Whether the alert made of `pairs` fires at each evaluation `0, eval, 2 eval, ...` up to
 /// `end_ms`. A ratio within [`MARGIN`] of a threshold counts as above it when `optimistic`, as
 /// below it otherwise: checks that hold under both hold whatever the rounding.
 #[allow(clippy::too_many_arguments)]
-pub fn simulate(c: &Counters, interval_ms: u64, pairs: &[PairSpec], budget: f64, for_ms: u64, eval_ms: u64, end_ms: u64, optimistic: bool) -> Vec<bool> {
+pub(crate) fn simulate(c: &Counters, interval_ms: u64, pairs: &[PairSpec], budget: f64, for_ms: u64, eval_ms: u64, end_ms: u64, optimistic: bool) -> Vec<bool> {
     let slack = if optimistic { 1.0 - MARGIN } else { 1.0 + MARGIN };
     let mut out = Vec::new();
     let mut active_since: Option<u64> = None;
@@ -234,7 +234,7 @@ impl std::fmt::Debug for CaseCache {
 
 /// One generated test: a scenario and the alert states checked.
 #[derive(Debug, Clone)]
-pub struct Case {
+pub(crate) struct Case {
     pub name: String,
     pub scenario: Scenario,
     /// (evaluation time, firing).
@@ -374,7 +374,7 @@ fn fmt_ratio(s: &Scenario, phase: usize) -> String {
 }
 
 /// The cases of one burn-rate alert.
-pub fn cases(data: &ObsData, alert: &SloAlert, slo: &SloSpec) -> Result<Vec<Case>, ObservabilityError> {
+pub(crate) fn cases(data: &ObsData, alert: &SloAlert, slo: &SloSpec) -> Result<Vec<Case>, ObservabilityError> {
     let tier = &data.tiers[alert.tier];
     let ut = &data.slo.unit_tests;
     let per_step = ut.requests_per_minute.saturating_mul(tier.test_interval_ms) / 60_000;
@@ -400,7 +400,7 @@ pub fn cases(data: &ObsData, alert: &SloAlert, slo: &SloSpec) -> Result<Vec<Case
 }
 
 /// The promtool test file of a rule set: `rule_files` names `rule_file` (relative to the test).
-pub fn test_file(data: &ObsData, svc: &Svc, scope: &Scope, rules: &RuleSet, rule_file: &str) -> Result<Json, ObservabilityError> {
+pub(crate) fn test_file(data: &ObsData, svc: &Svc, scope: &Scope, rules: &RuleSet, rule_file: &str) -> Result<Json, ObservabilityError> {
     let label = &data.settings.service_label;
     let mut tests = Vec::new();
     for alert in &rules.slo_alerts {

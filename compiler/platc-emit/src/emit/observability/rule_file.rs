@@ -16,13 +16,16 @@ use serde_json::Value as Json;
 /// `{"groups": [...]}`: a rule file, or a PrometheusRule's `spec`.
 #[derive(Debug, Serialize)]
 pub struct RuleFile<'a> {
+    /// The rule groups, in order.
     pub groups: &'a [RuleGroup],
 }
 
 /// One rule group: its rules are evaluated in order, at the same time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleGroup {
+    /// Group name: `SERVICE-KIND` (`api-slo-recording`, `api-baseline`, ...).
     pub name: String,
+    /// The rules, in the order Prometheus evaluates them.
     pub rules: Vec<Rule>,
 }
 
@@ -30,18 +33,27 @@ pub struct RuleGroup {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Rule {
+    /// A recording rule: `expr` evaluated and stored as the series `record`.
     Record {
+        /// Name of the series written.
         record: String,
+        /// The PromQL expression.
         expr: String,
+        /// Labels added to the series written.
         labels: Labels,
     },
+    /// An alerting rule: fires while `expr` returns series, once they have for `for_`.
     Alert {
+        /// The alert's name.
         alert: String,
+        /// The PromQL expression: the alert is pending or firing for each series it returns.
         expr: String,
+        /// How long `expr` must hold before the alert fires (`for:`); at once without.
         #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
         for_: Option<String>,
         /// Always written, `{}` when empty: the chart's template expects the key.
         labels: Labels,
+        /// Texts for people (summary, description, runbook link); left out when empty.
         #[serde(skip_serializing_if = "Labels::is_empty")]
         annotations: Labels,
     },
@@ -68,6 +80,7 @@ pub struct Labels(Vec<(Text, Text)>);
 pub type Text = Cow<'static, str>;
 
 impl Labels {
+    /// No labels, with room for `n`.
     pub fn with_capacity(n: usize) -> Self {
         Labels(Vec::with_capacity(n))
     }
@@ -81,10 +94,12 @@ impl Labels {
         }
     }
 
+    /// Whether none is set.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// Keys and values, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }

@@ -12,7 +12,7 @@ use crate::resolve::Resolved;
 
 /// A generated burn-rate alert, as the unit-test generator needs it.
 #[derive(Debug, Clone)]
-pub struct SloAlert {
+pub(crate) struct SloAlert {
     pub name: String,
     /// Index into `Svc::slos`.
     pub slo: usize,
@@ -28,14 +28,14 @@ pub struct SloAlert {
 
 /// The rule groups of one service in one scope.
 #[derive(Debug, Clone)]
-pub struct RuleSet {
+pub(crate) struct RuleSet {
     /// The `groups:` list of a Prometheus rule file.
     pub groups: Vec<RuleGroup>,
     pub slo_alerts: Vec<SloAlert>,
 }
 
 /// Placeholders shared by alert templates and dashboards; `ns` is the namespace matcher.
-pub fn common_vars(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, ns: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn common_vars(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, ns: &str) -> Vec<(&'static str, String)> {
     let label = &data.settings.service_label;
     let svc_m = format!("{label}={}", quote(&svc.name));
     let alternation = |names: &[String]| names.iter().map(|n| regex_escape(n)).collect::<Vec<_>>().join("|");
@@ -65,7 +65,7 @@ pub fn common_vars(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, n
 }
 
 /// `metric{a, b}` (empty matchers are skipped).
-pub fn selector(metric: &str, matchers: &[&str]) -> String {
+pub(crate) fn selector(metric: &str, matchers: &[&str]) -> String {
     let mut out = String::with_capacity(metric.len() + 2 + matchers.iter().map(|m| m.len() + 2).sum::<usize>());
     out.push_str(metric);
     out.push('{');
@@ -81,7 +81,7 @@ pub fn selector(metric: &str, matchers: &[&str]) -> String {
 
 /// The `le` matcher of a histogram bucket at `ms`. Client libraries write whole seconds as `1`
 /// or `1.0` (and Prometheus 3 normalises to `1.0`), so whole seconds match both.
-pub fn le_matcher(ms: u64) -> String {
+pub(crate) fn le_matcher(ms: u64) -> String {
     let s = seconds(ms);
     if ms % 1000 == 0 {
         format!("le=~\"{s}|{s}.0\"")
@@ -91,24 +91,24 @@ pub fn le_matcher(ms: u64) -> String {
 }
 
 /// The `le` label value the unit tests write for a bucket at `ms`.
-pub fn le_value(ms: u64) -> String {
+pub(crate) fn le_value(ms: u64) -> String {
     seconds(ms)
 }
 
 /// The error ratio of an SLI over `window`, by namespace and service.
-pub fn sli_error_ratio(data: &ObsData, svc: &Svc, slo: &SloSpec, ns: &str, window: &str) -> String {
+pub(crate) fn sli_error_ratio(data: &ObsData, svc: &Svc, slo: &SloSpec, ns: &str, window: &str) -> String {
     SliErrorRatio::new(data, svc, slo, ns).over(window)
 }
 
 /// The error ratio of one objective's SLI, its text cut where the window goes: made once per
 /// objective, filled in for each of its (seven) windows.
-pub struct SliErrorRatio {
+pub(crate) struct SliErrorRatio {
     /// Text, then a window, then text, ...; empty without a protocol to measure.
     pieces: Vec<String>,
 }
 
 impl SliErrorRatio {
-    pub fn new(data: &ObsData, svc: &Svc, slo: &SloSpec, ns: &str) -> Self {
+    pub(crate) fn new(data: &ObsData, svc: &Svc, slo: &SloSpec, ns: &str) -> Self {
         let label = &data.settings.service_label;
         let Some((_, m)) = svc.protocol else { return SliErrorRatio { pieces: Vec::new() } };
         let svc_m = format!("{label}={}", quote(&svc.name));
@@ -131,7 +131,7 @@ impl SliErrorRatio {
     }
 
     /// The expression over `window` (a Prometheus duration).
-    pub fn over(&self, window: &str) -> String {
+    pub(crate) fn over(&self, window: &str) -> String {
         let mut out = String::with_capacity(self.pieces.iter().map(String::len).sum::<usize>() + 4 * window.len());
         for (i, piece) in self.pieces.iter().enumerate() {
             if i > 0 {
@@ -145,12 +145,12 @@ impl SliErrorRatio {
 
 /// The pairs of a tier an objective can reach: a pair whose threshold (factor x budget) is 1 or
 /// more could never fire (more than every request would have to fail).
-pub fn reachable(tier: &TierSpec, slo: &SloSpec) -> Vec<PairSpec> {
+pub(crate) fn reachable(tier: &TierSpec, slo: &SloSpec) -> Vec<PairSpec> {
     tier.pairs.iter().copied().filter(|p| p.factor * slo.budget.as_f64() < 1.0).collect()
 }
 
 /// The recording rule of one window.
-pub fn record_name(data: &ObsData, window_ms: u64) -> String {
+pub(crate) fn record_name(data: &ObsData, window_ms: u64) -> String {
     window(data, window_ms).record.into_owned()
 }
 
@@ -249,7 +249,7 @@ pub(super) fn holds(when: &[Condition], svc: &Svc, scope: &Scope) -> bool {
 
 /// The rule groups of `svc` in `scope`, and with `tested` the burn-rate alerts as the unit
 /// tests need them (`slo_alerts`, else empty: `render` writes no tests).
-pub fn rule_set(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, tested: bool) -> Result<RuleSet, ObservabilityError> {
+pub(crate) fn rule_set(model: &Resolved, data: &ObsData, svc: &Svc, scope: &Scope, tested: bool) -> Result<RuleSet, ObservabilityError> {
     let ns = scope.ns_matcher.as_str();
     let vars = common_vars(model, data, svc, scope, ns);
     let mut groups = Vec::new();
@@ -430,7 +430,7 @@ fn cloud_name_regex(model: &Resolved, data: &ObsData, tpl: &str, max: usize, ins
 }
 
 /// A burn-rate factor as written in PromQL (`14.4`, `6`).
-pub fn fmt_factor(f: f64) -> String {
+pub(crate) fn fmt_factor(f: f64) -> String {
     format!("{f}")
 }
 

@@ -19,13 +19,13 @@ enum Piece {
 
 /// Fills `<name>` placeholders. Every `<identifier>` must be a known name: an unknown one is an
 /// error naming it. Other uses of `<` (PromQL comparisons) are left alone.
-pub fn fill(text: &str, vars: &[(&str, String)]) -> Result<String, String> {
+pub(crate) fn fill(text: &str, vars: &[(&str, String)]) -> Result<String, String> {
     fill_from(text, &[vars])
 }
 
 /// [`fill`] with the names of several lists (a service's, then an alert's own), looked up in
 /// order: the first that has a name gives its value.
-pub fn fill_from(text: &str, layers: &[&[(&str, String)]]) -> Result<String, String> {
+pub(crate) fn fill_from(text: &str, layers: &[&[(&str, String)]]) -> Result<String, String> {
     with_pieces(text, |pieces| {
         let mut out = String::with_capacity(text.len() + 64);
         for piece in pieces {

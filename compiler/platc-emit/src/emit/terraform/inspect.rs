@@ -70,9 +70,11 @@ fn key_text(k: &ObjectKey) -> Option<String> {
 pub struct Statement {
     /// Label of the policy document.
     pub document: String,
+    /// The statement's `sid`, if it has one.
     pub sid: Option<String>,
     /// `Allow` unless the statement says `Deny`.
     pub effect: String,
+    /// The IAM actions, as written (`s3:GetObject`, `s3:*`).
     pub actions: Vec<String>,
     /// Each resource expression as written (`aws_s3_bucket.invoices.arn`, `"${...}/*"`).
     pub resources: Vec<String>,

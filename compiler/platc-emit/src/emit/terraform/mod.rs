@@ -42,6 +42,8 @@ pub struct Problem {
     pub env: String,
     /// Stdlib path of the template at fault (`terraform/types/postgres.tf.hbs`).
     pub template: String,
+    /// What is wrong: the template does not compile or render, its output is not valid HCL, or a
+    /// template or variable it needs is missing.
     pub message: String,
 }
 

@@ -74,6 +74,7 @@ impl Templates {
         Ok(Templates { hb })
     }
 
+    /// Whether the stdlib has template `name` (relative to `terraform/`).
     pub fn has(&self, name: &str) -> bool {
         self.hb.has_template(name)
     }
