@@ -1,4 +1,4 @@
-// #![warn(unreachable_pub, missing_docs)]: enabled once emit/{chart,object,manifests,mod,helm,backend,kubernetes}.rs and build.rs are documented
+#![warn(unreachable_pub, missing_docs)]
 //! The backends: [`lower`] derives the Kubernetes objects' values from the resolved model and
 //! [`emit`] prints every artifact (rendered manifests and the chart from one object builder,
 //! Terraform, CI, GitOps, alert rules with their tests, dashboards) into an in-memory output.

@@ -219,6 +219,7 @@ pub fn previous_lock_with(root: &Path, lenient: bool) -> Result<(Option<Lock>, V
 
 /// A whole build from inputs on a file system to the output tree, in memory.
 pub struct BuildResult {
+    /// Every input read: sources, the stdlib, the platform's root.
     pub loaded: Loaded,
     /// The output (root-relative paths, without the lock file), when there were no errors.
     pub output: Option<Output>,

@@ -1,4 +1,4 @@
-// #![warn(unreachable_pub, missing_docs)]: enabled once emit/{chart,object,manifests,mod,helm,backend,kubernetes}.rs and build.rs are documented
+#![warn(unreachable_pub, missing_docs)]
 //! platc: a declarative platform compiler, and the only crate that talks to a terminal.
 //!
 //! The pipeline is a chain of crates, each depending only on those before it:

@@ -33,6 +33,7 @@ pub struct Chart {
 /// One environment of the chart.
 #[derive(Debug)]
 pub struct Env {
+    /// The environment's name (`values-NAME.yaml`, `templates/NAME/`).
     pub name: String,
     /// Whether its templates are written: not for the base environment of a build that does
     /// not cover it, whose values.yaml it only gives (its templates are the last build's).

@@ -14,9 +14,11 @@ use crate::lower::Values;
 /// One environment of a chart, as a Helm user installs it.
 #[derive(Debug, Clone)]
 pub struct Release {
+    /// The environment (the chart's `environment` value).
     pub env: String,
     /// The release name the rendered manifests stand for (`app.kubernetes.io/instance`).
     pub release: String,
+    /// The namespace the rendered manifests are in (`helm install -n`).
     pub namespace: String,
     /// Whether this build covers it: it then gets `values-ENV.yaml` and `templates/ENV/` (the
     /// base environment always has values.yaml); otherwise the last build's stay.

@@ -15,8 +15,11 @@ use crate::lower::{BackingResource, CronJob, InClusterResource, IngressItem, Par
 /// environment belong to.
 #[derive(Debug, Clone)]
 pub struct ChartMeta {
+    /// The chart's name: the service's.
     pub name: String,
+    /// The chart's version: platc's, which made it.
     pub version: String,
+    /// The chart's appVersion: the service's image tag.
     pub app_version: String,
     /// The `helm.sh/chart` label: `NAME-VERSION`.
     pub label: String,
@@ -26,6 +29,7 @@ pub struct ChartMeta {
 }
 
 impl ChartMeta {
+    /// The metadata of a chart; the release is set per environment ([`ChartMeta::for_release`]).
     pub fn new(name: String, version: String, app_version: String) -> Self {
         let label = format!("{name}-{version}");
         ChartMeta { name, version, app_version, label, release: String::new() }

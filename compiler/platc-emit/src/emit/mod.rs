@@ -27,10 +27,12 @@ pub const DEPLOY_DIR: &str = "deploy";
 /// Generated files by path (forward slashes, relative to the output root), sorted.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Output {
+    /// The bytes of each file by path; sorted, so that every listing of an output is in one order.
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
 impl Output {
+    /// Adds (or replaces) the file at `path`.
     pub fn add(&mut self, path: impl Into<String>, contents: impl Into<Vec<u8>>) {
         self.files.insert(path.into(), contents.into());
     }
@@ -45,6 +47,7 @@ pub struct KindFilter {
 }
 
 impl KindFilter {
+    /// The filter of `--kind` values (any case); no kinds for every kind.
     pub fn new<'a>(kinds: impl IntoIterator<Item = &'a str>) -> Self {
         let mut kinds: Vec<String> = kinds.into_iter().map(str::to_ascii_lowercase).collect();
         kinds.sort();
@@ -144,7 +147,9 @@ pub fn emit_one(model: &Resolved, sp: &mut ServicePlan, base: &mut Values, obs: 
 /// What emitting one service reports besides its files.
 #[derive(Default)]
 pub struct Problems {
+    /// Problems in the spec (a patch that cannot be applied or matches nothing).
     pub diags: Diagnostics,
+    /// Problems in the stdlib's observability data (an overlay's), reported at their files.
     pub obs_errors: Vec<observability::ObservabilityError>,
 }
 

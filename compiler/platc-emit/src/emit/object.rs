@@ -23,9 +23,13 @@ use super::observability::rule_file::{RuleFile, RuleGroup};
 /// ([`crate::lower::Part`]), which an object then borrows whole ([`Node::Ref`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node<'a> {
+    /// `true` or `false`.
     Bool(bool),
+    /// A count or a port: objects have no negative or fractional numbers of their own.
     Int(u64),
+    /// A string borrowed from the values.
     Str(&'a str),
+    /// A string made for this object (a name, a joined value).
     String(String),
     /// A part of the values kept in Kubernetes' shape (a probe, a security context, ...).
     Ref(&'a Node<'a>),
@@ -35,10 +39,13 @@ pub enum Node<'a> {
     Json(&'a Json),
     /// A list of such parts (containers, volumes, ...).
     JsonList(&'a [Json]),
+    /// A list of strings (args, hosts, ...).
     Strings(&'a [String]),
     /// Annotations, ConfigMap data: string to string.
     StrMap(&'a IndexMap<String, String>),
+    /// A map built for this object, keys in the order Kubernetes users expect.
     Map(Map<'a>),
+    /// A list built for this object.
     List(Vec<Node<'a>>),
     /// A PrometheusRule's `spec`: `{groups: [...]}`.
     Rules(&'a [RuleGroup]),
@@ -52,6 +59,7 @@ pub enum Node<'a> {
 /// A patched object: its JSON, and where its holes were when it was turned into JSON.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tree {
+    /// The object (or part) as JSON, as the patches left it.
     pub json: Json,
     /// Each hole by JSON pointer, with the value it had: a hole whose value a patch changed is
     /// the patch's literal, as the patch wins in the rendered manifests too.
@@ -61,6 +69,7 @@ pub struct Tree {
 /// A leaf of an object that the chart takes from the release or the values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hole<'a> {
+    /// What the chart prints in its place.
     pub expr: Expr,
     /// Its value in this environment: what the rendered manifests print.
     pub node: Node<'a>,
@@ -106,6 +115,7 @@ pub fn release<'a>(expr: Expr, node: impl Into<Node<'a>>) -> Node<'a> {
 pub struct Map<'a>(Vec<(&'a str, Node<'a>)>);
 
 impl<'a> Map<'a> {
+    /// An empty map with room for `n` entries.
     pub fn with_capacity(n: usize) -> Self {
         Map(Vec::with_capacity(n))
     }
@@ -125,10 +135,12 @@ impl<'a> Map<'a> {
         }
     }
 
+    /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
+    /// The value of `key`, to change.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Node<'a>> {
         self.0.iter_mut().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
