@@ -99,32 +99,16 @@ fn diagnostics_index_lists_every_code() {
     }
 }
 
-/// The string literals of `pub const NAME: &[&str] = &[...];` in a source file.
-///
-/// `SERVICE_NODES` and `PLATFORM_NODES` live in private modules of the checker, so the test
-/// reads them from the source; with `pub use` re-exports in `platc_check::check` this can use them
-/// directly.
-fn const_list(rel: &str, name: &str) -> Vec<String> {
-    let src = read(rel);
-    // rustfmt may break the line after `=`, so the list starts at the first `&[` after the name.
-    let start = src.find(&format!("pub const {name}: &[&str] =")).unwrap_or_else(|| panic!("no `pub const {name}` in {rel}"));
-    let body = &src[start + format!("pub const {name}: &[&str] =").len()..];
-    let body = &body[body.find("&[").unwrap() + 2..body.find("];").unwrap()];
-    let items: Vec<String> = body.split('"').skip(1).step_by(2).map(str::to_string).collect();
-    assert!(!items.is_empty(), "`{name}` in {rel} parsed as empty");
-    items
-}
-
 #[test]
 fn language_reference_documents_every_node() {
     let lang = read("docs/language.md");
     let heading = |node: &str| format!("### `{node}`");
     let has_heading = |node: &str| lang.lines().any(|l| l == heading(node) || l.starts_with(&format!("{} (", heading(node))));
-    for node in const_list("compiler/platc-check/src/check/service.rs", "SERVICE_NODES") {
-        assert!(has_heading(&node), "docs/language.md has no `{}` heading for the service node", heading(&node));
+    for node in platc_check::check::SERVICE_NODES {
+        assert!(has_heading(node), "docs/language.md has no `{}` heading for the service node", heading(node));
     }
-    for node in const_list("compiler/platc-check/src/check/platform.rs", "PLATFORM_NODES") {
-        assert!(has_heading(&node), "docs/language.md has no `{}` heading for the platform node", heading(&node));
+    for node in platc_check::check::PLATFORM_NODES {
+        assert!(has_heading(node), "docs/language.md has no `{}` heading for the platform node", heading(node));
     }
     for node in ["service", "platform", "resource-type", "param", "output"] {
         assert!(has_heading(node), "docs/language.md has no `{}` heading", heading(node));

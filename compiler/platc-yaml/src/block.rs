@@ -174,6 +174,24 @@ impl Block<'_> {
     }
 }
 
+/// Serializer methods of the integer types that write the integer.
+macro_rules! integers {
+    ($($name:ident: $t:ty),* $(,)?) => {
+        $(fn $name(self, v: $t) -> Result<(), Fallback> {
+            self.integer(v)
+        })*
+    };
+}
+
+/// Serializer methods of the scalar types that leave the value to serde-saphyr.
+macro_rules! fallback {
+    ($($name:ident: $t:ty),* $(,)?) => {
+        $(fn $name(self, _: $t) -> Result<(), Fallback> {
+            Err(Fallback)
+        })*
+    };
+}
+
 impl<'o> ser::Serializer for Value<'o> {
     type Ok = ();
     type Error = Fallback;
@@ -188,30 +206,7 @@ impl<'o> ser::Serializer for Value<'o> {
     fn serialize_bool(self, v: bool) -> Result<(), Fallback> {
         self.scalar(Scalar::Plain(if v { "true" } else { "false" }))
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Fallback> {
-        self.integer(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Fallback> {
-        self.integer(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Fallback> {
-        self.integer(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Fallback> {
-        self.integer(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Fallback> {
-        self.integer(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Fallback> {
-        self.integer(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Fallback> {
-        self.integer(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Fallback> {
-        self.integer(v)
-    }
+    integers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64);
     // Floats, characters, bytes and enums are serde-saphyr's to write.
     fn serialize_f32(self, _: f32) -> Result<(), Fallback> {
         Err(Fallback)
@@ -347,42 +342,20 @@ impl ser::Serializer for Key<'_> {
         Ok(())
     }
     // Any other key is serde-saphyr's.
-    fn serialize_bool(self, _: bool) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_i8(self, _: i8) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_i16(self, _: i16) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_i32(self, _: i32) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_i64(self, _: i64) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_u8(self, _: u8) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_u16(self, _: u16) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_u32(self, _: u32) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_u64(self, _: u64) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_char(self, _: char) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
+    fallback!(
+        serialize_bool: bool,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_f32: f32,
+        serialize_f64: f64,
+        serialize_char: char
+    );
     fn serialize_bytes(self, _: &[u8]) -> Result<(), Fallback> {
         Err(Fallback)
     }

@@ -15,6 +15,9 @@ mod refs;
 mod resource_type;
 mod secrets;
 mod service;
+
+pub use platform::PLATFORM_NODES;
+pub use service::SERVICE_NODES;
 pub mod suggest;
 mod template;
 pub mod units;

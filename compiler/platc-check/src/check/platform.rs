@@ -10,7 +10,8 @@ use crate::model::*;
 use crate::source::{Span, Spanned};
 use crate::syntax::Node;
 
-pub(crate) const PLATFORM_NODES: &[&str] =
+/// Child nodes of `platform`, for did-you-mean (docs/language.md has a heading for each).
+pub const PLATFORM_NODES: &[&str] =
     &["cloud", "registry", "domain", "ingress", "gitops", "ci", "identity", "secret-store", "runbooks", "terraform-backend", "stdlib", "defaults", "environment", "policies", "not-secret"];
 
 const CLOUDS: [(&str, Cloud); 1] = [("aws", Cloud::Aws)];

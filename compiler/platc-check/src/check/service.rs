@@ -10,7 +10,7 @@ use crate::source::{Span, Spanned};
 use crate::syntax::{Node, Value};
 
 /// Child nodes of `service`, for did-you-mean.
-pub(crate) const SERVICE_NODES: &[&str] = &[
+pub const SERVICE_NODES: &[&str] = &[
     "owner",
     "description",
     "language",

@@ -101,6 +101,28 @@ impl Broken {
     }
 }
 
+/// A stdlib data file (YAML under `ci/` or `observability/`) that does not parse or breaks a
+/// rule of its format, found when its backend loads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataProblem {
+    /// The file, by its display name (`<stdlib>/ci/actions.yaml` or the overlay path).
+    pub file: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl From<DataProblem> for Broken {
+    fn from(e: DataProblem) -> Self {
+        Broken::file(e.file, e.message)
+    }
+}
+
+impl std::fmt::Display for DataProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
 /// The sources a [`Broken`] is reported with: the run's files and the ids of the backends'
 /// stdlib files (`Inputs::backend_files`).
 pub struct StdlibSources<'a> {

@@ -11,6 +11,7 @@ pub mod manifests;
 pub mod object;
 pub mod observability;
 pub mod patch;
+pub mod stdlib_template;
 pub mod terraform;
 pub use platc_yaml as yaml;
 

@@ -47,39 +47,7 @@ pub use naming::object_name;
 
 /// Why the in-cluster objects of a resource cannot be generated: a stdlib file (usually from an
 /// overlay) is missing, does not render, or renders data that breaks the contract.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Index into `Resolved::services` (with `uses`, the resource at fault); `None` when the
-    /// stdlib file itself is broken.
-    pub service: Option<usize>,
-    /// Index into the service's `uses`, when one resource is at fault.
-    pub uses: Option<usize>,
-    /// The environment being generated ("" for a file that does not load).
-    pub env: String,
-    /// Stdlib path of the file at fault (`incluster/postgres.yaml.hbs`).
-    pub template: String,
-    /// What is wrong with the file.
-    pub message: String,
-}
-
-impl Problem {
-    /// The problem as the backends report it: at the stdlib file, for the resource it was
-    /// rendered for.
-    pub fn into_broken(self, stdlib: &crate::stdlib::Stdlib) -> crate::emit::backend::Broken {
-        let Problem { service, uses, env, template, message } = self;
-        crate::emit::backend::Broken { service, uses, env, ..crate::emit::backend::Broken::at(stdlib, &template, message) }
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.env.is_empty() {
-            write!(f, "{}: {}", self.template, self.message)
-        } else {
-            write!(f, "{} (environment `{}`): {}", self.template, self.env, self.message)
-        }
-    }
-}
+pub use crate::emit::stdlib_template::TemplateProblem as Problem;
 
 /// The in-cluster templates and the images they may use, compiled on first use: compiling
 /// them takes longer than rendering a thousand services' manifests of an environment that
@@ -145,8 +113,7 @@ impl Catalog {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_escape_fn(yaml_escape);
-        hb.register_helper("ident", Box::new(ident));
-        hb.register_helper("dns", Box::new(dns));
+        crate::emit::stdlib_template::register_name_helpers(&mut hb);
         hb.register_helper("generated", Box::new(generated));
         hb.register_helper("image", Box::new(ImageHelper(self.images.clone())));
         hb
@@ -224,31 +191,6 @@ fn yaml_escape(text: &str) -> String {
         }
     }
     out
-}
-
-fn joined(h: &Helper) -> String {
-    h.params().iter().map(|p| p.value().render()).collect()
-}
-
-fn max_of(h: &Helper, default: usize) -> Result<usize, RenderError> {
-    match h.hash_get("max") {
-        None => Ok(default),
-        Some(v) => v.value().as_u64().map(|n| n as usize).ok_or_else(|| RenderErrorReason::Other(format!("{}: max= must be a number", h.name())).into()),
-    }
-}
-
-/// `{{ident A B max=N}}`: a database identifier (the same as the Terraform templates').
-fn ident(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
-    let max = max_of(h, 63)?;
-    out.write(&naming::identifier(&joined(h), max))?;
-    Ok(())
-}
-
-/// `{{dns A B max=N}}`: a DNS label of at most N characters.
-fn dns(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
-    let max = max_of(h, 63)?;
-    out.write(&naming::dns_safe(&joined(h), max))?;
-    Ok(())
 }
 
 /// `{{generated "KEY"}}`: the External Secrets template that reads generated credential KEY
@@ -673,11 +615,7 @@ fn eso_refs(text: &str) -> Vec<String> {
 }
 
 fn render_error(e: &RenderError) -> String {
-    let at = match (e.line_no, e.column_no) {
-        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
-        _ => String::new(),
-    };
-    format!("does not render: {}{at}", e.reason())
+    format!("does not render: {}", crate::emit::stdlib_template::render_error(e))
 }
 
 #[cfg(test)]

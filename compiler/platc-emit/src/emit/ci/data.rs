@@ -16,25 +16,7 @@ use crate::model::Language;
 use crate::stdlib::Stdlib;
 
 /// A problem with CI data in the stdlib or an overlay (a broken overlay, not a broken spec).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CiError {
-    /// The stdlib file (`<stdlib>/ci/actions.yaml` or the overlay path).
-    pub file: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl From<CiError> for crate::emit::backend::Broken {
-    fn from(e: CiError) -> Self {
-        crate::emit::backend::Broken::file(e.file, e.message)
-    }
-}
-
-impl std::fmt::Display for CiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.file, self.message)
-    }
-}
+pub use crate::emit::backend::DataProblem as CiError;
 
 pub(crate) const ACTIONS_FILE: &str = "ci/actions.yaml";
 pub(crate) const SETTINGS_FILE: &str = "ci/platc.yaml";

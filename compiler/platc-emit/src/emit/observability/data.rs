@@ -25,25 +25,7 @@ pub(crate) const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
 
 /// A problem with observability data in the stdlib or an overlay (a broken overlay, not a
 /// broken spec).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObservabilityError {
-    /// The stdlib file (`<stdlib>/observability/slo.yaml` or the overlay path).
-    pub file: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl From<ObservabilityError> for crate::emit::backend::Broken {
-    fn from(e: ObservabilityError) -> Self {
-        crate::emit::backend::Broken::file(e.file, e.message)
-    }
-}
-
-impl std::fmt::Display for ObservabilityError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.file, self.message)
-    }
-}
+pub use crate::emit::backend::DataProblem as ObservabilityError;
 
 /// `observability/settings.yaml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -31,30 +31,7 @@ pub use hcl;
 /// Why the Terraform of one service could not be generated: a stdlib template (usually from an
 /// overlay) is missing, does not render, renders invalid HCL or does not provide every output of
 /// its resource type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Index into `Resolved::services`; `None` when no service is at fault (a stdlib template
-    /// that does not compile).
-    pub service: Option<usize>,
-    /// Index into the service's `uses`, when one resource is at fault.
-    pub uses: Option<usize>,
-    /// Environment being generated.
-    pub env: String,
-    /// Stdlib path of the template at fault (`terraform/types/postgres.tf.hbs`).
-    pub template: String,
-    /// What is wrong: the template does not compile or render, its output is not valid HCL, or a
-    /// template or variable it needs is missing.
-    pub message: String,
-}
-
-impl Problem {
-    /// The problem as the backends report it: at the template, for the resource it was
-    /// rendered for.
-    pub fn into_broken(self, stdlib: &Stdlib) -> crate::emit::backend::Broken {
-        let Problem { service, uses, env, template, message } = self;
-        crate::emit::backend::Broken { service, uses, env, ..crate::emit::backend::Broken::at(stdlib, &template, message) }
-    }
-}
+pub use crate::emit::stdlib_template::TemplateProblem as Problem;
 
 /// The Terraform backend: per service, a root module per environment where it has `aws`
 /// resources, from the stdlib's templates.
@@ -83,12 +60,6 @@ impl crate::emit::backend::Backend for Terraform<'_> {
             Ok(files) => files.into_iter().for_each(|(p, text)| cx.out.add(p, text)),
             Err(problems) => cx.broken.extend(problems.into_iter().map(|p| p.into_broken(self.stdlib))),
         }
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (environment `{}`): {}", self.template, self.env, self.message)
     }
 }
 

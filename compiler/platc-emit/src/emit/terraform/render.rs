@@ -31,7 +31,6 @@
 
 use handlebars::{Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderError, RenderErrorReason};
 
-use crate::lower::{dns_safe, identifier};
 use crate::stdlib::Stdlib;
 
 /// The stdlib folder of the Terraform templates.
@@ -59,8 +58,7 @@ impl Templates {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.register_escape_fn(hcl_escape);
-        hb.register_helper("dns", Box::new(dns));
-        hb.register_helper("ident", Box::new(ident));
+        crate::emit::stdlib_template::register_name_helpers(&mut hb);
         hb.register_helper("pick", Box::new(pick));
         hb.register_helper("add", Box::new(add));
         hb.register_helper("mul", Box::new(mul));
@@ -86,14 +84,7 @@ impl Templates {
     }
 }
 
-/// A render error with its position, without the handlebars boilerplate.
-fn render_error(e: &RenderError) -> String {
-    let at = match (e.line_no, e.column_no) {
-        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
-        _ => String::new(),
-    };
-    format!("{}{at}", e.reason())
-}
+use crate::emit::stdlib_template::render_error;
 
 /// Escapes text for the inside of a quoted HCL string.
 pub fn hcl_escape(text: &str) -> String {
@@ -114,29 +105,6 @@ pub fn hcl_escape(text: &str) -> String {
         }
     }
     out
-}
-
-fn joined(h: &Helper) -> String {
-    h.params().iter().map(|p| p.value().render()).collect()
-}
-
-fn max_of(h: &Helper, default: usize) -> Result<usize, RenderError> {
-    match h.hash_get("max") {
-        None => Ok(default),
-        Some(v) => v.value().as_u64().map(|n| n as usize).ok_or_else(|| RenderErrorReason::Other(format!("{}: max= must be a number", h.name())).into()),
-    }
-}
-
-fn dns(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
-    let max = max_of(h, 63)?;
-    out.write(&dns_safe(&joined(h), max))?;
-    Ok(())
-}
-
-fn ident(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
-    let max = max_of(h, 63)?;
-    out.write(&identifier(&joined(h), max))?;
-    Ok(())
 }
 
 fn pick(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {
@@ -180,6 +148,7 @@ mod tests {
 
     #[test]
     fn identifiers() {
+        use crate::lower::identifier;
         assert_eq!(identifier("orders-db", 63), "orders_db");
         assert_eq!(identifier("9lives", 4), "x9li");
     }
