@@ -130,6 +130,31 @@ fn preview_names_come_from_the_branch() {
     assert!(err.is_err());
 }
 
+/// Flux creates no Kustomization's `targetNamespace`: each instance's wiring carries its
+/// Namespace (a preview's too, with its TTL), which the Kustomizations deploy into, and which
+/// goes with the instance's directory when a preview is torn down.
+#[test]
+fn flux_wiring_creates_the_namespace_of_each_instance() {
+    let platform = std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap().replace("gitops argocd", "gitops flux");
+    let mut fs = MemoryFs::new();
+    fs.add("/r/platform.kdl", platform);
+    fs.add("/r/hello/service.kdl", std::fs::read_to_string(root().join("examples/hello/hello/service.kdl")).unwrap());
+    let build = |opts: &BuildOptions| output(build_paths(&fs, &[PathBuf::from(".")], &[], Path::new("/r"), opts).unwrap());
+    let text = |out: &Output, p: &str| String::from_utf8(out.files.get(p).unwrap_or_else(|| panic!("no {p} in {:?}", out.files.keys().collect::<Vec<_>>())).clone()).unwrap();
+    let out = build(&BuildOptions::default());
+    for env in ["dev", "prod"] {
+        let ns: serde_json::Value = serde_saphyr::from_str(&text(&out, &format!("gitops/{env}/namespace.yaml"))).unwrap();
+        assert_eq!((&ns["kind"], &ns["metadata"]["name"]), (&"Namespace".into(), &format!("acme-{env}").into()), "{ns}");
+        let k: serde_json::Value = serde_saphyr::from_str(&text(&out, &format!("gitops/{env}/hello.yaml"))).unwrap();
+        assert_eq!(k["spec"]["targetNamespace"], ns["metadata"]["name"], "the Kustomization deploys into it");
+    }
+    let preview = build(&BuildOptions { env: Some("preview".into()), branch: Some("feat/x".into()), ..Default::default() });
+    let dir = preview.files.keys().find_map(|p| p.strip_prefix("gitops/").and_then(|p| p.strip_suffix("/namespace.yaml"))).expect("a preview namespace").to_string();
+    let ns: serde_json::Value = serde_saphyr::from_str(&text(&preview, &format!("gitops/{dir}/namespace.yaml"))).unwrap();
+    assert!(ns["metadata"]["name"].as_str().unwrap().starts_with("acme-preview-feat-x"), "{ns}");
+    assert!(ns["metadata"]["annotations"]["platc.dev/ttl"].is_string(), "the preview's TTL is on its namespace: {ns}");
+}
+
 #[test]
 fn startup_cycles_name_every_member_and_edge() {
     let mut fs = MemoryFs::new();

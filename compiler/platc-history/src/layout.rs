@@ -83,7 +83,7 @@ pub fn classify(path: &str, envs: &[EnvName]) -> Option<Placed> {
         let stem = file.strip_suffix(".yaml").or_else(|| file.strip_suffix(".yml"));
         let service = match (&segs[2..], stem) {
             ([_apps, _], Some(s)) if segs[2] == "apps" => Some(s.to_string()),
-            ([_], Some(s)) if s != "root" && s != "source" && s != "kustomization" => Some(s.to_string()),
+            ([_], Some(s)) if !["root", "source", "namespace", "kustomization"].contains(&s) => Some(s.to_string()),
             _ => None,
         };
         let deployed = service.is_some();
@@ -130,6 +130,7 @@ mod tests {
         assert_eq!(unit("gitops/prod/hello.yaml").as_deref(), Some("hello/prod"));
         assert_eq!(unit("gitops/prod/root.yaml"), None);
         assert_eq!(unit("gitops/prod/source.yaml"), None);
+        assert_eq!(unit("gitops/prod/namespace.yaml"), None);
         assert_eq!(unit("hello/chart/values-prod.yaml"), None);
         assert_eq!(classify("hello/chart/values-prod.yaml", &e).unwrap().environment, "prod");
         assert_eq!(classify("hello/chart/templates/deployment.yaml", &e), None);

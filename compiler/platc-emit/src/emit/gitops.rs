@@ -121,6 +121,22 @@ fn flux(out: &mut Output, r: &Resolved, pl: &Placement, source: &str) {
         "spec": {"interval": "1m", "url": g.repo, "ref": {"branch": g.branch}},
     });
     out.add(format!("{dir}/source.yaml"), yaml::document(&head, &git));
+    // Flux does not create a Kustomization's `targetNamespace` (Argo CD's CreateNamespace
+    // does): the instance's Namespace is part of its wiring, so a preview's namespace comes
+    // with its first publish and goes with its teardown (under a pruning root Kustomization).
+    let mut namespace = json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": pl.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "platc", "app.kubernetes.io/part-of": r.platform.name.value, "platc.dev/environment": pl.env},
+        },
+    });
+    let annotations = preview_annotations(r, pl);
+    if !annotations.is_empty() {
+        namespace["metadata"]["annotations"] = annotations.into();
+    }
+    out.add(format!("{dir}/namespace.yaml"), yaml::document(&head, &namespace));
     for sp in &r.services {
         let mut spec = json!({
             "interval": "5m",
