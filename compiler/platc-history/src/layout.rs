@@ -13,6 +13,7 @@
 //! Everything else (chart templates, `values.yaml`, `platc.lock`) belongs to no environment.
 
 use super::Unit;
+use crate::model::GitOpsEngine;
 
 /// An environment of platform.kdl: its name and whether it is ephemeral (a preview, built
 /// once per branch as instance `NAME-BRANCH`).
@@ -83,7 +84,8 @@ pub fn classify(path: &str, envs: &[EnvName]) -> Option<Placed> {
         let stem = file.strip_suffix(".yaml").or_else(|| file.strip_suffix(".yml"));
         let service = match (&segs[2..], stem) {
             ([_apps, _], Some(s)) if segs[2] == "apps" => Some(s.to_string()),
-            ([_], Some(s)) if !["root", "source", "namespace", "kustomization"].contains(&s) => Some(s.to_string()),
+            // Argo CD's root, Flux's wiring, and the kustomization.yaml a person may add.
+            ([_], Some(s)) if s != "root" && s != "kustomization" && !GitOpsEngine::Flux.wiring_files().contains(&s) => Some(s.to_string()),
             _ => None,
         };
         let deployed = service.is_some();

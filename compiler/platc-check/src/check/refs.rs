@@ -13,6 +13,7 @@ use crate::source::{FileId, Span};
 pub(crate) fn check(ws: &Workspace, diags: &mut Diagnostics) {
     let by_name = duplicate_services(&ws.services, diags);
     check_platform(ws, diags);
+    wiring_names(ws, diags);
     // Each service's references on its own: on every core, diagnostics joined in order.
     let per_chunk = crate::par::map_chunks(&ws.services, |services| {
         let mut diags = Diagnostics::new();
@@ -273,5 +274,26 @@ fn warnings(s: &Service, diags: &mut Diagnostics) {
                     .with_help("add an objective so that burn-rate alerts page someone: slo availability=\"99.9%\""),
             );
         }
+    }
+}
+
+/// E0220 for a service whose name is that of a file of the GitOps wiring (`source.yaml` and
+/// `namespace.yaml` of Flux's `gitops/INSTANCE/`): its Kustomization would replace that file.
+fn wiring_names(ws: &Workspace, diags: &mut Diagnostics) {
+    let engine = ws.platform.gitops.engine;
+    for s in ws.services.iter().filter(|s| engine.wiring_files().contains(&s.name.value.as_str())) {
+        let name = &s.name.value;
+        diags.push(
+            Diagnostic::new(
+                codes::NAME_OF_GENERATED_FILE,
+                Label::new(s.file, s.name.span, "the name of a file of the Flux wiring"),
+                format!("a service named `{name}` would replace `gitops/INSTANCE/{name}.yaml`"),
+            )
+            .with_label(Label::new(ws.platform.file, ws.platform.name.span, "deploys with Flux"))
+            .with_help(format!(
+                "rename the service; with Flux, every environment's `gitops/INSTANCE/` holds {} besides one file per service",
+                ws.platform.gitops.engine.wiring_files().iter().map(|f| format!("`{f}.yaml`")).collect::<Vec<_>>().join(" and ")
+            )),
+        );
     }
 }

@@ -95,6 +95,22 @@ pub enum GitOpsEngine {
     Flux,
 }
 
+/// The files of Flux's wiring in each `gitops/INSTANCE/` besides each service's: the
+/// GitRepository (`source.yaml`) and the instance's Namespace (`namespace.yaml`).
+pub const FLUX_WIRING: [&str; 2] = ["source", "namespace"];
+
+impl GitOpsEngine {
+    /// The files of an instance's wiring in `gitops/INSTANCE/` besides each service's
+    /// (`NAME.yaml`): names a service cannot have, or its file would replace one of them.
+    /// Argo CD's applications live in `apps/`, so no name collides with its `root.yaml`.
+    pub fn wiring_files(self) -> &'static [&'static str] {
+        match self {
+            GitOpsEngine::ArgoCd => &[],
+            GitOpsEngine::Flux => &FLUX_WIRING,
+        }
+    }
+}
+
 /// The CI system platc writes pipelines for (`ci`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CiSystem {

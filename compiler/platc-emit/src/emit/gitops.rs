@@ -120,7 +120,8 @@ fn flux(out: &mut Output, r: &Resolved, pl: &Placement, source: &str) {
         "metadata": {"name": repo_name, "namespace": "flux-system"},
         "spec": {"interval": "1m", "url": g.repo, "ref": {"branch": g.branch}},
     });
-    out.add(format!("{dir}/source.yaml"), yaml::document(&head, &git));
+    let [source, namespace_file] = crate::model::FLUX_WIRING;
+    out.add(format!("{dir}/{source}.yaml"), yaml::document(&head, &git));
     // Flux does not create a Kustomization's `targetNamespace` (Argo CD's CreateNamespace
     // does): the instance's Namespace is part of its wiring, so a preview's namespace comes
     // with its first publish and goes with its teardown (under a pruning root Kustomization).
@@ -136,7 +137,7 @@ fn flux(out: &mut Output, r: &Resolved, pl: &Placement, source: &str) {
     if !annotations.is_empty() {
         namespace["metadata"]["annotations"] = annotations.into();
     }
-    out.add(format!("{dir}/namespace.yaml"), yaml::document(&head, &namespace));
+    out.add(format!("{dir}/{namespace_file}.yaml"), yaml::document(&head, &namespace));
     for sp in &r.services {
         let mut spec = json!({
             "interval": "5m",

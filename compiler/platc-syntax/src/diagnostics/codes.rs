@@ -89,6 +89,7 @@ codes! {
     INVALID_PROMQL = "E0217", "invalid PromQL expression";
     INVALID_TEMPLATE = "E0218", "invalid alert annotation template";
     NAME_TOO_LONG = "E0219", "generated Kubernetes name or key too long";
+    NAME_OF_GENERATED_FILE = "E0220", "a service has the name of a file of the GitOps wiring";
 
     DUPLICATE = "E0301", "duplicate definition";
 
