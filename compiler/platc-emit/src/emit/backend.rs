@@ -181,7 +181,7 @@ fn diagnostic(b: &Broken, model: &Resolved, src: &StdlibSources) -> Diagnostic {
     let diag = match id {
         Some(id) => {
             let text = &src.sources.get(id).text;
-            Diagnostic::new(codes::BROKEN_STDLIB_FILE, Label::new(id, span_of(text, position(&b.message)), "here"), message).with_label(used.unwrap_or(platform))
+            Diagnostic::new(codes::BROKEN_STDLIB_FILE, Label::new(id, span_of(text, position(&b.message.replace(b.file.as_str(), ""))), "here"), message).with_label(used.unwrap_or(platform))
         }
         // A file that is missing altogether: there is nothing to point into.
         None => Diagnostic::new(codes::BROKEN_STDLIB_FILE, used.unwrap_or(platform), message),
@@ -195,6 +195,8 @@ fn first_line(message: &str) -> &str {
 
 /// The line and column (1-based) a parser's message names: `line 3 column 5` (serde_json,
 /// serde-saphyr), `line 3, col 5` (handlebars), `line 3` alone; the last one when several.
+/// The caller removes the file's own name first: an overlay's path (`ci/pipeline 2/`) is not a
+/// position.
 pub fn position(message: &str) -> Option<(usize, usize)> {
     let lower = message.to_ascii_lowercase();
     let mut found = None;
@@ -251,6 +253,11 @@ mod tests {
         let tpl = hb.register_template_string("t", "line one\n{{#if x}}\nnever closed\n").unwrap_err().to_string();
         assert_eq!(position(&tpl), Some((4, 1)), "{tpl}");
         assert_eq!(position("no position here"), None);
+        // Why the caller removes the file's name first: a path can read like a position.
+        let file = "/home/ci/pipeline 7/observability/slo.yaml";
+        let message = format!("{file}: unknown key `windos`");
+        assert_eq!(position(&message), Some((7, 1)));
+        assert_eq!(position(&message.replace(file, "")), None);
     }
 
     #[test]

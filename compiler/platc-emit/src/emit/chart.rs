@@ -51,7 +51,6 @@ impl Chart {
     ///
     /// Each object is printed once, straight from its [`Node`] tree with a marker at each hole
     /// ([`Marked`]), by the YAML writer of the manifests; the markers then become actions.
-    #[allow(clippy::too_many_arguments)]
     pub fn add(&mut self, name: &str, namespace: &str, written: bool, image: (&str, &str), header: &str, objects: &[Node]) {
         let mut values = Json::Object(Map::new());
         set_path(&mut values, &["environment".into()], Json::from(name));

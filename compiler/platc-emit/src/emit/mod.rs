@@ -187,14 +187,6 @@ fn observability_into_values(
     }
 }
 
-/// The GitOps wiring of every service (Argo CD applications or Flux kustomizations), paths
-/// relative to `deploy/`.
-pub fn emit_gitops(model: &Resolved) -> Output {
-    let mut out = Output::default();
-    gitops::emit(&mut out, model);
-    out
-}
-
 /// Puts a service's rules and dashboard into its chart values.
 fn set_observability(values: &mut Values, service: &str, a: observability::Artifacts) {
     let has_rules = !a.rule_groups.is_empty();
