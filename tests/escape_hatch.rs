@@ -607,6 +607,31 @@ fn removing_a_preview_deletes_only_its_files() {
     assert_eq!(previews, [("preview-feat-a", true), ("preview-feat-b", false)]);
 }
 
+/// The same sequence with Flux: dev, two previews, the teardown of one. Each instance's
+/// Namespace is published with its wiring and goes with a preview's teardown alone.
+#[test]
+fn with_flux_a_preview_teardown_removes_its_namespace_only() {
+    let (_tmp, src, gitops) = repos();
+    edit(&src.join("platform.kdl"), "gitops argocd", "gitops flux");
+    git(&src, &["commit", "-qam", "flux"]);
+    assert_eq!(publish(&src, &gitops, Publish { env: Some("dev"), ..Default::default() }), 0);
+    for branch in ["feat-a", "feat-b"] {
+        let set = [format!("branch={branch}")];
+        let set: Vec<&str> = set.iter().map(String::as_str).collect();
+        assert_eq!(publish(&src, &gitops, Publish { env: Some("preview"), set: &set, ..Default::default() }), 0);
+    }
+    let namespace = |instance: &str| gitops.join(format!("deploy/gitops/{instance}/namespace.yaml"));
+    for instance in ["dev", "preview-feat-a", "preview-feat-b"] {
+        let text = std::fs::read_to_string(namespace(instance)).unwrap_or_else(|e| panic!("{instance}: {e}"));
+        assert!(text.contains(&format!("name: acme-{instance}\n")), "{instance}: {text}");
+    }
+    assert_eq!(publish(&src, &gitops, Publish { env: Some("preview"), set: &["branch=feat-a"], remove: true, ..Default::default() }), 0);
+    assert!(!gitops.join("deploy/gitops/preview-feat-a").exists(), "feat-a's wiring, its namespace included, is gone");
+    assert!(namespace("preview-feat-b").is_file() && namespace("dev").is_file(), "the others' namespaces stay");
+    let last = git(&gitops, &["log", "-1", "--format=%(trailers:only,unfold)"]);
+    assert!(last.contains("Platc-Remove: hello/preview-feat-a") && !last.contains("Platc-Deploy"), "{last}");
+}
+
 /// values.yaml is the base environment's whatever `--env` builds, and a build refused for a
 /// hand edit leaves neither a changed tree nor a staging directory behind.
 #[test]
