@@ -93,7 +93,7 @@ impl Tree {
         let out = Command::new(synth).arg(n.to_string()).arg(dir.path()).output().expect("run platc-synth");
         assert!(out.status.success(), "platc-synth {n} failed: {}", String::from_utf8_lossy(&out.stderr));
         let loaded = load_tree(dir.path());
-        let analysis = platc_resolve::driver::analyze(&loaded);
+        let analysis = platc::build::analyze(&loaded);
         assert!(analysis.ok().is_some(), "the synthetic tree of {n} services has errors: {:?}", analysis.diags.iter().filter(|d| d.is_error()).map(|d| &d.message).take(5).collect::<Vec<_>>());
         Tree { dir, loaded }
     }
@@ -120,7 +120,7 @@ fn stages(c: &mut Criterion) {
     for n in sizes() {
         let tree = Tree::new(&synth, n);
         let loaded = &tree.loaded;
-        let analysis = platc_resolve::driver::analyze(loaded);
+        let analysis = platc::build::analyze(loaded);
         let (ws, graph) = analysis.ok().expect("checked above");
         let envs = platc_resolve::resolve::environments(ws, &opts).expect("environments");
 
@@ -159,7 +159,7 @@ fn stages(c: &mut Criterion) {
 
         g.bench_function("check", |b| {
             b.iter(|| {
-                let (ws, diags) = platc_check::check::check(&loaded.sources, &loaded.inputs);
+                let (ws, diags) = platc_check::check::check(&loaded.sources, &loaded.inputs, &platc_emit::VOCABULARY);
                 assert!(!diags.has_errors());
                 ws
             })

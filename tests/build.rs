@@ -193,3 +193,22 @@ fn hello_tree_snapshot() {
         insta::assert_snapshot!("hello_tree", listing);
     });
 }
+
+/// `OBJECT_KINDS` (what `patch` and `render --kind` accept) is the list of kinds the examples'
+/// builds make, both ways: a new kind cannot be left unpatchable, and a kind no longer built
+/// cannot stay accepted. The two examples between them use every platform choice that changes
+/// which kinds exist (ingress and Gateway API, in-cluster and managed resources, cron jobs).
+#[test]
+fn the_patchable_kinds_are_the_kinds_built() {
+    let mut built = std::collections::BTreeSet::new();
+    for ex in ["hello", "shop"] {
+        for (path, bytes) in output(build_example(ex, &BuildOptions::default())).files {
+            if path.contains("/manifests/") {
+                let text = String::from_utf8(bytes).expect("YAML is UTF-8");
+                built.extend(text.lines().filter_map(|l| l.strip_prefix("kind: ")).map(str::to_string));
+            }
+        }
+    }
+    let listed: std::collections::BTreeSet<String> = platc_emit::emit::manifests::OBJECT_KINDS.iter().map(|k| k.to_string()).collect();
+    assert_eq!(built, listed, "kinds built by the examples vs emit::manifests::OBJECT_KINDS");
+}

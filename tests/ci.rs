@@ -24,7 +24,7 @@ fn root() -> PathBuf {
 /// The CI files of a tree of specs, generated in memory.
 fn ci_output(fs: &dyn FileSystem, path: &Path, cwd: &Path) -> Output {
     let loaded = platc_check::load::load(fs, &[path.to_path_buf()], &[], cwd).expect("the specs load");
-    let analysis = platc_resolve::driver::analyze(&loaded);
+    let analysis = platc::build::analyze(&loaded);
     let Some((ws, graph)) = analysis.ok() else {
         let diags: Vec<_> = analysis.diags.iter().cloned().collect();
         panic!("the specs have errors:\n{}", platc_syntax::diagnostics::render(&diags, &loaded.sources, platc_syntax::diagnostics::Format::Human, false));
@@ -435,7 +435,7 @@ fn a_stdlib_overlay_changes_language_steps_and_cannot_unpin_actions() {
     let mut fs = example_in_memory("hello", &[]);
     fs.add("/ov/ci/languages/go.yaml", std::fs::read_to_string(root().join("stdlib/ci/languages/go.yaml")).unwrap().replace("  - go vet ./...\n", "  - go vet ./...\n  - staticcheck ./...\n"));
     let loaded = platc_check::load::load(&fs, &[PathBuf::from("/repo")], &[PathBuf::from("/ov")], Path::new("/repo")).unwrap();
-    let analysis = platc_resolve::driver::analyze(&loaded);
+    let analysis = platc::build::analyze(&loaded);
     let (ws, graph) = analysis.ok().unwrap();
     let envs = platc_resolve::resolve::environments(ws, &BuildOptions::default()).unwrap();
     let model = platc_resolve::resolve::resolve(ws, graph, &envs, &BuildOptions::default(), &loaded.sources);
@@ -489,7 +489,7 @@ fn pipelines_past_the_ci_systems_limits_are_reported() {
     let limits = |fs: &MemoryFs| {
         let out = ci_output(fs, Path::new("/repo"), Path::new("/repo"));
         let loaded = platc_check::load::load(fs, &[PathBuf::from("/repo")], &[], Path::new("/repo")).unwrap();
-        let analysis = platc_resolve::driver::analyze(&loaded);
+        let analysis = platc::build::analyze(&loaded);
         let (ws, graph) = analysis.ok().unwrap();
         let model = platc_resolve::resolve::resolve(ws, graph, &[], &BuildOptions::default(), &loaded.sources);
         (out.files.values().map(Vec::len).max().unwrap_or(0), platc_emit::emit::ci::exceeded_limits(&model, &out))

@@ -129,6 +129,18 @@ fn language_reference_documents_every_node() {
     }
 }
 
+/// The kinds `patch` may name are the backends' list, so the reference cannot fall behind a new
+/// object kind.
+#[test]
+fn language_reference_lists_every_patchable_kind() {
+    let lang = read("docs/language.md");
+    let patch = &lang[lang.find("### `patch`").expect("a patch section")..];
+    let argument = patch.lines().skip_while(|l| !l.starts_with("- Argument:")).take_while(|l| !l.starts_with("- `name=`")).collect::<Vec<_>>().join(" ");
+    let listed: BTreeSet<&str> = argument.split('`').skip(1).step_by(2).collect();
+    let kinds: BTreeSet<&str> = platc_emit::emit::manifests::OBJECT_KINDS.iter().copied().collect();
+    assert_eq!(listed, kinds, "the `patch` argument's list in docs/language.md");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Examples: each page's `## Example` reproduces its code; its `## How to fix` has no error.
 //
@@ -238,7 +250,7 @@ fn check(files: &BTreeMap<String, String>, build: bool) -> (Vec<Code>, String) {
         (r.diags, r.loaded.sources)
     } else {
         let loaded = platc_check::load::load(&fs, &paths, &overlays, root).expect("the example tree loads");
-        (platc_resolve::driver::analyze(&loaded).diags, loaded.sources)
+        (platc::build::analyze(&loaded).diags, loaded.sources)
     };
     let items: Vec<_> = diags.iter().cloned().collect();
     let shown = platc_syntax::diagnostics::render(&items, &sources, platc_syntax::diagnostics::Format::Human, false);

@@ -493,7 +493,7 @@ fn policy_violations_point_at_the_spec_and_at_platform_kdl() {
     let spec = read(&svc.join("service.kdl"));
 
     let loaded = platc_check::load::load(&platc_check::fs::RealFs, &[repo.to_path_buf()], &[], repo).expect("loads");
-    let diags = platc_resolve::driver::analyze(&loaded).diags.into_vec();
+    let diags = platc::build::analyze(&loaded).diags.into_vec();
     let json = platc_syntax::diagnostics::render(&diags, &loaded.sources, platc_syntax::diagnostics::Format::Json, false);
     let lines: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
     let line_of = |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i as u64 + 1).unwrap_or_else(|| panic!("no `{needle}` in\n{text}"));

@@ -27,7 +27,7 @@ fn root() -> PathBuf {
 /// Loads, checks and lowers an example, then runs the observability backend.
 fn emit_with(fs: &dyn platc_check::fs::FileSystem, paths: &[PathBuf], overlays: &[PathBuf], opts: &BuildOptions) -> Result<Observability, Vec<observability::ObservabilityError>> {
     let loaded = platc_check::load::load(fs, paths, overlays, &root()).unwrap_or_else(|e| panic!("load: {}", e.0));
-    let analysis = platc_resolve::driver::analyze(&loaded);
+    let analysis = platc::build::analyze(&loaded);
     assert!(!analysis.diags.has_errors(), "{:?}", analysis.diags.iter().map(|d| d.message.clone()).collect::<Vec<_>>());
     let ws = analysis.workspace.expect("workspace");
     let graph = analysis.graph.expect("graph");

@@ -564,7 +564,7 @@ fn lowered_with_overlay(files: &[(&str, String)]) -> Result<lower::Plan, Vec<inc
         std::fs::write(p, text).unwrap();
     }
     let loaded = platc_check::load::load(&RealFs, &[PathBuf::from("examples/shop")], &[dir.path().to_path_buf()], &root()).unwrap_or_else(|e| panic!("{}", e.0));
-    let a = platc_resolve::driver::analyze(&loaded);
+    let a = platc::build::analyze(&loaded);
     let (ws, graph) = (a.workspace.unwrap(), a.graph.unwrap());
     let opts = BuildOptions::default();
     let envs = platc_resolve::resolve::environments(&ws, &opts).unwrap();
@@ -641,7 +641,7 @@ fn a_type_without_in_cluster_data_is_reported() {
     )
     .unwrap();
     let loaded = platc_check::load::load(&RealFs, std::slice::from_ref(&shop), &[dir.path().join("overlay")], Path::new("/")).unwrap_or_else(|e| panic!("{}", e.0));
-    let a = platc_resolve::driver::analyze(&loaded);
+    let a = platc::build::analyze(&loaded);
     let msgs: Vec<String> = a.diags.iter().map(|d| d.message.clone()).collect();
     let (Some(ws), Some(graph)) = (a.workspace, a.graph) else { panic!("{msgs:?}") };
     let envs = platc_resolve::resolve::environments(&ws, &BuildOptions::default()).unwrap();

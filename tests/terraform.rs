@@ -77,7 +77,7 @@ struct Generated {
 
 fn generate(fs: &dyn FileSystem, path: &Path) -> Generated {
     let loaded = platc_check::load::load(fs, &[path.to_path_buf()], &[], &root()).unwrap_or_else(|e| panic!("{} does not load: {}", path.display(), e.0));
-    let analysis = platc_resolve::driver::analyze(&loaded);
+    let analysis = platc::build::analyze(&loaded);
     let (ws, graph) = analysis.ok().unwrap_or_else(|| {
         let d: Vec<_> = analysis.diags.iter().cloned().collect();
         panic!("{} does not check:\n{}", path.display(), platc_syntax::diagnostics::render(&d, &loaded.sources, platc_syntax::diagnostics::Format::Human, false))
@@ -595,7 +595,7 @@ fn an_overlay_template_replaces_the_builtin_and_is_checked() {
         fs.add("/ws/platform.kdl", ALL_PLATFORM.replace("identity irsa", "identity irsa\n    stdlib \"overlay\"")).add("/ws/ledger-export/service.kdl", ALL_SERVICE);
         fs.add("/ws/overlay/terraform/types/topic.tf.hbs", topic.to_string());
         let loaded = platc_check::load::load(&fs, &[PathBuf::from("/ws")], &[], &root()).unwrap();
-        let analysis = platc_resolve::driver::analyze(&loaded);
+        let analysis = platc::build::analyze(&loaded);
         let (ws, graph) = analysis.ok().expect("checks");
         let envs = platc_resolve::resolve::environments(ws, &BuildOptions::default()).unwrap();
         let model = platc_resolve::resolve::resolve(ws, graph, &envs, &BuildOptions::default(), &loaded.sources);

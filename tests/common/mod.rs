@@ -53,7 +53,7 @@ pub fn check_tree(files: &[(&str, &str)], stdlib: &[&str]) -> Result<Run, String
     }
     let stdlib: Vec<PathBuf> = stdlib.iter().map(|d| Path::new(ROOT).join(d)).collect();
     let loaded = platc_check::load::load(&fs, &[PathBuf::from(ROOT)], &stdlib, Path::new(ROOT)).map_err(|e| e.to_string())?;
-    let diags = platc_resolve::driver::analyze(&loaded).diags;
+    let diags = platc::build::analyze(&loaded).diags;
     Ok(Run { sources: loaded.sources, diags: diags.into_vec() })
 }
 

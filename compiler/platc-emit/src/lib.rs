@@ -13,3 +13,7 @@ use platc_check::fs;
 use platc_check::{check, model, stdlib};
 use platc_resolve::resolve;
 use platc_syntax::{diagnostics, par, source};
+
+/// The names the backends define, for the check stage to validate spec text against
+/// (`platc_check::check::Vocabulary`): a new object kind is added here, in this crate only.
+pub const VOCABULARY: check::Vocabulary = check::Vocabulary { object_kinds: emit::manifests::OBJECT_KINDS };

@@ -27,9 +27,10 @@ impl Analysis {
     }
 }
 
-/// Checks the inputs and lowers them into the graph (cycles are reported here).
-pub fn analyze(loaded: &Loaded) -> Analysis {
-    let (workspace, mut diags) = crate::check::check(&loaded.sources, &loaded.inputs);
+/// Checks the inputs against the backends' `vocabulary` (`platc_emit::VOCABULARY`) and lowers
+/// them into the graph (cycles are reported here).
+pub fn analyze(loaded: &Loaded, vocabulary: &crate::check::Vocabulary) -> Analysis {
+    let (workspace, mut diags) = crate::check::check(&loaded.sources, &loaded.inputs, vocabulary);
     diags.extend(loaded.diags.iter().cloned());
     let graph = workspace.as_ref().map(|ws| Graph::build(ws, &mut diags));
     diags.sort(&loaded.sources);

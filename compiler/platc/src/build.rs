@@ -242,12 +242,18 @@ pub fn build_paths(fs: &dyn crate::fs::FileSystem, paths: &[std::path::PathBuf],
     Ok(result)
 }
 
+/// Checks and graphs what was loaded, against the vocabulary of this build's backends: the
+/// front half of every command ([`crate::driver::analyze`]).
+pub fn analyze(loaded: &crate::load::Loaded) -> crate::driver::Analysis {
+    crate::driver::analyze(loaded, &platc_emit::VOCABULARY)
+}
+
 /// The front half of [`build_paths`]: loads and checks, and lists the environments and the
 /// lock inputs, without lowering or emitting (`output` is `None`). [`emit_analyzed`] finishes
 /// the build; `platc build` skips it when the lock says the output is up to date.
 pub fn analyze_paths(fs: &dyn crate::fs::FileSystem, paths: &[std::path::PathBuf], stdlib_dirs: &[std::path::PathBuf], cwd: &Path, opts: &BuildOptions) -> Result<BuildResult, String> {
     let loaded = crate::timings::time("load", || crate::load::load(fs, paths, stdlib_dirs, cwd)).map_err(|e| e.0)?;
-    let crate::driver::Analysis { workspace, graph, diags } = crate::timings::time("parse, check, graph", || crate::driver::analyze(&loaded));
+    let crate::driver::Analysis { workspace, graph, diags } = crate::timings::time("parse, check, graph", || analyze(&loaded));
     let failed = |loaded, diags, workspace| Ok(BuildResult { loaded, output: None, diags, environments: Vec::new(), inputs: Vec::new(), workspace, graph: None });
     let Some(ws) = workspace.as_ref() else {
         if diags.has_errors() {

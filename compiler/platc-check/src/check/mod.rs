@@ -47,9 +47,19 @@ pub struct Inputs {
     pub backend_files: std::collections::BTreeMap<String, FileId>,
 }
 
-/// Checks every input. Returns the workspace when there is a platform to check against (even
-/// if some service has errors: callers decide by `Diagnostics::has_errors`).
-pub fn check(sources: &SourceMap, inputs: &Inputs) -> (Option<Workspace>, Diagnostics) {
+/// Names that the backends define and that spec text refers to. The backends come after check
+/// in the pipeline, so check cannot ask them: whoever runs the pipeline hands their vocabulary
+/// in (`platc_emit::VOCABULARY`), and a backend adds a name without changing this crate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Vocabulary {
+    /// Kinds of Kubernetes object generated for a service: what `patch KIND` may name.
+    pub object_kinds: &'static [&'static str],
+}
+
+/// Checks every input against the backends' `vocabulary`. Returns the workspace when there is a
+/// platform to check against (even if some service has errors: callers decide by
+/// `Diagnostics::has_errors`).
+pub fn check(sources: &SourceMap, inputs: &Inputs, vocabulary: &Vocabulary) -> (Option<Workspace>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let types = read_types(sources, &inputs.types, &mut diags);
     let secret_rules = secrets::read_rules(sources, &inputs.secret_rules, |id, d| parse(sources, id, d), &mut diags);
@@ -72,7 +82,7 @@ pub fn check(sources: &SourceMap, inputs: &Inputs) -> (Option<Workspace>, Diagno
         let node = top_node(sources, &doc, "service", "service checkout { ... }", diags)?;
         let mut cx = Cx { file: id, text: &sources.get(id).text, diags };
         secrets::scan(&mut cx, node, &secret_rules);
-        service::read(&mut cx, node, &types)
+        service::read(&mut cx, node, &types, vocabulary)
     };
     let mut services = Vec::with_capacity(inputs.services.len());
     for (chunk_services, chunk_diags) in crate::par::map_chunks(&inputs.services, |ids| {

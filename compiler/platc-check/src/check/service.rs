@@ -35,8 +35,8 @@ pub const SERVICE_NODES: &[&str] = &[
     "not-secret",
 ];
 
-/// Reads a `service NAME { ... }` node.
-pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Service> {
+/// Reads a `service NAME { ... }` node; the names it uses from the backends are `vocabulary`'s.
+pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: &super::Vocabulary) -> Option<Service> {
     let mut r = NodeReader::new(node);
     let name = r.req_arg_str(cx, 0, "a name", "service checkout { ... }");
     let children = r.allow_children();
@@ -93,7 +93,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes) -> Option<Se
             "slo" => s.slo = read_slo(cx, child),
             "alert" => s.alerts.extend(read_alert(cx, child)),
             "environment" => s.overrides.extend(read_override(cx, child)),
-            "patch" => s.patches.extend(read_patch(cx, child)),
+            "patch" => s.patches.extend(read_patch(cx, child, vocabulary.object_kinds)),
             "security" => s.security = read_security(cx, child),
             super::secrets::WAIVER => {} // read by check::secrets
             _ => cx.unknown_node(child, "service", SERVICE_NODES),
@@ -520,8 +520,8 @@ fn read_override(cx: &mut Cx, node: &Node) -> Option<EnvOverride> {
     Some(o)
 }
 
-/// `patch KIND name=NAME merge="{...}" | json="[...]" env=ENV`
-fn read_patch(cx: &mut Cx, node: &Node) -> Option<Patch> {
+/// `patch KIND name=NAME merge="{...}" | json="[...]" env=ENV`, KIND one of `kinds`.
+fn read_patch(cx: &mut Cx, node: &Node, kinds: &[&'static str]) -> Option<Patch> {
     let mut r = NodeReader::new(node);
     let kind = r.req_arg_str(cx, 0, "the kind of object to patch", "patch Deployment merge=#\"{\"spec\":{}}\"#");
     let name = r.prop_str(cx, "name", "name=checkout");
@@ -530,7 +530,7 @@ fn read_patch(cx: &mut Cx, node: &Node) -> Option<Patch> {
     let environment = r.prop_str(cx, "env", "env=prod");
     r.finish(cx);
     let kind = kind?;
-    let kinds: Vec<(&str, ())> = crate::model::OBJECT_KINDS.iter().map(|k| (*k, ())).collect();
+    let kinds: Vec<(&str, ())> = kinds.iter().map(|k| (*k, ())).collect();
     expect_one_of(cx, &kind, "kind of generated object", &kinds)?;
     let op = match (merge, json) {
         (Some(m), None) => super::patch::parse_merge(cx, &m).map(PatchOp::Merge),

@@ -437,31 +437,11 @@ pub struct EnvOverride {
     pub span: Span,
 }
 
-/// Kinds of Kubernetes object platc generates: what `patch KIND` may name (checked against this
-/// list) and `platc render --kind` may select.
-pub const OBJECT_KINDS: &[&str] = &[
-    "ServiceAccount",
-    "ConfigMap",
-    "ExternalSecret",
-    "Deployment",
-    "Service",
-    "HorizontalPodAutoscaler",
-    "PodDisruptionBudget",
-    "NetworkPolicy",
-    "Ingress",
-    "HTTPRoute",
-    "ServiceMonitor",
-    "CronJob",
-    "PrometheusRule",
-    "StatefulSet",
-    "Secret",
-];
-
 /// `patch KIND name=NAME merge=JSON | json=JSON`: the escape hatch, applied to a generated
 /// object after emission.
 #[derive(Debug, Clone)]
 pub struct Patch {
-    /// The kind of the generated object, one of [`OBJECT_KINDS`].
+    /// The kind of the generated object, one of the backends' (`check::Vocabulary::object_kinds`).
     pub kind: Spanned<String>,
     /// The object's name; `None`: the service's name.
     pub name: Option<Spanned<String>>,

@@ -49,6 +49,30 @@ pub fn release_name(service: &str, pl: &crate::lower::Placement) -> String {
     crate::lower::dns_safe(&crate::resolve::naming::application(service, pl), 53)
 }
 
+/// Kinds of Kubernetes object built for a service: by [`objects`], and by the stdlib's in-cluster
+/// templates (`StatefulSet`, `Secret`, the External Secrets `Password` generator, next to a
+/// `Service`). What `patch KIND` may name and
+/// `platc render --kind` may select; a test builds every example and compares the kinds it
+/// finds with this list, both ways.
+pub const OBJECT_KINDS: &[&str] = &[
+    "ServiceAccount",
+    "ConfigMap",
+    "ExternalSecret",
+    "Deployment",
+    "Service",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "Ingress",
+    "HTTPRoute",
+    "ServiceMonitor",
+    "CronJob",
+    "PrometheusRule",
+    "StatefulSet",
+    "Secret",
+    "Password",
+];
+
 /// The objects of one service in one environment, in a stable order, of the kinds `wanted`
 /// accepts (`platc render --kind`: the others are not built).
 pub fn objects<'a>(v: &'a Values, chart: &'a ChartMeta, wanted: &dyn Fn(&str) -> bool) -> Vec<Node<'a>> {

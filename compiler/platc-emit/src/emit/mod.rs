@@ -270,7 +270,7 @@ fn rendered_manifests(
     for (p, m) in s.patches.iter().zip(&matched) {
         if !m {
             let name = p.name.as_ref().map(|n| n.value.as_str()).unwrap_or(&s.name.value);
-            let kinds = crate::model::OBJECT_KINDS;
+            let kinds = manifests::OBJECT_KINDS;
             let help = if kinds.contains(&p.kind.value.as_str()) {
                 format!("no {} named `{name}` is generated{}; see the rendered manifests for the names", p.kind.value, p.environment.as_ref().map(|e| format!(" in `{}`", e.value)).unwrap_or_default())
             } else {

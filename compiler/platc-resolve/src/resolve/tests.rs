@@ -19,7 +19,7 @@ fn resolved(services: &[(&str, &str)]) -> (Option<Resolved>, Vec<String>) {
         fs.add(Path::new(ROOT).join(dir).join("service.kdl"), *text);
     }
     let loaded = crate::load::load(&fs, &[PathBuf::from(ROOT)], &[], Path::new(ROOT)).expect("an in-memory tree loads");
-    let analysis = crate::driver::analyze(&loaded);
+    let analysis = crate::driver::analyze(&loaded, &crate::check::Vocabulary::default());
     let codes = analysis.diags.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code.as_str(), d.message)).collect();
     let (Some(ws), Some(graph)) = (analysis.workspace.as_ref(), analysis.graph.as_ref()) else { return (None, codes) };
     if analysis.diags.has_errors() {

@@ -23,7 +23,7 @@ pub(crate) fn run(args: &Args) -> i32 {
     if loaded.inputs.services.is_empty() && loaded.inputs.platforms.is_empty() {
         return fail(format!("no service.kdl or platform.kdl found under {}", args.input.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
     }
-    let crate::driver::Analysis { workspace, graph, mut diags } = crate::driver::analyze(&loaded);
+    let crate::driver::Analysis { workspace, graph, mut diags } = crate::build::analyze(&loaded);
     diags.retain_files(|file| loaded.in_focus(file));
     // Never dropped, like `render`'s: the process ends with this command, and freeing every
     // checked spec one allocation at a time only delays that (6% of `check`'s instructions).

@@ -18,7 +18,7 @@ pub(crate) fn run(args: &Args) -> i32 {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let analysis = crate::driver::analyze(&loaded);
+    let analysis = crate::build::analyze(&loaded);
     let report = ReportArgs { format: crate::diagnostics::Format::Human, color: super::Color::Auto };
     report.emit(&analysis.diags, &loaded.sources);
     match analysis.ok() {

@@ -159,7 +159,7 @@ pub fn run(args: &Args) -> i32 {
 fn publish(args: &Args) -> Exit<i32> {
     let cwd = cwd();
     let (result, mut out) = build(args, &cwd)?;
-    let analysis = crate::driver::analyze(&result.loaded);
+    let analysis = crate::build::analyze(&result.loaded);
     let Some(ws) = analysis.workspace.as_ref() else {
         return Err(fail("the workspace could not be read a second time"));
     };

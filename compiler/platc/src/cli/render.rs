@@ -141,8 +141,8 @@ fn known_kinds(kinds: &[String], paths: &[String], env: &str) -> Result<(), Stri
         let lower = k.to_ascii_lowercase();
         // Files are `SERVICE/KIND-NAME.yaml`, the kind lowercase and without dashes.
         let rendered = || paths.iter().any(|p| p.rsplit('/').next().and_then(|f| f.split_once('-')).is_some_and(|(kind, _)| kind == lower));
-        if !crate::model::OBJECT_KINDS.iter().any(|known| known.eq_ignore_ascii_case(k)) && !rendered() {
-            let help = crate::check::suggest::help_for_unknown(k, crate::model::OBJECT_KINDS, "kind");
+        if !platc_emit::emit::manifests::OBJECT_KINDS.iter().any(|known| known.eq_ignore_ascii_case(k)) && !rendered() {
+            let help = crate::check::suggest::help_for_unknown(k, platc_emit::emit::manifests::OBJECT_KINDS, "kind");
             return Err(format!("no object of kind `{k}` is rendered in `{env}`: {help}"));
         }
     }
