@@ -27,7 +27,18 @@ pub fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -
     if n == 1 || items.len() < 32 {
         return vec![f(items)];
     }
-    in_batches(items.chunks(batch_size(items.len(), n)), n, f)
+    in_batches(items.chunks(batch_size(items.len(), n)), n, || (), |(), c| f(c))
+}
+
+/// Like [`map_chunks`], with state of each thread's own that `init` makes once per thread:
+/// a clone of something that must not be shared, such as a `regex::Regex`, whose cache pool is
+/// fast only on the thread that used it first.
+pub fn map_chunks_init<T: Sync, S, R: Send>(items: &[T], init: impl Fn() -> S + Sync, f: impl Fn(&mut S, &[T]) -> R + Sync) -> Vec<R> {
+    let n = threads();
+    if n == 1 || items.len() < 32 {
+        return vec![f(&mut init(), items)];
+    }
+    in_batches(items.chunks(batch_size(items.len(), n)), n, init, f)
 }
 
 /// Like [`map_chunks`], with mutable access to each item.
@@ -36,7 +47,7 @@ pub fn map_chunks_mut<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut [T]) ->
     if n == 1 || items.len() < 32 {
         return vec![f(items)];
     }
-    in_batches(items.chunks_mut(batch_size(items.len(), n)), n, f)
+    in_batches(items.chunks_mut(batch_size(items.len(), n)), n, || (), |(), c| f(c))
 }
 
 fn batch_size(len: usize, threads: usize) -> usize {
@@ -44,17 +55,18 @@ fn batch_size(len: usize, threads: usize) -> usize {
 }
 
 /// Runs `f` over `batches` on `threads` threads, each taking the next batch when it is done
-/// with one; the results in the batches' order.
-fn in_batches<B: Send, R: Send>(batches: impl Iterator<Item = B> + Send, threads: usize, f: impl Fn(B) -> R + Sync) -> Vec<R> {
+/// with one, with its own state from `init`; the results in the batches' order.
+fn in_batches<B: Send, S, R: Send>(batches: impl Iterator<Item = B> + Send, threads: usize, init: impl Fn() -> S + Sync, f: impl Fn(&mut S, B) -> R + Sync) -> Vec<R> {
     let queue = Mutex::new(batches.enumerate());
     let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
         let work = || {
+            let mut state = init();
             let mut mine = Vec::new();
             loop {
                 // Taken in its own statement: the lock is released before `f` runs.
                 let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
                 let Some((i, batch)) = next else { return mine };
-                mine.push((i, f(batch)));
+                mine.push((i, f(&mut state, batch)));
             }
         };
         let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
@@ -73,6 +85,17 @@ mod tests {
         let items: Vec<usize> = (0..1000).collect();
         let out: Vec<usize> = super::map_chunks(&items, |c| c.iter().map(|x| x * 2).collect::<Vec<_>>()).into_iter().flatten().collect();
         assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn makes_each_threads_state_once_and_keeps_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let init = || made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let out: Vec<usize> = super::map_chunks_init(&items, init, |_, c| c.iter().map(|x| x + 1).collect::<Vec<_>>()).into_iter().flatten().collect();
+        assert_eq!(out, items.iter().map(|x| x + 1).collect::<Vec<_>>());
+        let made = made.into_inner();
+        assert!((1..=super::threads()).contains(&made), "state made {made} times for {} threads", super::threads());
     }
 
     #[test]

@@ -6,13 +6,13 @@ use regex::Regex;
 use crate::source::{FileId, Span};
 
 /// The rules of a run: the built-in `secrets/*.kdl` files, then the overlays'.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Rules {
     pub rules: Vec<Rule>,
 }
 
 /// One rule, from a `name`, `value` or `entropy` node of a rules file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Rule {
     pub id: String,
     /// What a match is, for the label: "a GitHub token".
@@ -27,7 +27,7 @@ pub(crate) struct Rule {
     pub builtin: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Kind {
     /// The name of the variable or key, normalized by [`normalize_name`], matches.
     Name(Regex),
