@@ -122,13 +122,14 @@ fn read_port(cx: &mut Cx, node: &Node) -> Option<Port> {
             None
         }
     };
+    let target = r.prop_int(cx, "target", 1, 65535).map(|t| Spanned::new(t.value as u16, t.span));
     let protocol = r.prop_str(cx, "protocol", "protocol=grpc").and_then(|p| expect_one_of(cx, &p, "protocol", &Protocol::ALL));
     r.finish(cx);
     let name = name?;
     names::check_port_name(cx, &name);
     // Without protocol=, a port named like a protocol is that protocol (`port grpc 9090`).
     let protocol = protocol.unwrap_or_else(|| Protocol::ALL.iter().find(|(p, _)| *p == name.value).map(|(_, p)| *p).unwrap_or(Protocol::Http));
-    Some(Port { name, number: number.map(|n| Spanned::new(n.value as u16, n.span))?, protocol })
+    Some(Port { name, number: number.map(|n| Spanned::new(n.value as u16, n.span))?, target, protocol })
 }
 
 fn read_route(cx: &mut Cx, node: &Node) -> Option<Route> {
@@ -561,6 +562,10 @@ fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
     names::duplicates(cx, s.ports.iter().map(|p| (&p.name.value, p.name.span)), "port");
     let numbers: Vec<(String, Span)> = s.ports.iter().map(|p| (p.number.value.to_string(), p.number.span)).collect();
     names::duplicates(cx, numbers.iter().map(|(n, sp)| (n, *sp)), "port number");
+    // Two Service ports may not share a container port either: the container's `ports` name
+    // each number once.
+    let containers: Vec<(String, Span)> = s.ports.iter().map(|p| (p.container().to_string(), p.target.as_ref().map_or(p.number.span, |t| t.span))).collect();
+    names::duplicates(cx, containers.iter().map(|(n, sp)| (n, *sp)), "container port");
     let env_names = s.env.iter().map(|e| (&e.name.value, e.name.span)).chain(s.secrets.iter().map(|x| (&x.name.value, x.name.span)));
     names::duplicates(cx, env_names, "environment variable");
     for o in &s.overrides {

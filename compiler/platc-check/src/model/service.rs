@@ -112,10 +112,20 @@ impl Protocol {
 pub struct Port {
     /// The port's name, unique in the service: what routes, probes and calls refer to.
     pub name: Spanned<String>,
-    /// The number it listens on (1 to 65535).
+    /// The Service's port: what callers, routes and `${service.NAME.port}` use (1 to 65535).
     pub number: Spanned<u16>,
+    /// `target=`: the port the container listens on, when it differs from `number`.
+    pub target: Option<Spanned<u16>>,
     /// The wire protocol (default: the name when it is one, else HTTP).
     pub protocol: Protocol,
+}
+
+impl Port {
+    /// The port the container listens on: `target=`, else the Service's port. Probes, the
+    /// container's `ports`, NetworkPolicies (which see pod ports) and `EXPOSE` use it.
+    pub fn container(&self) -> u16 {
+        self.target.as_ref().map_or(self.number.value, |t| t.value)
+    }
 }
 
 /// `route PATH port=NAME host=HOST public=BOOL`

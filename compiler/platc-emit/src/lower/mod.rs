@@ -111,7 +111,7 @@ pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildO
         podSecurityContext: pod_security_context(s),
         securityContext: container_security_context(s),
         resources: resources(&facts.resources),
-        containerPorts: s.ports.iter().map(|port| map([("name", port.name.value.clone().into()), ("containerPort", port.number.value.into()), ("protocol", "TCP".into())])).collect(),
+        containerPorts: s.ports.iter().map(|port| map([("name", port.name.value.clone().into()), ("containerPort", port.container().into()), ("protocol", "TCP".into())])).collect(),
         service: ServiceValues { enabled: !s.ports.is_empty(), ports: s.ports.iter().map(service_port).collect() },
         readinessProbe: probe(rs, s.health.readiness.as_ref(), rs.roles.readiness),
         livenessProbe: probe(rs, s.health.liveness.as_ref(), rs.roles.liveness),
@@ -306,7 +306,7 @@ fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<
     match &pr.check {
         ProbeCheck::Http { path } => v.set("httpGet", map([("path", path.clone().into()), ("port", port.name.value.clone().into())])),
         // gRPC probes take a port number, not a name.
-        ProbeCheck::Grpc => v.set("grpc", map([("port", port.number.value.into())])),
+        ProbeCheck::Grpc => v.set("grpc", map([("port", port.container().into())])),
         ProbeCheck::Tcp => v.set("tcpSocket", map([("port", port.name.value.clone().into())])),
     }
     if let Some(d) = pr.initial_delay {

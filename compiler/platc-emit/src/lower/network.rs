@@ -46,13 +46,13 @@ pub(crate) fn policy(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing
 /// ports routes target) and Prometheus (the metrics port).
 fn ingress(r: &Resolved, rs: &ResolvedService) -> Vec<Part> {
     let s = &rs.spec;
-    let all_ports: Vec<Part> = s.ports.iter().map(|p| tcp(p.number.value)).collect();
+    let all_ports: Vec<Part> = s.ports.iter().map(|p| tcp(p.container())).collect();
     let mut ingress = Vec::new();
     if !rs.callers.is_empty() && !all_ports.is_empty() {
         let from: Vec<Part> = rs.callers.iter().map(|c| pods(c)).collect();
         ingress.push(rule("from", from, all_ports));
     }
-    let mut route_ports: Vec<u16> = rs.routes.iter().filter_map(|r| r.target).map(|k| s.ports[k].number.value).collect();
+    let mut route_ports: Vec<u16> = rs.routes.iter().filter_map(|r| r.target).map(|k| s.ports[k].container()).collect();
     route_ports.sort_unstable();
     route_ports.dedup();
     if !route_ports.is_empty() {
@@ -63,7 +63,7 @@ fn ingress(r: &Resolved, rs: &ResolvedService) -> Vec<Part> {
         ingress.push(rule("from", vec![namespace(&ns)], route_ports.iter().map(|p| tcp(*p)).collect()));
     }
     if let Some(m) = rs.roles.metrics {
-        ingress.push(rule("from", vec![namespace(MONITORING_NAMESPACE)], vec![tcp(s.ports[m].number.value)]));
+        ingress.push(rule("from", vec![namespace(MONITORING_NAMESPACE)], vec![tcp(s.ports[m].container())]));
     }
     ingress
 }

@@ -102,7 +102,8 @@ pub struct Callee {
     pub name: String,
     /// The callee's port the call reaches ([`roles::call_target`]), if it has any.
     pub port: Option<Port>,
-    /// Every port number of the callee (NetworkPolicy egress reaches them all).
+    /// Every container port of the callee: NetworkPolicy egress reaches them all, and a
+    /// NetworkPolicy sees the pod's port, not the Service's.
     pub ports: Vec<u16>,
 }
 
@@ -196,7 +197,7 @@ fn callee(ws: &Workspace, s: &Service, j: usize) -> Callee {
     let c = &ws.services[j];
     let port_name = s.calls.iter().find(|call| call.service.value == c.name.value).and_then(|call| call.port.as_ref()).map(|p| p.value.as_str());
     let port = roles::call_target(c, port_name).map(|k| c.ports[k].clone());
-    Callee { index: j, name: c.name.value.clone(), port, ports: c.ports.iter().map(|p| p.number.value).collect() }
+    Callee { index: j, name: c.name.value.clone(), port, ports: c.ports.iter().map(|p| p.container()).collect() }
 }
 
 fn env_facts(ws: &Workspace, s: &Service, e: &crate::model::Environment) -> EnvFacts {

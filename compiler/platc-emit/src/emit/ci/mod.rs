@@ -221,7 +221,7 @@ pub fn services(r: &Resolved) -> Vec<ServiceCi> {
                 Some(_) => format!("{DEPLOY_DIR}/{name}/Dockerfile"),
                 None => join(&rs.dir, "Dockerfile"),
             };
-            let port = rs.roles.primary.map(|k| rs.spec.ports[k].number.value);
+            let port = rs.roles.primary.map(|k| rs.spec.ports[k].container());
             ServiceCi { source: rs.source.clone(), name, dir: rs.dir.clone(), language, image: rs.image.repository.clone(), dockerfile, port }
         })
         .collect()

@@ -1,0 +1,118 @@
+//! A Service port that differs from the container port (`port www 80 target=8080`, issue 20):
+//! what each generated object does with each number, beyond what a validator sees. The
+//! Service listens on the declared port and forwards to the container port; the container,
+//! its probes, the NetworkPolicies on both sides of a call (which see pod ports, not Service
+//! ports) and the Dockerfile use the container port; callers are told the Service's.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use platc_check::fs::MemoryFs;
+use platc_syntax::diagnostics::{render, Format};
+use serde_json::Value as Json;
+
+mod common;
+
+const WEB: &str = r#"service web {
+    owner team-web
+    language go
+    port www 80 target=8080
+    port grpc 5000 target=50051
+    route "/internal"
+    health {
+        readiness http "/ready" port=www
+        liveness grpc port=grpc
+    }
+}
+"#;
+
+const FRONT: &str = r#"service front {
+    owner team-web
+    language node
+    port http 3000
+    health readiness="/ready"
+    env WEB_URL="${service.web.url}" WEB_PORT="${service.web.port}"
+}
+"#;
+
+/// Every file of a dev build of the tree.
+fn build(files: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+    let mut fs = MemoryFs::new();
+    for (path, text) in files {
+        fs.add(Path::new(common::ROOT).join(path), *text);
+    }
+    let opts = platc_emit::lower::BuildOptions { env: Some("dev".into()), ..Default::default() };
+    let r = platc::build::build_paths(&fs, &[PathBuf::from(common::ROOT)], &[], Path::new(common::ROOT), &opts).expect("loads");
+    let diags: Vec<_> = r.diags.iter().cloned().collect();
+    r.output.unwrap_or_else(|| panic!("build failed:\n{}", render(&diags, &r.loaded.sources, Format::Human, false))).files
+}
+
+/// The object of `kind` named like `service` in `service`'s dev manifests.
+fn object(files: &BTreeMap<String, Vec<u8>>, service: &str, kind: &str) -> Json {
+    named(files, service, kind, service)
+}
+
+/// The object of `kind` named `name` in `service`'s dev manifests.
+fn named(files: &BTreeMap<String, Vec<u8>>, service: &str, kind: &str, name: &str) -> Json {
+    let path = format!("deploy/{service}/manifests/dev/{}-{name}.yaml", kind.to_ascii_lowercase());
+    let text = std::str::from_utf8(files.get(&path).unwrap_or_else(|| panic!("no {path}"))).expect("UTF-8");
+    serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Every port number a NetworkPolicy rule list allows.
+fn rule_ports(rules: &Json) -> Vec<u64> {
+    rules.as_array().into_iter().flatten().flat_map(|r| r["ports"].as_array().into_iter().flatten()).filter_map(|p| p["port"].as_u64()).collect()
+}
+
+fn tree() -> BTreeMap<String, Vec<u8>> {
+    build(&[("platform.kdl", common::PLATFORM), ("web/service.kdl", WEB), ("front/service.kdl", FRONT)])
+}
+
+#[test]
+fn the_service_maps_its_port_to_the_container_port() {
+    let files = tree();
+    let svc = object(&files, "web", "Service");
+    let ports: Vec<(u64, &str)> = svc["spec"]["ports"].as_array().unwrap().iter().map(|p| (p["port"].as_u64().unwrap(), p["targetPort"].as_str().unwrap())).collect();
+    assert_eq!(ports, [(80, "www"), (5000, "grpc")]);
+    let deployment = object(&files, "web", "Deployment");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let container_ports: Vec<(&str, u64)> = container["ports"].as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap(), p["containerPort"].as_u64().unwrap())).collect();
+    assert_eq!(container_ports, [("www", 8080), ("grpc", 50051)], "the named targets the Service forwards to");
+    assert_eq!(container["readinessProbe"]["httpGet"]["port"], "www");
+    // A gRPC probe takes a number, which must be the one the container listens on.
+    assert_eq!(container["livenessProbe"]["grpc"]["port"], 50051);
+    let dockerfile = std::str::from_utf8(&files["deploy/web/Dockerfile"]).unwrap();
+    assert!(dockerfile.contains("EXPOSE 8080") && !dockerfile.contains("EXPOSE 80\n"), "the image exposes the container port:\n{dockerfile}");
+}
+
+#[test]
+fn network_policies_use_pod_ports_and_callers_the_service_port() {
+    let files = tree();
+    let web = object(&files, "web", "NetworkPolicy");
+    let ingress = rule_ports(&web["spec"]["ingress"]);
+    assert!(ingress.contains(&8080) && ingress.contains(&50051), "the pods' ports are open: {ingress:?}");
+    assert!(!ingress.contains(&80) && !ingress.contains(&5000), "a Service port means nothing to a NetworkPolicy: {ingress:?}");
+    let front = object(&files, "front", "NetworkPolicy");
+    let to_web: Vec<&Json> = front["spec"]["egress"].as_array().unwrap().iter().filter(|r| r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "web").collect();
+    assert_eq!(to_web.len(), 1, "one egress rule to web");
+    let mut egress = rule_ports(&Json::Array(to_web.into_iter().cloned().collect()));
+    egress.sort_unstable();
+    assert_eq!(egress, [8080, 50051], "the caller may reach the pods' ports");
+    let config = named(&files, "front", "ConfigMap", "front-config");
+    assert_eq!(config["data"]["WEB_PORT"], "80", "callers connect through the Service");
+    let url = config["data"]["WEB_URL"].as_str().unwrap();
+    assert!(url.starts_with("http://web.") && !url.contains("8080"), "the URL names the Service, not the container: {url}");
+}
+
+#[test]
+fn two_ports_on_one_container_port_are_refused() {
+    let spec = "service web {\n    owner team-web\n    language go\n    port www 80 target=8080\n    port http 8080\n}\n";
+    let run = common::check_tree(&[("platform.kdl", common::PLATFORM), ("web/service.kdl", spec)], &[]).expect("loads");
+    let text = run.render(Format::Human);
+    let errors: Vec<&str> = run.diags.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
+    assert_eq!(errors, ["E0301"], "{text}");
+    assert!(text.contains("container port"), "{text}");
+    let spec = "service web {\n    owner team-web\n    language go\n    port www 80 target=0\n}\n";
+    let run = common::check_tree(&[("platform.kdl", common::PLATFORM), ("web/service.kdl", spec)], &[]).expect("loads");
+    assert!(run.diags.iter().any(|d| d.is_error()), "target=0 is not a port: {}", run.render(Format::Human));
+}
