@@ -212,3 +212,28 @@ fn the_patchable_kinds_are_the_kinds_built() {
     let listed: std::collections::BTreeSet<String> = platc_emit::emit::manifests::OBJECT_KINDS.iter().map(|k| k.to_string()).collect();
     assert_eq!(built, listed, "kinds built by the examples vs emit::manifests::OBJECT_KINDS");
 }
+
+/// A third-party image (`build=#false`) runs the tag its spec pins, whatever tag CI sets for
+/// the images it builds; the policy on registries still applies to it.
+#[test]
+fn an_image_platc_does_not_build_runs_its_pinned_tag() {
+    let hello = std::fs::read_to_string(root().join("examples/hello/hello/service.kdl")).unwrap();
+    let platform = std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap();
+    let proxy = |image: &str| format!("service proxy {{\n    owner team-a\n    image \"{image}\" build=#false\n    port http 8080\n    health readiness=\"/ready\"\n    scale min=2\n}}\n");
+    let build = |platform: &str, proxy: &str| {
+        let mut fs = MemoryFs::new();
+        fs.add("/r/platform.kdl", platform);
+        fs.add("/r/hello/service.kdl", hello.as_str());
+        fs.add("/r/proxy/service.kdl", proxy);
+        build_paths(&fs, &[PathBuf::from("/r")], &[], Path::new("/r"), &BuildOptions { image_tag: Some("abc123".into()), env: Some("dev".into()), ..Default::default() }).expect("loads")
+    };
+    let r = build(&platform, &proxy("ghcr.io/acme/vendor/envoy:1.31.2"));
+    let out = output(r);
+    let deployment = |service: &str| String::from_utf8(out.files[&format!("{service}/manifests/dev/deployment-{service}.yaml")].clone()).unwrap();
+    assert!(deployment("proxy").contains("image: ghcr.io/acme/vendor/envoy:1.31.2\n"), "{}", deployment("proxy"));
+    assert!(deployment("hello").contains("image: ghcr.io/acme/hello:abc123\n"), "{}", deployment("hello"));
+    let strict = platform.replace("min-replicas 2 env=prod", "min-replicas 2 env=prod\n        allowed-registries \"ghcr.io/acme\"");
+    let r = build(&strict, &proxy("docker.io/envoyproxy/envoy:v1.31.2"));
+    let codes: Vec<&str> = r.diags.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0503"], "allowed-registries applies to an image platc does not build");
+}

@@ -430,6 +430,23 @@ fn a_service_without_a_language_builds_its_own_dockerfile() {
     assert!(!wf.contains("test-legacy-api:"), "no language, no test job");
 }
 
+/// A third-party image (`build=#false`) gets no image job in either CI system and is not
+/// among what a deploy waits for; the services CI does build keep theirs.
+#[test]
+fn an_image_platc_does_not_build_gets_no_image_job() {
+    let proxy = "service proxy {\n    owner team-a\n    image \"ghcr.io/acme/vendor/envoy:1.31.2\" build=#false\n    port http 8080\n    health readiness=\"/ready\"\n    scale min=2\n}\n";
+    for (system, file) in [("github-actions", ".github/workflows/platc.yml"), ("gitlab", ".gitlab-ci.yml")] {
+        let mut fs = example_in_memory("hello", &[("ci github-actions", &format!("ci {system}"))]);
+        fs.add("/repo/proxy/service.kdl", proxy);
+        let out = ci_output(&fs, Path::new("/repo"), Path::new("/repo"));
+        let pipeline = text(&out, file);
+        assert!(pipeline.contains("image-hello"), "{system}: the built service keeps its image job");
+        assert!(!pipeline.contains("image-proxy"), "{system}: an image job for a third-party image:\n{pipeline}");
+        assert!(!pipeline.contains("vendor/envoy"), "{system}: CI pushes or signs the vendor's image");
+        assert!(!out.files.keys().any(|f| f.starts_with("deploy/proxy/")), "{system}: a Dockerfile for a third-party image");
+    }
+}
+
 #[test]
 fn a_stdlib_overlay_changes_language_steps_and_cannot_unpin_actions() {
     let mut fs = example_in_memory("hello", &[]);

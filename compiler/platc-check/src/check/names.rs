@@ -108,8 +108,9 @@ pub fn image_ref(text: &str) -> Result<ImageRef, oci_spec::distribution::ParseEr
 
 /// An image repository such as `ghcr.io/acme/checkout`, parsed by the OCI reference grammar.
 /// The tag comes from CI, so a tag here is a warning, and `latest` an error (it makes deploys
-/// unreproducible).
-pub fn check_image(cx: &mut Cx, image: Spanned<String>) -> Option<Spanned<String>> {
+/// unreproducible). An image CI does not build (`prebuilt`, the span of `build=#false`) is the
+/// other way round: it must name its tag, which is then no warning.
+pub fn check_image(cx: &mut Cx, image: Spanned<String>, prebuilt: Option<Span>) -> Option<Spanned<String>> {
     let v = image.value.as_str();
     let r = match image_ref(v) {
         Ok(r) => r,
@@ -125,18 +126,36 @@ pub fn check_image(cx: &mut Cx, image: Spanned<String>) -> Option<Spanned<String
         Some(t) => &repo[..repo.len() - t.len() - 1],
         None => repo,
     };
-    match r.tag.as_deref() {
-        Some("latest") => {
-            cx.error(codes::INVALID_IMAGE, image.span, "`latest` tag", "the `latest` tag is never deployed").help =
-                Some(format!("write the repository only; CI tags each build with its commit: image \"{repo}\""));
+    if r.digest.is_some() {
+        // The tag and the version label would be cut from the digest: refused rather than
+        // deployed wrong.
+        cx.error(codes::INVALID_IMAGE, image.span, "a digest", "platc does not deploy images by digest yet").help =
+            Some(format!("pin a tag instead: image \"{repo}:{}\"{}", r.tag.as_deref().unwrap_or("1.2.3"), if prebuilt.is_some() { " build=#false" } else { "" }));
+        return None;
+    }
+    match (r.tag.as_deref(), prebuilt) {
+        (Some("latest"), _) => {
+            let help = match prebuilt {
+                Some(_) => format!("pin the version you deploy: image \"{repo}:1.2.3\" build=#false"),
+                None => format!("write the repository only; CI tags each build with its commit: image \"{repo}\""),
+            };
+            cx.error(codes::INVALID_IMAGE, image.span, "`latest` tag", "the `latest` tag is never deployed").help = Some(help);
             None
         }
-        Some(t) => {
-            cx.error(codes::IMAGE_HAS_TAG, image.span, format!("tag `{t}`"), "image tag is fixed in the spec").help =
-                Some(format!("CI builds and tags the image with the commit SHA; write image \"{repo}\" unless you really deploy a third-party image"));
+        (Some(_), Some(_)) => Some(image),
+        (Some(t), None) => {
+            cx.error(codes::IMAGE_HAS_TAG, image.span, format!("tag `{t}`"), "image tag is fixed in the spec").help = Some(format!(
+                "CI builds and tags the image with the commit SHA; write image \"{repo}\", or, for a third-party image you deploy as it is, say so: image \"{}\" build=#false",
+                image.value
+            ));
             Some(image)
         }
-        None => Some(image),
+        (None, Some(build)) => {
+            cx.error(codes::UNPINNED_PREBUILT_IMAGE, image.span, "no tag", "an image platc does not build must name the version it deploys").label(build, "CI does not build it").help =
+                Some(format!("pin its tag: image \"{repo}:1.2.3\" build=#false (without a tag, nothing would say which version runs)"));
+            None
+        }
+        (None, None) => Some(image),
     }
 }
 

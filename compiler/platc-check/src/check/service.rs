@@ -51,6 +51,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
         description: None,
         language: None,
         image: None,
+        prebuilt: None,
         ports: Vec::new(),
         routes: Vec::new(),
         health: Health::default(),
@@ -78,7 +79,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
             "owner" => s.owner = single_str(cx, child, "a team name", "owner team-payments").filter(|o| names::check_label_value(cx, o, "owner")),
             "description" => s.description = single_str(cx, child, "a description", "description \"Takes payments\"").map(|d| d.value),
             "language" => s.language = single_str(cx, child, "a language", "language go").and_then(|l| expect_one_of(cx, &l, "language", &Language::ALL).map(|v| Spanned::new(v, l.span))),
-            "image" => s.image = single_str(cx, child, "an image repository", "image \"ghcr.io/acme/checkout\"").and_then(|i| names::check_image(cx, i)),
+            "image" => (s.image, s.prebuilt) = read_image(cx, child),
             "port" => s.ports.extend(read_port(cx, child)),
             "route" => s.routes.extend(read_route(cx, child)),
             "health" => s.health = read_health(cx, child),
@@ -99,9 +100,27 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
             _ => cx.unknown_node(child, "service", SERVICE_NODES),
         }
     }
+    if let (Some(build), Some(language)) = (s.prebuilt, &s.language) {
+        // The language picks the test job, the Dockerfile and the scaffold: all about building.
+        cx.error(codes::LANGUAGE_OF_PREBUILT_IMAGE, language.span, "picks how CI builds and tests the image", "`language` for an image platc does not build")
+            .label(build, "CI does not build it")
+            .help = Some("remove `language`: CI neither tests nor builds a third-party image (or remove build=#false to build it from this directory)".into());
+    }
     let had_port_nodes = children.iter().any(|c| c.name.value == "port");
     check_local(cx, &s, had_port_nodes);
     Some(s)
+}
+
+/// `image REPOSITORY` (CI builds it), or `image REPOSITORY:TAG build=#false` (a third-party
+/// image, deployed as it is): the image and, for the latter, the span of `build=#false`.
+fn read_image(cx: &mut Cx, node: &Node) -> (Option<Spanned<String>>, Option<Span>) {
+    let mut r = NodeReader::new(node);
+    let image = r.req_arg_str(cx, 0, "an image repository", "image \"ghcr.io/acme/checkout\"");
+    let build = r.prop_bool(cx, "build");
+    r.finish(cx);
+    let prebuilt = build.filter(|b| !b.value).map(|b| b.span);
+    let image = image.and_then(|i| names::check_image(cx, i, prebuilt));
+    (image, prebuilt)
 }
 
 /// A node with exactly one string argument.
@@ -563,8 +582,9 @@ fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
     let numbers: Vec<(String, Span)> = s.ports.iter().map(|p| (p.number.value.to_string(), p.number.span)).collect();
     names::duplicates(cx, numbers.iter().map(|(n, sp)| (n, *sp)), "port number");
     // Two Service ports may not share a container port either: the container's `ports` name
-    // each number once.
-    let containers: Vec<(String, Span)> = s.ports.iter().map(|p| (p.container().to_string(), p.target.as_ref().map_or(p.number.span, |t| t.span))).collect();
+    // each number once. Ports without `target=` that share a number are reported just above.
+    let targeted = |p: &Port| p.target.is_some() || s.ports.iter().any(|q| q.target.as_ref().is_some_and(|t| t.value == p.number.value));
+    let containers: Vec<(String, Span)> = s.ports.iter().filter(|p| targeted(p)).map(|p| (p.container().to_string(), p.target.as_ref().map_or(p.number.span, |t| t.span))).collect();
     names::duplicates(cx, containers.iter().map(|(n, sp)| (n, *sp)), "container port");
     let env_names = s.env.iter().map(|e| (&e.name.value, e.name.span)).chain(s.secrets.iter().map(|x| (&x.name.value, x.name.span)));
     names::duplicates(cx, env_names, "environment variable");

@@ -18,8 +18,12 @@ pub struct Service {
     pub description: Option<String>,
     /// Picks the CI pipeline and the Dockerfile scaffold.
     pub language: Option<Spanned<Language>>,
-    /// Image repository without a tag (the tag comes from CI).
+    /// Image repository without a tag (the tag comes from CI), or a pinned third-party image
+    /// when `build` is false.
     pub image: Option<Spanned<String>>,
+    /// `image ... build=#false`: CI does not build this image, the spec pins its tag; the
+    /// span is the property's. `None`: CI builds it.
+    pub prebuilt: Option<Span>,
     /// The ports it listens on, in the order written (the first is the default target).
     pub ports: Vec<Port>,
     /// HTTP routes from outside the service.

@@ -54,6 +54,9 @@ pub struct ImageRef {
     pub repository: String,
     /// The tag it runs.
     pub tag: String,
+    /// CI builds, pushes and signs it; false for a third-party image (`build=#false`), whose tag
+    /// the spec pins.
+    pub built: bool,
 }
 
 /// The tag used when no `--set image-tag` is given: Helm charts default to the chart's
@@ -224,7 +227,8 @@ fn image(s: &Service, registry: &str, opts: &BuildOptions) -> ImageRef {
         Some(i) => (written[..last_slash + i].to_string(), Some(written[last_slash + i + 1..].to_string())),
         None => (written, None),
     };
-    ImageRef { repository, tag: tag.or_else(|| opts.image_tag.clone()).unwrap_or_else(|| DEFAULT_TAG.to_string()) }
+    let built = s.prebuilt.is_none();
+    ImageRef { repository, tag: tag.or_else(|| opts.image_tag.clone()).unwrap_or_else(|| DEFAULT_TAG.to_string()), built }
 }
 
 /// The directory of a service relative to the directory of platform.kdl.

@@ -159,7 +159,7 @@ fn provisioners_effective_values_and_names_are_decided_per_environment() {
     assert!(rs.envs["prod"].autoscaling && !rs.envs["preview"].autoscaling && rs.envs["preview"].ephemeral);
     let level = |env: &str| rs.envs[env].env.iter().find(|v| v.name.value == "LOG_LEVEL").and_then(|v| v.value.as_literal());
     assert_eq!((level("dev").as_deref(), level("prod").as_deref()), (Some("info"), Some("warn")));
-    assert_eq!(rs.image, ImageRef { repository: "ghcr.io/acme/checkout".into(), tag: "1.2".into() }, "a tag in the spec wins");
+    assert_eq!(rs.image, ImageRef { repository: "ghcr.io/acme/checkout".into(), tag: "1.2".into(), built: true }, "a tag in the spec wins");
     assert_eq!(rs.processes[0].workload, "checkout-mailer");
     assert_eq!(rs.slo.as_ref().map(|s| s.window.to_string()), Some("7d".to_string()));
     assert_eq!((rs.source.as_str(), rs.dir.as_str(), r.platform_source.as_str()), ("checkout/service.kdl", "checkout", "platform.kdl"));

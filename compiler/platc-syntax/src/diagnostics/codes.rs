@@ -90,6 +90,8 @@ codes! {
     INVALID_TEMPLATE = "E0218", "invalid alert annotation template";
     NAME_TOO_LONG = "E0219", "generated Kubernetes name or key too long";
     NAME_OF_GENERATED_FILE = "E0220", "a service has the name of a file of the GitOps wiring";
+    UNPINNED_PREBUILT_IMAGE = "E0221", "an image platc does not build names no tag";
+    LANGUAGE_OF_PREBUILT_IMAGE = "E0222", "a language for an image platc does not build";
 
     DUPLICATE = "E0301", "duplicate definition";
 

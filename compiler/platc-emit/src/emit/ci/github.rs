@@ -30,7 +30,7 @@ pub(crate) fn workflow(ctx: &Ctx) -> Result<String, CiError> {
             required.push(format!("test-{}", s.name));
         }
     }
-    for s in &ctx.services {
+    for s in ctx.services.iter().filter(|s| s.built) {
         jobs.later(format!("image-{}", s.name), move || b.image(s).map(tidy));
         required.push(format!("image-{}", s.name));
     }

@@ -34,7 +34,7 @@ pub(crate) fn pipeline(ctx: &Ctx) -> Result<String, CiError> {
             required.push(format!("test-{}", s.name));
         }
     }
-    for s in &ctx.services {
+    for s in ctx.services.iter().filter(|s| s.built) {
         root.later(format!("image-{}", s.name), move || Ok(b.image(s)));
         required.push(format!("image-{}", s.name));
     }

@@ -122,7 +122,7 @@ pub fn exceeded_limits(r: &Resolved, out: &Output) -> Vec<(String, String)> {
     }
     if out.files.contains_key(GITLAB_PIPELINE) {
         // The preview job and the first deploy need the check, every test and every image job.
-        let needs = 1 + r.services.iter().filter(|s| s.spec.language.is_some()).count() + services;
+        let needs = 1 + r.services.iter().filter(|s| s.spec.language.is_some()).count() + r.services.iter().filter(|s| s.image.built).count();
         if needs > GITLAB_MAX_NEEDS {
             problems.push((
                 format!("jobs of the generated {GITLAB_PIPELINE} need {needs} jobs, and GitLab allows {GITLAB_MAX_NEEDS} by default"),
@@ -146,6 +146,8 @@ pub struct ServiceCi {
     pub language: Option<Language>,
     /// Image repository without a tag; CI tags it with the commit SHA.
     pub image: String,
+    /// CI builds, pushes and signs the image (`image-NAME`); false for a third-party image.
+    pub built: bool,
     /// The Dockerfile the image is built from, relative to the repository root: the generated
     /// one for services with a language, else the team's own `DIR/Dockerfile`.
     pub dockerfile: String,
@@ -222,7 +224,7 @@ pub fn services(r: &Resolved) -> Vec<ServiceCi> {
                 None => join(&rs.dir, "Dockerfile"),
             };
             let port = rs.roles.primary.map(|k| rs.spec.ports[k].container());
-            ServiceCi { source: rs.source.clone(), name, dir: rs.dir.clone(), language, image: rs.image.repository.clone(), dockerfile, port }
+            ServiceCi { source: rs.source.clone(), name, dir: rs.dir.clone(), language, image: rs.image.repository.clone(), built: rs.image.built, dockerfile, port }
         })
         .collect()
 }
