@@ -87,7 +87,6 @@ impl Refs<'_> {
     }
 
     fn template(&mut self, s: &Service, t: &Template, ws: &Workspace, services: &HashMap<&str, &Service>) {
-        let mut secret_refs = Vec::new();
         for r in t.refs() {
             match &r.value {
                 Reference::Resource { name, output } => {
@@ -103,7 +102,8 @@ impl Refs<'_> {
                     };
                     let Some(ty) = ws.types.get(&u.ty.value) else { continue };
                     match ty.outputs.get(output) {
-                        Some(o) if o.secret => secret_refs.push((r.span, output.clone())),
+                        // A secret output inside a longer string is fine: the kubelet composes
+                        // it from the secret's own variable (`$(ORDERS_PASSWORD)`, lower/wiring).
                         Some(_) => {}
                         None => {
                             let outs: Vec<&str> = ty.outputs.keys().map(String::as_str).collect();
@@ -138,19 +138,6 @@ impl Refs<'_> {
                         self.error(codes::UNKNOWN_PLATFORM_VALUE, r.span, "unknown platform value", format!("the platform has no value `{key}`"), help);
                     }
                 }
-            }
-        }
-        // A secret output reaches the pod through a Secret key reference, which holds the whole
-        // value: it cannot be spliced into a longer string without writing the secret out.
-        for (span, output) in secret_refs {
-            if t.parts.len() > 1 {
-                self.error(
-                    codes::SECRET_OUTPUT_IN_ENV,
-                    span,
-                    "secret inside a larger string",
-                    format!("secret output `{output}` is embedded in a larger string"),
-                    "give the secret output a variable of its own, e.g. DB_PASSWORD=\"${resources.db.password}\"; compose it in the app".into(),
-                );
             }
         }
     }

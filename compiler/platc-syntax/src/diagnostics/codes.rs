@@ -104,6 +104,7 @@ codes! {
     UNKNOWN_PORT = "E0407", "reference to an undeclared port";
     BAD_INTERPOLATION = "E0408", "malformed `${...}` reference";
     UNKNOWN_PLATFORM_VALUE = "E0409", "reference to an unknown platform value";
+    // Retired: never reported (a secret output inside a longer string is composed by the kubelet).
     SECRET_OUTPUT_IN_ENV = "E0410", "secret resource output used in a plain env var";
     SELF_CALL = "E0411", "a service calls or depends on itself";
     PATCH_NO_TARGET = "E0412", "patch matches no generated object";
