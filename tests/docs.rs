@@ -110,7 +110,7 @@ fn language_reference_documents_every_node() {
     for node in platc_check::check::PLATFORM_NODES {
         assert!(has_heading(node), "docs/language.md has no `{}` heading for the platform node", heading(node));
     }
-    for node in ["service", "platform", "resource-type", "param", "output"] {
+    for node in ["service", "platform", "resource-type", "param", "output", "provisioner"] {
         assert!(has_heading(node), "docs/language.md has no `{}` heading", heading(node));
     }
     for policy in platc_check::model::POLICY_NAMES {

@@ -116,3 +116,68 @@ fn two_ports_on_one_container_port_are_refused() {
     let run = common::check_tree(&[("platform.kdl", common::PLATFORM), ("web/service.kdl", spec)], &[]).expect("loads");
     assert!(run.diags.iter().any(|d| d.is_error()), "target=0 is not a port: {}", run.render(Format::Human));
 }
+
+/// The built-in redis type, with `extra` added to its children (an overlay replaces it).
+fn redis_overlay(extra: &str) -> String {
+    let builtin = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib/types/redis.kdl")).expect("stdlib/types/redis.kdl");
+    let (head, rest) = builtin.split_once("{\n").expect("a children block");
+    format!("{head}{{\n    {extra}\n{rest}")
+}
+
+const CART: &str = "service cart {\n    owner team-cart\n    language go\n    port http 8080\n    health readiness=\"/ready\"\n    uses redis cache\n}\n";
+
+/// Every file of a build of `cart` with a stdlib overlay holding `types/redis.kdl`.
+fn build_with_redis(redis: &str) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let mut fs = MemoryFs::new();
+    let root = Path::new(common::ROOT);
+    fs.add(root.join("platform.kdl"), common::PLATFORM);
+    fs.add(root.join("cart/service.kdl"), CART);
+    fs.add(root.join("overlay/types/redis.kdl"), redis);
+    let r = platc::build::build_paths(&fs, &[root.to_path_buf()], &[root.join("overlay")], root, &Default::default()).expect("loads");
+    let diags: Vec<_> = r.diags.iter().cloned().collect();
+    r.output.map(|o| o.files).ok_or_else(|| render(&diags, &r.loaded.sources, Format::Human, false))
+}
+
+/// The ports of the egress rules of `service`'s NetworkPolicy in `env` that go to `peer`
+/// (`ipBlock` CIDR or pod name).
+fn egress_to(files: &BTreeMap<String, Vec<u8>>, service: &str, env: &str, peer: &str) -> Vec<u64> {
+    let path = format!("deploy/{service}/manifests/{env}/networkpolicy-{service}.yaml");
+    let policy: Json = serde_saphyr::from_str(std::str::from_utf8(&files[&path]).unwrap()).unwrap();
+    let rules: Vec<Json> = policy["spec"]["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["to"][0]["ipBlock"]["cidr"] == peer || r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == peer)
+        .cloned()
+        .collect();
+    rule_ports(&Json::Array(rules))
+}
+
+/// `provisioner aws port=N` in a resource type (issue 20, gap 3): where the managed server
+/// listens elsewhere than the in-cluster one, each environment's NetworkPolicy and the
+/// Terraform security group open the port of the provisioner serving it there, and only that.
+#[test]
+fn each_provisioner_is_reached_on_its_own_port() {
+    let files = build_with_redis(&redis_overlay("provisioner aws port=6380")).unwrap_or_else(|e| panic!("build failed:\n{e}"));
+    // dev: in-cluster, on the template's port.
+    assert_eq!(egress_to(&files, "cart", "dev", "cart-cache"), [6379]);
+    for env in ["staging", "prod"] {
+        let cloud = egress_to(&files, "cart", env, "0.0.0.0/0");
+        assert!(cloud.contains(&6380) && !cloud.contains(&6379), "{env}: egress to the managed redis on {cloud:?}");
+        let main = std::str::from_utf8(&files[&format!("deploy/cart/terraform/{env}/main.tf")]).unwrap();
+        assert!(main.contains("from_port                    = 6380") && !main.contains("6379"), "{env}: the security group and the cluster use 6380:\n{main}");
+    }
+    let without = build_with_redis(&redis_overlay("")).unwrap_or_else(|e| panic!("build failed:\n{e}"));
+    assert!(egress_to(&without, "cart", "prod", "0.0.0.0/0").contains(&6379), "without the entry, port= serves every provisioner");
+}
+
+/// The in-cluster template configures the server, so it decides where it listens; a type that
+/// says otherwise for in-cluster fails the build at the template instead of opening the wrong
+/// port.
+#[test]
+fn an_in_cluster_port_the_template_does_not_serve_is_refused() {
+    let err = build_with_redis(&redis_overlay("provisioner in-cluster port=7000")).expect_err("the template serves 6379");
+    assert!(err.contains("E0603") && err.contains("`port.number` is 6379") && err.contains("7000"), "{err}");
+    let run = common::check_tree(&[("platform.kdl", common::PLATFORM), ("overlay/types/redis.kdl", &redis_overlay("provisioner on-prem port=1"))], &["overlay"]).expect("loads");
+    assert!(run.codes().contains(&"E0205".to_string()), "an unknown provisioner: {}", run.render(Format::Human));
+}

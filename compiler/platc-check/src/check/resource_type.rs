@@ -10,7 +10,7 @@ use crate::model::*;
 use crate::source::Spanned;
 use crate::syntax::Node;
 
-const TYPE_NODES: &[&str] = &["description", "param", "output"];
+const TYPE_NODES: &[&str] = &["description", "param", "output", "provisioner"];
 
 /// Reads `resource-type NAME { description ...; param ...; output ... }`.
 pub(crate) fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
@@ -26,7 +26,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
             Some(format!("add the port: resource-type {} port=5432 {{ ... }}", name.value));
         return None;
     };
-    let mut t = ResourceType { file: cx.file, name, description: String::new(), port, params: IndexMap::new(), outputs: IndexMap::new() };
+    let mut t = ResourceType { file: cx.file, name, description: String::new(), port, provisioner_ports: Vec::new(), params: IndexMap::new(), outputs: IndexMap::new() };
     for child in children {
         match child.name.value.as_str() {
             "description" => t.description = single_str(cx, child, "a description", "description \"MongoDB database\"").map(|d| d.value).unwrap_or_default(),
@@ -53,6 +53,16 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
                     }
                 }
             }
+            "provisioner" => {
+                if let Some((p, span, port)) = read_provisioner(cx, child) {
+                    if t.provisioner_ports.iter().any(|(q, _)| *q == p) {
+                        cx.error(codes::DUPLICATE, span, "defined again here", format!("provisioner `{}` is defined more than once", p.as_str())).help =
+                            Some("keep one `provisioner` per provisioner".into());
+                    } else {
+                        t.provisioner_ports.push((p, port));
+                    }
+                }
+            }
             _ => cx.unknown_node(child, "resource-type", TYPE_NODES),
         }
     }
@@ -61,6 +71,23 @@ pub(crate) fn read(cx: &mut Cx, node: &Node) -> Option<ResourceType> {
             Some("declare what a service can reference, e.g. output host doc=\"Host name\"".into());
     }
     Some(t)
+}
+
+/// `provisioner NAME port=N`: where that provisioner's server listens, when not on the type's
+/// `port=`.
+fn read_provisioner(cx: &mut Cx, node: &Node) -> Option<(Provisioner, crate::source::Span, Spanned<u16>)> {
+    let mut r = NodeReader::new(node);
+    let name = r.req_arg_str(cx, 0, "a provisioner", "provisioner aws port=5671");
+    let port = r.prop_int(cx, "port", 1, 65535).map(|p| Spanned::new(p.value as u16, p.span));
+    r.finish(cx);
+    let name = name?;
+    let provisioner = expect_one_of(cx, &name, "provisioner", &Provisioner::ALL)?;
+    let Some(port) = port else {
+        cx.error(codes::MISSING_VALUE, node.head, "`port` missing", format!("`provisioner {}` says nothing", name.value)).help =
+            Some(format!("give the port its server listens on: provisioner {} port=5671", name.value));
+        return None;
+    };
+    Some((provisioner, name.span, port))
 }
 
 /// `param NAME type=T default=V min=N max=N doc="..." { allowed A B C }`

@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use super::ParamValue;
+use super::{ParamValue, Provisioner};
 use crate::source::{FileId, Spanned};
 
 /// All known resource types by name (built-in and overlay; an overlay type replaces a built-in
@@ -34,12 +34,25 @@ pub struct ResourceType {
     pub name: Spanned<String>,
     /// One line describing the type, for documentation (empty when not written).
     pub description: String,
-    /// The TCP port clients connect to (NetworkPolicy egress).
+    /// The TCP port clients connect to (NetworkPolicy egress), unless `provisioner_ports`
+    /// says otherwise for the provisioner serving it: read it with [`ResourceType::port_for`].
     pub port: u16,
+    /// `provisioner NAME port=N`: the port where one provisioner's server listens elsewhere
+    /// (an emulator in-cluster on 5000 for a cloud API on 443; Amazon MQ on 5671 for
+    /// RabbitMQ's 5672), in the order written.
+    pub provisioner_ports: Vec<(Provisioner, Spanned<u16>)>,
     /// Its parameters by name, in declaration order.
     pub params: IndexMap<String, ParamSpec>,
     /// Its outputs by name, in declaration order.
     pub outputs: IndexMap<String, OutputSpec>,
+}
+
+impl ResourceType {
+    /// The port clients connect to when `provisioner` serves the resource: the type's
+    /// `provisioner` entry for it, else `port=`.
+    pub fn port_for(&self, provisioner: Provisioner) -> u16 {
+        self.provisioner_ports.iter().find(|(p, _)| *p == provisioner).map_or(self.port, |(_, port)| port.value)
+    }
 }
 
 /// The kind of value a parameter takes.

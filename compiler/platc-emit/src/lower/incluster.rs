@@ -285,7 +285,7 @@ struct StorageData {
 const CONTAINER_KEYS: [&str; 9] = ["command", "args", "env", "startupProbe", "readinessProbe", "livenessProbe", "volumeMounts", "lifecycle", "workingDir"];
 
 /// The template variables of one `uses` in one placement.
-fn context(r: &Resolved, rs: &ResolvedService, u: &Uses, pl: &Placement) -> Json {
+fn context(r: &Resolved, rs: &ResolvedService, u: &Uses, pl: &Placement, port: u16) -> Json {
     let s = &rs.spec;
     let name = &rs.name;
     let object = object_name(name, &u.name.value);
@@ -300,6 +300,7 @@ fn context(r: &Resolved, rs: &ResolvedService, u: &Uses, pl: &Placement) -> Json
             "object": object,
             "host": naming::cluster_host(&object, pl),
             "connection_secret": naming::connection_secret(name, &u.name.value),
+            "port": port,
             "params": params,
         },
     })
@@ -329,13 +330,13 @@ pub fn param_json(v: &ParamValue) -> Json {
 }
 
 /// The backing resources of a service in one placement, in `uses` order: their values, and the
-/// name and port of each in-cluster one that rendered (what the NetworkPolicy's egress reaches).
+/// name of each in-cluster one that rendered (what the NetworkPolicy's egress reaches).
 pub struct Backing {
     /// The values of each resource, in `uses` order.
     pub values: Vec<BackingResource>,
-    /// Per `uses`: the in-cluster objects' name and Service port, when served `in-cluster` and
-    /// its data rendered.
-    pub in_cluster: Vec<Option<(String, u16)>>,
+    /// Per `uses`: the in-cluster objects' name, when served `in-cluster` and its data
+    /// rendered (their port is the resolved one: `EnvFacts::resource_ports`).
+    pub in_cluster: Vec<Option<String>>,
 }
 
 /// The resources of a service in one placement, in `uses` order: each with the objects of its
@@ -349,8 +350,8 @@ pub fn backing_resources(r: &Resolved, rs: &ResolvedService, pl: &Placement, cat
         .spec
         .uses
         .iter()
-        .zip(&facts.provisioners)
-        .map(|(u, &provisioner)| {
+        .zip(facts.provisioners.iter().zip(&facts.resource_ports))
+        .map(|(u, (&provisioner, &port))| {
             let mut b = BackingResource {
                 name: u.name.value.clone(),
                 r#type: u.ty.value.clone(),
@@ -369,8 +370,8 @@ pub fn backing_resources(r: &Resolved, rs: &ResolvedService, pl: &Placement, cat
                     });
                 }
                 Provisioner::InCluster => {
-                    if let Ok((ic, port)) = in_cluster(r, rs, u, pl, catalog) {
-                        reached = Some((ic.name.clone(), port));
+                    if let Ok(ic) = in_cluster(r, rs, u, pl, port, catalog) {
+                        reached = Some(ic.name.clone());
                         b.inCluster = Some(ic);
                     }
                 }
@@ -395,7 +396,7 @@ pub fn check(r: &Resolved, placements: &[Placement], catalog: &Catalog) -> Vec<P
                 if *p != Provisioner::InCluster {
                     continue;
                 }
-                if let Err(message) = in_cluster(r, rs, u, pl, catalog) {
+                if let Err(message) = in_cluster(r, rs, u, pl, facts.resource_ports[k], catalog) {
                     out.push(Problem { service: Some(rs.index), uses: Some(k), env: pl.env.clone(), template: template_path(&u.ty.value), message });
                 }
             }
@@ -404,23 +405,30 @@ pub fn check(r: &Resolved, placements: &[Placement], catalog: &Catalog) -> Vec<P
     out
 }
 
-/// The in-cluster objects of one `uses`, as values, and the port of their Service.
-fn in_cluster(r: &Resolved, rs: &ResolvedService, u: &Uses, pl: &Placement, catalog: &Catalog) -> Result<(InClusterResource, u16), String> {
+/// The in-cluster objects of one `uses`, as values, serving on `port` (the resolved one, which
+/// the template is given as `resource.port` and must serve on).
+fn in_cluster(r: &Resolved, rs: &ResolvedService, u: &Uses, pl: &Placement, port: u16, catalog: &Catalog) -> Result<InClusterResource, String> {
     let ty = &u.ty.value;
     if !catalog.has(ty) {
         return Err(format!("resource type `{ty}` has no in-cluster template: add {} to the stdlib overlay, or serve `{ty}` with `aws` in platform.kdl", template_path(ty)));
     }
-    let ctx = context(r, rs, u, pl);
+    let ctx = context(r, rs, u, pl, port);
     let text = catalog.compiled().render(ty, &ctx).map_err(|e| render_error(&e))?;
     let data: Data = serde_saphyr::from_str(&text).map_err(|e| format!("does not render valid data: {e}"))?;
     let service = &rs.name;
     let object = object_name(service, &u.name.value);
     let outputs = r.types.get(ty).map(|t| t.outputs.values().map(|o| (o.name.clone(), o.secret)).collect::<Vec<_>>()).unwrap_or_default();
     validate(&data, ty, &outputs)?;
+    if data.port.number != port {
+        // Its clients' NetworkPolicy, and the type's documentation, say `port`.
+        return Err(format!(
+            "`port.number` is {}, but resource type `{ty}` says its in-cluster server listens on {port} (`provisioner in-cluster port=`, else `port=`): make the type and this template agree",
+            data.port.number
+        ));
+    }
 
     let user = data.user.unwrap_or(DEFAULT_USER);
     let connection = connection(&data, &object);
-    let port = data.port.number;
     let resource = InClusterResource {
         name: object,
         version: image_version(&data.image),
@@ -448,7 +456,7 @@ fn in_cluster(r: &Resolved, rs: &ResolvedService, u: &Uses, pl: &Placement, cata
         },
         connection,
     };
-    Ok((resource, port))
+    Ok(resource)
 }
 
 /// The resource's container: what the data may set (the [`CONTAINER_KEYS`]) around what platc

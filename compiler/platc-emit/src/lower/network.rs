@@ -85,16 +85,16 @@ fn egress(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing: &Backing)
     let facts = &rs.envs[&pl.env];
     let mut cloud_ports: Vec<u16> = Vec::new();
     for (k, (u, provisioner)) in rs.spec.uses.iter().zip(&facts.provisioners).enumerate() {
-        let Some(ty) = r.types.get(&u.ty.value) else { continue };
+        if r.types.get(&u.ty.value).is_none() {
+            continue;
+        }
+        let port = facts.resource_ports[k];
         match provisioner {
             Provisioner::InCluster => {
-                let (name, port) = match &backing.in_cluster[k] {
-                    Some((name, port)) => (name.clone(), *port),
-                    None => (naming::object_name(&rs.name, &u.name.value), ty.port),
-                };
+                let name = backing.in_cluster[k].clone().unwrap_or_else(|| naming::object_name(&rs.name, &u.name.value));
                 egress.push(rule("to", vec![pods(&name)], vec![tcp(port)]));
             }
-            Provisioner::Aws => cloud_ports.push(ty.port),
+            Provisioner::Aws => cloud_ports.push(port),
         }
     }
     if !cloud_ports.is_empty() {

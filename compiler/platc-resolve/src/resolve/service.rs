@@ -121,6 +121,10 @@ pub struct EnvFacts {
     pub env: Vec<EnvVar>,
     /// The provisioner of each resource, in `spec.uses` order.
     pub provisioners: Vec<Provisioner>,
+    /// The port each resource's server listens on here, whichever provisioner serves it
+    /// ([`crate::model::ResourceType::port_for`]), in `spec.uses` order: NetworkPolicy egress,
+    /// the in-cluster Service and the cloud security group all use it.
+    pub resource_ports: Vec<u16>,
     /// An ephemeral (preview) environment: one replica, no autoscaling.
     pub ephemeral: bool,
     /// Whether the web process autoscales here (not ephemeral, max above min).
@@ -208,12 +212,16 @@ fn env_facts(ws: &Workspace, s: &Service, e: &crate::model::Environment) -> EnvF
     let env = &e.name.value;
     let scale = effective::scale(p, s, env);
     let ephemeral = e.ttl.is_some();
+    let provisioners: Vec<Provisioner> = s.uses.iter().map(|u| provisioner(e, &u.ty.value)).collect();
+    // An unknown type was reported by check; its port is never printed (nothing is built).
+    let resource_ports = s.uses.iter().zip(&provisioners).map(|(u, &p)| ws.types.get(&u.ty.value).map_or(0, |t| t.port_for(p))).collect();
     EnvFacts {
         resources: effective::web_resources(p, s, env),
         autoscaling: !ephemeral && scale.max.value > scale.min.value,
         scale,
         env: effective::env_vars(s, env).into_iter().cloned().collect(),
-        provisioners: s.uses.iter().map(|u| provisioner(e, &u.ty.value)).collect(),
+        provisioners,
+        resource_ports,
         ephemeral,
     }
 }

@@ -144,7 +144,8 @@ impl<'a> Unit<'a> {
             let key = if prefix.is_empty() { format!("{name}/{}.tfstate", instance(self.pl)) } else { format!("{prefix}/{name}/{}.tfstate", instance(self.pl)) };
             json!({"bucket": b.bucket, "region": b.region, "lock_table": b.lock_table, "key": key})
         });
-        let resources: Vec<Json> = self.uses.iter().map(|(_, u)| resource_context(r, self.pl, name, u)).collect();
+        let ports = &self.service.envs[&self.pl.env].resource_ports;
+        let resources: Vec<Json> = self.uses.iter().map(|&(k, u)| resource_context(r, self.pl, name, u, ports[k])).collect();
         json!({
             "header": super::header(source).lines().collect::<Vec<_>>(),
             "platform": {"name": p.name.value, "region": p.region},
@@ -307,8 +308,8 @@ fn collected<T>(value: T, problems: Vec<Problem>) -> Result<T, Vec<Problem>> {
     }
 }
 
-/// Template variables of one resource.
-fn resource_context(r: &Resolved, pl: &Placement, service: &str, u: &Uses) -> Json {
+/// Template variables of one resource, whose server listens on `port` (resolved for `aws`).
+fn resource_context(r: &Resolved, pl: &Placement, service: &str, u: &Uses, port: u16) -> Json {
     let ty = r.types.get(&u.ty.value);
     let params = template_params(u);
     json!({
@@ -317,7 +318,7 @@ fn resource_context(r: &Resolved, pl: &Placement, service: &str, u: &Uses) -> Js
         "id": tf_id(&u.name.value),
         "aws_name": aws_name(&r.platform.name.value, pl, service, &u.name.value),
         "secret_name": connection_secret_name(pl, service, &u.name.value),
-        "port": ty.map(|t| t.port).unwrap_or(0),
+        "port": port,
         "params": params,
         "outputs": ty.map(|t| t.outputs.values().map(|o| json!({"name": o.name, "secret": o.secret})).collect::<Vec<_>>()).unwrap_or_default(),
     })
