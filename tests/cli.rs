@@ -182,11 +182,11 @@ fn format_json_prints_one_object_per_line_on_stdout() {
     assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
 }
 
-/// A `mongodb` resource type in the format of stdlib/types/postgres.kdl.
-const MONGODB: &str = r#"// MongoDB: a document database, added by the platform team without rebuilding platc.
-resource-type mongodb port=27017 {
-    description "MongoDB document database"
-    param version type=string default="7" doc="Major MongoDB version" {
+/// A `couchdb` resource type in the format of stdlib/types/postgres.kdl.
+const COUCHDB: &str = r#"// CouchDB: a document database, added by the platform team without rebuilding platc.
+resource-type couchdb port=5984 {
+    description "CouchDB document database"
+    param version type=string default="7" doc="Major CouchDB version" {
         allowed "6" "7" "8"
     }
     param size type=string default=small doc="Instance size" {
@@ -194,11 +194,11 @@ resource-type mongodb port=27017 {
     }
     param storage type=memory default="10Gi" doc="Allocated storage"
     output host doc="Host name of the primary"
-    output port doc="TCP port (27017)"
+    output port doc="TCP port (5984)"
     output database doc="Database name"
     output username doc="User name of the service's login"
     output password secret=#true doc="Password of the service's login"
-    output uri secret=#true doc="mongodb:// connection URI including credentials"
+    output uri secret=#true doc="couchdb:// connection URI including credentials"
 }
 "#;
 
@@ -207,7 +207,7 @@ const SESSIONS: &str = r#"service sessions {
     image "ghcr.io/acme/sessions"
     port http 8080
     health readiness="/ready" liveness="/healthz"
-    uses mongodb store version="7" size=medium storage="20Gi"
+    uses couchdb store version="7" size=medium storage="20Gi"
     env MONGO_HOST="${resources.store.host}" MONGO_URI="${resources.store.uri}"
 }
 "#;
@@ -216,7 +216,11 @@ const SESSIONS: &str = r#"service sessions {
 /// so that it is found only through --stdlib).
 fn overlay_tree(tag: &str, sessions: &str) -> TempDir {
     let dir = TempDir::new(tag);
-    dir.write("overlay/types/mongodb.kdl", MONGODB);
+    dir.write("overlay/types/couchdb.kdl", COUCHDB);
+    // The platform serves the type in-cluster in some environments and with `aws` in others:
+    // `check` needs both templates to exist (what they make is tests/resources.rs' business).
+    dir.write("overlay/incluster/couchdb.yaml.hbs", "kind: StatefulSet\n");
+    dir.write("overlay/terraform/types/couchdb.tf.hbs", "# couchdb\n");
     dir.write("tree/platform.kdl", PLATFORM);
     dir.write("tree/payments/service.kdl", PAYMENTS);
     dir.write("tree/sessions/service.kdl", sessions);
@@ -235,7 +239,21 @@ fn check_json(dir: &TempDir, args: &[&str]) -> (i32, Vec<Value>, Output) {
 fn stdlib_overlay_type_valid_use_passes() {
     let dir = overlay_tree("overlay-ok", SESSIONS);
     let (code, lines, out) = check_json(&dir, &["--stdlib", "../overlay"]);
-    assert_eq!((code, lines.len()), (0, 0), "a valid `uses mongodb` passes:\n{}", show(&out));
+    assert_eq!((code, lines.len()), (0, 0), "a valid `uses couchdb` passes:\n{}", show(&out));
+}
+
+/// An overlay type without the templates of the provisioners the platform serves it with fails
+/// `check` (not only `build`), once per missing template, at the type's file.
+#[test]
+fn stdlib_overlay_type_without_templates_is_e0601_at_the_type() {
+    let dir = overlay_tree("overlay-templates", SESSIONS);
+    std::fs::remove_file(dir.path().join("overlay/incluster/couchdb.yaml.hbs")).unwrap();
+    std::fs::remove_file(dir.path().join("overlay/terraform/types/couchdb.tf.hbs")).unwrap();
+    let (code, lines, out) = check_json(&dir, &["--stdlib", "../overlay"]);
+    assert_eq!(code, 1, "{}", show(&out));
+    let missing: Vec<(&str, &str)> = lines.iter().map(|l| (l["code"].as_str().unwrap(), l["labels"][0]["message"].as_str().unwrap_or(""))).collect();
+    assert_eq!(missing, [("E0601", "serves `couchdb` `aws`"), ("E0601", "serves `couchdb` `in-cluster`")], "{}", show(&out));
+    assert!(lines.iter().all(|l| l["file"].as_str().is_some_and(|f| f.ends_with("overlay/types/couchdb.kdl")) && l["line"] == 2), "{}", show(&out));
 }
 
 #[test]
@@ -245,7 +263,7 @@ fn stdlib_overlay_type_unknown_param_is_e0402() {
     assert_eq!(code, 1, "{}", show(&out));
     assert_eq!(lines.len(), 1, "{}", show(&out));
     assert_eq!(lines[0]["code"], "E0402");
-    assert_eq!(lines[0]["message"], "resource type `mongodb` has no parameter `versoin`");
+    assert_eq!(lines[0]["message"], "resource type `couchdb` has no parameter `versoin`");
     assert_eq!(lines[0]["help"], "did you mean `version`?");
     assert_eq!((&lines[0]["file"], &lines[0]["line"], &lines[0]["column"]), (&Value::from("sessions/service.kdl"), &Value::from(6), &Value::from(24)));
 }
@@ -257,20 +275,20 @@ fn stdlib_overlay_type_unknown_output_is_e0404() {
     assert_eq!(code, 1, "{}", show(&out));
     assert_eq!(lines.len(), 1, "{}", show(&out));
     assert_eq!(lines[0]["code"], "E0404");
-    assert_eq!(lines[0]["message"], "resource type `mongodb` has no output `hots`");
+    assert_eq!(lines[0]["message"], "resource type `couchdb` has no output `hots`");
     assert_eq!(lines[0]["help"], "did you mean `${resources.store.host}`?");
     // The label on the `uses` says which type it is.
-    assert_eq!(lines[0]["labels"][0]["message"], "`store` is a mongodb");
+    assert_eq!(lines[0]["labels"][0]["message"], "`store` is a couchdb");
 }
 
 #[test]
-fn without_the_overlay_mongodb_is_e0401() {
+fn without_the_overlay_couchdb_is_e0401() {
     let dir = overlay_tree("overlay-missing", SESSIONS);
     let (code, lines, out) = check_json(&dir, &[]);
     assert_eq!(code, 1, "{}", show(&out));
     let first = &lines[0];
     assert_eq!((&first["code"], &first["line"], &first["column"]), (&Value::from("E0401"), &Value::from(6), &Value::from(10)), "{}", show(&out));
-    assert_eq!(first["message"], "unknown resource type `mongodb`");
+    assert_eq!(first["message"], "unknown resource type `couchdb`");
     assert!(first["help"].as_str().unwrap().contains("stdlib overlay"), "the help says how to add a type:\n{}", show(&out));
     // (The cascade of E0403 on references to the resource is pinned by
     // tests/cases/cascade_unknown_resource_type.kdl.)
@@ -279,10 +297,10 @@ fn without_the_overlay_mongodb_is_e0401() {
 #[test]
 fn a_broken_overlay_is_reported_in_its_own_file() {
     let dir = overlay_tree("overlay-broken", SESSIONS);
-    dir.write("overlay/types/mongodb.kdl", MONGODB.replace("output host doc", "outptu host doc"));
+    dir.write("overlay/types/couchdb.kdl", COUCHDB.replace("output host doc", "outptu host doc"));
     let (code, lines, out) = check_json(&dir, &["--stdlib", "../overlay"]);
     assert_eq!(code, 1, "{}", show(&out));
-    assert!(lines.iter().any(|l| l["code"] == "E0101" && l["file"].as_str().is_some_and(|f| f.ends_with("overlay/types/mongodb.kdl")) && l["help"] == "did you mean `output`?"), "{}", show(&out));
+    assert!(lines.iter().any(|l| l["code"] == "E0101" && l["file"].as_str().is_some_and(|f| f.ends_with("overlay/types/couchdb.kdl")) && l["help"] == "did you mean `output`?"), "{}", show(&out));
     // A missing overlay directory is an I/O failure.
     let out = platc(&dir.path().join("tree"), &["check", "--stdlib", "../nowhere"]);
     assert_eq!(code_of(&out), 2, "{}", show(&out));

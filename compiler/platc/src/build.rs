@@ -242,10 +242,47 @@ pub fn build_paths(fs: &dyn crate::fs::FileSystem, paths: &[std::path::PathBuf],
     Ok(result)
 }
 
-/// Checks and graphs what was loaded, against the vocabulary of this build's backends: the
+/// Checks and graphs what was loaded, against the vocabulary of this build's backends, and
+/// checks that the backends can serve every resource type as the platform provisions it: the
 /// front half of every command ([`crate::driver::analyze`]).
 pub fn analyze(loaded: &crate::load::Loaded) -> crate::driver::Analysis {
-    crate::driver::analyze(loaded, &platc_emit::VOCABULARY)
+    let mut analysis = crate::driver::analyze(loaded, &platc_emit::VOCABULARY);
+    if let Some(ws) = &analysis.workspace {
+        missing_templates(ws, &loaded.stdlib, &mut analysis.diags);
+        analysis.diags.sort(&loaded.sources);
+    }
+    analysis
+}
+
+/// E0601 at each resource type that an environment serves with a provisioner it has no
+/// template for (an overlay's new type, typically), with the environment and the first use:
+/// `platc check` says it once, where `platc build` would fail per environment.
+fn missing_templates(ws: &Workspace, stdlib: &crate::stdlib::Stdlib, diags: &mut Diagnostics) {
+    use crate::diagnostics::{codes, Diagnostic, Label};
+    use crate::model::Provisioner;
+    for need in crate::resolve::provisioning(ws) {
+        let path = backend::provisioner_template(need.provisioner, &need.ty);
+        let (Some(ty), Some(env)) = (ws.types.get(&need.ty), ws.platform.environments.get(&need.env)) else { continue };
+        if stdlib.get(&path).is_some() {
+            continue;
+        }
+        let how = need.provisioner.as_str();
+        let (other, page) = match need.provisioner {
+            Provisioner::Aws => (Provisioner::InCluster, "docs/terraform.md"),
+            Provisioner::InCluster => (Provisioner::Aws, "docs/resources.md"),
+        };
+        let s = &ws.services[need.service];
+        diags.push(
+            Diagnostic::new(
+                codes::INVALID_RESOURCE_TYPE,
+                Label::new(ty.file, ty.name.span, format!("no {path}")),
+                format!("resource type `{}` has no `{how}` template, and `{}` serves it `{how}`", need.ty, need.env),
+            )
+            .with_label(Label::new(ws.platform.file, env.span, format!("serves `{}` `{how}`", need.ty)))
+            .with_label(Label::new(s.file, s.uses[need.uses].span, "needs it here"))
+            .with_help(format!("add {path} to the stdlib overlay ({page}), or serve the type with another provisioner there: provision {how} {}={}", need.ty, other.as_str())),
+        );
+    }
 }
 
 /// The front half of [`build_paths`]: loads and checks, and lists the environments and the

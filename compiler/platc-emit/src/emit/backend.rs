@@ -72,6 +72,16 @@ pub fn render_backends<'a>(model: &Resolved, stdlib: &'a Stdlib, kinds: &crate::
     (vec![Box::new(k8s)], broken)
 }
 
+/// The stdlib file a provisioner serves resource type `ty` with (`terraform/types/TYPE.tf.hbs`,
+/// `incluster/TYPE.yaml.hbs`): what must exist wherever a platform serves `ty` so. `platc
+/// check` reports a missing one (E0601) before anything is built.
+pub fn provisioner_template(provisioner: crate::model::Provisioner, ty: &str) -> String {
+    match provisioner {
+        crate::model::Provisioner::Aws => format!("{}{}", crate::emit::terraform::render::DIR, crate::emit::terraform::render::type_template(ty)),
+        crate::model::Provisioner::InCluster => crate::lower::incluster::template_path(ty),
+    }
+}
+
 /// A stdlib file a backend could not use: a template that does not compile or render, data
 /// that does not parse or breaks a rule. Usually an overlay's file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -64,6 +64,41 @@ pub fn provisioner(env: &Environment, ty: &str) -> Provisioner {
     env.provisioner_for(ty)
 }
 
+/// One way a resource type is served somewhere in the workspace: by `provisioner`, first needed
+/// in environment `env` (its name) by `uses` of service `service` (indexes into
+/// `Workspace::services` and its `uses`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provisioning {
+    /// The resource type.
+    pub ty: String,
+    /// Who serves it there.
+    pub provisioner: Provisioner,
+    /// The first environment, in platform.kdl order, that serves it so.
+    pub env: String,
+    /// The first service, in workspace order, that uses it there.
+    pub service: usize,
+    /// That service's `uses`.
+    pub uses: usize,
+}
+
+/// Every (type, provisioner) pair the workspace needs, once each, with the first use that
+/// needs it: what the backends must have templates for. Cheap enough for `platc check`, which
+/// does not resolve the whole model.
+pub fn provisioning(ws: &Workspace) -> Vec<Provisioning> {
+    let mut out: Vec<Provisioning> = Vec::new();
+    for e in ws.platform.environments.values() {
+        for (service, s) in ws.services.iter().enumerate() {
+            for (uses, u) in s.uses.iter().enumerate() {
+                let p = provisioner(e, &u.ty.value);
+                if !out.iter().any(|n| n.ty == u.ty.value && n.provisioner == p) {
+                    out.push(Provisioning { ty: u.ty.value.clone(), provisioner: p, env: e.name.value.clone(), service, uses });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Which environments a build covers: every environment, or the one asked for. Ephemeral ones
 /// (with a TTL) need a branch; without one they are skipped in a full build.
 pub fn environments(ws: &Workspace, opts: &BuildOptions) -> Result<Vec<Placement>, PlanError> {
