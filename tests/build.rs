@@ -237,3 +237,25 @@ fn an_image_platc_does_not_build_runs_its_pinned_tag() {
     let codes: Vec<&str> = r.diags.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["E0503"], "allowed-registries applies to an image platc does not build");
 }
+
+/// A process that listens on no port (a load generator, a queue consumer) is a service of its
+/// own: exec probes satisfy `require-probes`, its Deployment has them, and it gets no Service.
+#[test]
+fn a_service_without_ports_is_probed_by_commands() {
+    let platform = std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap().replace("min-replicas 2 env=prod", "min-replicas 2 env=prod\n        require-probes");
+    let spec = |health: &str| format!("service loadgen {{\n    owner team-a\n    image \"ghcr.io/acme/vendor/locust:2.31.0\" build=#false\n    scale min=2\n{health}}}\n");
+    let build = |spec: &str| {
+        let mut fs = MemoryFs::new();
+        fs.add("/r/platform.kdl", platform.as_str());
+        fs.add("/r/loadgen/service.kdl", spec);
+        build_paths(&fs, &[PathBuf::from("/r")], &[], Path::new("/r"), &BuildOptions { env: Some("dev".into()), ..Default::default() }).expect("loads")
+    };
+    let r = build(&spec(""));
+    let violation = r.diags.iter().find(|d| d.code.as_str() == "E0503").expect("require-probes fails without probes");
+    assert!(violation.help.as_deref().is_some_and(|h| h.contains("exec")), "the help names the probe a portless service can have: {:?}", violation.help);
+    let out = output(build(&spec("    health {\n        readiness exec \"/app/ready\"\n        liveness exec \"/bin/sh\" \"-c\" \"pgrep locust\"\n    }\n")));
+    let d = String::from_utf8(out.files["loadgen/manifests/dev/deployment-loadgen.yaml"].clone()).unwrap();
+    assert!(d.contains("readinessProbe:\n          exec:\n            command:\n            - /app/ready\n"), "{d}");
+    assert!(d.contains("livenessProbe:\n          exec:\n            command:\n            - /bin/sh\n            - -c\n            - pgrep locust\n"), "{d}");
+    assert!(!out.files.keys().any(|f| f.starts_with("loadgen/manifests/dev/service-")), "no Service for a service with no port");
+}

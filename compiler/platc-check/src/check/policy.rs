@@ -80,6 +80,17 @@ impl Violation {
     }
 }
 
+/// How to add the probes `require-probes` asks for, in the kind the service can answer: a
+/// command for a process that listens on no port, the gRPC health protocol for a gRPC service,
+/// HTTP paths otherwise.
+fn probes_help(s: &Service) -> String {
+    match s.ports.first().map(|p| p.protocol) {
+        None => "add both; with no port to probe, a command checks the process: health { readiness exec \"/app/ready\"; liveness exec \"/app/healthy\"; }".into(),
+        Some(Protocol::Grpc) => "add both over the gRPC health protocol: health { readiness grpc; liveness grpc; }".into(),
+        Some(_) => "add both: health readiness=\"/ready\" liveness=\"/healthz\"".into(),
+    }
+}
+
 /// Every way `s` breaks `policy`, in spec order: each value over a limit is its own
 /// violation, so that each spec line gets fixed.
 fn violations(platform: &Platform, policy: &Policy, s: &Service) -> Vec<Violation> {
@@ -91,7 +102,7 @@ fn violations(platform: &Platform, policy: &Policy, s: &Service) -> Vec<Violatio
         }
         PolicyRule::RequireOwner if s.owner.is_none() => vec![Violation::new(name.span, "no `owner`", format!("service `{}` has no owner", name.value), "name the owning team: owner team-name")],
         PolicyRule::RequireProbes if s.health.readiness.is_none() || s.health.liveness.is_none() => {
-            vec![Violation::new(name.span, "missing probes", format!("service `{}` lacks a readiness or liveness probe", name.value), "add both: health readiness=\"/ready\" liveness=\"/healthz\"")]
+            vec![Violation::new(name.span, "missing probes", format!("service `{}` lacks a readiness or liveness probe", name.value), probes_help(s))]
         }
         PolicyRule::MaxCpu(max) => cpu_values(s)
             .into_iter()

@@ -169,7 +169,7 @@ fn read_route(cx: &mut Cx, node: &Node) -> Option<Route> {
 }
 
 const PROBES: &[&str] = &["readiness", "liveness", "startup"];
-const PROBE_CHECKS: [(&str, u8); 3] = [("http", 0), ("grpc", 1), ("tcp", 2)];
+const PROBE_CHECKS: [(&str, u8); 4] = [("http", 0), ("grpc", 1), ("tcp", 2), ("exec", 3)];
 
 fn read_health(cx: &mut Cx, node: &Node) -> Health {
     let mut r = NodeReader::new(node);
@@ -225,7 +225,7 @@ fn set_probe(h: &mut Health, i: usize, p: Probe) {
 fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
     let mut r = NodeReader::new(node);
     let example = format!("{} http \"/ready\"", node.name.value);
-    let kind = r.req_arg_str(cx, 0, "a check kind (http, grpc or tcp)", &example);
+    let kind = r.req_arg_str(cx, 0, "a check kind (http, grpc, tcp or exec)", &example);
     let kind = kind.and_then(|k| expect_one_of(cx, &k, "probe check", &PROBE_CHECKS));
     let check = match kind {
         Some(0) => {
@@ -236,6 +236,14 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
             ProbeCheck::Http { path: path.map(|p| p.value).unwrap_or_else(|| "/".into()) }
         }
         Some(1) => ProbeCheck::Grpc,
+        Some(3) => {
+            let command: Vec<String> = r.rest_args(1).iter().filter_map(|a| expect_str(cx, a, "a word of the command", "exec \"/app/healthcheck\" \"--quick\"")).map(|w| w.value).collect();
+            if r.rest_args(1).is_empty() {
+                cx.error(codes::MISSING_VALUE, node.head, "command missing", "an exec probe needs a command").help =
+                    Some(format!("write the program and its arguments: {} exec \"/app/healthcheck\"", node.name.value));
+            }
+            ProbeCheck::Exec { command }
+        }
         Some(_) => ProbeCheck::Tcp,
         None => {
             r.arg(1);
@@ -243,6 +251,9 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
         }
     };
     let port = r.prop_str(cx, "port", "port=http").unwrap_or_else(|| Spanned::new(String::new(), node.head));
+    if matches!(check, ProbeCheck::Exec { .. }) && !port.value.is_empty() {
+        cx.error(codes::UNKNOWN_PROPERTY, port.span, "not for exec", "an exec probe checks no port").help = Some("remove `port=`: the command runs inside the container".into());
+    }
     let initial_delay = r.prop_unit(cx, "initial-delay", codes::INVALID_DURATION, "duration", units::duration);
     let period = r.prop_unit(cx, "period", codes::INVALID_DURATION, "duration", units::duration);
     let timeout = r.prop_unit(cx, "timeout", codes::INVALID_DURATION, "duration", units::duration);
@@ -619,7 +630,7 @@ fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
     // Port references inside the service.
     let port_names: Vec<&str> = s.ports.iter().map(|p| p.name.value.as_str()).collect();
     let probes = [&s.health.readiness, &s.health.liveness, &s.health.startup];
-    let refs = s.routes.iter().map(|r| &r.port).chain(probes.into_iter().flatten().map(|p| &p.port));
+    let refs = s.routes.iter().map(|r| &r.port).chain(probes.into_iter().flatten().filter(|p| !matches!(p.check, ProbeCheck::Exec { .. })).map(|p| &p.port));
     for port in refs {
         if port.value.is_empty() {
             if s.ports.is_empty() && !had_port_nodes {

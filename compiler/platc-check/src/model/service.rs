@@ -171,6 +171,11 @@ pub enum ProbeCheck {
     Grpc,
     /// The port accepts a connection.
     Tcp,
+    /// A command run in the container exits 0: for processes that listen on no port.
+    Exec {
+        /// The program and its arguments (no shell).
+        command: Vec<String>,
+    },
 }
 
 /// One health probe with its timings.

@@ -301,13 +301,11 @@ fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<
         let port = &rs.spec.ports[rs.roles.primary?];
         return Some(map([("tcpSocket", map([("port", port.name.value.clone().into())])), ("periodSeconds", 10u64.into())]));
     };
-    let port = &rs.spec.ports[target?];
     let mut v = Map::with_capacity(5);
-    match &pr.check {
-        ProbeCheck::Http { path } => v.set("httpGet", map([("path", path.clone().into()), ("port", port.name.value.clone().into())])),
-        // gRPC probes take a port number, not a name.
-        ProbeCheck::Grpc => v.set("grpc", map([("port", port.container().into())])),
-        ProbeCheck::Tcp => v.set("tcpSocket", map([("port", port.name.value.clone().into())])),
+    match (&pr.check, target) {
+        (ProbeCheck::Exec { command }, _) => v.set("exec", map([("command", command.iter().map(|w| Part::from(w.clone())).collect::<Vec<_>>().into())])),
+        (check, Some(k)) => port_check(&mut v, check, &rs.spec.ports[k]),
+        (_, None) => return None,
     }
     if let Some(d) = pr.initial_delay {
         v.set("initialDelaySeconds", d.as_secs());
@@ -320,6 +318,17 @@ fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<
         v.set("failureThreshold", f);
     }
     Some(Node::Map(v))
+}
+
+/// The check of a probe on `port`: HTTP and TCP by the port's name, gRPC by its number (a
+/// gRPC probe takes no name), always the container's.
+fn port_check(v: &mut Map, check: &ProbeCheck, port: &crate::model::Port) {
+    match check {
+        ProbeCheck::Http { path } => v.set("httpGet", map([("path", path.clone().into()), ("port", port.name.value.clone().into())])),
+        ProbeCheck::Grpc => v.set("grpc", map([("port", port.container().into())])),
+        // (An exec probe checks no port; [`probe`] prints it.)
+        ProbeCheck::Tcp | ProbeCheck::Exec { .. } => v.set("tcpSocket", map([("port", port.name.value.clone().into())])),
+    }
 }
 
 /// The routes of a service with the given visibility, with their target ports (routes to no

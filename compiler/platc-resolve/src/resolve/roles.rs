@@ -42,16 +42,17 @@ pub fn metrics_port(s: &Service) -> Option<usize> {
 }
 
 /// The port a declared probe checks: the one it names, else the first port of the protocol its
-/// check speaks (any port for a TCP check), else the first port.
+/// check speaks (any port for a TCP check), else the first port; none for an exec probe.
 pub fn probe_target(s: &Service, probe: &Probe) -> Option<usize> {
-    if !probe.port.value.is_empty() {
-        return index_of(s, &probe.port.value);
-    }
     let want = match probe.check {
+        ProbeCheck::Exec { .. } => return None,
         ProbeCheck::Grpc => Some(Protocol::Grpc),
         ProbeCheck::Http { .. } => Some(Protocol::Http),
         ProbeCheck::Tcp => None,
     };
+    if !probe.port.value.is_empty() {
+        return index_of(s, &probe.port.value);
+    }
     s.ports.iter().position(|p| want.is_none_or(|w| p.protocol == w)).or_else(|| primary_port(s))
 }
 
