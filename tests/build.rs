@@ -259,3 +259,31 @@ fn a_service_without_ports_is_probed_by_commands() {
     assert!(d.contains("livenessProbe:\n          exec:\n            command:\n            - /bin/sh\n            - -c\n            - pgrep locust\n"), "{d}");
     assert!(!out.files.keys().any(|f| f.starts_with("loadgen/manifests/dev/service-")), "no Service for a service with no port");
 }
+
+/// A changed plain value rolls the pods that read it: the pod templates of the web and worker
+/// Deployments carry the checksum of the ConfigMap, which changes with any value and only then.
+#[test]
+fn a_changed_config_value_changes_the_pods() {
+    let platform = std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap();
+    let spec = |level: &str| {
+        format!("service api {{\n    owner team-a\n    port http 8080\n    health readiness=\"/ready\"\n    scale min=2\n    env LOG_LEVEL={level}\n    worker mailer {{\n        command \"/app/mailer\"\n    }}\n}}\n")
+    };
+    let checksums = |spec: &str| -> Vec<String> {
+        let mut fs = MemoryFs::new();
+        fs.add("/r/platform.kdl", platform.as_str());
+        fs.add("/r/api/service.kdl", spec);
+        let out = output(build_paths(&fs, &[PathBuf::from("/r")], &[], Path::new("/r"), &BuildOptions { env: Some("dev".into()), ..Default::default() }).expect("loads"));
+        ["api/manifests/dev/deployment-api.yaml", "api/manifests/dev/deployment-api-mailer.yaml"]
+            .iter()
+            .map(|f| {
+                let text = String::from_utf8(out.files[*f].clone()).unwrap();
+                let line = text.lines().find(|l| l.trim_start().starts_with("checksum/config: ")).unwrap_or_else(|| panic!("{f}: no checksum:\n{text}"));
+                line.trim_start().trim_start_matches("checksum/config: ").to_string()
+            })
+            .collect()
+    };
+    let info = checksums(&spec("info"));
+    assert_eq!(info[0], info[1], "web and worker read the same ConfigMap");
+    assert_eq!(info, checksums(&spec("info")), "the same values, the same pods");
+    assert_ne!(info, checksums(&spec("debug")), "a changed value, new pods");
+}

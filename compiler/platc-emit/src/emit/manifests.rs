@@ -283,8 +283,15 @@ fn external_secret<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
     obj(v, chart, "external-secrets.io/v1", "ExternalSecret", &e.name, web(v), [("spec", spec)])
 }
 
+/// `{labels, annotations}` of a pod of the service's own processes (with the checksum of its
+/// ConfigMap).
 fn pod_metadata<'a>(v: &'a Values, chart: &'a ChartMeta, process: Process<'a>) -> Node<'a> {
-    with_common_annotations(v, labels(v, chart, process))
+    let mut m = Map::with_capacity(2);
+    m.set("labels", labels(v, chart, process));
+    if !v.podAnnotations.is_empty() {
+        m.set("annotations", &v.podAnnotations);
+    }
+    Node::Map(m)
 }
 
 /// `{labels, annotations}` of a pod: the common annotations, if any.

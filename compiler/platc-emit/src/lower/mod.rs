@@ -77,6 +77,30 @@ pub fn plan_of(rs: &crate::resolve::ResolvedService) -> ServicePlan {
     ServicePlan { index: rs.index, name: rs.name.clone(), wave: rs.wave, depends_on: rs.depends_on.clone(), image: rs.image.repository.clone(), envs: IndexMap::new() }
 }
 
+/// The annotations of a service's pods: `common`, then the checksum of the ConfigMap data
+/// `config` when there is any (each key and value, length-prefixed so that no two ConfigMaps
+/// hash alike).
+fn pod_annotations(common: &IndexMap<String, String>, config: &IndexMap<String, String>) -> IndexMap<String, String> {
+    use sha2::{Digest, Sha256};
+    let mut out = common.clone();
+    if !config.is_empty() {
+        let mut h = Sha256::new();
+        for (k, v) in config {
+            for part in [k, v] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        out.insert(CONFIG_CHECKSUM.into(), hex);
+    }
+    out
+}
+
+/// The pod annotation holding the checksum of the service's ConfigMap (the name Helm's
+/// documentation uses for the same pattern).
+pub const CONFIG_CHECKSUM: &str = "checksum/config";
+
 /// Lowers one service for every placement resolved.
 pub fn fill(r: &Resolved, sp: &mut ServicePlan, opts: &BuildOptions, catalog: &Catalog) {
     sp.envs = r.placements.iter().map(|pl| (pl.env.clone(), service_values_with(r, sp.index, pl, opts, catalog))).collect();
@@ -96,6 +120,8 @@ pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildO
     let name = rs.name.clone();
     let autoscaling = autoscaling(&facts.scale, facts.ephemeral);
     let wiring = wiring::env(r, rs, pl);
+    let common = preview_annotations(r.environment(pl), pl, opts);
+    let pod_annotations = pod_annotations(&common, &wiring.config);
     let backing = incluster::backing_resources(r, rs, pl, catalog);
     Values {
         fullname: name.clone(),
@@ -103,7 +129,8 @@ pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildO
         environment: pl.env.clone(),
         partOf: p.name.value.clone(),
         owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
-        commonAnnotations: preview_annotations(r.environment(pl), pl, opts),
+        commonAnnotations: common,
+        podAnnotations: pod_annotations,
         image: Image { repository: rs.image.repository.clone(), tag: rs.image.tag.clone(), pullPolicy: "Always".into() },
         replicaCount: autoscaling.minReplicas,
         autoscaling,

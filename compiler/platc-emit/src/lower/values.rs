@@ -40,6 +40,10 @@ pub struct Values {
     pub owner: String,
     /// Extra annotations on every pod and workload (e.g. preview TTL).
     pub commonAnnotations: IndexMap<String, String>,
+    /// Annotations of the service's own pods (web, workers, cron jobs): the common ones and
+    /// `checksum/config`, the SHA-256 of the ConfigMap's data, so that a changed value rolls
+    /// the pods that read it (a ConfigMap change alone restarts nothing).
+    pub podAnnotations: IndexMap<String, String>,
     /// The image of every container of the service (web, workers, cron jobs).
     pub image: Image,
     /// Replicas of the web Deployment: the autoscaling minimum. Left out of the Deployment when
