@@ -330,6 +330,16 @@ impl Builder<'_> {
         env
     }
 
+    /// The steps that end every job writing the GitOps repository (deploy, preview, teardown):
+    /// install platc, check the repository out, `build`, `publish` (a publish or a removal),
+    /// push.
+    fn gitops_steps(&self, build: Json, publish: Json) -> Result<Vec<Json>, CiError> {
+        let mut steps = self.install_platc()?;
+        steps.extend(self.gitops_checkout()?);
+        steps.extend([build, publish, json!({"name": "Push the GitOps repository", "run": scripts::push_gitops()})]);
+        Ok(steps)
+    }
+
     fn preview(&self, env: &EnvCi) -> Result<Json, CiError> {
         let cond = format!("github.event_name == 'pull_request' && {NOT_CLOSED} && {SAME_REPO}");
         let mut job = self.job(&format!("{} of the pull request", env.name), Some(&cond), &["required".to_string()], json!({"contents": "read"}), self.settings().deploy_timeout_minutes);
@@ -337,11 +347,10 @@ impl Builder<'_> {
         // The branch reaches platc through the environment, never through the script text.
         job.insert("env".into(), self.gitops_env(&[("PREVIEW_BRANCH", "${{ github.head_ref }}")]));
         let mut steps = vec![self.checkout()?];
-        steps.extend(self.install_platc()?);
-        steps.extend(self.gitops_checkout()?);
-        steps.push(json!({"name": format!("Build the {} of this branch", env.name), "run": scripts::build_preview(&env.name, true)}));
-        steps.push(json!({"name": "Publish to the GitOps repository", "run": scripts::publish(&format!("Publish the {} of $PREVIEW_BRANCH at $IMAGE_TAG", env.name))}));
-        steps.push(json!({"name": "Push the GitOps repository", "run": scripts::push_gitops()}));
+        steps.extend(self.gitops_steps(
+            json!({"name": format!("Build the {} of this branch", env.name), "run": scripts::build_preview(&env.name, true)}),
+            json!({"name": "Publish to the GitOps repository", "run": scripts::publish(&format!("Publish the {} of $PREVIEW_BRANCH at $IMAGE_TAG", env.name))}),
+        )?);
         job.insert("steps".into(), json!(steps));
         Ok(Json::Object(job))
     }
@@ -351,12 +360,11 @@ impl Builder<'_> {
         let mut job = self.job(&format!("tear down the {}", env.name), Some(&cond), &[], json!({"contents": "read"}), self.settings().timeout_minutes);
         job.insert("env".into(), self.gitops_env(&[("PREVIEW_BRANCH", "${{ github.head_ref }}")]));
         let mut steps = vec![self.checkout_head()?];
-        steps.extend(self.install_platc()?);
-        steps.extend(self.gitops_checkout()?);
-        // Built only to know the preview's names and files; they depend on the branch alone.
-        steps.push(json!({"name": format!("Build the {} of this branch", env.name), "run": scripts::build_preview(&env.name, false)}));
-        steps.push(json!({"name": "Remove it from the GitOps repository", "run": scripts::unpublish(&format!("Tear down the {} of $PREVIEW_BRANCH", env.name))}));
-        steps.push(json!({"name": "Push the GitOps repository", "run": scripts::push_gitops()}));
+        steps.extend(self.gitops_steps(
+            // Built only to know the preview's names and files; they depend on the branch alone.
+            json!({"name": format!("Build the {} of this branch", env.name), "run": scripts::build_preview(&env.name, false)}),
+            json!({"name": "Remove it from the GitOps repository", "run": scripts::unpublish(&format!("Tear down the {} of $PREVIEW_BRANCH", env.name))}),
+        )?);
         job.insert("steps".into(), json!(steps));
         Ok(Json::Object(job))
     }
@@ -396,11 +404,10 @@ impl Builder<'_> {
             steps.extend(self.terraform_setup(&self.settings().variables.aws_role)?);
             steps.push(json!({"name": format!("terraform apply ({})", env.name), "run": scripts::terraform(&env.name, true)}));
         }
-        steps.extend(self.install_platc()?);
-        steps.extend(self.gitops_checkout()?);
-        steps.push(json!({"name": format!("Build {} with the images of this commit", env.name), "run": scripts::build_env(&env.name)}));
-        steps.push(json!({"name": "Publish to the GitOps repository", "run": scripts::publish(&format!("Deploy {} at $IMAGE_TAG", env.name))}));
-        steps.push(json!({"name": "Push the GitOps repository", "run": scripts::push_gitops()}));
+        steps.extend(self.gitops_steps(
+            json!({"name": format!("Build {} with the images of this commit", env.name), "run": scripts::build_env(&env.name)}),
+            json!({"name": "Publish to the GitOps repository", "run": scripts::publish(&format!("Deploy {} at $IMAGE_TAG", env.name))}),
+        )?);
         job.insert("steps".into(), json!(steps));
         Ok(Json::Object(job))
     }
