@@ -289,21 +289,9 @@ fn read_defaults(cx: &mut Cx, node: &Node) -> Defaults {
             continue;
         }
         match child.name.value.as_str() {
-            "resources" => {
-                let spec = read_resources(cx, child);
-                // Each field given replaces the built-in one; the rest stay.
-                d.resources.cpu = spec.cpu.or(d.resources.cpu);
-                d.resources.memory = spec.memory.or(d.resources.memory);
-                d.resources.cpu_limit = spec.cpu_limit.or(d.resources.cpu_limit);
-                d.resources.memory_limit = spec.memory_limit.or(d.resources.memory_limit);
-            }
-            "scale" => {
-                let spec = read_scale(cx, child);
-                d.scale.min = spec.min.or(d.scale.min);
-                d.scale.max = spec.max.or(d.scale.max);
-                d.scale.cpu = spec.cpu.or(d.scale.cpu);
-                d.scale.memory = spec.memory.or(d.scale.memory);
-            }
+            // Each field given replaces the built-in one; the rest stay.
+            "resources" => d.resources = read_resources(cx, child).or(d.resources),
+            "scale" => d.scale = read_scale(cx, child).or(d.scale),
             "slo-window" => {
                 let mut cr = NodeReader::new(child);
                 if let Some(v) = cr.arg(0) {
