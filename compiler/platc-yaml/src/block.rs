@@ -311,15 +311,15 @@ impl ser::SerializeMap for Block<'_> {
     }
 }
 
+// A struct is a map whose keys are its field names.
 impl ser::SerializeStruct for Block<'_> {
     type Ok = ();
     type Error = Fallback;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Fallback> {
-        self.entry(key, value);
-        Ok(())
+        ser::SerializeMap::serialize_entry(self, key, value)
     }
     fn end(self) -> Result<(), Fallback> {
-        self.end_map()
+        ser::SerializeMap::end(self)
     }
 }
 
