@@ -229,8 +229,7 @@ fn dora_reads_what_publish_writes() {
         branch: None,
         message: None,
         out: None,
-        env: None,
-        set: Vec::new(),
+        build: platc::cli::BuildArgs::default(),
         remove: false,
         report: platc::cli::ReportArgs { format: platc_syntax::diagnostics::Format::Human, color: platc::cli::Color::Never },
     };

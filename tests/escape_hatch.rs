@@ -64,8 +64,7 @@ fn publish(src: &Path, repo: &Path, o: Publish) -> i32 {
         branch: o.branch.map(str::to_string),
         message: o.message.map(str::to_string),
         out: None,
-        env: o.env.map(str::to_string),
-        set: o.set.iter().map(|x| x.to_string()).collect(),
+        build: platc::cli::BuildArgs { env: o.env.map(str::to_string), set: o.set.iter().map(|x| x.to_string()).collect() },
         remove: o.remove,
         report: platc::cli::ReportArgs { format: platc_syntax::diagnostics::Format::Human, color: platc::cli::Color::Never },
     };

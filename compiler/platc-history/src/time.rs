@@ -130,13 +130,18 @@ mod tests {
 
     #[test]
     fn parses_what_git_prints_and_dates() {
-        assert_eq!(parse("1970-01-01"), Some(0));
-        assert_eq!(parse("2024-03-01T12:00:00Z"), Some(1_709_294_400));
-        assert_eq!(parse("2024-03-01T14:00:00+02:00"), Some(1_709_294_400));
-        assert_eq!(parse("2024-03-01T07:00:00-0500"), Some(1_709_294_400));
-        assert_eq!(parse("2024-03-01 12:00"), Some(1_709_294_400));
-        assert_eq!(parse("2024-03-01T12:00:00.250Z"), Some(1_709_294_400));
-        assert_eq!(parse("2024-02-29"), Some(1_709_164_800));
+        let noon = 1_709_294_400;
+        for (text, secs) in [
+            ("1970-01-01", 0),
+            ("2024-03-01T12:00:00Z", noon),
+            ("2024-03-01T14:00:00+02:00", noon),
+            ("2024-03-01T07:00:00-0500", noon),
+            ("2024-03-01 12:00", noon),
+            ("2024-03-01T12:00:00.250Z", noon),
+            ("2024-02-29", 1_709_164_800),
+        ] {
+            assert_eq!(parse(text), Some(secs), "{text}");
+        }
         for bad in ["2023-02-29", "2024-13-01", "yesterday", "2024-03-01T25:00:00Z", "2024-3-1", "2024-03-01T12:00:00+2:00"] {
             assert_eq!(parse(bad), None, "{bad}");
         }

@@ -280,22 +280,24 @@ impl SourceMap {
 mod tests {
     use super::*;
 
+    /// `text` as a file, after checking the line and column of each `(offset, line, column)`.
+    fn with_line_cols(text: &str, expected: &[(usize, usize, usize)]) -> SourceFile {
+        let f = SourceFile::new("a", None, text);
+        for &(offset, line, column) in expected {
+            assert_eq!(f.line_col(offset), LineCol { line, column }, "offset {offset} of {text:?}");
+        }
+        f
+    }
+
     #[test]
     fn line_col_counts_from_one_and_in_chars() {
-        let f = SourceFile::new("a", None, "ab\nçd\n");
-        assert_eq!(f.line_col(0), LineCol { line: 1, column: 1 });
-        assert_eq!(f.line_col(3), LineCol { line: 2, column: 1 });
         // 'ç' is two bytes: offset 5 is the 'd', column 2.
-        assert_eq!(f.line_col(5), LineCol { line: 2, column: 2 });
-        assert_eq!(f.line_col(100), LineCol { line: 3, column: 1 });
+        with_line_cols("ab\nçd\n", &[(0, 1, 1), (3, 2, 1), (5, 2, 2), (100, 3, 1)]);
     }
 
     #[test]
     fn ascii_and_non_ascii_lines_mix() {
-        let f = SourceFile::new("a", None, "abc\nçç x\nxyz");
-        assert_eq!(f.line_col(2), LineCol { line: 1, column: 3 });
-        assert_eq!(f.line_col(9), LineCol { line: 2, column: 4 });
-        assert_eq!(f.line_col(12), LineCol { line: 3, column: 2 });
+        let f = with_line_cols("abc\nçç x\nxyz", &[(2, 1, 3), (9, 2, 4), (12, 3, 2)]);
         assert!(!f.line_index().has_lone_cr());
         assert!(SourceFile::new("a", None, "a\rb").line_index().has_lone_cr());
         assert!(!SourceFile::new("a", None, "a\r\nb\r\n").line_index().has_lone_cr());

@@ -192,6 +192,40 @@ macro_rules! fallback {
     };
 }
 
+/// The serializer methods of the shapes that neither the value nor the key serializer writes
+/// (bytes, unit structs, enums, newtypes, tuples): serde-saphyr writes them.
+macro_rules! fallback_shapes {
+    () => {
+        fn serialize_bytes(self, _: &[u8]) -> Result<(), Fallback> {
+            Err(Fallback)
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<(), Fallback> {
+            Err(Fallback)
+        }
+        fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), Fallback> {
+            Err(Fallback)
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, _: &T) -> Result<(), Fallback> {
+            Err(Fallback)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(self, _: &'static str, _: u32, _: &'static str, _: &T) -> Result<(), Fallback> {
+            Err(Fallback)
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Fallback> {
+            Err(Fallback)
+        }
+        fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Fallback> {
+            Err(Fallback)
+        }
+        fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeTupleVariant, Fallback> {
+            Err(Fallback)
+        }
+        fn serialize_struct_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeStructVariant, Fallback> {
+            Err(Fallback)
+        }
+    };
+}
+
 impl<'o> ser::Serializer for Value<'o> {
     type Ok = ();
     type Error = Fallback;
@@ -208,23 +242,12 @@ impl<'o> ser::Serializer for Value<'o> {
     }
     integers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64);
     // Floats, characters, bytes and enums are serde-saphyr's to write.
-    fn serialize_f32(self, _: f32) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_char(self, _: char) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
+    fallback!(serialize_f32: f32, serialize_f64: f64, serialize_char: char);
     fn serialize_str(self, v: &str) -> Result<(), Fallback> {
         match scalar::string(v) {
             Some(s) => self.scalar(s),
             None => Err(Fallback),
         }
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), Fallback> {
-        Err(Fallback)
     }
     fn serialize_none(self) -> Result<(), Fallback> {
         self.scalar(Scalar::Plain("null"))
@@ -235,18 +258,6 @@ impl<'o> ser::Serializer for Value<'o> {
     fn serialize_unit(self) -> Result<(), Fallback> {
         self.scalar(Scalar::Plain("null"))
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, _: &T) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(self, _: &'static str, _: u32, _: &'static str, _: &T) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
     fn serialize_seq(self, _: Option<usize>) -> Result<Block<'o>, Fallback> {
         match self.place {
             // A document that is a list.
@@ -255,24 +266,13 @@ impl<'o> ser::Serializer for Value<'o> {
             Place::Entry { .. } | Place::Item { .. } => self.block(),
         }
     }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeTupleVariant, Fallback> {
-        Err(Fallback)
-    }
     fn serialize_map(self, _: Option<usize>) -> Result<Block<'o>, Fallback> {
         self.block()
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Block<'o>, Fallback> {
         self.block()
     }
-    fn serialize_struct_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeStructVariant, Fallback> {
-        Err(Fallback)
-    }
+    fallback_shapes!();
 }
 
 impl ser::SerializeSeq for Block<'_> {
@@ -311,15 +311,15 @@ impl ser::SerializeMap for Block<'_> {
     }
 }
 
+// A struct is a map whose keys are its field names.
 impl ser::SerializeStruct for Block<'_> {
     type Ok = ();
     type Error = Fallback;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Fallback> {
-        self.entry(key, value);
-        Ok(())
+        ser::SerializeMap::serialize_entry(self, key, value)
     }
     fn end(self) -> Result<(), Fallback> {
-        self.end_map()
+        ser::SerializeMap::end(self)
     }
 }
 
@@ -356,9 +356,6 @@ impl ser::Serializer for Key<'_> {
         serialize_f64: f64,
         serialize_char: char
     );
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
     fn serialize_none(self) -> Result<(), Fallback> {
         Err(Fallback)
     }
@@ -368,28 +365,7 @@ impl ser::Serializer for Key<'_> {
     fn serialize_unit(self) -> Result<(), Fallback> {
         Err(Fallback)
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, _: &'static str) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, _: &T) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(self, _: &'static str, _: u32, _: &'static str, _: &T) -> Result<(), Fallback> {
-        Err(Fallback)
-    }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Fallback> {
-        Err(Fallback)
-    }
-    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeTupleVariant, Fallback> {
         Err(Fallback)
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Fallback> {
@@ -398,7 +374,5 @@ impl ser::Serializer for Key<'_> {
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Fallback> {
         Err(Fallback)
     }
-    fn serialize_struct_variant(self, _: &'static str, _: u32, _: &'static str, _: usize) -> Result<Self::SerializeStructVariant, Fallback> {
-        Err(Fallback)
-    }
+    fallback_shapes!();
 }

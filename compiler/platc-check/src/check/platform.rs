@@ -168,9 +168,7 @@ fn read_cloud(cx: &mut Cx, child: &Node, p: &mut Platform) {
 fn read_ingress(cx: &mut Cx, child: &Node) -> Option<Ingress> {
     let mut cr = NodeReader::new(child);
     let kind = cr.req_arg_str(cx, 0, "`ingress` or `gateway-api`", "ingress gateway-api gateway=\"public\" namespace=\"gateway\"");
-    let class = cr.prop_str(cx, "class", "class=nginx");
-    let gateway = cr.prop_str(cx, "gateway", "gateway=public");
-    let namespace = cr.prop_str(cx, "namespace", "namespace=gateway");
+    let [class, gateway, namespace] = cr.props_str(cx, [("class", "class=nginx"), ("gateway", "gateway=public"), ("namespace", "namespace=gateway")]);
     cr.finish(cx);
     let value = |v: Option<Spanned<String>>, default: &str| v.map(|v| v.value).unwrap_or_else(|| default.into());
     match kind.and_then(|k| expect_one_of(cx, &k, "ingress kind", &INGRESS))? {
@@ -183,9 +181,7 @@ fn read_ingress(cx: &mut Cx, child: &Node) -> Option<Ingress> {
 fn read_gitops(cx: &mut Cx, child: &Node, gitops: &mut GitOps) -> bool {
     let mut cr = NodeReader::new(child);
     let engine = cr.req_arg_str(cx, 0, "a GitOps engine", "gitops argocd repo=\"https://github.com/acme/gitops.git\"");
-    let repo = cr.prop_str(cx, "repo", "repo=\"https://github.com/acme/gitops.git\"");
-    let branch = cr.prop_str(cx, "branch", "branch=main");
-    let path = cr.prop_str(cx, "path", "path=deploy");
+    let [repo, branch, path] = cr.props_str(cx, [("repo", "repo=\"https://github.com/acme/gitops.git\""), ("branch", "branch=main"), ("path", "path=deploy")]);
     cr.finish(cx);
     if let Some(e) = engine.and_then(|e| expect_one_of(cx, &e, "GitOps engine", &GITOPS)) {
         gitops.engine = e;
@@ -241,10 +237,8 @@ fn check_url(cx: &mut Cx, url: &Spanned<String>) {
 fn read_backend(cx: &mut Cx, node: &Node) -> Option<TerraformBackend> {
     let mut r = NodeReader::new(node);
     let kind = r.req_arg_str(cx, 0, "a backend kind", "terraform-backend s3 bucket=\"acme-tf-state\"");
-    let bucket = r.prop_str(cx, "bucket", "bucket=\"acme-tf-state\"");
-    let region = r.prop_str(cx, "region", "region=\"eu-west-1\"");
-    let lock_table = r.prop_str(cx, "lock-table", "lock-table=\"terraform-locks\"");
-    let key_prefix = r.prop_str(cx, "key-prefix", "key-prefix=\"platc\"");
+    let [bucket, region, lock_table, key_prefix] =
+        r.props_str(cx, [("bucket", "bucket=\"acme-tf-state\""), ("region", "region=\"eu-west-1\""), ("lock-table", "lock-table=\"terraform-locks\""), ("key-prefix", "key-prefix=\"platc\"")]);
     r.finish(cx);
     kind.and_then(|k| expect_one_of(cx, &k, "Terraform backend", &[("s3", ())]))?;
     let Some(bucket) = bucket else {
@@ -289,21 +283,9 @@ fn read_defaults(cx: &mut Cx, node: &Node) -> Defaults {
             continue;
         }
         match child.name.value.as_str() {
-            "resources" => {
-                let spec = read_resources(cx, child);
-                // Each field given replaces the built-in one; the rest stay.
-                d.resources.cpu = spec.cpu.or(d.resources.cpu);
-                d.resources.memory = spec.memory.or(d.resources.memory);
-                d.resources.cpu_limit = spec.cpu_limit.or(d.resources.cpu_limit);
-                d.resources.memory_limit = spec.memory_limit.or(d.resources.memory_limit);
-            }
-            "scale" => {
-                let spec = read_scale(cx, child);
-                d.scale.min = spec.min.or(d.scale.min);
-                d.scale.max = spec.max.or(d.scale.max);
-                d.scale.cpu = spec.cpu.or(d.scale.cpu);
-                d.scale.memory = spec.memory.or(d.scale.memory);
-            }
+            // Each field given replaces the built-in one; the rest stay.
+            "resources" => d.resources = read_resources(cx, child).or(d.resources),
+            "scale" => d.scale = read_scale(cx, child).or(d.scale),
             "slo-window" => {
                 let mut cr = NodeReader::new(child);
                 if let Some(v) = cr.arg(0) {

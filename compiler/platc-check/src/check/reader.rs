@@ -172,6 +172,12 @@ impl<'n> NodeReader<'n> {
         expect_str(cx, &p.value, format_args!("`{name}`"), example)
     }
 
+    /// String properties, each `(name, example)` read as [`prop_str`](Self::prop_str) reads it,
+    /// in order: the plain text properties of a node as one table.
+    pub(crate) fn props_str<const N: usize>(&mut self, cx: &mut Cx, props: [(&'static str, &str); N]) -> [Option<Spanned<String>>; N] {
+        props.map(|(name, example)| self.prop_str(cx, name, example))
+    }
+
     /// Property `name` as a boolean (`#true` / `#false`).
     pub(crate) fn prop_bool(&mut self, cx: &mut Cx, name: &'static str) -> Option<Spanned<bool>> {
         let p = self.prop(cx, name)?;

@@ -154,8 +154,7 @@ fn read_port(cx: &mut Cx, node: &Node) -> Option<Port> {
 fn read_route(cx: &mut Cx, node: &Node) -> Option<Route> {
     let mut r = NodeReader::new(node);
     let path = r.req_arg_str(cx, 0, "a path", "route \"/api\" public=#true");
-    let host = r.prop_str(cx, "host", "host=\"shop.example.com\"");
-    let port = r.prop_str(cx, "port", "port=http");
+    let [host, port] = r.props_str(cx, [("host", "host=\"shop.example.com\""), ("port", "port=http")]);
     let public = r.prop_bool(cx, "public").map(|b| b.value).unwrap_or(false);
     r.finish(cx);
     let path = path?;
@@ -315,8 +314,7 @@ pub(crate) fn read_env(cx: &mut Cx, node: &Node) -> Vec<EnvVar> {
 fn read_secret(cx: &mut Cx, node: &Node) -> Option<Secret> {
     let mut r = NodeReader::new(node);
     let name = r.req_arg_str(cx, 0, "an environment variable name", "secret STRIPE_KEY from=\"payments/stripe\" key=api-key");
-    let from = r.prop_str(cx, "from", "from=\"payments/stripe\"");
-    let key = r.prop_str(cx, "key", "key=api-key");
+    let [from, key] = r.props_str(cx, [("from", "from=\"payments/stripe\""), ("key", "key=api-key")]);
     // A literal value is exactly what a secret reference must never hold.
     if let Some(v) = r.prop(cx, "value") {
         cx.error(codes::UNKNOWN_PROPERTY, v.span, "a secret value in the spec", "secrets are references, never values").help =

@@ -23,15 +23,13 @@ pub fn cpu(v: &Value) -> Result<Cpu, String> {
 /// `"256Mi"`, `"1Gi"`, `"512M"` -> bytes. A bare number is refused: `memory=256` is almost
 /// always meant as 256Mi, not 256 bytes.
 pub fn memory(v: &Value) -> Result<Memory, String> {
-    let Value::String(s) = v else {
-        return Err(format!(
-            "write memory with a unit in quotes, e.g. memory=\"{}Mi\" (Ki, Mi, Gi, Ti or k, M, G, T)",
-            match v {
-                Value::Int(i) => i.to_string(),
-                _ => "256".to_string(),
-            }
-        ));
-    };
+    let s = quoted(v, |v| {
+        let n = match v {
+            Value::Int(i) => i.to_string(),
+            _ => "256".to_string(),
+        };
+        format!("write memory with a unit in quotes, e.g. memory=\"{n}Mi\" (Ki, Mi, Gi, Ti or k, M, G, T)")
+    })?;
     const HELP: &str = "write memory as a number with a unit, e.g. \"256Mi\" or \"1Gi\" (Ki, Mi, Gi, Ti or k, M, G, T)";
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
@@ -62,12 +60,10 @@ pub fn memory(v: &Value) -> Result<Memory, String> {
 /// `"30s"`, `"5m"`, `"1h30m"`, `"300ms"`, `"7d"` -> milliseconds.
 pub fn duration(v: &Value) -> Result<Duration, String> {
     const HELP: &str = "write a duration in quotes with a unit, e.g. \"30s\", \"5m\", \"1h30m\" or \"300ms\" (ms, s, m, h, d, w)";
-    let Value::String(s) = v else {
-        return Err(match v {
-            Value::Int(i) => format!("a duration needs a unit: write \"{i}s\""),
-            _ => HELP.into(),
-        });
-    };
+    let s = quoted(v, |v| match v {
+        Value::Int(i) => format!("a duration needs a unit: write \"{i}s\""),
+        _ => HELP.into(),
+    })?;
     let s = s.trim();
     if s.is_empty() {
         return Err(HELP.into());
@@ -101,13 +97,11 @@ pub fn duration(v: &Value) -> Result<Duration, String> {
 /// `"70%"`, `"99.9%"` -> a [`Percent`] in (0, 100].
 pub fn percent(v: &Value) -> Result<Percent, String> {
     const HELP: &str = "write a percentage in quotes, e.g. \"70%\" or \"99.9%\"";
-    let Value::String(s) = v else {
-        return Err(match v {
-            Value::Int(i) => format!("write the percentage in quotes with a `%`: \"{i}%\""),
-            Value::Float(f) => format!("write the percentage in quotes with a `%`: \"{f}%\""),
-            _ => HELP.into(),
-        });
-    };
+    let s = quoted(v, |v| match v {
+        Value::Int(i) => format!("write the percentage in quotes with a `%`: \"{i}%\""),
+        Value::Float(f) => format!("write the percentage in quotes with a `%`: \"{f}%\""),
+        _ => HELP.into(),
+    })?;
     let Some(num) = s.trim().strip_suffix('%') else {
         return Err(format!("add a `%`: \"{}%\"", s.trim()));
     };
@@ -116,6 +110,15 @@ pub fn percent(v: &Value) -> Result<Percent, String> {
         return Err("a percentage must be more than 0% and at most 100%".into());
     }
     Ok(Percent(scaled))
+}
+
+/// The text of a quoted value; any other value is refused with the help `unquoted` words for
+/// it (a number is usually the value meant, written without its unit or its quotes).
+fn quoted(v: &Value, unquoted: impl FnOnce(&Value) -> String) -> Result<&str, String> {
+    match v {
+        Value::String(s) => Ok(s),
+        other => Err(unquoted(other)),
+    }
 }
 
 /// Parses a non-negative decimal (`"1.25"`) scaled by 10^places, exactly; `None` when it has

@@ -316,6 +316,20 @@ pub struct ScaleSpec {
     pub memory: Option<Spanned<Percent>>,
 }
 
+impl ResourceSpec {
+    /// Each field given here, else `base`'s: a spec written over the defaults.
+    pub fn or(self, base: ResourceSpec) -> ResourceSpec {
+        ResourceSpec { cpu: self.cpu.or(base.cpu), memory: self.memory.or(base.memory), cpu_limit: self.cpu_limit.or(base.cpu_limit), memory_limit: self.memory_limit.or(base.memory_limit) }
+    }
+}
+
+impl ScaleSpec {
+    /// Each field given here, else `base`'s: a spec written over the defaults.
+    pub fn or(self, base: ScaleSpec) -> ScaleSpec {
+        ScaleSpec { min: self.min.or(base.min), max: self.max.or(base.max), cpu: self.cpu.or(base.cpu), memory: self.memory.or(base.memory) }
+    }
+}
+
 /// `uses TYPE NAME key=value...`: a backing resource.
 #[derive(Debug, Clone)]
 pub struct Uses {

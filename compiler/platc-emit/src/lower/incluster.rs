@@ -179,14 +179,26 @@ fn image_version(r: &str) -> String {
 
 /// Escapes text for the inside of a double-quoted YAML string.
 fn yaml_escape(text: &str) -> String {
+    escape_quoted(text, &[])
+}
+
+/// Escapes text for the inside of a double-quoted string with C-style escapes (`\\`, `\"`,
+/// `\n`, `\r`, `\t`), which YAML and HCL share; a character of `doubled` followed by `{` is
+/// written twice (HCL's `$${` and `%%{`, which keep a value from being a template).
+pub(crate) fn escape_quoted(text: &str, doubled: &[char]) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            _ if doubled.contains(&c) && chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
             _ => out.push(c),
         }
     }

@@ -4,9 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
+use super::{cwd, fail, BuildArgs, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
 use crate::emit::Sink;
-use crate::fs::RealFs;
 use crate::lower::BuildOptions;
 
 #[derive(Debug, clap::Args)]
@@ -25,13 +24,8 @@ pub struct Args {
     /// build refuses and lists them.
     #[arg(long, conflicts_with = "check")]
     pub force: bool,
-    /// Build only this environment.
-    #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
-    /// Build settings: `branch=NAME` (preview environments), `image-tag=TAG` (the image tag CI
-    /// built, usually the commit SHA).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub build: BuildArgs,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -118,9 +112,9 @@ pub(crate) fn run(args: &Args) -> i32 {
 /// Checks, then (unless nothing changed since the last build) emits and writes, or with
 /// `--check` compares. The root's guard is held to the end: no other platc writes it meanwhile.
 fn build(args: &Args) -> Exit<i32> {
-    let opts = options(args.env.clone(), &args.set).map_err(fail)?;
+    let opts = args.build.options().map_err(fail)?;
     let cwd = cwd();
-    let mut result = crate::build::analyze_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts).map_err(fail)?;
+    let mut result = args.input.analyze(&cwd, &opts).map_err(fail)?;
     if result.diags.has_errors() {
         args.report.emit(&result.diags, &result.loaded.sources);
         eprintln!("nothing written: fix the errors above first");

@@ -2,36 +2,32 @@
 
 use std::path::PathBuf;
 
-use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
-use crate::fs::RealFs;
+use super::{cwd, fail, BuildArgs, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
 use crate::write::drift::{compare, unified, Finding};
 use crate::write::guard::GuardedPath;
 use crate::write::LOCK_PATH;
 
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("set", |a| a.help("Build settings, as for `platc build`")))]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
     /// Output root (default: the directory of platform.kdl).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Build only this environment.
-    #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
-    /// Build settings, as for `platc build`.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    #[command(flatten)]
+    pub build: BuildArgs,
     #[command(flatten)]
     pub report: ReportArgs,
 }
 
 pub(crate) fn run(args: &Args) -> i32 {
-    let opts = match super::build::options(args.env.clone(), &args.set) {
+    let opts = match args.build.options() {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
     let cwd = cwd();
-    let result = match crate::build::build_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts) {
+    let result = match args.input.build(&cwd, &opts) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };

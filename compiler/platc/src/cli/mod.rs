@@ -17,11 +17,14 @@ pub mod publish;
 mod render;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+use crate::build::BuildResult;
 use crate::diagnostics::{render_counted, Diagnostics, Format};
+use crate::fs::RealFs;
+use crate::lower::BuildOptions;
 use crate::source::SourceMap;
 
 /// Exit code: success.
@@ -136,6 +139,38 @@ impl InputArgs {
         } else {
             self.paths.clone()
         }
+    }
+
+    /// Loads, checks and resolves these specs from disk, without emitting: what a command
+    /// that may stop before the costly half (`build`, `render`) starts with.
+    pub fn analyze(&self, cwd: &Path, opts: &BuildOptions) -> Result<BuildResult, String> {
+        crate::build::analyze_paths(&RealFs, &self.paths(), &self.stdlib, cwd, opts)
+    }
+
+    /// [`analyze`](Self::analyze), then emits every artifact in memory.
+    pub fn build(&self, cwd: &Path, opts: &BuildOptions) -> Result<BuildResult, String> {
+        crate::build::build_paths(&RealFs, &self.paths(), &self.stdlib, cwd, opts)
+    }
+}
+
+/// `--env` and `--set`: what the commands that build a whole output tree (`build`, `diff`,
+/// `publish`) build, parsed in one place. The help here is `platc build`'s; a command that
+/// words it for itself replaces it with `#[command(mut_arg(...))]` on its `Args`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BuildArgs {
+    /// Build only this environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Build settings: `branch=NAME` (preview environments), `image-tag=TAG` (the image tag CI
+    /// built, usually the commit SHA).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl BuildArgs {
+    /// The build options these arguments ask for, or why a `--set` is malformed.
+    pub fn options(&self) -> Result<BuildOptions, String> {
+        build::options(self.env.clone(), &self.set)
     }
 }
 

@@ -10,9 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
+use super::{cwd, fail, BuildArgs, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_FAILURE, EXIT_OK};
 use crate::emit::Output;
-use crate::fs::RealFs;
 use crate::history::git::{absolute, Git};
 use crate::history::layout::{classify, environment_of_instance, EnvName};
 use crate::history::trailers::{self, Changes, Source, Unit};
@@ -22,6 +21,8 @@ use crate::write::{hash, Lock, DEPLOY_DIR};
 
 /// The arguments of `platc publish`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("env", |a| a.help("Build and publish only this environment; the files of the other environments in the repository are kept")))]
+#[command(mut_arg("set", |a| a.help("Build settings, as for `platc build` (`branch=NAME`, `image-tag=TAG`)")))]
 pub struct Args {
     /// The specs to build and the stdlib overlays.
     #[command(flatten)]
@@ -42,13 +43,10 @@ pub struct Args {
     /// directory of platform.kdl). Ejected files are published as they are there.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Build and publish only this environment; the files of the other environments in the
-    /// repository are kept.
-    #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
-    /// Build settings, as for `platc build` (`branch=NAME`, `image-tag=TAG`).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
+    /// What to build: `--env` (only that environment is published; the files of the others
+    /// in the repository are kept) and `--set`.
+    #[command(flatten)]
+    pub build: BuildArgs,
     /// Remove instead of publish: delete the files of the environment instance this build
     /// names (a preview: `--env preview --set branch=NAME`) and commit, e.g. when its pull
     /// request closes. Needs `--env`.
@@ -192,7 +190,7 @@ fn publish(args: &Args) -> Exit<i32> {
     // Keep what this build did not build, drop what it removes, warn about edits it replaces.
     let envs: Vec<EnvName> = crate::history::layout::env_names(ws);
     let old = read_published(&target, &target_shown).map_err(&failed)?;
-    keep_unbuilt(&mut deploy, &old, &envs, ws, &result.environments, args.env.is_some());
+    keep_unbuilt(&mut deploy, &old, &envs, ws, &result.environments, args.build.env.is_some());
     if args.remove {
         remove_built(&mut deploy, &envs, &result.environments);
     }
@@ -275,8 +273,8 @@ fn deployed(c: &Changes) -> String {
 /// Builds in memory, with the report printed: a build with errors publishes nothing, so it
 /// stops here, before the checkout is looked at.
 fn build(args: &Args, cwd: &Path) -> Exit<(crate::build::BuildResult, Output)> {
-    let opts = super::build::options(args.env.clone(), &args.set).map_err(fail)?;
-    let mut result = crate::build::build_paths(&RealFs, &args.input.paths(), &args.input.stdlib, cwd, &opts).map_err(fail)?;
+    let opts = args.build.options().map_err(fail)?;
+    let mut result = args.input.build(cwd, &opts).map_err(fail)?;
     args.report.emit(&result.diags, &result.loaded.sources);
     let Some(out) = result.output.take() else {
         eprintln!("nothing published: fix the errors above first");

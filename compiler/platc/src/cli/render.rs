@@ -9,7 +9,6 @@ use std::sync::Mutex;
 
 use super::{cwd, fail, InputArgs, ReportArgs, EXIT_ERRORS, EXIT_OK};
 use crate::emit::{KindFilter, Output, Sink};
-use crate::fs::RealFs;
 use crate::write::tree::StagedTree;
 use crate::write::{DEPLOY_DIR, RENDER_MARKER};
 
@@ -45,7 +44,7 @@ pub(crate) fn run(args: &Args) -> i32 {
     let cwd = cwd();
     // Never dropped: the process ends with this command, and freeing every parsed spec one
     // allocation at a time would only delay that (milliseconds at a thousand services).
-    let result = match crate::build::analyze_paths(&RealFs, &args.input.paths(), &args.input.stdlib, &cwd, &opts) {
+    let result = match args.input.analyze(&cwd, &opts) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };

@@ -330,35 +330,36 @@ impl Builder<'_> {
         env
     }
 
+    /// `job` with its steps, for every job that writes the GitOps repository (deploy, preview,
+    /// teardown): `first` (the source checkout and what must run before platc), then install
+    /// platc, check the repository out, `build`, `publish` (a publish or a removal), push.
+    fn gitops_job(&self, mut job: Map<String, Json>, mut first: Vec<Json>, build: Json, publish: Json) -> Result<Json, CiError> {
+        first.extend(self.install_platc()?);
+        first.extend(self.gitops_checkout()?);
+        first.extend([build, publish, json!({"name": "Push the GitOps repository", "run": scripts::push_gitops()})]);
+        job.insert("steps".into(), json!(first));
+        Ok(Json::Object(job))
+    }
+
     fn preview(&self, env: &EnvCi) -> Result<Json, CiError> {
         let cond = format!("github.event_name == 'pull_request' && {NOT_CLOSED} && {SAME_REPO}");
         let mut job = self.job(&format!("{} of the pull request", env.name), Some(&cond), &["required".to_string()], json!({"contents": "read"}), self.settings().deploy_timeout_minutes);
         job.insert("environment".into(), json!(env.name));
         // The branch reaches platc through the environment, never through the script text.
         job.insert("env".into(), self.gitops_env(&[("PREVIEW_BRANCH", "${{ github.head_ref }}")]));
-        let mut steps = vec![self.checkout()?];
-        steps.extend(self.install_platc()?);
-        steps.extend(self.gitops_checkout()?);
-        steps.push(json!({"name": format!("Build the {} of this branch", env.name), "run": scripts::build_preview(&env.name, true)}));
-        steps.push(json!({"name": "Publish to the GitOps repository", "run": scripts::publish(&format!("Publish the {} of $PREVIEW_BRANCH at $IMAGE_TAG", env.name))}));
-        steps.push(json!({"name": "Push the GitOps repository", "run": scripts::push_gitops()}));
-        job.insert("steps".into(), json!(steps));
-        Ok(Json::Object(job))
+        let build = json!({"name": format!("Build the {} of this branch", env.name), "run": scripts::build_preview(&env.name, true)});
+        let publish = json!({"name": "Publish to the GitOps repository", "run": scripts::publish(&format!("Publish the {} of $PREVIEW_BRANCH at $IMAGE_TAG", env.name))});
+        self.gitops_job(job, vec![self.checkout()?], build, publish)
     }
 
     fn teardown(&self, env: &EnvCi) -> Result<Json, CiError> {
         let cond = format!("github.event_name == 'pull_request' && github.event.action == 'closed' && {SAME_REPO}");
         let mut job = self.job(&format!("tear down the {}", env.name), Some(&cond), &[], json!({"contents": "read"}), self.settings().timeout_minutes);
         job.insert("env".into(), self.gitops_env(&[("PREVIEW_BRANCH", "${{ github.head_ref }}")]));
-        let mut steps = vec![self.checkout_head()?];
-        steps.extend(self.install_platc()?);
-        steps.extend(self.gitops_checkout()?);
         // Built only to know the preview's names and files; they depend on the branch alone.
-        steps.push(json!({"name": format!("Build the {} of this branch", env.name), "run": scripts::build_preview(&env.name, false)}));
-        steps.push(json!({"name": "Remove it from the GitOps repository", "run": scripts::unpublish(&format!("Tear down the {} of $PREVIEW_BRANCH", env.name))}));
-        steps.push(json!({"name": "Push the GitOps repository", "run": scripts::push_gitops()}));
-        job.insert("steps".into(), json!(steps));
-        Ok(Json::Object(job))
+        let build = json!({"name": format!("Build the {} of this branch", env.name), "run": scripts::build_preview(&env.name, false)});
+        let remove = json!({"name": "Remove it from the GitOps repository", "run": scripts::unpublish(&format!("Tear down the {} of $PREVIEW_BRANCH", env.name))});
+        self.gitops_job(job, vec![self.checkout_head()?], build, remove)
     }
 
     fn terraform_setup(&self, role_var: &str) -> Result<Vec<Json>, CiError> {
@@ -396,12 +397,8 @@ impl Builder<'_> {
             steps.extend(self.terraform_setup(&self.settings().variables.aws_role)?);
             steps.push(json!({"name": format!("terraform apply ({})", env.name), "run": scripts::terraform(&env.name, true)}));
         }
-        steps.extend(self.install_platc()?);
-        steps.extend(self.gitops_checkout()?);
-        steps.push(json!({"name": format!("Build {} with the images of this commit", env.name), "run": scripts::build_env(&env.name)}));
-        steps.push(json!({"name": "Publish to the GitOps repository", "run": scripts::publish(&format!("Deploy {} at $IMAGE_TAG", env.name))}));
-        steps.push(json!({"name": "Push the GitOps repository", "run": scripts::push_gitops()}));
-        job.insert("steps".into(), json!(steps));
-        Ok(Json::Object(job))
+        let build = json!({"name": format!("Build {} with the images of this commit", env.name), "run": scripts::build_env(&env.name)});
+        let publish = json!({"name": "Publish to the GitOps repository", "run": scripts::publish(&format!("Deploy {} at $IMAGE_TAG", env.name))});
+        self.gitops_job(job, steps, build, publish)
     }
 }

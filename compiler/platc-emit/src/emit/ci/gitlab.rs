@@ -200,13 +200,7 @@ impl Builder<'_> {
         job.insert("environment".into(), environment);
         job.insert(
             "script".into(),
-            json!([
-                EXPORT_BRANCH,
-                scripts::clone_gitops(),
-                scripts::build_preview(&env.name, true),
-                scripts::publish(&format!("Publish the {} of $PREVIEW_BRANCH at $IMAGE_TAG", env.name)),
-                scripts::push_gitops(),
-            ]),
+            gitops_script(Some(EXPORT_BRANCH), scripts::build_preview(&env.name, true), scripts::publish(&format!("Publish the {} of $PREVIEW_BRANCH at $IMAGE_TAG", env.name))),
         );
         Json::Object(job)
     }
@@ -219,16 +213,7 @@ impl Builder<'_> {
         job.insert("interruptible".into(), json!(false));
         job.insert("variables".into(), self.gitops_variables());
         job.insert("environment".into(), json!({"name": format!("{}/{PREVIEW_ENV}", env.name), "action": "stop"}));
-        job.insert(
-            "script".into(),
-            json!([
-                EXPORT_BRANCH,
-                scripts::clone_gitops(),
-                scripts::build_preview(&env.name, false),
-                scripts::unpublish(&format!("Tear down the {} of $PREVIEW_BRANCH", env.name)),
-                scripts::push_gitops(),
-            ]),
-        );
+        job.insert("script".into(), gitops_script(Some(EXPORT_BRANCH), scripts::build_preview(&env.name, false), scripts::unpublish(&format!("Tear down the {} of $PREVIEW_BRANCH", env.name))));
         Json::Object(job)
     }
 
@@ -281,9 +266,17 @@ impl Builder<'_> {
         job.insert("resource_group".into(), json!(env.name));
         job.insert("environment".into(), json!({"name": env.name, "deployment_tier": tier(&env.name)}));
         job.insert("variables".into(), self.gitops_variables());
-        job.insert("script".into(), json!([scripts::clone_gitops(), scripts::build_env(&env.name), scripts::publish(&format!("Deploy {} at $IMAGE_TAG", env.name)), scripts::push_gitops(),]));
+        job.insert("script".into(), gitops_script(None, scripts::build_env(&env.name), scripts::publish(&format!("Deploy {} at $IMAGE_TAG", env.name))));
         Json::Object(job)
     }
+}
+
+/// The script of every job that writes the GitOps repository (deploy, preview, teardown):
+/// `first` (a preview's branch export), clone the repository, `build`, `publish` (a publish or
+/// a removal), push.
+fn gitops_script(first: Option<&str>, build: String, publish: String) -> Json {
+    let script: Vec<String> = first.map(str::to_string).into_iter().chain([scripts::clone_gitops(), build, publish, scripts::push_gitops()]).collect();
+    json!(script)
 }
 
 #[cfg(test)]

@@ -86,25 +86,10 @@ impl Templates {
 
 use crate::emit::stdlib_template::render_error;
 
-/// Escapes text for the inside of a quoted HCL string.
+/// Escapes text for the inside of a quoted HCL string: C-style escapes, and the template
+/// markers `${` and `%{` doubled so that a value is never interpolated.
 pub fn hcl_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::lower::incluster::escape_quoted(text, &['$', '%'])
 }
 
 fn pick(h: &Helper, _: &Handlebars, _: &Context, _: &mut RenderContext, out: &mut dyn Output) -> HelperResult {

@@ -305,7 +305,7 @@ mod tests {
     use super::super::fixture::{sample, PLATFORM, SERVICE};
     use super::super::MAX_PER_FILE_AND_CODE;
     use super::*;
-    use crate::diagnostics::codes;
+    use crate::diagnostics::{codes, Code};
     use crate::source::Span;
 
     #[test]
@@ -380,14 +380,23 @@ mod tests {
         assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
+    /// `text` as the file `name`, rendered with one diagnostic whose label covers `span`.
+    fn render_one(name: &str, text: &str, code: Code, span: Span, label: &str, message: &str) -> String {
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::new(name, None, text));
+        render(&[Diagnostic::new(code, Label::new(file, span, label), message)], &[], &sources, false)
+    }
+
+    /// `text` with a `zz` property reported unknown, as the file `long.kdl`, rendered.
+    fn render_unknown_zz(text: &str) -> (String, usize) {
+        let at = text.find("zz").unwrap();
+        (render_one("long.kdl", text, codes::UNKNOWN_PROPERTY, Span::new(at, at + 2), "unknown property", "`x` has no property `zz`"), at)
+    }
+
     #[test]
     fn a_long_line_is_shown_as_a_window_around_the_label() {
         let long = format!("service a {{\n    x {} zz=1\n}}\n", "p=1 ".repeat(10_000));
-        let mut sources = SourceMap::new();
-        let file = sources.add(SourceFile::new("long.kdl", None, long.clone()));
-        let at = long.find("zz").unwrap();
-        let d = Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(at, at + 2), "unknown property"), "`x` has no property `zz`");
-        let out = render(&[d], &[], &sources, false);
+        let (out, at) = render_unknown_zz(&long);
         assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
         assert!(out.contains(&format!("[long.kdl:2:{}]", at - 12 + 1)), "{out}");
         assert!(out.contains("p=1  zz=1"), "{out}");
@@ -400,11 +409,7 @@ mod tests {
         // text; the window never shows the line break or the next line.
         for (name, text) in [("lf", "service a {\n    x LONG zz=1\n}\n"), ("crlf", "service a {\r\n    x LONG zz=1\r\n}\r\n"), ("last", "service a {\n    x LONG zz=1")] {
             let text = text.replace("LONG", &"p=1 ".repeat(10_000));
-            let mut sources = SourceMap::new();
-            let file = sources.add(SourceFile::new("long.kdl", None, text.clone()));
-            let at = text.find("zz").unwrap();
-            let d = Diagnostic::new(codes::UNKNOWN_PROPERTY, Label::new(file, Span::new(at, at + 2), "unknown property"), "`x` has no property `zz`");
-            let out = render(&[d], &[], &sources, false);
+            let (out, at) = render_unknown_zz(&text);
             // (A `\r` left in the window would be a line break to miette: it numbers the line 1.)
             assert!(out.contains(" 2 │ =1 p=1") && out.contains("p=1  zz=1\n") && !out.contains('\r') && !out.contains('}'), "{name}:\n{out}");
             assert!(out.contains(&format!("[long.kdl:2:{}]", at - text.find("    x").unwrap() + 1)), "{name}:\n{out}");
@@ -430,11 +435,8 @@ mod tests {
     #[test]
     fn a_long_context_line_is_left_out() {
         let text = format!("service a {{\n    // {}\n    x 1\n}}\n", "y".repeat(100_000));
-        let mut sources = SourceMap::new();
-        let file = sources.add(SourceFile::new("ctx.kdl", None, text.clone()));
         let at = text.find("x 1").unwrap();
-        let d = Diagnostic::new(codes::UNEXPECTED_ARGUMENT, Label::new(file, Span::new(at + 2, at + 3), "unexpected argument"), "unexpected argument to `x`");
-        let out = render(&[d], &[], &sources, false);
+        let out = render_one("ctx.kdl", &text, codes::UNEXPECTED_ARGUMENT, Span::new(at + 2, at + 3), "unexpected argument", "unexpected argument to `x`");
         assert!(out.len() < 2_000, "{} bytes:\n{out}", out.len());
         assert!(out.contains("[ctx.kdl:3:7]") && out.contains(" 3 │     x 1\n"), "{out}");
     }
