@@ -344,3 +344,23 @@ fn non_utf8_file_is_e0002() {
     let first = lines.iter().find(|l| l["code"] == "E0002").unwrap_or_else(|| panic!("no E0002:\n{}", show(&out)));
     assert_eq!((&first["file"], &first["line"], &first["column"]), (&Value::from("checkout/service.kdl"), &Value::from(2), &Value::from(21)), "{}", show(&out));
 }
+
+/// Every policy waiver is part of the verdict: `platc check` lists each one with its reason
+/// and date under "no problems", and the service's Deployment carries it.
+#[test]
+fn waivers_are_listed_by_check_and_carried_by_the_deployment() {
+    let dir = TempDir::new("waivers");
+    dir.write("platform.kdl", PLATFORM.replace("forbid-loosening", "forbid-loosening\n        require-probes"));
+    dir.write(
+        "loadgen/service.kdl",
+        "service loadgen {\n    owner team-a\n    image \"ghcr.io/acme/vendor/locust:2.31.0\" build=#false\n    scale min=2 max=4\n    waive require-probes reason=\"a load generator with no health endpoint\" until=\"2999-12-31\"\n}\n",
+    );
+    let out = platc(dir.path(), &["check"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("checked 1 service: no problems\n  loadgen waives require-probes until 2999-12-31: a load generator with no health endpoint\n"), "{stderr}");
+    let out = platc(dir.path(), &["build", "--env", "dev", "--out", "out"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let deployment = std::fs::read_to_string(dir.path().join("out/deploy/loadgen/manifests/dev/deployment-loadgen.yaml")).unwrap();
+    assert!(deployment.contains("platc.dev/waiver.require-probes: a load generator with no health endpoint (until 2999-12-31)\n"), "{deployment}");
+}

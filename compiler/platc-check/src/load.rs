@@ -62,7 +62,7 @@ pub const LOCK_FILE: &str = "platc.lock";
 pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd: &Path) -> Result<Loaded, LoadError> {
     let Found { platforms, services, focus } = find(fs, paths, cwd)?;
     let mut sources = SourceMap::new();
-    let mut inputs = Inputs::default();
+    let mut inputs = Inputs { today: platc_syntax::date::today(), ..Inputs::default() };
     let mut diags = crate::diagnostics::Diagnostics::new();
     let source = |p: &Path| read_source(fs, cwd, p);
     let mut overlay_dirs: Vec<PathBuf> = stdlib_dirs.iter().map(|d| absolute(cwd, d)).collect();

@@ -7,6 +7,7 @@
 
 #![warn(unreachable_pub, missing_docs)]
 
+pub mod date;
 pub mod diagnostics;
 pub mod format;
 pub mod par;

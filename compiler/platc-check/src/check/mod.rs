@@ -45,6 +45,9 @@ pub struct Inputs {
     /// backends report a broken one with ([`crate::stdlib::StdlibFile::display`]), so that the
     /// diagnostic points into the file.
     pub backend_files: std::collections::BTreeMap<String, FileId>,
+    /// The day the run checks on (days since 1970-01-01, UTC; `load` reads the clock): policy
+    /// waivers apply up to their `until` date. Default: day 0, before any waiver expires.
+    pub today: i64,
 }
 
 /// Names that the backends define and that spec text refers to. The backends come after check
@@ -128,7 +131,7 @@ pub fn check(sources: &SourceMap, inputs: &Inputs, vocabulary: &Vocabulary) -> (
     };
     let ws = platform.map(|platform| Workspace { platform, services, types });
     if let Some(ws) = &ws {
-        refs::check(ws, &mut diags);
+        refs::check(ws, inputs.today, &mut diags);
     }
     diags.sort(sources);
     (ws, diags)

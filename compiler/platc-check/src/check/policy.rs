@@ -6,7 +6,7 @@ use super::reader::{expect_int, expect_str, parse_unit, Cx, NodeReader};
 use super::{names, suggest, units};
 use crate::diagnostics::{codes, Diagnostic, Diagnostics, Label};
 use crate::model::*;
-use crate::source::Span;
+use crate::source::{Span, Spanned};
 use crate::syntax::Node;
 
 /// Reads the children of `policies { ... }`.
@@ -52,16 +52,70 @@ fn read_one(cx: &mut Cx, node: &Node) -> Option<Policy> {
     Some(Policy { rule: rule?, environment, span: node.head })
 }
 
-/// Enforces every policy on one service, reporting violations with both labels.
-pub(crate) fn enforce(platform: &Platform, s: &Service, diags: &mut Diagnostics) {
-    for policy in &platform.policies {
-        for v in violations(platform, policy, s) {
-            diags.push(
-                Diagnostic::new(codes::POLICY_VIOLATION, Label::new(s.file, v.span, v.label), v.message)
-                    .with_label(Label::new(platform.file, policy.span, format!("policy `{}` is set here", policy.rule.name())))
-                    .with_help(v.help),
-            );
+/// `waive POLICY reason="..." until="YYYY-MM-DD"` in a service.
+pub(crate) fn read_waiver(cx: &mut Cx, node: &Node) -> Option<PolicyWaiver> {
+    let example = "waive require-probes reason=\"a load generator with no health endpoint\" until=\"2027-03-31\"";
+    let mut r = NodeReader::new(node);
+    let policy = r.req_arg_str(cx, 0, "the policy it waives", example);
+    let reason = r.prop_str(cx, "reason", "reason=\"why the service may break it\"");
+    let until = r.prop_str(cx, "until", "until=\"2027-03-31\"");
+    r.finish(cx);
+    let policy = policy?;
+    if !POLICY_NAMES.contains(&policy.value.as_str()) {
+        cx.error(codes::UNKNOWN_POLICY, policy.span, "unknown policy", format!("unknown policy `{}`", policy.value)).help = Some(suggest::help_for_unknown(&policy.value, &POLICY_NAMES, "policy"));
+        return None;
+    }
+    let reason = match reason {
+        Some(why) if !why.value.trim().is_empty() => why.value,
+        other => {
+            let span = other.map_or(node.head, |w| w.span);
+            cx.error(codes::MISSING_VALUE, span, "reason missing", "a policy waiver needs a reason").help = Some(format!("say why, for the reviewer and whoever reads the cluster: {example}"));
+            return None;
         }
+    };
+    let until = match until {
+        Some(u) => match platc_syntax::date::parse_date(&u.value) {
+            Some(day) => Some(Spanned::new((day, u.value), u.span)),
+            None => {
+                cx.error(codes::WRONG_TYPE, u.span, "not a date", format!("`{}` is not a date", u.value)).help =
+                    Some("write the last day the waiver applies as YYYY-MM-DD: until=\"2027-03-31\"".into());
+                return None;
+            }
+        },
+        None => None,
+    };
+    Some(PolicyWaiver { policy, reason, until, span: node.head })
+}
+
+/// Enforces every policy on one service, reporting violations with both labels. A violation of
+/// a policy the service waives is let through while the waiver applies (`today`, a day
+/// number); an expired waiver says so on the violation; a waiver of a policy the service
+/// keeps is W0106.
+pub(crate) fn enforce(platform: &Platform, s: &Service, today: i64, diags: &mut Diagnostics) {
+    let mut used = vec![false; s.waivers.len()];
+    for policy in &platform.policies {
+        let waiver = s.waivers.iter().position(|w| w.policy.value == policy.rule.name());
+        for v in violations(platform, policy, s) {
+            let mut d = Diagnostic::new(codes::POLICY_VIOLATION, Label::new(s.file, v.span, v.label), v.message)
+                .with_label(Label::new(platform.file, policy.span, format!("policy `{}` is set here", policy.rule.name())))
+                .with_help(v.help);
+            if let Some(k) = waiver {
+                used[k] = true;
+                let w = &s.waivers[k];
+                match &w.until {
+                    _ if w.applies(today) => continue,
+                    Some(until) => d = d.with_label(Label::new(s.file, until.span, format!("waived until {}: expired", until.value.1))),
+                    None => {}
+                }
+            }
+            diags.push(d);
+        }
+    }
+    for (w, _) in s.waivers.iter().zip(&used).filter(|(_, used)| !**used) {
+        diags.push(
+            Diagnostic::new(codes::UNUSED_POLICY_WAIVER, Label::new(s.file, w.span, "waives nothing"), format!("service `{}` waives `{}`, which it does not break", s.name.value, w.policy.value))
+                .with_help("remove the waiver: the service keeps the policy now (or the platform does not set it)"),
+        );
     }
 }
 

@@ -10,7 +10,7 @@ use crate::model::*;
 use crate::source::{FileId, Span};
 
 /// Runs every cross-file check.
-pub(crate) fn check(ws: &Workspace, diags: &mut Diagnostics) {
+pub(crate) fn check(ws: &Workspace, today: i64, diags: &mut Diagnostics) {
     let by_name = duplicate_services(&ws.services, diags);
     check_platform(ws, diags);
     wiring_names(ws, diags);
@@ -18,7 +18,7 @@ pub(crate) fn check(ws: &Workspace, diags: &mut Diagnostics) {
     let per_chunk = crate::par::map_chunks(&ws.services, |services| {
         let mut diags = Diagnostics::new();
         for s in services {
-            service_refs(ws, s, &by_name, &mut diags);
+            service_refs(ws, s, &by_name, today, &mut diags);
         }
         diags
     });
@@ -30,7 +30,7 @@ pub(crate) fn check(ws: &Workspace, diags: &mut Diagnostics) {
 /// The references of service `s`: env templates, calls and their ports, `depends-on`,
 /// environments named by overrides and patches; then its effective settings, warnings and the
 /// platform's policies.
-fn service_refs(ws: &Workspace, s: &Service, by_name: &HashMap<&str, &Service>, diags: &mut Diagnostics) {
+fn service_refs(ws: &Workspace, s: &Service, by_name: &HashMap<&str, &Service>, today: i64, diags: &mut Diagnostics) {
     let mut cx = Refs { file: s.file, diags };
     for e in all_env(s) {
         cx.template(s, &e.value, ws, by_name);
@@ -62,7 +62,7 @@ fn service_refs(ws: &Workspace, s: &Service, by_name: &HashMap<&str, &Service>, 
     }
     super::effective::check(&ws.platform, s, diags);
     warnings(s, diags);
-    super::policy::enforce(&ws.platform, s, diags);
+    super::policy::enforce(&ws.platform, s, today, diags);
 }
 
 /// Every env var of a service: base, per-environment and per-process.

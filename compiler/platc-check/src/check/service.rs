@@ -33,6 +33,7 @@ pub const SERVICE_NODES: &[&str] = &[
     "patch",
     "security",
     "not-secret",
+    "waive",
 ];
 
 /// Reads a `service NAME { ... }` node; the names it uses from the backends are `vocabulary`'s.
@@ -68,6 +69,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
         overrides: Vec::new(),
         patches: Vec::new(),
         security: Security::default(),
+        waivers: Vec::new(),
     };
     let mut once = Once::default();
     for child in children {
@@ -96,6 +98,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
             "environment" => s.overrides.extend(read_override(cx, child)),
             "patch" => s.patches.extend(read_patch(cx, child, vocabulary.object_kinds)),
             "security" => s.security = read_security(cx, child),
+            "waive" => s.waivers.extend(super::policy::read_waiver(cx, child)),
             super::secrets::WAIVER => {} // read by check::secrets
             _ => cx.unknown_node(child, "service", SERVICE_NODES),
         }

@@ -56,6 +56,29 @@ pub struct Service {
     pub patches: Vec<Patch>,
     /// The secure defaults it loosens.
     pub security: Security,
+    /// Policies of the platform it is exempt from, each with its reason.
+    pub waivers: Vec<PolicyWaiver>,
+}
+
+/// `waive POLICY reason="..." until="YYYY-MM-DD"`: the service is exempt from one policy of the
+/// platform, for a reason a reviewer reads, until a date if one is given.
+#[derive(Debug, Clone)]
+pub struct PolicyWaiver {
+    /// The policy's name, one of [`POLICY_NAMES`].
+    pub policy: Spanned<String>,
+    /// Why the service may break it (never empty).
+    pub reason: String,
+    /// The last day the waiver applies (a day number, `platc_syntax::date`), and its text.
+    pub until: Option<Spanned<(i64, String)>>,
+    /// The `waive` node's head.
+    pub span: Span,
+}
+
+impl PolicyWaiver {
+    /// Whether it still applies on day `today`.
+    pub fn applies(&self, today: i64) -> bool {
+        self.until.as_ref().is_none_or(|u| u.value.0 >= today)
+    }
 }
 
 impl Service {

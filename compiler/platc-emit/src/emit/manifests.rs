@@ -374,7 +374,9 @@ fn web_deployment<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
     if !v.autoscaling.enabled {
         spec.set("replicas", value(&["replicaCount"], ValueType::Int, v.replicaCount));
     }
-    obj(v, chart, "apps/v1", "Deployment", &v.fullname, web(v), [("spec", Node::Map(spec))])
+    let mut o = obj(v, chart, "apps/v1", "Deployment", &v.fullname, web(v), [("spec", Node::Map(spec))]);
+    add_annotations(&mut o, &v.waivers);
+    o
 }
 
 fn worker_deployment<'a>(v: &'a Values, chart: &'a ChartMeta, w: &'a Worker) -> Node<'a> {

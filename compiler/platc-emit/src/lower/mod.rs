@@ -131,6 +131,11 @@ pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildO
         owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
         commonAnnotations: common,
         podAnnotations: pod_annotations,
+        waivers: s
+            .waivers
+            .iter()
+            .map(|w| (format!("platc.dev/waiver.{}", w.policy.value), w.until.as_ref().map_or_else(|| w.reason.clone(), |u| format!("{} (until {})", w.reason, u.value.1))))
+            .collect(),
         image: Image { repository: rs.image.repository.clone(), tag: rs.image.tag.clone(), pullPolicy: "Always".into() },
         replicaCount: autoscaling.minReplicas,
         autoscaling,

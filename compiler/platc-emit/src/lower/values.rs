@@ -40,6 +40,9 @@ pub struct Values {
     pub owner: String,
     /// Extra annotations on every pod and workload (e.g. preview TTL).
     pub commonAnnotations: IndexMap<String, String>,
+    /// The policies the service waives, on its web Deployment for whoever reads the cluster:
+    /// `platc.dev/waiver.POLICY: REASON` (with `(until DATE)` when it expires).
+    pub waivers: IndexMap<String, String>,
     /// Annotations of the service's own pods (web, workers, cron jobs): the common ones and
     /// `checksum/config`, the SHA-256 of the ConfigMap's data, so that a changed value rolls
     /// the pods that read it (a ConfigMap change alone restarts nothing).

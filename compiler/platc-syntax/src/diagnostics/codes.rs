@@ -134,6 +134,7 @@ codes! {
     PUBLIC_ROUTE_WITHOUT_SLO = "W0103", "public route without an SLO";
     CI_LIMIT_EXCEEDED = "W0104", "generated pipeline exceeds a limit of the CI system";
     UNUSED_SECRET_WAIVER = "W0105", "secret waiver matches nothing";
+    UNUSED_POLICY_WAIVER = "W0106", "policy waiver matches nothing";
 }
 
 #[cfg(test)]
