@@ -287,3 +287,24 @@ fn a_changed_config_value_changes_the_pods() {
     assert_eq!(info, checksums(&spec("info")), "the same values, the same pods");
     assert_ne!(info, checksums(&spec("debug")), "a changed value, new pods");
 }
+
+/// What an expert's Deployment of a third-party frontend carries (the Online Boutique's own
+/// manifests): a grace period on every pod of the service, and probe requests with a header.
+#[test]
+fn grace_period_and_probe_headers_reach_every_pod() {
+    let platform = std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap();
+    let spec = "service frontend {\n    owner team-web\n    port http 80 target=8080\n    shutdown grace=\"45s\"\n    health {\n        readiness http \"/_healthz\" {\n            header Cookie=\"shop_session-id=x-readiness-probe\"\n        }\n    }\n    scale min=2\n    worker indexer {\n        command \"/app/indexer\"\n    }\n    cron nightly schedule=\"0 3 * * *\" {\n        command \"/app/nightly\"\n    }\n}\n";
+    let mut fs = MemoryFs::new();
+    fs.add("/r/platform.kdl", platform.as_str());
+    fs.add("/r/frontend/service.kdl", spec);
+    let out = output(build_paths(&fs, &[PathBuf::from("/r")], &[], Path::new("/r"), &BuildOptions { env: Some("dev".into()), ..Default::default() }).expect("loads"));
+    for f in ["deployment-frontend", "deployment-frontend-indexer", "cronjob-frontend-nightly"] {
+        let text = String::from_utf8(out.files[&format!("frontend/manifests/dev/{f}.yaml")].clone()).unwrap();
+        assert!(text.contains("terminationGracePeriodSeconds: 45\n"), "{f}:\n{text}");
+    }
+    let web = String::from_utf8(out.files["frontend/manifests/dev/deployment-frontend.yaml"].clone()).unwrap();
+    assert!(
+        web.contains("httpGet:\n            path: /_healthz\n            port: http\n            httpHeaders:\n            - name: Cookie\n              value: shop_session-id=x-readiness-probe\n"),
+        "{web}"
+    );
+}

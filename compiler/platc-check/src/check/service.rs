@@ -34,6 +34,7 @@ pub const SERVICE_NODES: &[&str] = &[
     "security",
     "not-secret",
     "waive",
+    "shutdown",
 ];
 
 /// Reads a `service NAME { ... }` node; the names it uses from the backends are `vocabulary`'s.
@@ -70,10 +71,11 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
         patches: Vec::new(),
         security: Security::default(),
         waivers: Vec::new(),
+        shutdown_grace: None,
     };
     let mut once = Once::default();
     for child in children {
-        let single = matches!(child.name.value.as_str(), "owner" | "description" | "language" | "image" | "health" | "resources" | "scale" | "slo" | "security");
+        let single = matches!(child.name.value.as_str(), "owner" | "description" | "language" | "image" | "health" | "resources" | "scale" | "slo" | "security" | "shutdown");
         if single && !once.first(cx, child) {
             continue;
         }
@@ -99,6 +101,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
             "patch" => s.patches.extend(read_patch(cx, child, vocabulary.object_kinds)),
             "security" => s.security = read_security(cx, child),
             "waive" => s.waivers.extend(super::policy::read_waiver(cx, child)),
+            "shutdown" => s.shutdown_grace = read_shutdown(cx, child),
             super::secrets::WAIVER => {} // read by check::secrets
             _ => cx.unknown_node(child, "service", SERVICE_NODES),
         }
@@ -124,6 +127,27 @@ fn read_image(cx: &mut Cx, node: &Node) -> (Option<Spanned<String>>, Option<Span
     let prebuilt = build.filter(|b| !b.value).map(|b| b.span);
     let image = image.and_then(|i| names::check_image(cx, i, prebuilt));
     (image, prebuilt)
+}
+
+/// `shutdown grace="45s"`: whole seconds, at most an hour (a rollout waits that long per pod).
+fn read_shutdown(cx: &mut Cx, node: &Node) -> Option<Spanned<Duration>> {
+    let mut r = NodeReader::new(node);
+    let grace = r.prop_unit(cx, "grace", codes::INVALID_DURATION, "duration", units::duration);
+    r.finish(cx);
+    let Some(grace) = grace else {
+        if node.props.iter().any(|p| p.name.value == "grace") {
+            return None; // Written, and reported as not a duration.
+        }
+        cx.error(codes::MISSING_VALUE, node.head, "`grace` missing", "`shutdown` needs a grace period").help =
+            Some("say how long the processes get to finish after SIGTERM: shutdown grace=\"45s\"".into());
+        return None;
+    };
+    if grace.value.0 % 1000 != 0 || grace.value.0 > 3_600_000 {
+        cx.error(codes::OUT_OF_RANGE, grace.span, "whole seconds, at most 1h", "the grace period is whole seconds, at most an hour").help =
+            Some("Kubernetes counts it in seconds, and every rollout may wait that long for each pod: write e.g. grace=\"45s\"".into());
+        return None;
+    }
+    Some(grace)
 }
 
 /// A node with exactly one string argument.
@@ -182,6 +206,7 @@ fn read_health(cx: &mut Cx, node: &Node) -> Health {
             names::check_path(cx, &path);
             let probe = Probe {
                 check: ProbeCheck::Http { path: path.value.clone() },
+                headers: Vec::new(),
                 port: Spanned::new(String::new(), path.span),
                 initial_delay: None,
                 period: None,
@@ -260,7 +285,9 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
     let period = r.prop_unit(cx, "period", codes::INVALID_DURATION, "duration", units::duration);
     let timeout = r.prop_unit(cx, "timeout", codes::INVALID_DURATION, "duration", units::duration);
     let failure_threshold = r.prop_int(cx, "failure-threshold", 1, 100).map(|n| n.value as u32);
+    let children = r.allow_children();
     r.finish(cx);
+    let headers = read_probe_headers(cx, children, matches!(check, ProbeCheck::Http { .. }));
     kind?;
     // Kubernetes counts probe timings in whole seconds; an initial delay may be zero.
     let timings = [(&initial_delay, 0), (&period, 1000), (&timeout, 1000)];
@@ -275,7 +302,38 @@ fn read_probe(cx: &mut Cx, node: &Node) -> Option<Probe> {
             cx.error(codes::OUT_OF_RANGE, t.span, "longer than the period", "probe timeout is longer than its period").help = Some(format!("use a timeout of at most {} or a longer period", p.value));
         }
     }
-    Some(Probe { check, port, initial_delay: initial_delay.map(|d| d.value), period: period.map(|p| p.value), timeout: timeout.map(|t| t.value), failure_threshold, span: node.head })
+    Some(Probe { check, port, headers, initial_delay: initial_delay.map(|d| d.value), period: period.map(|p| p.value), timeout: timeout.map(|t| t.value), failure_threshold, span: node.head })
+}
+
+/// The `header NAME="VALUE"` children of a probe (only an HTTP probe sends headers).
+fn read_probe_headers(cx: &mut Cx, children: &[Node], http: bool) -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    for child in children {
+        if child.name.value != "header" {
+            cx.unknown_node(child, "probe", &["header"]);
+            continue;
+        }
+        if !http {
+            cx.error(codes::UNKNOWN_NODE, child.name.span, "not for this check", "only an HTTP probe sends headers").help =
+                Some("remove the header, or probe over HTTP: readiness http \"/ready\" { header ... }".into());
+            continue;
+        }
+        let mut r = NodeReader::new(child);
+        r.props_are_data();
+        r.finish(cx);
+        for p in &child.props {
+            // RFC 9110 field names are tokens; KDL property names may hold much more.
+            if !p.name.value.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+                cx.error(codes::INVALID_NAME, p.name.span, "not an HTTP header name", format!("`{}` is not an HTTP header name", p.name.value)).help =
+                    Some("a header name is letters, digits and !#$%&'*+-.^_`|~ only, e.g. X-Probe".into());
+                continue;
+            }
+            if let Some(v) = expect_str(cx, &p.value, "a header value", "header Cookie=\"session=probe\"") {
+                headers.push((p.name.value.clone(), v.value));
+            }
+        }
+    }
+    headers
 }
 
 /// `env NAME=VALUE ...`: properties are the variables.

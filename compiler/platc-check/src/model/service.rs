@@ -58,6 +58,9 @@ pub struct Service {
     pub security: Security,
     /// Policies of the platform it is exempt from, each with its reason.
     pub waivers: Vec<PolicyWaiver>,
+    /// `shutdown grace="45s"`: how long its processes get between SIGTERM and SIGKILL; `None`:
+    /// Kubernetes' 30 seconds.
+    pub shutdown_grace: Option<Spanned<Duration>>,
 }
 
 /// `waive POLICY reason="..." until="YYYY-MM-DD"`: the service is exempt from one policy of the
@@ -206,6 +209,8 @@ pub enum ProbeCheck {
 pub struct Probe {
     /// What it checks.
     pub check: ProbeCheck,
+    /// `header NAME="VALUE"` children of an HTTP probe: request headers it sends, in order.
+    pub headers: Vec<(String, String)>,
     /// The port probed; empty when the probe names none, which means the first port of the check's
     /// protocol, else the first port.
     pub port: Spanned<String>,

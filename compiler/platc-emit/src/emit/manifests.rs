@@ -356,6 +356,9 @@ fn pod_spec<'a>(v: &'a Values, container: Node<'a>, restart: Option<&'a str>) ->
     spec.set("serviceAccountName", &v.serviceAccount.name);
     spec.set("automountServiceAccountToken", v.serviceAccount.automount);
     spec.set("securityContext", &v.podSecurityContext);
+    if let Some(g) = v.terminationGracePeriodSeconds {
+        spec.set("terminationGracePeriodSeconds", g);
+    }
     spec.set("containers", list([container]));
     spec.set("volumes", list([map([("name", "tmp".into()), ("emptyDir", Node::Map(Map::default()))])]));
     if let Some(r) = restart {

@@ -131,6 +131,7 @@ pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildO
         owner: s.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
         commonAnnotations: common,
         podAnnotations: pod_annotations,
+        terminationGracePeriodSeconds: s.shutdown_grace.as_ref().map(|g| g.value.as_secs()),
         waivers: s
             .waivers
             .iter()
@@ -336,7 +337,7 @@ fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<
     let mut v = Map::with_capacity(5);
     match (&pr.check, target) {
         (ProbeCheck::Exec { command }, _) => v.set("exec", map([("command", command.iter().map(|w| Part::from(w.clone())).collect::<Vec<_>>().into())])),
-        (check, Some(k)) => port_check(&mut v, check, &rs.spec.ports[k]),
+        (check, Some(k)) => port_check(&mut v, check, &pr.headers, &rs.spec.ports[k]),
         (_, None) => return None,
     }
     if let Some(d) = pr.initial_delay {
@@ -354,9 +355,17 @@ fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<
 
 /// The check of a probe on `port`: HTTP and TCP by the port's name, gRPC by its number (a
 /// gRPC probe takes no name), always the container's.
-fn port_check(v: &mut Map, check: &ProbeCheck, port: &crate::model::Port) {
+fn port_check(v: &mut Map, check: &ProbeCheck, headers: &[(String, String)], port: &crate::model::Port) {
     match check {
-        ProbeCheck::Http { path } => v.set("httpGet", map([("path", path.clone().into()), ("port", port.name.value.clone().into())])),
+        ProbeCheck::Http { path } => {
+            let mut get = Map::with_capacity(3);
+            get.set("path", path.clone());
+            get.set("port", port.name.value.clone());
+            if !headers.is_empty() {
+                get.set("httpHeaders", headers.iter().map(|(n, val)| map([("name", n.clone().into()), ("value", val.clone().into())])).collect::<Vec<Part>>());
+            }
+            v.set("httpGet", Node::Map(get))
+        }
         ProbeCheck::Grpc => v.set("grpc", map([("port", port.container().into())])),
         // (An exec probe checks no port; [`probe`] prints it.)
         ProbeCheck::Tcp | ProbeCheck::Exec { .. } => v.set("tcpSocket", map([("port", port.name.value.clone().into())])),

@@ -40,6 +40,9 @@ pub struct Values {
     pub owner: String,
     /// Extra annotations on every pod and workload (e.g. preview TTL).
     pub commonAnnotations: IndexMap<String, String>,
+    /// Seconds every pod of the service gets between SIGTERM and SIGKILL (`shutdown grace=`);
+    /// `None`: Kubernetes' default, 30.
+    pub terminationGracePeriodSeconds: Option<u64>,
     /// The policies the service waives, on its web Deployment for whoever reads the cluster:
     /// `platc.dev/waiver.POLICY: REASON` (with `(until DATE)` when it expires).
     pub waivers: IndexMap<String, String>,
