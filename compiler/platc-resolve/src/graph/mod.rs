@@ -76,6 +76,33 @@ pub struct Graph {
     pub waves: Vec<u32>,
 }
 
+/// W0107 for every service with an SLO and no port Prometheus scrapes
+/// ([`crate::resolve::roles::metrics_port`]): its recording rules, burn-rate alerts and
+/// dashboard would read series that never exist, and the alerts would never fire.
+fn report_unscraped_slos(ws: &Workspace, diags: &mut Diagnostics) {
+    for s in &ws.services {
+        let Some(slo) = &s.slo else { continue };
+        if crate::resolve::roles::metrics_port(s).is_some() {
+            continue;
+        }
+        let only = if s.ports.is_empty() {
+            "it has no port".to_string()
+        } else {
+            let mut protocols: Vec<&str> = s.ports.iter().map(|p| p.protocol.as_str()).collect();
+            protocols.dedup();
+            format!("it has no HTTP port, only {}", protocols.join(" and "))
+        };
+        diags.push(
+            Diagnostic::new(
+                codes::UNSCRAPED_SLO,
+                Label::new(s.file, slo.span, "computed from metrics nothing scrapes"),
+                format!("the SLO of `{}` reads metrics that Prometheus never scrapes: {only}", s.name.value),
+            )
+            .with_help("serve the metrics over HTTP and declare that port: port metrics 9102 protocol=http (Prometheus scrapes /metrics there)"),
+        );
+    }
+}
+
 impl Graph {
     /// Builds the graph. Reports E0701 for every start-up dependency cycle and E0413 for every
     /// SLO whose port is ambiguous.
@@ -141,6 +168,7 @@ impl Graph {
         }
         let mut g = Graph { graph, services, waves: vec![0; ws.services.len()] };
         g.report_ambiguous_slo_ports(ws, diags);
+        report_unscraped_slos(ws, diags);
         if g.report_cycles(ws, diags) {
             g.compute_waves(ws);
         }

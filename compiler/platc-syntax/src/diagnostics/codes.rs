@@ -135,6 +135,7 @@ codes! {
     CI_LIMIT_EXCEEDED = "W0104", "generated pipeline exceeds a limit of the CI system";
     UNUSED_SECRET_WAIVER = "W0105", "secret waiver matches nothing";
     UNUSED_POLICY_WAIVER = "W0106", "policy waiver matches nothing";
+    UNSCRAPED_SLO = "W0107", "SLO over metrics that nothing scrapes";
 }
 
 #[cfg(test)]
