@@ -51,7 +51,7 @@ fn defaults(cx: &Cx, name: Spanned<String>) -> Platform {
         region: "us-east-1".into(),
         registry: Spanned::new(String::new(), name.span),
         domain: Spanned::new(String::new(), name.span),
-        ingress: Ingress::Ingress { class: "nginx".into(), controller_namespace: "ingress-nginx".into() },
+        ingress: Ingress::Ingress { class: "nginx".into(), controller_namespace: "ingress-nginx".into(), cluster_issuer: None },
         gitops: GitOps { engine: GitOpsEngine::ArgoCd, repo: String::new(), branch: "main".into(), path: "deploy".into() },
         ci: CiSystem::GithubActions,
         identity: Identity::PodIdentity,
@@ -168,12 +168,16 @@ fn read_cloud(cx: &mut Cx, child: &Node, p: &mut Platform) {
 fn read_ingress(cx: &mut Cx, child: &Node) -> Option<Ingress> {
     let mut cr = NodeReader::new(child);
     let kind = cr.req_arg_str(cx, 0, "`ingress` or `gateway-api`", "ingress gateway-api gateway=\"public\" namespace=\"gateway\"");
-    let [class, gateway, namespace] = cr.props_str(cx, [("class", "class=nginx"), ("gateway", "gateway=public"), ("namespace", "namespace=gateway")]);
+    let [class, gateway, namespace, issuer] =
+        cr.props_str(cx, [("class", "class=nginx"), ("gateway", "gateway=public"), ("namespace", "namespace=gateway"), ("cluster-issuer", "cluster-issuer=letsencrypt")]);
     cr.finish(cx);
+    if let Some(i) = &issuer {
+        names::check_dns(cx, i, "ClusterIssuer name");
+    }
     let value = |v: Option<Spanned<String>>, default: &str| v.map(|v| v.value).unwrap_or_else(|| default.into());
     match kind.and_then(|k| expect_one_of(cx, &k, "ingress kind", &INGRESS))? {
         true => Some(Ingress::GatewayApi { gateway: value(gateway, "public"), namespace: value(namespace, "gateway") }),
-        false => Some(Ingress::Ingress { class: value(class, "nginx"), controller_namespace: value(namespace, "ingress-nginx") }),
+        false => Some(Ingress::Ingress { class: value(class, "nginx"), controller_namespace: value(namespace, "ingress-nginx"), cluster_issuer: issuer.map(|i| i.value) }),
     }
 }
 

@@ -197,8 +197,22 @@ fn duplicate_services<'a>(services: &'a [Service], diags: &mut Diagnostics) -> H
     by_name
 }
 
+/// W0108 when services have routes on Ingress objects and nothing makes the TLS certificates
+/// they name: the controller would serve its own, untrusted one.
+fn untrusted_ingress_tls(ws: &Workspace, diags: &mut Diagnostics) {
+    let p = &ws.platform;
+    let Ingress::Ingress { cluster_issuer: None, .. } = &p.ingress else { return };
+    let Some(routed) = ws.services.iter().find(|s| !s.routes.is_empty()) else { return };
+    diags.push(
+        Diagnostic::new(codes::UNISSUED_TLS_CERTIFICATE, Label::new(p.file, p.name.span, "routes through Ingress objects"), "nothing makes the TLS certificates of the Ingresses")
+            .with_label(Label::new(routed.file, routed.routes[0].span, "an Ingress with TLS for this route"))
+            .with_help("name the cert-manager ClusterIssuer that makes them: ingress ingress cluster-issuer=letsencrypt-prod (or route through a Gateway whose listeners hold the certificates: ingress gateway-api)"),
+    );
+}
+
 fn check_platform(ws: &Workspace, diags: &mut Diagnostics) {
     let p = &ws.platform;
+    untrusted_ingress_tls(ws, diags);
     let known: Vec<&str> = ws.types.names().collect();
     for env in p.environments.values() {
         for ty in env.per_type.keys() {

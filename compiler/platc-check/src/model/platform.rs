@@ -61,6 +61,9 @@ pub enum Ingress {
         class: String,
         /// The namespace the ingress controller runs in (default `ingress-nginx`).
         controller_namespace: String,
+        /// `cluster-issuer=`: the cert-manager ClusterIssuer that makes each Ingress's TLS
+        /// certificate (`SERVICE-tls`); `None`: nothing makes them.
+        cluster_issuer: Option<String>,
     },
     /// Gateway API `HTTPRoute` attached to this gateway.
     GatewayApi {

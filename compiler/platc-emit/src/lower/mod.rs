@@ -380,7 +380,7 @@ fn routes_of<'a>(rs: &'a ResolvedService, pl: &Placement, public: bool) -> Vec<(
 }
 
 fn ingress(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> IngressValues {
-    let Ingress::Ingress { class, .. } = &r.platform.ingress else {
+    let Ingress::Ingress { class, cluster_issuer, .. } = &r.platform.ingress else {
         return IngressValues { items: Vec::new() };
     };
     let name_of = &rs.name;
@@ -398,6 +398,10 @@ fn ingress(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> IngressValues 
         }
         let name = if public { name_of.clone() } else { format!("{name_of}-internal") };
         let mut annotations = IndexMap::new();
+        // cert-manager's ingress-shim makes the certificate `tls` names from this annotation.
+        if let Some(issuer) = cluster_issuer {
+            annotations.insert("cert-manager.io/cluster-issuer".to_string(), issuer.clone());
+        }
         if routes.iter().any(|(_, port, _)| port.protocol == Protocol::Grpc) {
             annotations.insert("nginx.ingress.kubernetes.io/backend-protocol".to_string(), "GRPC".to_string());
         }

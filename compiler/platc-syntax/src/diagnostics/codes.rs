@@ -136,6 +136,7 @@ codes! {
     UNUSED_SECRET_WAIVER = "W0105", "secret waiver matches nothing";
     UNUSED_POLICY_WAIVER = "W0106", "policy waiver matches nothing";
     UNSCRAPED_SLO = "W0107", "SLO over metrics that nothing scrapes";
+    UNISSUED_TLS_CERTIFICATE = "W0108", "Ingress TLS certificates that nothing makes";
 }
 
 #[cfg(test)]
