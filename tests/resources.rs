@@ -362,7 +362,7 @@ fn check_in_cluster<'a>(objects: &'a [Json], service: &str, u: &platc_check::mod
     let object = format!("{service}-{}", u.name.value);
     let w = ["StatefulSet", "Deployment"].iter().find_map(|k| named(objects, k, &object)).unwrap_or_else(|| panic!("{object} in {env}: no workload"));
     let what = format!("{} {object} in {env}", w["kind"].as_str().unwrap());
-    assert_eq!(w["kind"], if ["postgres", "mysql", "redis"].contains(&u.ty.value.as_str()) { "StatefulSet" } else { "Deployment" }, "{what}");
+    assert_eq!(w["kind"], if ["postgres", "mysql", "redis", "mongodb", "amqp"].contains(&u.ty.value.as_str()) { "StatefulSet" } else { "Deployment" }, "{what}");
     assert_eq!(w["spec"]["replicas"], 1, "{what}");
     let pod = pod_spec(w);
     assert_eq!(pod["automountServiceAccountToken"], false, "{what}");
@@ -468,6 +468,8 @@ const ALL_SERVICE: &str = r#"service ledger-export {
     uses bucket exports versioning=#false
     uses queue jobs fifo=#true visibility-timeout="2m" retention="14d" max-receives=3
     uses topic done fifo=#true
+    uses mongodb docs version="5.0" size=large replicas=0 storage="50Gi"
+    uses amqp events size=large
 }
 "#;
 
@@ -631,13 +633,13 @@ fn a_type_without_in_cluster_data_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let types = dir.path().join("overlay/types");
     std::fs::create_dir_all(&types).unwrap();
-    std::fs::write(types.join("mongodb.kdl"), "resource-type mongodb port=27017 {\n    description \"MongoDB\"\n    output host doc=\"Host\"\n}\n").unwrap();
+    std::fs::write(types.join("couchdb.kdl"), "resource-type couchdb port=5984 {\n    description \"CouchDB\"\n    output host doc=\"Host\"\n}\n").unwrap();
     let shop = dir.path().join("shop");
     std::fs::create_dir_all(shop.join("docs")).unwrap();
     std::fs::write(shop.join("platform.kdl"), std::fs::read_to_string(root().join("examples/shop/platform.kdl")).unwrap()).unwrap();
     std::fs::write(
         shop.join("docs/service.kdl"),
-        "service docs {\n    owner team-web\n    port http 8080\n    health readiness=\"/ready\" liveness=\"/healthz\"\n    scale min=2 max=3\n    slo availability=\"99.9%\"\n    uses mongodb pages\n}\n",
+        "service docs {\n    owner team-web\n    port http 8080\n    health readiness=\"/ready\" liveness=\"/healthz\"\n    scale min=2 max=3\n    slo availability=\"99.9%\"\n    uses couchdb pages\n}\n",
     )
     .unwrap();
     let loaded = platc_check::load::load(&RealFs, std::slice::from_ref(&shop), &[dir.path().join("overlay")], Path::new("/")).unwrap_or_else(|e| panic!("{}", e.0));
@@ -649,6 +651,6 @@ fn a_type_without_in_cluster_data_is_reported() {
     let catalog = Catalog::load(&loaded.stdlib).unwrap();
     let problems = incluster::check(&model, &envs, &catalog);
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-    assert_eq!(problems.len(), 1, "dev serves mongodb in-cluster: {text:?}");
-    assert!(text[0].contains("incluster/mongodb.yaml.hbs") && text[0].contains("`dev`"), "{text:?}");
+    assert_eq!(problems.len(), 1, "dev serves couchdb in-cluster: {text:?}");
+    assert!(text[0].contains("incluster/couchdb.yaml.hbs") && text[0].contains("`dev`"), "{text:?}");
 }

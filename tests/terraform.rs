@@ -1,8 +1,8 @@
 //! Terraform for the `aws` provisioner (compiler/platc-emit/src/emit/terraform, stdlib/terraform).
 //!
 //! Builds examples/shop, examples/hello and an in-memory fixture that uses every resource type
-//! (IRSA, no state backend, FIFO queue and topic, a bucket without versioning, redis without
-//! replicas), then runs the real validators on every Terraform directory: `terraform fmt
+//! (IRSA, no state backend, FIFO queue and topic, a bucket without versioning, redis and mongodb
+//! without replicas), then runs the real validators on every Terraform directory: `terraform fmt
 //! -check`, `terraform init -backend=false` + `terraform validate` against the offline provider
 //! mirror, and checkov (terraform framework) with 0 failed checks. A missing validator FAILS
 //! these tests (`.ci/oracles.sh install` installs them); it never skips them.
@@ -65,6 +65,8 @@ const ALL_SERVICE: &str = r#"service ledger-export {
     uses bucket exports versioning=#false
     uses queue jobs fifo=#true visibility-timeout="2m" retention="14d" max-receives=3
     uses topic done fifo=#true
+    uses mongodb docs version="5.0" size=large replicas=0 storage="50Gi"
+    uses amqp events size=large
 }
 "#;
 
@@ -363,64 +365,68 @@ fn checkov_skips_are_justified() {
     }
 }
 
-/// Every Allow statement of the shop's IAM policies names only resources of the service's own
-/// `uses`, its connection secrets or its key: Terraform addresses declared in the same file, for
-/// resources whose name starts with one of the service's resource ids. No `*`, no literal ARN.
+/// Every Allow statement of the IAM policies of the shop and of the every-type fixture names only
+/// resources of the service's own `uses`, its connection secrets or its key: Terraform addresses
+/// declared in the same file, for resources whose name starts with one of the service's resource
+/// ids. No `*`, no literal ARN. Each type gets exactly its grants.
 #[test]
 fn iam_policies_name_only_the_services_resources() {
-    let shop = example("shop");
     let mut checked = 0;
-    for d in tf_dirs(&shop.out) {
-        let service = d.split('/').next().unwrap();
-        let main = text(&shop.out, &format!("{d}/main.tf"));
-        let ids: Vec<String> = shop.uses[service].iter().map(|(_, n)| terraform::tf_id(n)).collect();
-        let others: Vec<String> = shop.uses.iter().filter(|(s, _)| *s != service).flat_map(|(_, u)| u.iter().map(|(_, n)| terraform::tf_id(n))).filter(|o| !ids.contains(o)).collect();
-        let statements = inspect::policy_statements(main).unwrap();
-        let allows: Vec<_> = statements.iter().filter(|s| s.effect == "Allow" && !s.document.ends_with("_trust") && s.document != "trust").collect();
-        assert!(!allows.is_empty(), "{d}: no Allow statements");
-        for st in allows {
-            assert!(!st.resources.is_empty(), "{d}: {st:?} has no resources");
-            for r in &st.resources {
-                assert!(!r.contains('*') || r.ends_with("}/*"), "{d}: wildcard resource {r} in {st:?}");
-                assert!(!r.starts_with("arn:") || r.contains("${aws_"), "{d}: literal ARN {r}");
-                // Every reference is to a resource of this service.
-                let refs: Vec<&str> = r.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).filter(|t| t.starts_with("aws_")).collect();
-                assert!(!refs.is_empty(), "{d}: {r} references no resource");
-                for t in refs {
-                    let parts: Vec<&str> = t.split('.').collect();
-                    let name = parts.get(1).copied().unwrap_or_default();
-                    let own = name == "this" || ids.iter().any(|id| name == id || name.strip_prefix(id.as_str()).is_some_and(|rest| rest.starts_with('_')));
-                    assert!(own, "{d}: {t} is not a resource of {service} (uses {ids:?})");
-                    assert!(main.contains(&format!("resource \"{}\" \"{name}\"", parts[0])), "{d}: {t} is not declared in main.tf");
-                    for o in &others {
-                        assert!(name != o, "{d}: {t} names a resource of another service");
+    for shop in [example("shop"), all_types()] {
+        for d in tf_dirs(&shop.out) {
+            let service = d.split('/').next().unwrap();
+            let main = text(&shop.out, &format!("{d}/main.tf"));
+            let ids: Vec<String> = shop.uses[service].iter().map(|(_, n)| terraform::tf_id(n)).collect();
+            let others: Vec<String> = shop.uses.iter().filter(|(s, _)| *s != service).flat_map(|(_, u)| u.iter().map(|(_, n)| terraform::tf_id(n))).filter(|o| !ids.contains(o)).collect();
+            let statements = inspect::policy_statements(main).unwrap();
+            let allows: Vec<_> = statements.iter().filter(|s| s.effect == "Allow" && !s.document.ends_with("_trust") && s.document != "trust").collect();
+            assert!(!allows.is_empty(), "{d}: no Allow statements");
+            for st in allows {
+                assert!(!st.resources.is_empty(), "{d}: {st:?} has no resources");
+                for r in &st.resources {
+                    assert!(!r.contains('*') || r.ends_with("}/*"), "{d}: wildcard resource {r} in {st:?}");
+                    assert!(!r.starts_with("arn:") || r.contains("${aws_"), "{d}: literal ARN {r}");
+                    // Every reference is to a resource of this service.
+                    let refs: Vec<&str> = r.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).filter(|t| t.starts_with("aws_")).collect();
+                    assert!(!refs.is_empty(), "{d}: {r} references no resource");
+                    for t in refs {
+                        let parts: Vec<&str> = t.split('.').collect();
+                        let name = parts.get(1).copied().unwrap_or_default();
+                        let own = name == "this" || ids.iter().any(|id| name == id || name.strip_prefix(id.as_str()).is_some_and(|rest| rest.starts_with('_')));
+                        assert!(own, "{d}: {t} is not a resource of {service} (uses {ids:?})");
+                        assert!(main.contains(&format!("resource \"{}\" \"{name}\"", parts[0])), "{d}: {t} is not declared in main.tf");
+                        for o in &others {
+                            assert!(name != o, "{d}: {t} names a resource of another service");
+                        }
                     }
                 }
+                for a in &st.actions {
+                    assert!(!a.contains('*'), "{d}: wildcard action {a}");
+                }
+                checked += 1;
             }
-            for a in &st.actions {
-                assert!(!a.contains('*'), "{d}: wildcard action {a}");
+            // The exact grants per type.
+            for (ty, name) in &shop.uses[service] {
+                let id = terraform::tf_id(name);
+                let own: Vec<_> = statements.iter().filter(|s| s.document == id).collect();
+                let actions: BTreeSet<&str> = own.iter().flat_map(|s| s.actions.iter().map(String::as_str)).collect();
+                let want: BTreeSet<&str> = match ty.as_str() {
+                    "bucket" => ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"].into(),
+                    "queue" => ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"].into(),
+                    "topic" => ["sns:Publish"].into(),
+                    "postgres" | "mysql" => ["rds-db:connect"].into(),
+                    // Passwords from the connection secret; no data-plane IAM action.
+                    "redis" | "mongodb" | "amqp" => BTreeSet::new(),
+                    other => panic!("{d}: no expected grants for type {other}"),
+                };
+                assert_eq!(actions, want, "{d}: grants for {ty} {name}");
             }
-            checked += 1;
+            let secrets = statements.iter().find(|s| s.sid.as_deref() == Some("ReadConnectionSecrets")).expect("connection secret statement");
+            let want: Vec<String> = shop.uses[service].iter().map(|(_, n)| format!("aws_secretsmanager_secret.{}_connection.arn", terraform::tf_id(n))).collect();
+            assert_eq!(secrets.actions, ["secretsmanager:GetSecretValue"]);
+            // Only resources served by aws in this environment (cart has none in staging).
+            assert!(secrets.resources.iter().all(|r| want.contains(r)), "{d}: {:?}", secrets.resources);
         }
-        // The exact grants per type.
-        for (ty, name) in &shop.uses[service] {
-            let id = terraform::tf_id(name);
-            let own: Vec<_> = statements.iter().filter(|s| s.document == id).collect();
-            let actions: BTreeSet<&str> = own.iter().flat_map(|s| s.actions.iter().map(String::as_str)).collect();
-            let want: BTreeSet<&str> = match ty.as_str() {
-                "bucket" => ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"].into(),
-                "queue" => ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"].into(),
-                "topic" => ["sns:Publish"].into(),
-                "postgres" | "mysql" => ["rds-db:connect"].into(),
-                _ => BTreeSet::new(),
-            };
-            assert_eq!(actions, want, "{d}: grants for {ty} {name}");
-        }
-        let secrets = statements.iter().find(|s| s.sid.as_deref() == Some("ReadConnectionSecrets")).expect("connection secret statement");
-        let want: Vec<String> = shop.uses[service].iter().map(|(_, n)| format!("aws_secretsmanager_secret.{}_connection.arn", terraform::tf_id(n))).collect();
-        assert_eq!(secrets.actions, ["secretsmanager:GetSecretValue"]);
-        // Only resources served by aws in this environment (cart has none in staging).
-        assert!(secrets.resources.iter().all(|r| want.contains(r)), "{d}: {:?}", secrets.resources);
     }
     assert!(checked > 20, "only {checked} statements checked");
 }
@@ -507,7 +513,9 @@ fn connection_secrets_carry_every_output_of_the_type() {
     for (id, keys) in [
         ("books", vec!["database", "host", "password", "port", "url", "username"]),
         ("archive", vec!["database", "host", "password", "port", "url", "username"]),
-        ("hot", vec!["host", "password", "port", "url"]),
+        ("hot", vec!["host", "password", "port", "url", "username"]),
+        ("docs", vec!["host", "password", "port", "url", "username"]),
+        ("events", vec!["host", "password", "port", "tls", "url", "username"]),
         ("exports", vec!["arn", "endpoint", "name", "region"]),
         ("jobs", vec!["arn", "dlq-url", "name", "url"]),
         ("done", vec!["arn", "name"]),
@@ -518,7 +526,21 @@ fn connection_secrets_carry_every_output_of_the_type() {
     }
     assert_eq!(lower::connection_secret_name(&lower::Placement { env: "prod".into(), namespace: "n".into(), slug: None, domain: "d".into() }, "svc", "orders-db"), "platc/prod/svc/orders-db");
     let outputs = text(&all.out, "ledger-export/terraform/prod/outputs.tf");
-    for o in ["role_arn", "kms_key_arn", "books_connection_secret", "books_arn", "jobs_dlq_arn", "done_arn", "exports_arn", "hot_arn", "archive_master_user_secret_arn"] {
+    for o in [
+        "role_arn",
+        "kms_key_arn",
+        "books_connection_secret",
+        "books_arn",
+        "jobs_dlq_arn",
+        "done_arn",
+        "exports_arn",
+        "hot_arn",
+        "archive_master_user_secret_arn",
+        "docs_arn",
+        "docs_master_password_secret_arn",
+        "events_arn",
+        "events_user_password_secret_arn",
+    ] {
         assert!(outputs.contains(&format!("output \"{o}\"")), "outputs.tf lacks {o}:\n{outputs}");
     }
 }

@@ -120,7 +120,7 @@ mod tests {
     fn builtin_has_the_required_types() {
         let lib = Stdlib::builtin();
         let names: Vec<&str> = lib.type_files().map(|(k, _)| k).collect();
-        for t in ["postgres", "mysql", "redis", "bucket", "queue", "topic"] {
+        for t in ["postgres", "mysql", "redis", "mongodb", "amqp", "bucket", "queue", "topic"] {
             assert!(names.contains(&format!("types/{t}.kdl").as_str()), "{t} missing from {names:?}");
         }
     }
@@ -128,9 +128,9 @@ mod tests {
     #[test]
     fn overlay_adds_and_replaces() {
         let mut fs = MemoryFs::new();
-        fs.add("/ov/types/mongodb.kdl", "resource-type mongodb {}").add("/ov/types/redis.kdl", "resource-type redis {}");
+        fs.add("/ov/types/couchdb.kdl", "resource-type couchdb {}").add("/ov/types/redis.kdl", "resource-type redis {}");
         let lib = Stdlib::with_overlays(&fs, &[PathBuf::from("/ov")]).unwrap();
-        assert_eq!(lib.get("types/mongodb.kdl").unwrap().display, "/ov/types/mongodb.kdl");
+        assert_eq!(lib.get("types/couchdb.kdl").unwrap().display, "/ov/types/couchdb.kdl");
         assert_eq!(lib.get("types/redis.kdl").unwrap().text, "resource-type redis {}");
         assert!(lib.get("types/postgres.kdl").unwrap().overlay.is_none());
         assert!(Stdlib::with_overlays(&fs, &[PathBuf::from("/nope")]).is_err());

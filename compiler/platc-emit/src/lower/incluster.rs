@@ -645,12 +645,12 @@ mod tests {
     #[test]
     fn the_builtin_catalog_loads_and_pins_images() {
         let c = Catalog::builtin();
-        for t in ["postgres", "mysql", "redis", "bucket", "queue", "topic"] {
+        for t in ["postgres", "mysql", "redis", "mongodb", "amqp", "bucket", "queue", "topic"] {
             assert!(c.has(t), "{t}");
         }
         // Compiled on first use (a panic if one did not compile): each must.
         let hb = c.compiled();
-        for t in ["postgres", "mysql", "redis", "bucket", "queue", "topic"] {
+        for t in ["postgres", "mysql", "redis", "mongodb", "amqp", "bucket", "queue", "topic"] {
             assert!(hb.has_template(t), "{t}");
         }
         assert!(check_image("postgres:latest").is_err());

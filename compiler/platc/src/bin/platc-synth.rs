@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 const LANGS: [&str; 5] = ["go", "rust", "node", "python", "java"];
-const TYPES: [&str; 6] = ["postgres", "redis", "bucket", "queue", "topic", "mysql"];
+const TYPES: [&str; 8] = ["postgres", "redis", "bucket", "queue", "topic", "mysql", "mongodb", "amqp"];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
