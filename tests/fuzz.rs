@@ -135,6 +135,7 @@ const LIGHT_PLATFORM: &str = r#"platform acme {
     registry "ghcr.io/acme"
     domain "acme.example.com"
     gitops argocd repo="https://github.com/acme/gitops.git"
+    ingress ingress cluster-issuer=letsencrypt
     defaults {
         scale min=2 max=4
     }

@@ -47,6 +47,7 @@ const PLATFORM: &str = r#"platform synth {
     registry "ghcr.io/synth"
     domain "synth.example.com"
     gitops argocd repo="https://github.com/synth/gitops.git"
+    ingress ingress cluster-issuer=letsencrypt
     environment dev { provision in-cluster }
     environment staging { provision aws }
     environment prod protected=#true { provision aws }
