@@ -1,7 +1,7 @@
 //! Instants as seconds since the Unix epoch, read from and written as ISO 8601 / RFC 3339
 //! (what `git show -s --format=%cI` prints), without a date library.
 
-use platc_syntax::date::{civil_from_days, days_from_civil, days_in_month};
+use platc_syntax::date::{civil_from_days, parse_date};
 
 fn number(s: &str, len: usize) -> Option<u32> {
     (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
@@ -12,12 +12,7 @@ fn number(s: &str, len: usize) -> Option<u32> {
 pub fn parse(text: &str) -> Option<i64> {
     let text = text.trim();
     let (date, rest) = if text.len() > 10 { (text.get(..10)?, text.get(10..)?) } else { (text, "") };
-    let mut parts = date.split('-');
-    let (y, m, d) = (number(parts.next()?, 4)?, number(parts.next()?, 2)?, number(parts.next()?, 2)?);
-    if parts.next().is_some() || !(1..=12).contains(&m) || d == 0 || d > days_in_month(i64::from(y), m) {
-        return None;
-    }
-    let mut secs = days_from_civil(i64::from(y), m, d) * 86_400;
+    let mut secs = parse_date(date)? * 86_400;
     if rest.is_empty() {
         return Some(secs);
     }
