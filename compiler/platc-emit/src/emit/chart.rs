@@ -1,15 +1,15 @@
-//! The Helm chart's templates, derived from the objects platc builds for the rendered manifests
-//! ([`super::manifests`]): one definition of every object, printed twice.
+//! The Helm chart's templates and the rendered manifests, derived from the objects platc
+//! builds ([`super::manifests`]): one definition of every object, printed once.
 //!
-//! Each environment's objects (patches applied) are printed by the same YAML writer as the
-//! manifests, with a marker at every hole ([`Node::Hole`]: a value a Helm user sets, or the
-//! release's name and namespace), into `templates/ENV/KIND-NAME.yaml` under
-//! `{{- if eq .Values.environment "ENV" }}`; markers become `{{ .Values.PATH }}` actions. So
-//! `helm template` with an environment's values prints that environment's manifests, holes
-//! filled from the values and the release. One directory per environment, like
-//! `manifests/ENV/`, so that a build of some environments (`--env`) rewrites only theirs and
-//! keeps the others' (build::carry_over), and the chart renders every environment's manifests
-//! after any sequence of builds.
+//! Each environment's objects (patches applied) are printed by the manifests' YAML writer with
+//! a marker at every hole ([`Node::Hole`]: a value a Helm user sets, or the release's name and
+//! namespace). Markers become `{{ .Values.PATH }}` actions in `templates/ENV/KIND-NAME.yaml`,
+//! under `{{- if eq .Values.environment "ENV" }}`, and the holes' values in the rendered
+//! manifests. So `helm template` with an environment's values prints that environment's
+//! manifests, holes filled from the values and the release. One directory per environment,
+//! like `manifests/ENV/`, so that a build of some environments (`--env`) rewrites only theirs
+//! and keeps the others' (build::carry_over), and the chart renders every environment's
+//! manifests after any sequence of builds.
 
 use std::cell::RefCell;
 
@@ -50,14 +50,18 @@ impl Chart {
     /// values always hold (the container image is a hole made of both).
     ///
     /// Each object is printed once, straight from its [`Node`] tree with a marker at each hole
-    /// ([`Marked`]), by the YAML writer of the manifests; the markers then become actions.
-    pub fn add(&mut self, name: &str, namespace: &str, written: bool, image: (&str, &str), header: &str, objects: &[Node]) {
+    /// ([`Marked`]), by the YAML writer of the manifests; the markers then become actions, and
+    /// (when `written`) the holes' values: the object's rendered manifest, returned per object
+    /// in `objects`' order. A rendered text is `None` when a hole's value is not a one-line
+    /// scalar; the caller prints that object itself.
+    pub fn add(&mut self, name: &str, namespace: &str, written: bool, image: (&str, &str), header: &str, objects: &[Node]) -> Vec<Option<String>> {
         let mut values = Json::Object(Map::new());
         set_path(&mut values, &["environment".into()], Json::from(name));
         set_path(&mut values, &["image".into(), "repository".into()], Json::from(image.0));
         set_path(&mut values, &["image".into(), "tag".into()], Json::from(image.1));
         let mut texts = Vec::new();
-        let marks = RefCell::new(Marks { exprs: &mut self.exprs, values: &mut values });
+        let mut met = Vec::new();
+        let marks = RefCell::new(Marks { exprs: &mut self.exprs, values: &mut values, met: &mut met, marked: 0 });
         for o in objects {
             let marked = Marked { node: o, marks: &marks };
             if !written {
@@ -66,17 +70,24 @@ impl Chart {
                 continue;
             }
             let file = format!("{}-{}.yaml", o.kind().unwrap_or("object").to_ascii_lowercase(), o.name().unwrap_or("unnamed"));
-            texts.push((file, yaml::document(header, &marked)));
+            let text = yaml::document(header, &marked);
+            let holes = std::mem::take(&mut marks.borrow_mut().marked);
+            texts.push((file, text, holes));
         }
+        // Printed after the objects, not while: the writer is not reentrant.
+        let printed: Vec<Option<String>> = if written { met.iter().map(|v| v.as_ref().and_then(scalar)).collect() } else { Vec::new() };
         let mut env = Env { name: name.to_string(), written, values, objects: IndexMap::new() };
-        for (file, text) in texts {
-            let mut text = self.template(name, &text, namespace);
+        let mut rendered = Vec::with_capacity(texts.len());
+        for (file, text, holes) in texts {
+            let (mut template, manifest) = self.derive(name, &text, namespace, &printed, holes);
             if file.starts_with("externalsecret-") {
-                text = yaml::mark_secret_references(text, yaml::SECRET_REFERENCES);
+                template = yaml::mark_secret_references(template, yaml::SECRET_REFERENCES);
             }
-            env.objects.insert(file, text);
+            env.objects.insert(file, template);
+            rendered.push(manifest);
         }
         self.envs.push(env);
+        rendered
     }
 
     /// Every values path a hole reads, with its type, in the order first met.
@@ -97,21 +108,31 @@ impl Chart {
         self.envs.iter().filter(|e| e.written).flat_map(|e| e.objects.iter().map(|(file, text)| (format!("templates/{}/{file}", e.name), text.clone()))).collect()
     }
 
-    /// The template of environment `name` from an object's printed `text`: under
-    /// `{{- if eq .Values.environment "NAME" }}`, each hole marker replaced by its action, and
-    /// literal `{{` (alert annotations use Prometheus' templates) escaped. One pass over the
-    /// lines. A release in `default` (Helm's namespace without `--namespace`) puts its objects
-    /// in `namespace`, the environment's: platc never deploys to `default` (checkov CKV_K8S_21).
-    fn template(&self, name: &str, text: &str, namespace: &str) -> String {
+    /// The template of environment `name` from an object's printed `text`, and its rendered
+    /// manifest, in one pass. The template: under `{{- if eq .Values.environment "NAME" }}`,
+    /// each hole marker replaced by its action, and literal `{{` (alert annotations use
+    /// Prometheus' templates) escaped. A release in `default` (Helm's namespace without
+    /// `--namespace`) puts its objects in `namespace`, the environment's: platc never deploys
+    /// to `default` (checkov CKV_K8S_21). The manifest: each marker replaced by its value as
+    /// printed (`printed`, by marker number); `None` when a value has no one-line print or when
+    /// fewer than the `holes` marked were found.
+    fn derive(&self, name: &str, text: &str, namespace: &str, printed: &[Option<String>], holes: usize) -> (String, Option<String>) {
         let mut out = String::with_capacity(text.len() + text.len() / 8 + 64);
+        let mut manifest = Some(String::with_capacity(text.len()));
+        let mut found = 0;
         out.push_str(&format!("{{{{- if eq .Values.environment {name:?} }}}}\n"));
-        for line in text.split_inclusive('\n') {
-            let body = line.trim_end_matches('\n');
-            let Some(i) = marker_at_end(body) else {
-                push_escaped(&mut out, line);
-                continue;
-            };
-            push_escaped(&mut out, &body[..body.len() - HOLE.len() - digits(i)]);
+        // From marker to marker (a substring search over the whole text, not a look at each
+        // line: an object has hundreds of lines and a few holes).
+        let mut rest = text;
+        while let Some((before, i, after)) = next_marker(rest) {
+            push_escaped(&mut out, before);
+            manifest = manifest.and_then(|mut m| {
+                m.push_str(before);
+                m.push_str(printed.get(i)?.as_deref()?);
+                m.push('\n');
+                Some(m)
+            });
+            found += 1;
             match &self.exprs[i] {
                 Expr::Value(path, ValueType::Int) => out.push_str(&format!("{{{{ {} | int }}}}\n", values_ref(path))),
                 Expr::Value(path, ValueType::Str | ValueType::Quantity) => out.push_str(&format!("{{{{ {} | quote }}}}\n", values_ref(path))),
@@ -119,45 +140,81 @@ impl Chart {
                 Expr::ReleaseNamespace => out.push_str(&format!("{{{{ ternary {namespace:?} .Release.Namespace (eq .Release.Namespace \"default\") | quote }}}}\n")),
                 Expr::Image => out.push_str("{{ printf \"%s:%s\" .Values.image.repository .Values.image.tag | quote }}\n"),
             }
+            rest = after;
+        }
+        push_escaped(&mut out, rest);
+        if let Some(m) = manifest.as_mut() {
+            m.push_str(rest);
         }
         out.push_str("{{- end }}\n");
-        out
+        (out, manifest.filter(|_| found == holes))
     }
 }
 
-/// The number after the hole marker when a line ends with one as a scalar (after `: ` or `- `).
-/// Read from the end, without a substring search per line.
-fn marker_at_end(line: &str) -> Option<usize> {
-    let number = line.trim_end_matches(|c: char| c.is_ascii_digit());
-    let number_len = line.len() - number.len();
-    let before = number.strip_suffix(HOLE)?;
-    if number_len == 0 || !(before.ends_with(": ") || before.ends_with("- ")) {
-        return None;
+/// The next hole marker of `text` that ends a line as a scalar (after `: ` or `- `): the text
+/// before it, its number, and the text after its line's end. A marker elsewhere is text.
+fn next_marker(text: &str) -> Option<(&str, usize, &str)> {
+    let mut from = 0;
+    loop {
+        let at = from + text[from..].find(HOLE)?;
+        let tail = &text[at + HOLE.len()..];
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        let (number, after) = tail.split_at(digits);
+        let line_end = after.is_empty() || after.starts_with('\n');
+        let before = &text[..at];
+        if digits > 0 && line_end && (before.ends_with(": ") || before.ends_with("- ")) {
+            if let Ok(i) = number.parse() {
+                return Some((before, i, after.strip_prefix('\n').unwrap_or(after)));
+            }
+        }
+        from = at + HOLE.len();
     }
-    line[line.len() - number_len..].parse().ok()
-}
-
-/// The decimal digits of `i`.
-fn digits(i: usize) -> usize {
-    i.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 /// Where the holes of the objects being printed go: each action once in the chart's list (its
-/// index is the marker's number), each value into the environment's values.
+/// index is the marker's number), each value into the environment's values and into `met` at
+/// the marker's number (for the rendered manifests).
 struct Marks<'c> {
     exprs: &'c mut IndexSet<Expr>,
     values: &'c mut Json,
+    /// This environment's value of each hole met, by marker number.
+    met: &'c mut Vec<Option<Json>>,
+    /// Holes marked in the object being printed.
+    marked: usize,
 }
 
 impl Marks<'_> {
     /// The marker of a hole, its value recorded.
     fn hole(&mut self, expr: &Expr, value: Json) -> String {
+        let (i, _) = self.exprs.insert_full(expr.clone());
+        if self.met.len() <= i {
+            self.met.resize(i + 1, None);
+        }
+        // A hole's value is the same wherever its expression is met in one environment.
+        if self.met[i].is_none() {
+            self.met[i] = Some(value.clone());
+        }
         if let Expr::Value(path, _) = expr {
             set_path(self.values, path, value);
         }
-        let (i, _) = self.exprs.insert_full(expr.clone());
+        self.marked += 1;
         format!("{HOLE}{i}")
     }
+}
+
+/// `value` as the YAML writer prints it after `key: `, when that is one line.
+fn scalar(value: &Json) -> Option<String> {
+    struct Entry<'v>(&'v Json);
+    impl Serialize for Entry<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry("k", self.0)?;
+            map.end()
+        }
+    }
+    let text = yaml::document("", &Entry(value));
+    let line = text.strip_prefix("k: ")?.strip_suffix('\n')?;
+    (!line.contains('\n')).then(|| line.to_string())
 }
 
 /// An object tree serialized as it is, except that each hole prints its marker (and records
@@ -274,7 +331,8 @@ mod tests {
     #[test]
     fn each_environment_has_its_objects_with_holes_as_actions() {
         let mut c = Chart::default();
-        c.add("dev", "acme-dev", true, ("repo", "1"), "head", &[object(1)]);
+        let rendered = c.add("dev", "acme-dev", true, ("repo", "1"), "head", &[object(1)]);
+        assert_eq!(rendered, [Some(yaml::document("head", &object(1)))], "the manifest is derived from the same print");
         c.add("prod", "acme-prod", true, ("repo", "1"), "head", &[object(3)]);
         c.add("staging", "acme-staging", false, ("repo", "1"), "head", &[object(2)]);
         let t = c.templates();

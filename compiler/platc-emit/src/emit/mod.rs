@@ -100,9 +100,12 @@ struct ChartBuild {
 }
 
 impl ChartBuild {
-    fn add(&mut self, values: &Values, release: String, built: bool, header: &str, objects: &[object::Node]) {
-        self.chart.add(&values.environment, &values.namespace, built, (&values.image.repository, &values.image.tag), header, objects);
+    /// Adds an environment's objects; returns their rendered manifests when `built` (see
+    /// [`chart::Chart::add`]).
+    fn add(&mut self, values: &Values, release: String, built: bool, header: &str, objects: &[object::Node]) -> Vec<Option<String>> {
+        let rendered = self.chart.add(&values.environment, &values.namespace, built, (&values.image.repository, &values.image.tag), header, objects);
         self.releases.push(helm::Release { env: values.environment.clone(), release, namespace: values.namespace.clone(), built, notes: helm::notes(values) });
+        rendered
     }
 }
 
@@ -252,19 +255,23 @@ fn rendered_manifests(
         let release = manifests::release_name(&sp.name, pl);
         let chart = chart.for_release(release.clone());
         let objects = patched(rs, values, &chart, kinds, &mut matched, diags);
-        for o in &objects {
+        // With a chart, each object is printed once for both (chart::Chart::add).
+        let mut derived = match charted.as_deref_mut() {
+            Some(c) => c.add(values, release, true, &head, &objects),
+            None => Vec::new(),
+        };
+        derived.resize(objects.len(), None);
+        for (o, text) in objects.iter().zip(derived) {
             let kind = o.kind().unwrap_or("object").to_ascii_lowercase();
             if !kinds.allows(&kind) {
                 continue;
             }
             let name = o.name().unwrap_or("unnamed");
-            let text = yaml::document(&head, o);
+            let text = text.unwrap_or_else(|| yaml::document(&head, o));
+            debug_assert_eq!(text, yaml::document(&head, o), "the manifest derived from the chart's print of {kind} {name}");
             // Its `secretKey`s name keys, not values: each line says so to checkov.
             let text = if kind == "externalsecret" { yaml::mark_secret_references(text, yaml::SECRET_REFERENCES) } else { text };
             out.add(format!("{dir}/{kind}-{name}.yaml"), text);
-        }
-        if let Some(c) = charted.as_deref_mut() {
-            c.add(values, release, true, &head, &objects);
         }
     }
     for (p, m) in s.patches.iter().zip(&matched) {
