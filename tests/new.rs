@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use common::TempDir;
 
-const LANGS: [&str; 5] = ["go", "rust", "node", "python", "java"];
+const LANGS: [&str; 6] = ["go", "rust", "node", "python", "java", "dotnet"];
 /// Artifact kinds every scaffolded service must get from `platc build`, with a file that proves
 /// each (relative to the output root; `S` is the service).
 const KINDS: [(&str, &str); 7] = [
@@ -241,6 +241,21 @@ fn the_generated_dockerfile_fits_the_scaffold() {
                 let pom = read(&svc.join("pom.xml"));
                 assert!(pom.contains("<packaging>jar</packaging>") && pom.contains("<mainClass>app.Main</mainClass>"), "java: an executable jar\n{pom}");
                 assert!(read(&svc.join("src/main/java/app/Main.java")).contains("static final int DEFAULT_PORT = 8080;"));
+            }
+            "dotnet" => {
+                assert!(dockerfile.contains(&format!("ENTRYPOINT [\"dotnet\", \"/app/{name}.dll\"]")), "{dockerfile}");
+                assert!(dockerfile.contains("FROM mcr.microsoft.com/dotnet/aspnet:"), "dotnet: the runtime image has no SDK\n{dockerfile}");
+                let project = read(&svc.join(format!("{name}.csproj")));
+                assert!(
+                    project.contains("<Project Sdk=\"Microsoft.NET.Sdk.Web\">") && project.contains(&format!("<AssemblyName>{name}</AssemblyName>")),
+                    "dotnet: the assembly is named like the service\n{project}"
+                );
+                let program = read(&svc.join("Program.cs"));
+                assert!(program.contains("const int DefaultPort = 8080;"), "{program}");
+                for path in ["/healthz", "/ready", "/metrics"] {
+                    assert!(program.contains(&format!("app.MapGet(\"{path}\"")), "dotnet: the app answers {path}");
+                }
+                assert!(program.contains("http_request_duration_seconds") && program.contains("0.25"), "dotnet: the metrics the alerts read");
             }
             _ => unreachable!(),
         }

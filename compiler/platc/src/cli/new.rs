@@ -44,7 +44,7 @@ pub struct Args {
     /// (`checkout`, `order-api`). It names the Deployment, the image and the package.
     pub name: String,
     /// The app's language: picks the scaffold, the CI pipeline and the Dockerfile template.
-    /// One of the stdlib's languages (built in: go, java, node, python, rust); a stdlib
+    /// One of the stdlib's languages (built in: dotnet, go, java, node, python, rust); a stdlib
     /// overlay adds more (`ci/languages/LANG.yaml`, see docs/stdlib.md).
     #[arg(long, value_name = "LANG")]
     pub lang: String,
