@@ -376,6 +376,18 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// `platc new --help` names the built-in languages: the list there is the stdlib's.
+    #[test]
+    fn the_help_of_lang_names_every_builtin_language() {
+        use clap::CommandFactory as _;
+        let cli = crate::cli::Cli::command();
+        let new = cli.find_subcommand("new").expect("a `new` command");
+        let help = new.get_arguments().find(|a| a.get_id() == "lang").and_then(|a| a.get_help()).expect("--lang has help").to_string();
+        let listed = help.split("(built in: ").nth(1).and_then(|r| r.split(')').next()).expect("a `(built in: ...)` list");
+        let listed: Vec<&str> = listed.split(", ").collect();
+        assert_eq!(listed, Stdlib::builtin().languages(), "{help}");
+    }
+
     #[test]
     fn reserved_names_are_refused() {
         let lib = Stdlib::builtin();
