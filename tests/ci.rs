@@ -166,6 +166,41 @@ fn dockerfiles_pass_hadolint() {
     assert_all_pass("hadolint --failure-threshold warning", results);
 }
 
+/// `language dotnet` (the hello example's service, rewritten): its GitHub workflow passes
+/// actionlint and the workflow schema, its GitLab pipeline the GitLab CI schema, its Dockerfile
+/// hadolint; the test job runs the .NET commands after the pinned setup-dotnet.
+#[test]
+fn a_dotnet_service_passes_the_ci_validators() {
+    let dotnet = |replace: &[(&str, &str)]| {
+        let mut fs = example_in_memory("hello", replace);
+        let spec = std::fs::read_to_string(root().join("examples/hello/hello/service.kdl")).unwrap();
+        assert!(spec.contains("    language go\n"), "{spec}");
+        fs.add("/repo/hello/service.kdl", spec.replace("    language go\n", "    language dotnet\n"));
+        ci_output(&fs, Path::new("/repo"), Path::new("/repo"))
+    };
+    let (github, gitlab) = (dotnet(&[]), dotnet(&[("ci github-actions", "ci gitlab")]));
+    let workflow = text(&github, ".github/workflows/platc.yml");
+    assert!(workflow.contains("uses: actions/setup-dotnet@26b0ec14cb23fa6904739307f278c14f94c95bf1 # v5.4.0"), "{workflow}");
+    assert!(workflow.contains("dotnet restore") && workflow.contains("dotnet test --no-restore"), "{workflow}");
+    let pipeline = text(&gitlab, ".gitlab-ci.yml");
+    assert!(pipeline.contains("mcr.microsoft.com/dotnet/sdk:10.0.401-noble") && pipeline.contains("dotnet test --no-restore"), "{pipeline}");
+    let dockerfile = text(&github, "deploy/hello/Dockerfile");
+    assert!(dockerfile.contains("\nFROM mcr.microsoft.com/dotnet/aspnet:10.0.12-noble\n") && dockerfile.contains("\nUSER 10001:10001\n"), "{dockerfile}");
+
+    let dir = write(&[("github", &github), ("gitlab", &gitlab)]);
+    let (actionlint, schema, hadolint) = (oracle("actionlint-js"), oracle("check-jsonschema"), oracle("hadolint"));
+    let wf = dir.path().join("github/.github/workflows/platc.yml");
+    let gl = dir.path().join("gitlab/.gitlab-ci.yml");
+    let df = dir.path().join("github/deploy/hello/Dockerfile");
+    let results = vec![
+        run(Command::new("node").arg(&actionlint).arg(&wf)),
+        run(Command::new(&schema).args(["--builtin-schema", "vendor.github-workflows"]).arg(&wf)),
+        run(Command::new(&schema).args(["--builtin-schema", "vendor.gitlab-ci", "--data-transform", "gitlab-ci"]).arg(&gl)),
+        run(Command::new(&hadolint).args(["--no-color", "--failure-threshold", "warning"]).arg(&df)),
+    ];
+    assert_eq!(assert_all_pass("dotnet: actionlint, workflow and gitlab-ci schemas, hadolint", results), 4);
+}
+
 /// The checkov checks docs/ci.md skips, each with its reason (section "checkov: skipped checks").
 fn justified_skips() -> Vec<String> {
     let doc = std::fs::read_to_string(root().join("docs/ci.md")).expect("docs/ci.md exists");

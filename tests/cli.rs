@@ -330,6 +330,37 @@ fn a_broken_backend_stdlib_file_is_e0603_at_its_line() {
     assert!(!dir.path().join("deploy").exists(), "nothing is written");
 }
 
+/// Languages are the stdlib's `ci/languages/*.yaml`: a name no file defines is E0205 with the
+/// list; an overlay's file makes the name valid for `check`, and a build reports what that
+/// language lacks (a field, its Dockerfile template) as E0603 in the overlay's YAML.
+#[test]
+fn languages_come_from_the_stdlib_and_a_broken_one_is_e0603_in_its_file() {
+    let dir = clean_tree("lang-overlay");
+    dir.write("checkout/service.kdl", CHECKOUT.replacen("language go", "language elixir", 1));
+    let out = platc(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", show(&out));
+    let lines = json_lines(&out);
+    let e0205 = lines.iter().find(|l| l["code"] == "E0205").unwrap_or_else(|| panic!("no E0205:\n{}", show(&out)));
+    assert_eq!((&e0205["file"], &e0205["line"]), (&Value::from("checkout/service.kdl"), &Value::from(5)), "{}", show(&out));
+    let help = e0205["help"].as_str().unwrap();
+    for l in ["go", "java", "node", "python", "rust"] {
+        assert!(help.contains(&format!("`{l}`")), "the help lists `{l}`: {help}");
+    }
+    assert!(help.contains("ci/languages/NAME.yaml"), "the help says how to add one: {help}");
+
+    // The overlay defines the language, but without `test` and without a Dockerfile template.
+    dir.write("overlay/ci/languages/elixir.yaml", "name: Elixir\ngithub:\n  setup: []\ngitlab:\n  image: elixir:1.18.4\n");
+    let out = platc(dir.path(), &["check", "--stdlib", "overlay"]);
+    assert_eq!(code(&out), 0, "an overlay's language is valid:\n{}", show(&out));
+    let out = platc(dir.path(), &["build", "--format", "json", "--stdlib", "overlay"]);
+    assert_eq!(code(&out), 1, "{}", show(&out));
+    let lines = json_lines(&out);
+    let in_yaml: Vec<&Value> = lines.iter().filter(|l| l["code"] == "E0603" && l["file"].as_str().is_some_and(|f| f.ends_with("overlay/ci/languages/elixir.yaml"))).collect();
+    assert!(in_yaml.iter().any(|l| l["message"].as_str().unwrap().contains("test")), "the missing field, in the YAML:\n{}", show(&out));
+    assert!(in_yaml.iter().any(|l| l["message"].as_str().unwrap().contains("docker/elixir.Dockerfile.hbs")), "the missing template, in the YAML:\n{}", show(&out));
+    assert!(!dir.path().join("deploy").exists(), "nothing is written");
+}
+
 /// A file that is not UTF-8 is E0002, pointing at the first bad byte; the run goes on.
 #[test]
 fn non_utf8_file_is_e0002() {

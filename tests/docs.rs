@@ -116,11 +116,12 @@ fn language_reference_documents_every_node() {
     for policy in platc_check::model::POLICY_NAMES {
         assert!(lang.contains(&format!("| `{policy}")), "docs/language.md does not document the policy `{policy}` in its table");
     }
+    let languages = platc_check::stdlib::Stdlib::builtin().languages();
     let words = platc_check::model::SERVICE_ATTRS
         .iter()
         .chain(platc_check::model::PLATFORM_VALUES.iter())
         .copied()
-        .chain(platc_check::model::Language::ALL.iter().map(|(w, _)| *w))
+        .chain(languages.iter().map(String::as_str))
         .chain(platc_check::model::Protocol::ALL.iter().map(|(w, _)| *w))
         .chain(platc_check::model::Provisioner::ALL.iter().map(|(w, _)| *w))
         .chain(platc_check::model::ParamType::ALL.iter().map(|(w, _)| *w));

@@ -20,9 +20,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::TempDir;
-use platc_check::model::Language;
 
-const LANGS: [&str; 5] = ["go", "rust", "node", "python", "java"];
+const LANGS: [&str; 6] = ["go", "rust", "node", "python", "java", "dotnet"];
 /// Artifact kinds every scaffolded service must get from `platc build`, with a file that proves
 /// each (relative to the output root; `S` is the service).
 const KINDS: [(&str, &str); 7] = [
@@ -243,6 +242,21 @@ fn the_generated_dockerfile_fits_the_scaffold() {
                 assert!(pom.contains("<packaging>jar</packaging>") && pom.contains("<mainClass>app.Main</mainClass>"), "java: an executable jar\n{pom}");
                 assert!(read(&svc.join("src/main/java/app/Main.java")).contains("static final int DEFAULT_PORT = 8080;"));
             }
+            "dotnet" => {
+                assert!(dockerfile.contains(&format!("ENTRYPOINT [\"dotnet\", \"/app/{name}.dll\"]")), "{dockerfile}");
+                assert!(dockerfile.contains("FROM mcr.microsoft.com/dotnet/aspnet:"), "dotnet: the runtime image has no SDK\n{dockerfile}");
+                let project = read(&svc.join(format!("{name}.csproj")));
+                assert!(
+                    project.contains("<Project Sdk=\"Microsoft.NET.Sdk.Web\">") && project.contains(&format!("<AssemblyName>{name}</AssemblyName>")),
+                    "dotnet: the assembly is named like the service\n{project}"
+                );
+                let program = read(&svc.join("Program.cs"));
+                assert!(program.contains("const int DefaultPort = 8080;"), "{program}");
+                for path in ["/healthz", "/ready", "/metrics"] {
+                    assert!(program.contains(&format!("app.MapGet(\"{path}\"")), "dotnet: the app answers {path}");
+                }
+                assert!(program.contains("http_request_duration_seconds") && program.contains("0.25"), "dotnet: the metrics the alerts read");
+            }
             _ => unreachable!(),
         }
         // The build context leaves out local build output.
@@ -441,8 +455,9 @@ fn new_and_init_never_overwrite() {
     let empty = repo.join("services/empty");
     std::fs::create_dir_all(&empty).unwrap();
     assert_eq!(platc(&["new", "empty", "--lang", "node", "--dir", s(&empty)]), 0);
-    // Bad names and reserved ones are usage errors; nothing is written.
-    for (name, lang) in [("Bad_Name", "go"), ("9lives", "rust"), ("email", "python"), ("deps", "rust")] {
+    // Bad names, reserved ones and languages the stdlib does not define are usage errors;
+    // nothing is written.
+    for (name, lang) in [("Bad_Name", "go"), ("9lives", "rust"), ("email", "python"), ("deps", "rust"), ("svc", "cobol")] {
         let d = repo.join("services").join(name);
         assert_eq!(platc(&["new", name, "--lang", lang, "--dir", s(&d)]), 2, "platc new {name} --lang {lang}");
         assert!(!d.exists(), "nothing written for {name}");
@@ -468,6 +483,42 @@ fn platform_overlays_change_the_scaffolds() {
     assert!(svc.join(".golangci.yml").is_file());
     assert!(read(&svc.join("service.kdl")).contains("owner \"team-orders\""));
     assert_eq!(platc(&["check", s(repo)]), 0, "the overlay's platform still checks clean");
+}
+
+/// A platform team adds a language without rebuilding platc: its overlay (named in platform.kdl)
+/// has `ci/languages/elixir.yaml`, `docker/elixir.Dockerfile.hbs` and `scaffolds/elixir/`, and
+/// `platc new --lang elixir`, `check` and `build` take it like a built-in one.
+#[test]
+fn a_platform_overlay_adds_a_language() {
+    let dir = TempDir::new("new-elixir");
+    let repo = dir.path();
+    assert_eq!(platc(&["init", "--dir", s(repo), "--name", "acme"]), 0);
+    let platform = read(&repo.join("platform.kdl"));
+    std::fs::write(repo.join("platform.kdl"), platform.replacen("platform acme {\n", "platform acme {\n    stdlib \"platform-stdlib\"\n", 1)).unwrap();
+    let svc = repo.join("services/chat");
+    assert_eq!(platc(&["new", "chat", "--lang", "elixir", "--dir", s(&svc)]), 2, "no overlay language yet");
+    dir.write(
+        "platform-stdlib/ci/languages/elixir.yaml",
+        "name: Elixir\ntest:\n  - mix deps.get\n  - mix test\ngithub:\n  setup:\n    - name: Show Elixir\n      run: elixir --version\ngitlab:\n  image: elixir:1.18.4-otp-27\n",
+    );
+    dir.write(
+        "platform-stdlib/docker/elixir.Dockerfile.hbs",
+        "{{#each header}}\n# {{this}}\n{{/each}}\nFROM elixir:1.18.4-otp-27 AS build\nWORKDIR /src\nCOPY . .\nRUN mix release --path /out\n\nFROM debian:trixie-slim\nCOPY --from=build /out /app\nUSER {{uid}}:{{uid}}\n{{#if port}}\nEXPOSE {{port}}\n{{/if}}\nENTRYPOINT [\"/app/bin/{{module}}\", \"start\"]\n",
+    );
+    dir.write("platform-stdlib/scaffolds/elixir/mix.exs.hbs", "defmodule {{module}}.MixProject do\n  use Mix.Project\nend\n");
+    dir.write("platform-stdlib/scaffolds/elixir/dot-gitignore", "_build/\ndeps/\n");
+    assert_eq!(platc(&["new", "chat", "--lang", "elixir", "--dir", s(&svc)]), 0, "platc new --lang elixir");
+    assert!(read(&svc.join("service.kdl")).contains("language elixir\n"));
+    assert_eq!(read(&svc.join("mix.exs")), "defmodule chat.MixProject do\n  use Mix.Project\nend\n");
+    assert!(svc.join(".gitignore").is_file());
+    assert_eq!(platc(&["check", s(repo)]), 0, "platc check");
+    assert_eq!(platc(&["build", s(repo)]), 0, "platc build");
+    let workflow = read(&repo.join(".github/workflows/platc.yml"));
+    assert!(workflow.contains("test-chat:") && workflow.contains("mix test") && workflow.contains("elixir --version"), "the overlay's test job:\n{workflow}");
+    assert!(workflow.contains("file: deploy/chat/Dockerfile"), "the image is built from the generated Dockerfile:\n{workflow}");
+    let dockerfile = read(&repo.join("deploy/chat/Dockerfile"));
+    assert!(dockerfile.contains("FROM elixir:1.18.4-otp-27 AS build\n") && dockerfile.contains("USER 10001:10001\n") && dockerfile.contains("EXPOSE 8080\n"), "{dockerfile}");
+    assert!(dockerfile.contains("ENTRYPOINT [\"/app/bin/chat\", \"start\"]"), "{dockerfile}");
 }
 
 // --------------------------------------------------------------------------- policies
@@ -518,9 +569,10 @@ fn policy_violations_point_at_the_spec_and_at_platform_kdl() {
 #[test]
 fn every_language_has_a_scaffold() {
     let lib = platc_check::stdlib::Stdlib::builtin();
-    for (name, lang) in Language::ALL {
-        assert!(LANGS.contains(&name), "{name} is tested here");
-        let files = platc::cli::new::scaffold(&lib, "svc", lang, "team-x").unwrap();
+    for name in lib.languages() {
+        assert!(LANGS.contains(&name.as_str()), "{name} is tested here");
+        let lang = platc::cli::new::language(&lib, &name).unwrap();
+        let files = platc::cli::new::scaffold(&lib, "svc", &lang, "team-x").unwrap();
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         for required in ["service.kdl", "README.md", ".gitignore", ".dockerignore"] {
             assert!(paths.contains(&required), "{name}: no {required} in {paths:?}");

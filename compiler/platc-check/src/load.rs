@@ -82,6 +82,7 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
     }
     let stdlib = Stdlib::with_overlays(fs, &overlay_dirs).map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
     add_stdlib_sources(&stdlib, &overlay_dirs, cwd, &mut sources, &mut inputs);
+    inputs.languages = stdlib.languages();
     for (rel, f) in stdlib.under("helm/") {
         let name = display(cwd, Path::new(&f.display));
         let id = sources.add(SourceFile::new(name, None, f.text.clone()));

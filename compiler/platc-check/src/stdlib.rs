@@ -14,6 +14,10 @@ use crate::fs::FileSystem;
 #[folder = "../../stdlib/"]
 struct Embedded;
 
+/// The stdlib folder with one CI data file per language (`ci/languages/NAME.yaml`): the set of
+/// languages a service may name.
+pub const LANGUAGES_DIR: &str = "ci/languages/";
+
 /// One stdlib file and where it came from.
 #[derive(Debug, Clone)]
 pub struct StdlibFile {
@@ -97,6 +101,13 @@ impl Stdlib {
         self.under("types/").filter(|(k, _)| k.ends_with(".kdl"))
     }
 
+    /// The languages the stdlib defines, sorted: one per `ci/languages/NAME.yaml` (built-in or
+    /// an overlay's). Each also has `docker/NAME.Dockerfile.hbs` and `scaffolds/NAME/`; a
+    /// language whose files are broken or missing is reported when a build reads them (E0603).
+    pub fn languages(&self) -> Vec<String> {
+        self.under(LANGUAGES_DIR).filter_map(|(k, _)| k[LANGUAGES_DIR.len()..].strip_suffix(".yaml")).filter(|n| !n.is_empty() && !n.contains('/')).map(str::to_string).collect()
+    }
+
     /// The files the backends read (`ci/`, `docker/`, `incluster/`, `observability/`,
     /// `terraform/`): templates and data whose problems a build reports in the file itself.
     pub fn backend_files(&self) -> impl Iterator<Item = (&str, &StdlibFile)> {
@@ -123,6 +134,21 @@ mod tests {
         for t in ["postgres", "mysql", "redis", "mongodb", "amqp", "bucket", "queue", "topic"] {
             assert!(names.contains(&format!("types/{t}.kdl").as_str()), "{t} missing from {names:?}");
         }
+    }
+
+    #[test]
+    fn languages_are_the_ci_language_files_of_the_stdlib_and_its_overlays() {
+        let builtin = Stdlib::builtin().languages();
+        for l in ["go", "java", "node", "python", "rust"] {
+            assert!(builtin.contains(&l.to_string()), "{l} missing from {builtin:?}");
+        }
+        let mut fs = MemoryFs::new();
+        fs.add("/ov/ci/languages/elixir.yaml", "name: Elixir").add("/ov/ci/languages/notes.txt", "not a language").add("/ov/ci/languages/old/zig.yaml", "nested: no");
+        let lib = Stdlib::with_overlays(&fs, &[PathBuf::from("/ov")]).unwrap();
+        let with = lib.languages();
+        assert!(with.contains(&"elixir".to_string()), "{with:?}");
+        assert!(!with.iter().any(|l| l == "notes" || l.contains("zig")), "{with:?}");
+        assert_eq!(with.len(), builtin.len() + 1, "{with:?}");
     }
 
     #[test]

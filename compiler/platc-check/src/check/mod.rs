@@ -45,6 +45,9 @@ pub struct Inputs {
     /// backends report a broken one with ([`crate::stdlib::StdlibFile::display`]), so that the
     /// diagnostic points into the file.
     pub backend_files: std::collections::BTreeMap<String, FileId>,
+    /// The languages the stdlib defines ([`crate::stdlib::Stdlib::languages`]): what a
+    /// service's `language` may name (E0205 otherwise).
+    pub languages: Vec<String>,
     /// The day the run checks on (days since 1970-01-01, UTC; `load` reads the clock): policy
     /// waivers apply up to their `until` date. Default: day 0, before any waiver expires.
     pub today: i64,
@@ -85,7 +88,7 @@ pub fn check(sources: &SourceMap, inputs: &Inputs, vocabulary: &Vocabulary) -> (
         let node = top_node(sources, &doc, "service", "service checkout { ... }", diags)?;
         let mut cx = Cx { file: id, text: &sources.get(id).text, diags };
         secrets::scan(&mut cx, node, rules);
-        service::read(&mut cx, node, &types, vocabulary)
+        service::read(&mut cx, node, &types, &inputs.languages, vocabulary)
     };
     let mut services = Vec::with_capacity(inputs.services.len());
     // Each thread scans with its own copy of the rules: a regex shared across threads takes

@@ -37,8 +37,9 @@ pub const SERVICE_NODES: &[&str] = &[
     "shutdown",
 ];
 
-/// Reads a `service NAME { ... }` node; the names it uses from the backends are `vocabulary`'s.
-pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: &super::Vocabulary) -> Option<Service> {
+/// Reads a `service NAME { ... }` node; `languages` are the stdlib's, the names it uses from the
+/// backends are `vocabulary`'s.
+pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, languages: &[String], vocabulary: &super::Vocabulary) -> Option<Service> {
     let mut r = NodeReader::new(node);
     let name = r.req_arg_str(cx, 0, "a name", "service checkout { ... }");
     let children = r.allow_children();
@@ -82,7 +83,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
         match child.name.value.as_str() {
             "owner" => s.owner = single_str(cx, child, "a team name", "owner team-payments").filter(|o| names::check_label_value(cx, o, "owner")),
             "description" => s.description = single_str(cx, child, "a description", "description \"Takes payments\"").map(|d| d.value),
-            "language" => s.language = single_str(cx, child, "a language", "language go").and_then(|l| expect_one_of(cx, &l, "language", &Language::ALL).map(|v| Spanned::new(v, l.span))),
+            "language" => s.language = single_str(cx, child, "a language", "language go").and_then(|l| read_language(cx, l, languages)),
             "image" => (s.image, s.prebuilt) = read_image(cx, child),
             "port" => s.ports.extend(read_port(cx, child)),
             "route" => s.routes.extend(read_route(cx, child)),
@@ -115,6 +116,22 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, vocabulary: 
     let had_port_nodes = children.iter().any(|c| c.name.value == "port");
     check_local(cx, &s, had_port_nodes);
     Some(s)
+}
+
+/// `language NAME`: one of the languages the stdlib defines (`ci/languages/NAME.yaml`, with an
+/// overlay's), E0205 with did-you-mean from that list otherwise.
+fn read_language(cx: &mut Cx, l: Spanned<String>, languages: &[String]) -> Option<Spanned<Language>> {
+    if languages.contains(&l.value) {
+        return Some(Spanned::new(Language::new(l.value), l.span));
+    }
+    let words: Vec<&str> = languages.iter().map(String::as_str).collect();
+    let guess = super::suggest::did_you_mean(&l.value, words.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+    let help = format!(
+        "{guess}language is one of the stdlib's languages: {}; a platform adds one with a stdlib overlay (ci/languages/NAME.yaml, docker/NAME.Dockerfile.hbs, scaffolds/NAME/; see docs/stdlib.md)",
+        super::suggest::list(&words)
+    );
+    cx.error(codes::NOT_ALLOWED, l.span, "not a language of the stdlib", format!("`{}` is not a valid language", l.value)).help = Some(help);
+    None
 }
 
 /// `image REPOSITORY` (CI builds it), or `image REPOSITORY:TAG build=#false` (a third-party

@@ -69,7 +69,8 @@ pub fn run(args: &Args) -> i32 {
     }
     let _ = writeln!(err, "next:");
     let _ = writeln!(err, "  replace the TODO placeholders (registry, domain, gitops repo, terraform-backend) in {shown}/platform.kdl");
-    let _ = writeln!(err, "  platc new SERVICE --lang go|rust|node|python|java --dir {}", crate::load::display(&cwd, &dir.join("services").join("SERVICE")));
+    // The languages of the stdlib `init` read: the built-in ones and those of `--stdlib`.
+    let _ = writeln!(err, "  platc new SERVICE --lang {} --dir {}", stdlib.languages().join("|"), crate::load::display(&cwd, &dir.join("services").join("SERVICE")));
     EXIT_OK
 }
 

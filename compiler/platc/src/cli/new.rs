@@ -37,34 +37,6 @@ pub const DEFAULT_OWNER: &str = "my-team";
 /// The stdlib folder of the scaffolds.
 pub const SCAFFOLDS: &str = "scaffolds/";
 
-/// The languages `platc new` scaffolds (`--lang`), each with its own files under
-/// `scaffolds/LANG/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    /// `main.go` on `net/http`, with `go.mod`.
-    Go,
-    /// A Cargo package (`src/main.rs`).
-    Rust,
-    /// Node.js: `server.js`, with `package.json`.
-    Node,
-    /// A package named after the service (dashes as underscores), with `requirements.txt`.
-    Python,
-    /// A Maven project (`pom.xml`).
-    Java,
-}
-
-impl From<Lang> for Language {
-    fn from(l: Lang) -> Language {
-        match l {
-            Lang::Go => Language::Go,
-            Lang::Rust => Language::Rust,
-            Lang::Node => Language::Node,
-            Lang::Python => Language::Python,
-            Lang::Java => Language::Java,
-        }
-    }
-}
-
 /// The arguments of `platc new`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -72,8 +44,10 @@ pub struct Args {
     /// (`checkout`, `order-api`). It names the Deployment, the image and the package.
     pub name: String,
     /// The app's language: picks the scaffold, the CI pipeline and the Dockerfile template.
-    #[arg(long, value_enum)]
-    pub lang: Lang,
+    /// One of the stdlib's languages (built in: dotnet, go, java, node, python, rust); a stdlib
+    /// overlay adds more (`ci/languages/LANG.yaml`, see docs/stdlib.md).
+    #[arg(long, value_name = "LANG")]
+    pub lang: String,
     /// Directory to write into (default: ./NAME). Existing files are never overwritten.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -99,7 +73,6 @@ pub struct ScaffoldFile {
 /// when any of its files exists.
 pub fn run(args: &Args) -> i32 {
     let cwd = cwd();
-    let lang: Language = args.lang.into();
     let dir = crate::load::absolute(&cwd, args.dir.as_deref().unwrap_or_else(|| Path::new(&args.name)));
     let owner = args.owner.as_deref().unwrap_or(DEFAULT_OWNER);
     let platform = find_platform(&dir);
@@ -111,7 +84,11 @@ pub fn run(args: &Args) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(format!("cannot load stdlib overlay {}: {}", crate::load::display(&cwd, &e.dir), e.message)),
     };
-    let files = match scaffold(&stdlib, &args.name, lang, owner) {
+    let lang = match language(&stdlib, &args.lang) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let files = match scaffold(&stdlib, &args.name, &lang, owner) {
         Ok(f) => f,
         Err(e) => return fail(e),
     };
@@ -163,8 +140,22 @@ where
     }
 }
 
+/// `--lang NAME` as one of the languages `stdlib` defines (with its overlays), or an error that
+/// lists them.
+pub fn language(stdlib: &Stdlib, name: &str) -> Result<Language, String> {
+    let known = stdlib.languages();
+    if known.iter().any(|l| l == name) {
+        return Ok(Language::new(name));
+    }
+    let hint = crate::check::suggest::did_you_mean(name, known.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+    Err(format!(
+        "--lang `{name}` is not a language of the stdlib: {hint}the languages are {} (a stdlib overlay adds one with ci/languages/LANG.yaml, see docs/stdlib.md)",
+        crate::check::suggest::list(&known.iter().map(String::as_str).collect::<Vec<_>>())
+    ))
+}
+
 /// The files of a new service, rendered from the stdlib's scaffolds.
-pub fn scaffold(stdlib: &Stdlib, name: &str, lang: Language, owner: &str) -> Result<Vec<ScaffoldFile>, String> {
+pub fn scaffold(stdlib: &Stdlib, name: &str, lang: &Language, owner: &str) -> Result<Vec<ScaffoldFile>, String> {
     check_name(name, "service")?;
     let module = name.replace('-', "_");
     check_reserved(stdlib, lang, name, &module)?;
@@ -186,7 +177,11 @@ pub fn scaffold(stdlib: &Stdlib, name: &str, lang: Language, owner: &str) -> Res
         "port": PORT,
         "owner": owner,
     });
-    let files = render_tree(stdlib, &[&format!("{SCAFFOLDS}service/"), &format!("{SCAFFOLDS}{}/", lang.as_str())], &data)?;
+    let own = format!("{SCAFFOLDS}{}/", lang.as_str());
+    if stdlib.under(&own).next().is_none() {
+        return Err(format!("the stdlib has no scaffold for `{lang}`: every language needs its files under {own} (see docs/stdlib.md, \"Adding a language\")"));
+    }
+    let files = render_tree(stdlib, &[&format!("{SCAFFOLDS}service/"), &own], &data)?;
     if !files.iter().any(|f| f.path == crate::load::SERVICE_FILE) {
         return Err(format!("the stdlib has no {SCAFFOLDS}service/{}.hbs", crate::load::SERVICE_FILE));
     }
@@ -204,7 +199,7 @@ pub fn check_name(name: &str, what: &str) -> Result<(), String> {
 }
 
 /// Names a language's scaffold cannot use (`scaffolds/reserved.yaml`).
-fn check_reserved(stdlib: &Stdlib, lang: Language, name: &str, module: &str) -> Result<(), String> {
+fn check_reserved(stdlib: &Stdlib, lang: &Language, name: &str, module: &str) -> Result<(), String> {
     let rel = format!("{SCAFFOLDS}reserved.yaml");
     let Some(file) = stdlib.get(&rel) else { return Ok(()) };
     let data: Json = serde_saphyr::from_str(&file.text).map_err(|e| format!("{}: {e}", file.display))?;
@@ -336,8 +331,11 @@ mod tests {
     #[test]
     fn every_language_renders_a_spec() {
         let lib = Stdlib::builtin();
-        for (_, lang) in Language::ALL {
-            let files = scaffold(&lib, "order-api", lang, "team-orders").unwrap();
+        let langs = lib.languages();
+        assert!(langs.len() >= 5, "{langs:?}");
+        for name in langs {
+            let lang = language(&lib, &name).unwrap();
+            let files = scaffold(&lib, "order-api", &lang, "team-orders").unwrap();
             let spec = &files.iter().find(|f| f.path == "service.kdl").unwrap().text;
             assert!(spec.contains("service order-api {"), "{spec}");
             assert!(spec.contains(&format!("language {}", lang.as_str())), "{spec}");
@@ -353,20 +351,51 @@ mod tests {
         std::fs::create_dir_all(dir.join("scaffolds/service/{{module}}")).unwrap();
         std::fs::write(dir.join("scaffolds/service/{{module}}/dot-env.hbs"), "x = \\{{literal}} {{name}}\n").unwrap();
         let lib = Stdlib::with_overlays(&RealFs, std::slice::from_ref(&dir)).unwrap();
-        let files = scaffold(&lib, "a-b", Language::Go, "t").unwrap();
+        let files = scaffold(&lib, "a-b", &Language::new("go"), "t").unwrap();
         let f = files.iter().find(|f| f.path == "a_b/.env").expect("rendered path");
         assert_eq!(f.text, "x = {{literal}} a-b\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
+    fn unknown_languages_are_refused_with_the_list() {
+        let lib = Stdlib::builtin();
+        let e = language(&lib, "pyton").unwrap_err();
+        assert!(e.contains("did you mean `python`?"), "{e}");
+        for l in lib.languages() {
+            assert!(e.contains(&format!("`{l}`")), "{e}");
+        }
+        let dir = std::env::temp_dir().join(format!("platc-new-lang-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("ci/languages")).unwrap();
+        std::fs::write(dir.join("ci/languages/elixir.yaml"), "name: Elixir\n").unwrap();
+        let lib = Stdlib::with_overlays(&RealFs, std::slice::from_ref(&dir)).unwrap();
+        let elixir = language(&lib, "elixir").unwrap();
+        let e = scaffold(&lib, "svc", &elixir, "t").unwrap_err();
+        assert!(e.contains("scaffolds/elixir/"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `platc new --help` names the built-in languages: the list there is the stdlib's.
+    #[test]
+    fn the_help_of_lang_names_every_builtin_language() {
+        use clap::CommandFactory as _;
+        let cli = crate::cli::Cli::command();
+        let new = cli.find_subcommand("new").expect("a `new` command");
+        let help = new.get_arguments().find(|a| a.get_id() == "lang").and_then(|a| a.get_help()).expect("--lang has help").to_string();
+        let listed = help.split("(built in: ").nth(1).and_then(|r| r.split(')').next()).expect("a `(built in: ...)` list");
+        let listed: Vec<&str> = listed.split(", ").collect();
+        assert_eq!(listed, Stdlib::builtin().languages(), "{help}");
+    }
+
+    #[test]
     fn reserved_names_are_refused() {
         let lib = Stdlib::builtin();
-        let e = scaffold(&lib, "email", Language::Python, "t").unwrap_err();
+        let e = scaffold(&lib, "email", &Language::new("python"), "t").unwrap_err();
         assert!(e.contains("standard library"), "{e}");
-        assert!(scaffold(&lib, "email", Language::Go, "t").is_ok());
-        assert!(scaffold(&lib, "deps", Language::Rust, "t").is_err());
-        assert!(scaffold(&lib, "svc", Language::Go, "Team Payments").unwrap_err().contains("--owner"));
-        assert!(scaffold(&lib, "svc", Language::Go, "team_payments.eu").is_ok());
+        assert!(scaffold(&lib, "email", &Language::new("go"), "t").is_ok());
+        assert!(scaffold(&lib, "deps", &Language::new("rust"), "t").is_err());
+        assert!(scaffold(&lib, "svc", &Language::new("go"), "Team Payments").unwrap_err().contains("--owner"));
+        assert!(scaffold(&lib, "svc", &Language::new("go"), "team_payments.eu").is_ok());
     }
 }

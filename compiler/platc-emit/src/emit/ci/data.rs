@@ -22,12 +22,12 @@ pub(crate) const ACTIONS_FILE: &str = "ci/actions.yaml";
 pub(crate) const SETTINGS_FILE: &str = "ci/platc.yaml";
 
 /// The stdlib path of a language's CI data.
-pub(crate) fn language_file(lang: Language) -> String {
-    format!("ci/languages/{}.yaml", lang.as_str())
+pub(crate) fn language_file(lang: &Language) -> String {
+    format!("{}{}.yaml", crate::stdlib::LANGUAGES_DIR, lang.as_str())
 }
 
 /// The stdlib path of a language's Dockerfile template.
-pub(crate) fn dockerfile_template(lang: Language) -> String {
+pub(crate) fn dockerfile_template(lang: &Language) -> String {
     format!("docker/{}.Dockerfile.hbs", lang.as_str())
 }
 
@@ -157,8 +157,8 @@ pub(crate) struct CiData {
     pub actions: IndexMap<String, ActionPin>,
     pub settings: Settings,
     /// Language data as parsed YAML, typed per service after placeholders are filled in.
-    languages: BTreeMap<&'static str, (String, Json)>,
-    pub templates: BTreeMap<&'static str, (String, String)>,
+    languages: BTreeMap<String, (String, Json)>,
+    pub templates: BTreeMap<String, (String, String)>,
 }
 
 impl CiData {
@@ -180,7 +180,7 @@ impl CiData {
         let settings: Option<Settings> = read_typed(stdlib, SETTINGS_FILE, &[("platc_version", platc_version)], &mut errors);
         let mut langs = BTreeMap::new();
         let mut templates = BTreeMap::new();
-        for &lang in languages {
+        for lang in languages {
             let path = language_file(lang);
             if let Some(v) = read_json(stdlib, &path, &mut errors) {
                 // Typed once here with dummy placeholders, so that a broken file is reported
@@ -189,14 +189,19 @@ impl CiData {
                 if let Err(e) = serde_json::from_value::<LanguageCi>(probe) {
                     errors.push(CiError { file: display(stdlib, &path), message: e.to_string() });
                 }
-                langs.insert(lang.as_str(), (display(stdlib, &path), v));
+                langs.insert(lang.as_str().to_string(), (display(stdlib, &path), v));
             }
             let tpl = dockerfile_template(lang);
             match stdlib.get(&tpl) {
                 Some(f) => {
-                    templates.insert(lang.as_str(), (f.display.clone(), f.text.clone()));
+                    templates.insert(lang.as_str().to_string(), (f.display.clone(), f.text.clone()));
                 }
-                None => errors.push(CiError { file: format!("<stdlib>/{tpl}"), message: "missing (every language needs a Dockerfile template)".into() }),
+                // Reported in the language's own file: that is what defines the language, and
+                // what a platform team adding one looks at.
+                None => errors.push(CiError {
+                    file: display(stdlib, &path),
+                    message: format!("language `{lang}` has no Dockerfile template: every language needs {tpl} next to {path} (see docs/stdlib.md, \"Adding a language\")"),
+                }),
             }
         }
         match (actions, settings, errors.is_empty()) {
@@ -206,7 +211,7 @@ impl CiData {
     }
 
     /// The CI data of a language with the placeholders of one service filled in.
-    pub(crate) fn language(&self, lang: Language, service: &str, dir: &str) -> Result<LanguageCi, CiError> {
+    pub(crate) fn language(&self, lang: &Language, service: &str, dir: &str) -> Result<LanguageCi, CiError> {
         let (file, v) = self.languages.get(lang.as_str()).ok_or_else(|| CiError { file: language_file(lang), message: "not loaded".into() })?;
         serde_json::from_value(substitute(v, &[("service", service), ("dir", dir)])).map_err(|e| CiError { file: file.clone(), message: e.to_string() })
     }
@@ -272,9 +277,10 @@ mod tests {
 
     #[test]
     fn builtin_data_loads_for_every_language() {
-        let langs: Vec<Language> = Language::ALL.iter().map(|(_, l)| *l).collect();
+        let langs: Vec<Language> = Stdlib::builtin().languages().into_iter().map(Language::new).collect();
+        assert!(langs.len() >= 5, "{langs:?}");
         let data = CiData::load(&Stdlib::builtin(), &langs, "0.1.0").unwrap_or_else(|e| panic!("{e:?}"));
-        for l in langs {
+        for l in &langs {
             let ci = data.language(l, "svc", "services/svc").unwrap();
             assert!(!ci.test.is_empty(), "{l:?}");
             assert!(!ci.github.setup.is_empty(), "{l:?}");
@@ -289,6 +295,17 @@ mod tests {
         let v = serde_json::json!({"a": "${{ runner.os }}-{dir}", "b": ["{service}", 3]});
         let s = substitute(&v, &[("dir", "x/y"), ("service", "svc")]);
         assert_eq!(s, serde_json::json!({"a": "${{ runner.os }}-x/y", "b": ["svc", 3]}));
+    }
+
+    #[test]
+    fn a_language_without_a_dockerfile_template_is_reported_in_its_file() {
+        let mut fs = crate::fs::MemoryFs::new();
+        fs.add("/ov/ci/languages/elixir.yaml", "name: Elixir\ntest: [mix test]\ngithub:\n  setup: []\ngitlab:\n  image: elixir:1.18\n");
+        let lib = Stdlib::with_overlays(&fs, &[std::path::PathBuf::from("/ov")]).unwrap();
+        let errors = CiData::load(&lib, &[Language::new("elixir")], "0.1.0").unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].file, "/ov/ci/languages/elixir.yaml");
+        assert!(errors[0].message.contains("docker/elixir.Dockerfile.hbs"), "{errors:?}");
     }
 
     #[test]

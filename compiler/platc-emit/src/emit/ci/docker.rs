@@ -11,7 +11,7 @@ use super::data::CiError;
 use super::{Ctx, ServiceCi, RUN_AS};
 use crate::model::Language;
 
-pub(crate) fn dockerfile(ctx: &Ctx, s: &ServiceCi, lang: Language) -> Result<String, CiError> {
+pub(crate) fn dockerfile(ctx: &Ctx, s: &ServiceCi, lang: &Language) -> Result<String, CiError> {
     let (file, text) = ctx.data.templates.get(lang.as_str()).ok_or_else(|| CiError { file: super::data::dockerfile_template(lang), message: "not loaded".into() })?;
     let mut hb = Handlebars::new();
     // Dockerfiles are not HTML: `&&` and `<` must pass through unchanged.

@@ -193,7 +193,7 @@ impl Builder<'_> {
     }
 
     fn test(&self, s: &ServiceCi) -> Result<Json, CiError> {
-        let lang = s.language.expect("test jobs exist for services with a language");
+        let lang = s.language.as_ref().expect("test jobs exist for services with a language");
         let ci = self.ctx.data.language(lang, &s.name, &s.dir)?;
         let mut job = self.job(&format!("test {} ({})", s.name, ci.name), Some(NOT_CLOSED), &[], json!({"contents": "read"}), self.settings().timeout_minutes);
         job.insert("defaults".into(), json!({"run": {"working-directory": s.dir}}));

@@ -145,7 +145,7 @@ impl Builder<'_> {
     }
 
     fn test(&self, s: &ServiceCi) -> Result<Json, CiError> {
-        let lang = s.language.expect("test jobs exist for services with a language");
+        let lang = s.language.as_ref().expect("test jobs exist for services with a language");
         let ci = self.ctx.data.language(lang, &s.name, &s.dir)?;
         let mut job = Map::new();
         job.insert("stage".into(), json!("test"));

@@ -48,8 +48,8 @@ pub const RUN_AS: u32 = 10001;
 /// the overlay, exit code 2, like other overlay errors).
 pub fn emit(r: &Resolved, stdlib: &Stdlib) -> Result<Output, Vec<CiError>> {
     let services = services(r);
-    let mut languages: Vec<Language> = services.iter().filter_map(|s| s.language).collect();
-    languages.sort_by_key(|l| l.as_str());
+    let mut languages: Vec<Language> = services.iter().filter_map(|s| s.language.clone()).collect();
+    languages.sort();
     languages.dedup();
     let data = CiData::load(stdlib, &languages, env!("CARGO_PKG_VERSION"))?;
     let ctx = Ctx { r, data, services, platform_source: r.platform_source.clone() };
@@ -66,7 +66,7 @@ pub fn emit(r: &Resolved, stdlib: &Stdlib) -> Result<Output, Vec<CiError>> {
         },
     }
     for s in &ctx.services {
-        if let Some(lang) = s.language {
+        if let Some(lang) = &s.language {
             match docker::dockerfile(&ctx, s, lang) {
                 Ok(text) => out.add(s.dockerfile.clone(), text),
                 Err(e) => errors.push(e),
@@ -218,7 +218,7 @@ pub fn services(r: &Resolved) -> Vec<ServiceCi> {
         .iter()
         .map(|rs| {
             let name = rs.name.clone();
-            let language = rs.spec.language.as_ref().map(|l| l.value);
+            let language = rs.spec.language.as_ref().map(|l| l.value.clone());
             let dockerfile = match language {
                 Some(_) => format!("{DEPLOY_DIR}/{name}/Dockerfile"),
                 None => join(&rs.dir, "Dockerfile"),
