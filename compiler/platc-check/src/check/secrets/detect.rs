@@ -1,7 +1,7 @@
 //! The detection itself: which rule, if any, a literal value matches. Pure functions over
 //! strings, so that the false-positive cases are unit tests.
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use crate::source::{FileId, Span};
 
@@ -9,6 +9,12 @@ use crate::source::{FileId, Span};
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Rules {
     pub rules: Vec<Rule>,
+    /// Every format rule's pattern in one set, index for index with the format rules at the
+    /// front of `rules` (after [`Rules::sort`]): one pass tells which formats a literal can
+    /// match at all, where asking each rule's regex costs a search per rule and most literals
+    /// (ports, paths, names) match none. `None` before `sort`, or when the set is too large
+    /// for the regex crate's limits (then each rule is asked).
+    formats: Option<RegexSet>,
 }
 
 /// One rule, from a `name`, `value` or `entropy` node of a rules file.
@@ -50,17 +56,24 @@ impl Rules {
     /// literal text with `${...}` references blanked out. A waiver names one rule, so a literal
     /// two rules match is let through only when both are waived.
     pub(crate) fn find_all(&self, name: Option<&str>, value: &str) -> Vec<Finding<'_>> {
-        self.rules.iter().filter_map(|rule| rule.find(name, value).map(|range| Finding { rule, range })).collect()
+        let formats = self.formats.as_ref().map(|set| set.matches(value));
+        let may_match = |i: usize| formats.as_ref().is_none_or(|m| i >= m.len() || m.matched(i));
+        self.rules.iter().enumerate().filter(|(i, _)| may_match(*i)).filter_map(|(_, rule)| rule.find(name, value).map(|range| Finding { rule, range })).collect()
     }
 
     /// Puts formats first (the most specific label), then names, then entropy; stable, so
-    /// rules of one kind keep the order of their files.
+    /// rules of one kind keep the order of their files. Builds the set of formats.
     pub(crate) fn sort(&mut self) {
         self.rules.sort_by_key(|r| match r.kind {
             Kind::Value(_) => 0,
             Kind::Name(_) => 1,
             Kind::Entropy { .. } => 2,
         });
+        let patterns = self.rules.iter().map_while(|r| match &r.kind {
+            Kind::Value(re) => Some(re.as_str()),
+            _ => None,
+        });
+        self.formats = RegexSet::new(patterns).ok();
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&Rule> {
