@@ -94,6 +94,8 @@ impl Rule {
                 (!literal.is_empty() && re.is_match(&name) && !self.ignored(literal)).then_some(0..value.len())
             }
             Kind::Value(re) => re.find_iter(value).find(|m| !self.ignored(m.as_str())).map(|m| m.range()),
+            // A token of `min_len` characters needs as many bytes: most literals are shorter.
+            Kind::Entropy { min_len, .. } if value.len() < *min_len => None,
             Kind::Entropy { min_len, min_bits } => {
                 tokens(value).find(|(_, t)| t.chars().count() >= *min_len && looks_random(t, *min_len, *min_bits) && !self.ignored(t)).map(|(at, t)| at..at + t.len())
             }

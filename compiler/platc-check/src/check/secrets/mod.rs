@@ -13,6 +13,8 @@
 mod detect;
 mod rules;
 
+use std::borrow::Cow;
+
 pub(crate) use detect::Rules;
 
 use super::reader::{Cx, NodeReader};
@@ -45,11 +47,12 @@ struct Literal<'a> {
     /// The node it is written on (`env`, `patch`, `gitops`, ...).
     node: &'a str,
     /// The variable or key it is given to: what name rules look at.
-    name: Option<String>,
+    name: Option<Cow<'a, str>>,
     /// What a waiver names: the variable or key, else the node.
-    subject: String,
-    /// The text with `${...}` references blanked out.
-    text: String,
+    subject: Cow<'a, str>,
+    /// The text with `${...}` references blanked out. Borrowed from the AST unless a number
+    /// or a reference made it new: a spec has hundreds of literals and few of either.
+    text: Cow<'a, str>,
     span: Span,
 }
 
@@ -148,23 +151,23 @@ fn collect<'a>(node: &'a Node, in_secret: bool, out: &mut Vec<Literal<'a>>) {
     let here = node.name.value.as_str();
     for p in &node.props {
         // The name is copied too (an env variable's name into the ConfigMap): formats only.
-        out.push(Literal { node: here, name: None, subject: here.to_string(), text: p.name.value.clone(), span: p.name.span });
+        out.push(Literal { node: here, name: None, subject: here.into(), text: p.name.value.as_str().into(), span: p.name.span });
         let Some(text) = scalar(&p.value.value) else { continue };
         if let Some(json) = as_json(&text) {
             json_literals(here, &json, None, p.value.span, out);
             continue;
         }
-        let name = (!in_secret).then(|| p.name.value.clone());
-        out.push(Literal { node: here, name, subject: p.name.value.clone(), text: blank_refs(&text), span: p.value.span });
+        let name = (!in_secret).then_some(p.name.value.as_str().into());
+        out.push(Literal { node: here, name, subject: p.name.value.as_str().into(), text: blanked(text), span: p.value.span });
     }
     for a in &node.args {
         let Some(text) = a.value.as_str() else { continue };
         // `--db-password=x` and `DB_PASSWORD=x` in a command line give a value a name.
         let (name, value) = match split_assignment(text) {
-            Some((k, v)) if !in_secret => (Some(k.to_string()), v),
+            Some((k, v)) if !in_secret => (Some(Cow::Borrowed(k)), v),
             _ => (None, text),
         };
-        let subject = name.clone().unwrap_or_else(|| here.to_string());
+        let subject = name.clone().unwrap_or(Cow::Borrowed(here));
         out.push(Literal { node: here, name, subject, text: blank_refs(value), span: a.span });
     }
     for child in node.child_nodes() {
@@ -173,9 +176,10 @@ fn collect<'a>(node: &'a Node, in_secret: bool, out: &mut Vec<Literal<'a>>) {
 }
 
 /// Strings and numbers (`DB_PASSWORD=123456` is a KDL integer); booleans and #null hold none.
-fn scalar(v: &Value) -> Option<String> {
+fn scalar(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(_) | Value::Int(_) | Value::Float(_) => Some(v.to_text()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Int(_) | Value::Float(_) => Some(Cow::Owned(v.to_text())),
         Value::Bool(_) | Value::Null => None,
     }
 }
@@ -195,19 +199,19 @@ fn json_literals<'a>(node: &'a str, v: &serde_json::Value, key: Option<&str>, sp
     use serde_json::Value as J;
     match v {
         J::String(s) => {
-            let subject = key.unwrap_or(node).to_string();
-            out.push(Literal { node, name: key.map(str::to_string), subject, text: blank_refs(s), span });
+            let subject = Cow::Owned(key.unwrap_or(node).to_string());
+            out.push(Literal { node, name: key.map(|k| Cow::Owned(k.to_string())), subject, text: Cow::Owned(blank_refs(s).into_owned()), span });
         }
         J::Number(n) => {
             if let Some(k) = key {
-                out.push(Literal { node, name: Some(k.to_string()), subject: k.to_string(), text: n.to_string(), span });
+                out.push(Literal { node, name: Some(Cow::Owned(k.to_string())), subject: Cow::Owned(k.to_string()), text: Cow::Owned(n.to_string()), span });
             }
         }
         J::Array(items) => items.iter().for_each(|i| json_literals(node, i, key, span, out)),
         J::Object(map) => {
             let env_name = map.get("name").and_then(J::as_str);
             for (k, item) in map {
-                out.push(Literal { node, name: None, subject: node.to_string(), text: k.clone(), span });
+                out.push(Literal { node, name: None, subject: Cow::Borrowed(node), text: Cow::Owned(k.clone()), span });
                 let k = if k == "value" { env_name.unwrap_or(k) } else { k };
                 json_literals(node, item, Some(k), span, out);
             }
@@ -224,9 +228,20 @@ fn split_assignment(s: &str) -> Option<(&str, &str)> {
     ident.then_some((k, v))
 }
 
+/// [`blank_refs`] of a literal that may be borrowed or new.
+fn blanked(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(s) => blank_refs(s),
+        Cow::Owned(s) => Cow::Owned(blank_refs(&s).into_owned()),
+    }
+}
+
 /// `${...}` references replaced by a space: a reference is not a literal, and the space keeps
-/// `postgres://u:${...}@h` from looking like a password in a URL.
-fn blank_refs(s: &str) -> String {
+/// `postgres://u:${...}@h` from looking like a password in a URL. Borrowed when there is none.
+fn blank_refs(s: &str) -> Cow<'_, str> {
+    if !s.contains("${") {
+        return Cow::Borrowed(s);
+    }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(at) = rest.find("${") {
@@ -236,7 +251,7 @@ fn blank_refs(s: &str) -> String {
         rest = &rest[at + end + 1..];
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// What to write instead: the `secret` line for an env variable, a waiver for a false positive.

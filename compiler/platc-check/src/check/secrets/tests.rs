@@ -84,7 +84,7 @@ fn assignments_in_arguments_and_json_keys_are_named() {
     let json: serde_json::Value = serde_json::from_str(r#"{"env":[{"name":"DB_PASSWORD","value":"hunter2"}],"n":{"apiKey":"k"}}"#).unwrap();
     let mut out = Vec::new();
     json_literals("patch", &json, None, Span::new(0, 1), &mut out);
-    let named: Vec<(Option<&str>, &str)> = out.iter().map(|l| (l.name.as_deref(), l.text.as_str())).collect();
+    let named: Vec<(Option<&str>, &str)> = out.iter().map(|l| (l.name.as_deref(), l.text.as_ref())).collect();
     assert!(named.contains(&(Some("DB_PASSWORD"), "hunter2")), "{named:?}");
     assert!(named.contains(&(Some("apiKey"), "k")), "{named:?}");
 }
