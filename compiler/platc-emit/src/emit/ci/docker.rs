@@ -11,13 +11,34 @@ use super::data::CiError;
 use super::{Ctx, ServiceCi, RUN_AS};
 use crate::model::Language;
 
-pub(crate) fn dockerfile(ctx: &Ctx, s: &ServiceCi, lang: &Language) -> Result<String, CiError> {
-    let (file, text) = ctx.data.templates.get(lang.as_str()).ok_or_else(|| CiError { file: super::data::dockerfile_template(lang), message: "not loaded".into() })?;
+/// The Dockerfile templates of `languages`, compiled once for every service of a build (a
+/// compile costs more than a render), and each template that does not compile.
+pub(crate) fn templates(ctx: &Ctx, languages: &[Language]) -> (Handlebars<'static>, Vec<CiError>) {
     let mut hb = Handlebars::new();
     // Dockerfiles are not HTML: `&&` and `<` must pass through unchanged.
     hb.register_escape_fn(handlebars::no_escape);
     hb.set_strict_mode(true);
-    hb.register_template_string("dockerfile", text).map_err(|e| CiError { file: file.clone(), message: e.to_string() })?;
+    let mut errors = Vec::new();
+    for lang in languages {
+        match ctx.data.templates.get(lang.as_str()) {
+            Some((file, text)) => {
+                if let Err(e) = hb.register_template_string(lang.as_str(), text) {
+                    errors.push(CiError { file: file.clone(), message: e.to_string() });
+                }
+            }
+            None => errors.push(CiError { file: super::data::dockerfile_template(lang), message: "not loaded".into() }),
+        }
+    }
+    (hb, errors)
+}
+
+/// The Dockerfile of service `s` from its language's template in `hb` ([`templates`]); `None`
+/// when that template did not compile (reported once, by [`templates`]).
+pub(crate) fn dockerfile(hb: &Handlebars, ctx: &Ctx, s: &ServiceCi, lang: &Language) -> Option<Result<String, CiError>> {
+    if !hb.has_template(lang.as_str()) {
+        return None;
+    }
+    let file = ctx.data.templates.get(lang.as_str()).map(|(f, _)| f.clone()).unwrap_or_else(|| super::data::dockerfile_template(lang));
     let header = crate::emit::header(&s.source) + &format!("\nBuild: docker build -f {} {}", s.dockerfile, s.dir);
     let data = json!({
         "header": header.lines().collect::<Vec<_>>(),
@@ -26,9 +47,10 @@ pub(crate) fn dockerfile(ctx: &Ctx, s: &ServiceCi, lang: &Language) -> Result<St
         "port": s.port,
         "uid": RUN_AS,
     });
-    let mut out = hb.render("dockerfile", &data).map_err(|e| CiError { file: file.clone(), message: e.to_string() })?;
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out)
+    Some(hb.render(lang.as_str(), &data).map_err(|e| CiError { file, message: e.to_string() }).map(|mut out| {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out
+    }))
 }

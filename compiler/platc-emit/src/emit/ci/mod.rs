@@ -65,12 +65,14 @@ pub fn emit(r: &Resolved, stdlib: &Stdlib) -> Result<Output, Vec<CiError>> {
             Err(e) => errors.push(e),
         },
     }
+    let (dockerfiles, broken) = docker::templates(&ctx, &languages);
+    errors.extend(broken);
     for s in &ctx.services {
-        if let Some(lang) = &s.language {
-            match docker::dockerfile(&ctx, s, lang) {
-                Ok(text) => out.add(s.dockerfile.clone(), text),
-                Err(e) => errors.push(e),
-            }
+        let Some(lang) = &s.language else { continue };
+        match docker::dockerfile(&dockerfiles, &ctx, s, lang) {
+            Some(Ok(text)) => out.add(s.dockerfile.clone(), text),
+            Some(Err(e)) => errors.push(e),
+            None => {}
         }
     }
     if errors.is_empty() {
