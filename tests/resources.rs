@@ -556,7 +556,7 @@ fn no_service_account_gets_an_unknowable_role_arn() {
 
 // ------------------------------------------------------------------- stdlib data, overlays
 
-/// The shop lowered with the stdlib overlaid by `files`, or the problems `incluster::check`
+/// The shop lowered with the stdlib overlaid by `files`, or the problems `incluster::render`
 /// reports.
 fn lowered_with_overlay(files: &[(&str, String)]) -> Result<lower::Plan, Vec<incluster::Problem>> {
     let dir = tempfile::tempdir().unwrap();
@@ -572,7 +572,7 @@ fn lowered_with_overlay(files: &[(&str, String)]) -> Result<lower::Plan, Vec<inc
     let envs = platc_resolve::resolve::environments(&ws, &opts).unwrap();
     let model = platc_resolve::resolve::resolve(&ws, &graph, &envs, &opts, &loaded.sources);
     let catalog = Catalog::load(&loaded.stdlib).map_err(|p| vec![p])?;
-    let problems = incluster::check(&model, &envs, &catalog);
+    let (_, problems) = incluster::render(&model, &envs, &catalog);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -649,7 +649,7 @@ fn a_type_without_in_cluster_data_is_reported() {
     let envs = platc_resolve::resolve::environments(&ws, &BuildOptions::default()).unwrap();
     let model = platc_resolve::resolve::resolve(&ws, &graph, &envs, &BuildOptions::default(), &loaded.sources);
     let catalog = Catalog::load(&loaded.stdlib).unwrap();
-    let problems = incluster::check(&model, &envs, &catalog);
+    let (_, problems) = incluster::render(&model, &envs, &catalog);
     let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(problems.len(), 1, "dev serves couchdb in-cluster: {text:?}");
     assert!(text[0].contains("incluster/couchdb.yaml.hbs") && text[0].contains("`dev`"), "{text:?}");

@@ -4,22 +4,24 @@
 
 use super::backend::{Backend, Broken, EmitCx};
 use super::{observability, KindFilter, Problems};
-use crate::lower::{self, Catalog};
+use crate::lower::{self, incluster::Rendered, Catalog};
 use crate::resolve::{Resolved, ResolvedService};
 use crate::stdlib::Stdlib;
 
-/// The Kubernetes backend with its stdlib data: the in-cluster catalog and the observability
-/// data. `render` limits it to the rendered manifests of some kinds (`platc render`).
+/// The Kubernetes backend with its stdlib data: the in-cluster resources rendered from the
+/// catalog, and the observability data. `render` limits it to the rendered manifests of some
+/// kinds (`platc render`).
 pub struct Kubernetes {
-    /// The overlay's catalog; `None` for the built-in one (also when the overlay's is broken).
-    catalog: Option<Catalog>,
+    /// Every in-cluster resource of the build, rendered once from the overlay's catalog (the
+    /// built-in one when there is none, or when the overlay's is broken).
+    rendered: Rendered,
     observability: Option<observability::ObsData>,
     render: Option<KindFilter>,
 }
 
 impl Kubernetes {
-    /// Reads the in-cluster and observability data of `stdlib` and checks every in-cluster
-    /// resource of the build against it (values.yaml's base placement too, unless rendering).
+    /// Reads the in-cluster and observability data of `stdlib` and renders every in-cluster
+    /// resource of the build from it (values.yaml's base placement too, unless rendering).
     /// Problems go to `broken`; the backend then does without the data at fault (the built-in
     /// catalog, no observability) so that the rest of the build still reports its problems.
     pub fn load(model: &Resolved, stdlib: &Stdlib, render: Option<KindFilter>, broken: &mut Vec<Broken>) -> Self {
@@ -30,15 +32,10 @@ impl Kubernetes {
                 checked.push(b.clone());
             }
         }
-        broken.extend(lower::incluster::check(model, &checked, catalog.as_ref().unwrap_or_else(|| Catalog::builtin())).into_iter().map(|p| p.into_broken(stdlib)));
+        let (rendered, problems) = lower::incluster::render(model, &checked, catalog.as_ref().unwrap_or_else(|| Catalog::builtin()));
+        broken.extend(problems.into_iter().map(|p| p.into_broken(stdlib)));
         let observability = observability::load(stdlib).map_err(|errors| broken.extend(errors.into_iter().map(Broken::from))).ok();
-        Kubernetes { catalog, observability, render }
-    }
-}
-
-impl Kubernetes {
-    fn catalog(&self) -> &Catalog {
-        self.catalog.as_ref().unwrap_or_else(|| Catalog::builtin())
+        Kubernetes { rendered, observability, render }
     }
 }
 
@@ -50,13 +47,13 @@ impl Backend for Kubernetes {
     fn service(&self, cx: &mut EmitCx, rs: &ResolvedService) {
         let model = cx.model;
         let mut sp = lower::plan_of(rs);
-        lower::fill(model, &mut sp, cx.opts, self.catalog());
+        lower::fill(model, &mut sp, cx.opts, &self.rendered);
         let mut problems = Problems::default();
         match &self.render {
             Some(kinds) => super::emit_manifests(model, &mut sp, self.observability.as_ref(), kinds, &mut cx.out, &mut problems),
             None => {
                 let mut base = match &model.base {
-                    Some(pl) => lower::service_values_with(model, sp.index, pl, cx.opts, self.catalog()),
+                    Some(pl) => lower::service_values_with(model, sp.index, pl, cx.opts, &self.rendered),
                     None => sp.envs.values().next().cloned().expect("a plan has at least one environment"),
                 };
                 super::emit_one(model, &mut sp, &mut base, self.observability.as_ref(), &mut cx.out, &mut problems);

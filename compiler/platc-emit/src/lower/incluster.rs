@@ -17,6 +17,7 @@
 //! Secret: nothing in it is secret, and platc refuses a type whose secret outputs would be
 //! literals.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use handlebars::{Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderError, RenderErrorReason};
@@ -352,9 +353,9 @@ pub struct Backing {
 }
 
 /// The resources of a service in one placement, in `uses` order: each with the objects of its
-/// provisioner there (as resolved). A resource whose in-cluster data does not render gets no
-/// objects ([`check`] reports it).
-pub fn backing_resources(r: &Resolved, rs: &ResolvedService, pl: &Placement, catalog: &Catalog) -> Backing {
+/// provisioner there, as [`render`] made them. A resource whose in-cluster data does not render
+/// gets no objects ([`render`] reports it).
+pub fn backing_resources(r: &Resolved, rs: &ResolvedService, pl: &Placement, rendered: &Rendered) -> Backing {
     let p = &r.platform;
     let Some(facts) = rs.envs.get(&pl.env) else { return Backing { values: Vec::new(), in_cluster: Vec::new() } };
     let mut in_cluster_ports = Vec::with_capacity(rs.spec.uses.len());
@@ -362,8 +363,9 @@ pub fn backing_resources(r: &Resolved, rs: &ResolvedService, pl: &Placement, cat
         .spec
         .uses
         .iter()
-        .zip(facts.provisioners.iter().zip(&facts.resource_ports))
-        .map(|(u, (&provisioner, &port))| {
+        .enumerate()
+        .zip(&facts.provisioners)
+        .map(|((k, u), &provisioner)| {
             let mut b = BackingResource {
                 name: u.name.value.clone(),
                 r#type: u.ty.value.clone(),
@@ -382,9 +384,9 @@ pub fn backing_resources(r: &Resolved, rs: &ResolvedService, pl: &Placement, cat
                     });
                 }
                 Provisioner::InCluster => {
-                    if let Ok(ic) = in_cluster(r, rs, u, pl, port, catalog) {
+                    if let Some(ic) = rendered.get(rs.index, k, &pl.env) {
                         reached = Some(ic.name.clone());
-                        b.inCluster = Some(ic);
+                        b.inCluster = Some(ic.clone());
                     }
                 }
             }
@@ -395,26 +397,53 @@ pub fn backing_resources(r: &Resolved, rs: &ResolvedService, pl: &Placement, cat
     Backing { values, in_cluster: in_cluster_ports }
 }
 
-/// Every problem with the in-cluster data of the resources the given placements serve
-/// `in-cluster`: a type without a template, a template that does not render, data that breaks
-/// the contract (connection keys other than the type's outputs, a literal secret, an unpinned
-/// image, ...). Empty when everything renders.
-pub fn check(r: &Resolved, placements: &[Placement], catalog: &Catalog) -> Vec<Problem> {
-    let mut out = Vec::new();
-    for pl in placements {
-        for rs in &r.services {
-            let Some(facts) = rs.envs.get(&pl.env) else { continue };
-            for (k, (u, p)) in rs.spec.uses.iter().zip(&facts.provisioners).enumerate() {
-                if *p != Provisioner::InCluster {
-                    continue;
-                }
-                if let Err(message) = in_cluster(r, rs, u, pl, facts.resource_ports[k], catalog) {
-                    out.push(Problem { service: Some(rs.index), uses: Some(k), env: pl.env.clone(), template: template_path(&u.ty.value), message });
+/// Every in-cluster resource of a build, rendered once ([`render`]): what lowering puts into
+/// each environment's values, by service, `uses` and environment.
+#[derive(Debug, Default)]
+pub struct Rendered(HashMap<(usize, usize, String), InClusterResource>);
+
+impl Rendered {
+    /// The objects of `uses` number `k` of service `service` in environment `env`, when they
+    /// rendered.
+    pub fn get(&self, service: usize, k: usize, env: &str) -> Option<&InClusterResource> {
+        self.0.get(&(service, k, env.to_string()))
+    }
+}
+
+/// Renders every resource the given placements serve `in-cluster`, once each (services on all
+/// cores): the objects, and every problem with the in-cluster data (a type without a template,
+/// a template that does not render, data that breaks the contract: connection keys other than
+/// the type's outputs, a literal secret, an unpinned image, ...). No problems when everything
+/// renders.
+pub fn render(r: &Resolved, placements: &[Placement], catalog: &Catalog) -> (Rendered, Vec<Problem>) {
+    let chunks = crate::par::map_chunks(&r.services, |services| {
+        let mut done = Vec::new();
+        let mut problems = Vec::new();
+        for pl in placements {
+            for rs in services {
+                let Some(facts) = rs.envs.get(&pl.env) else { continue };
+                for (k, (u, p)) in rs.spec.uses.iter().zip(&facts.provisioners).enumerate() {
+                    if *p != Provisioner::InCluster {
+                        continue;
+                    }
+                    match in_cluster(r, rs, u, pl, facts.resource_ports[k], catalog) {
+                        Ok(ic) => done.push(((rs.index, k, pl.env.clone()), ic)),
+                        Err(message) => problems.push(Problem { service: Some(rs.index), uses: Some(k), env: pl.env.clone(), template: template_path(&u.ty.value), message }),
+                    }
                 }
             }
         }
+        (done, problems)
+    });
+    let mut rendered = Rendered::default();
+    let mut problems = Vec::new();
+    for (done, found) in chunks {
+        rendered.0.extend(done);
+        problems.extend(found);
     }
-    out
+    // In the order of one pass over placements, then services (the order `check` had).
+    problems.sort_by_key(|p| (placements.iter().position(|pl| pl.env == p.env), p.service));
+    (rendered, problems)
 }
 
 /// The in-cluster objects of one `uses`, as values, serving on `port` (the resolved one, which

@@ -53,14 +53,15 @@ pub fn lower(r: &Resolved, opts: &BuildOptions) -> Plan {
 }
 
 /// Lowers every service for the placements resolved; resources served `in-cluster` become the
-/// objects `catalog` describes (`Catalog::load` of the merged stdlib, overlays included; check
-/// it first with [`incluster::check`], which reports what would be left out).
+/// objects `catalog` describes (`Catalog::load` of the merged stdlib, overlays included;
+/// [`incluster::render`] reports what would be left out).
 pub fn lower_with(r: &Resolved, opts: &BuildOptions, catalog: &Catalog) -> Plan {
+    let (rendered, _) = incluster::render(r, &r.placements, catalog);
     let mut plan = skeleton(r);
     // Services lower independently: all cores, in order.
     crate::par::map_chunks_mut(&mut plan.services, |chunk| {
         for sp in chunk {
-            fill(r, sp, opts, catalog);
+            fill(r, sp, opts, &rendered);
         }
     });
     plan
@@ -101,18 +102,13 @@ fn pod_annotations(common: &IndexMap<String, String>, config: &IndexMap<String, 
 /// documentation uses for the same pattern).
 pub const CONFIG_CHECKSUM: &str = "checksum/config";
 
-/// Lowers one service for every placement resolved.
-pub fn fill(r: &Resolved, sp: &mut ServicePlan, opts: &BuildOptions, catalog: &Catalog) {
-    sp.envs = r.placements.iter().map(|pl| (pl.env.clone(), service_values_with(r, sp.index, pl, opts, catalog))).collect();
+/// Lowers one service for every placement resolved, its in-cluster resources as `rendered`.
+pub fn fill(r: &Resolved, sp: &mut ServicePlan, opts: &BuildOptions, rendered: &incluster::Rendered) {
+    sp.envs = r.placements.iter().map(|pl| (pl.env.clone(), service_values_with(r, sp.index, pl, opts, rendered))).collect();
 }
 
-/// Values of service `i` in one placement, with the built-in stdlib's in-cluster data.
-pub fn service_values(r: &Resolved, i: usize, pl: &Placement, opts: &BuildOptions) -> Values {
-    service_values_with(r, i, pl, opts, Catalog::builtin())
-}
-
-/// Values of service `i` in one placement.
-pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildOptions, catalog: &Catalog) -> Values {
+/// Values of service `i` in one placement, its in-cluster resources as `rendered`.
+pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildOptions, rendered: &incluster::Rendered) -> Values {
     let rs = &r.services[i];
     let s = &rs.spec;
     let p = &r.platform;
@@ -122,7 +118,7 @@ pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildO
     let wiring = wiring::env(r, rs, pl);
     let common = preview_annotations(r.environment(pl), pl, opts);
     let pod_annotations = pod_annotations(&common, &wiring.config);
-    let backing = incluster::backing_resources(r, rs, pl, catalog);
+    let backing = incluster::backing_resources(r, rs, pl, rendered);
     Values {
         fullname: name.clone(),
         namespace: pl.namespace.clone(),
