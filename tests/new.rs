@@ -465,16 +465,24 @@ fn new_and_init_never_overwrite() {
     assert_eq!(platc(&["init", "--dir", s(&repo.join("other")), "--name", "Not-Valid"]), 2);
 }
 
-/// A platform team changes the scaffolds without rebuilding platc: an overlay named in
-/// platform.kdl (`stdlib "DIR"`) replaces a file and adds one, for `platc new` below it.
-#[test]
-fn platform_overlays_change_the_scaffolds() {
-    let dir = TempDir::new("new-overlay");
+/// A platform made by `platc init` whose platform.kdl names the overlay `platform-stdlib`
+/// (`stdlib "DIR"`), which is still empty.
+fn platform_with_overlay(name: &str) -> TempDir {
+    let dir = TempDir::new(name);
     let repo = dir.path();
     assert_eq!(platc(&["init", "--dir", s(repo), "--name", "acme"]), 0);
     let platform = read(&repo.join("platform.kdl"));
     assert!(platform.starts_with("// platform.kdl") && platform.contains("platform acme {"), "{platform}");
     std::fs::write(repo.join("platform.kdl"), platform.replacen("platform acme {\n", "platform acme {\n    stdlib \"platform-stdlib\"\n", 1)).unwrap();
+    dir
+}
+
+/// A platform team changes the scaffolds without rebuilding platc: an overlay named in
+/// platform.kdl (`stdlib "DIR"`) replaces a file and adds one, for `platc new` below it.
+#[test]
+fn platform_overlays_change_the_scaffolds() {
+    let dir = platform_with_overlay("new-overlay");
+    let repo = dir.path();
     dir.write("platform-stdlib/scaffolds/service/README.md.hbs", "# {{name}}\n\nOwned by {{owner}}. Ask #platform for help.\n");
     dir.write("platform-stdlib/scaffolds/go/dot-golangci.yml", "linters:\n  enable: [errcheck]\n");
     let svc = repo.join("services/orders");
@@ -490,11 +498,8 @@ fn platform_overlays_change_the_scaffolds() {
 /// `platc new --lang elixir`, `check` and `build` take it like a built-in one.
 #[test]
 fn a_platform_overlay_adds_a_language() {
-    let dir = TempDir::new("new-elixir");
+    let dir = platform_with_overlay("new-elixir");
     let repo = dir.path();
-    assert_eq!(platc(&["init", "--dir", s(repo), "--name", "acme"]), 0);
-    let platform = read(&repo.join("platform.kdl"));
-    std::fs::write(repo.join("platform.kdl"), platform.replacen("platform acme {\n", "platform acme {\n    stdlib \"platform-stdlib\"\n", 1)).unwrap();
     let svc = repo.join("services/chat");
     assert_eq!(platc(&["new", "chat", "--lang", "elixir", "--dir", s(&svc)]), 2, "no overlay language yet");
     dir.write(
