@@ -330,12 +330,9 @@ fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<
         let port = &rs.spec.ports[rs.roles.primary?];
         return Some(map([("tcpSocket", map([("port", port.name.value.clone().into())])), ("periodSeconds", 10u64.into())]));
     };
+    let (key, check) = probe_check(&pr.check, &pr.headers, target.map(|k| &rs.spec.ports[k]))?;
     let mut v = Map::with_capacity(5);
-    match (&pr.check, target) {
-        (ProbeCheck::Exec { command }, _) => v.set("exec", map([("command", command.iter().map(|w| Part::from(w.clone())).collect::<Vec<_>>().into())])),
-        (check, Some(k)) => port_check(&mut v, check, &pr.headers, &rs.spec.ports[k]),
-        (_, None) => return None,
-    }
+    v.set(key, check);
     if let Some(d) = pr.initial_delay {
         v.set("initialDelaySeconds", d.as_secs());
     }
@@ -349,23 +346,25 @@ fn probe(rs: &ResolvedService, pr: Option<&crate::model::Probe>, target: Option<
     Some(Node::Map(v))
 }
 
-/// The check of a probe on `port`: HTTP and TCP by the port's name, gRPC by its number (a
-/// gRPC probe takes no name), always the container's.
-fn port_check(v: &mut Map, check: &ProbeCheck, headers: &[(String, String)], port: &crate::model::Port) {
-    match check {
-        ProbeCheck::Http { path } => {
+/// The check of a probe, as its key and value: an exec probe runs its command; HTTP and TCP
+/// check `port` by its name, gRPC by its number (a gRPC probe takes no name), always the
+/// container's. `None` for a port check without a port: no check rather than a guess.
+fn probe_check(check: &ProbeCheck, headers: &[(String, String)], port: Option<&crate::model::Port>) -> Option<(&'static str, Part)> {
+    Some(match (check, port) {
+        (ProbeCheck::Exec { command }, _) => ("exec", map([("command", command.iter().map(|w| Part::from(w.clone())).collect::<Vec<_>>().into())])),
+        (ProbeCheck::Http { path }, Some(port)) => {
             let mut get = Map::with_capacity(3);
             get.set("path", path.clone());
             get.set("port", port.name.value.clone());
             if !headers.is_empty() {
                 get.set("httpHeaders", headers.iter().map(|(n, val)| map([("name", n.clone().into()), ("value", val.clone().into())])).collect::<Vec<Part>>());
             }
-            v.set("httpGet", Node::Map(get))
+            ("httpGet", Node::Map(get))
         }
-        ProbeCheck::Grpc => v.set("grpc", map([("port", port.container().into())])),
-        // (An exec probe checks no port; [`probe`] prints it.)
-        ProbeCheck::Tcp | ProbeCheck::Exec { .. } => v.set("tcpSocket", map([("port", port.name.value.clone().into())])),
-    }
+        (ProbeCheck::Grpc, Some(port)) => ("grpc", map([("port", port.container().into())])),
+        (ProbeCheck::Tcp, Some(port)) => ("tcpSocket", map([("port", port.name.value.clone().into())])),
+        (ProbeCheck::Http { .. } | ProbeCheck::Grpc | ProbeCheck::Tcp, None) => return None,
+    })
 }
 
 /// The routes of a service with the given visibility, with their target ports (routes to no
