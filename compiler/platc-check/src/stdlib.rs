@@ -18,6 +18,19 @@ struct Embedded;
 /// languages a service may name.
 pub const LANGUAGES_DIR: &str = "ci/languages/";
 
+/// The help for a language `name` that is not one of `known` (the stdlib's, [`Stdlib::languages`]):
+/// did-you-mean, the list, and how a platform adds one. `check` (E0205) and `platc new --lang`
+/// say the same.
+pub fn unknown_language_help(name: &str, known: &[String]) -> String {
+    use crate::check::suggest;
+    let words: Vec<&str> = known.iter().map(String::as_str).collect();
+    let guess = suggest::did_you_mean(name, words.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+    format!(
+        "{guess}language is one of the stdlib's languages: {}; a platform adds one with a stdlib overlay (ci/languages/NAME.yaml, docker/NAME.Dockerfile.hbs, scaffolds/NAME/; see docs/stdlib.md)",
+        suggest::list(&words)
+    )
+}
+
 /// One stdlib file and where it came from.
 #[derive(Debug, Clone)]
 pub struct StdlibFile {

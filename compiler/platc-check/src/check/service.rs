@@ -124,12 +124,7 @@ fn read_language(cx: &mut Cx, l: Spanned<String>, languages: &[String]) -> Optio
     if languages.contains(&l.value) {
         return Some(Spanned::new(Language::new(l.value), l.span));
     }
-    let words: Vec<&str> = languages.iter().map(String::as_str).collect();
-    let guess = super::suggest::did_you_mean(&l.value, words.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-    let help = format!(
-        "{guess}language is one of the stdlib's languages: {}; a platform adds one with a stdlib overlay (ci/languages/NAME.yaml, docker/NAME.Dockerfile.hbs, scaffolds/NAME/; see docs/stdlib.md)",
-        super::suggest::list(&words)
-    );
+    let help = crate::stdlib::unknown_language_help(&l.value, languages);
     cx.error(codes::NOT_ALLOWED, l.span, "not a language of the stdlib", format!("`{}` is not a valid language", l.value)).help = Some(help);
     None
 }

@@ -147,11 +147,7 @@ pub fn language(stdlib: &Stdlib, name: &str) -> Result<Language, String> {
     if known.iter().any(|l| l == name) {
         return Ok(Language::new(name));
     }
-    let hint = crate::check::suggest::did_you_mean(name, known.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-    Err(format!(
-        "--lang `{name}` is not a language of the stdlib: {hint}the languages are {} (a stdlib overlay adds one with ci/languages/LANG.yaml, see docs/stdlib.md)",
-        crate::check::suggest::list(&known.iter().map(String::as_str).collect::<Vec<_>>())
-    ))
+    Err(format!("--lang `{name}` is not a language of the stdlib: {}", crate::stdlib::unknown_language_help(name, &known)))
 }
 
 /// The files of a new service, rendered from the stdlib's scaffolds.
