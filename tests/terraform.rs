@@ -513,7 +513,7 @@ fn connection_secrets_carry_every_output_of_the_type() {
     for (id, keys) in [
         ("books", vec!["database", "host", "password", "port", "url", "username"]),
         ("archive", vec!["database", "host", "password", "port", "url", "username"]),
-        ("hot", vec!["host", "password", "port", "url", "username"]),
+        ("hot", vec!["host", "password", "port", "tls", "url", "username"]),
         ("docs", vec!["host", "password", "port", "url", "username"]),
         ("events", vec!["host", "password", "port", "tls", "url", "username"]),
         ("exports", vec!["arn", "endpoint", "name", "region"]),
