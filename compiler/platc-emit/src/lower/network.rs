@@ -4,7 +4,7 @@
 use super::incluster::Backing;
 use super::{NetworkPolicy, Part, Placement};
 use crate::emit::object::{list, map};
-use crate::model::{Ingress, Provisioner};
+use crate::model::{Identity, Ingress, Provisioner};
 use crate::resolve::{naming, Resolved, ResolvedService};
 
 /// Namespace of the Prometheus that scrapes ServiceMonitors.
@@ -42,15 +42,17 @@ pub(crate) fn policy(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing
     NetworkPolicy { enabled: true, ingress: ingress(r, rs), egress: egress(r, rs, pl, backing) }
 }
 
-/// Who may reach the service: its callers (every port), the ingress controller or gateway (the
-/// ports routes target) and Prometheus (the metrics port).
+/// Who may reach the service: each caller on the port its call reaches, the ingress controller
+/// or gateway (the ports routes target) and Prometheus (the metrics port).
 fn ingress(r: &Resolved, rs: &ResolvedService) -> Vec<Part> {
     let s = &rs.spec;
-    let all_ports: Vec<Part> = s.ports.iter().map(|p| tcp(p.container())).collect();
     let mut ingress = Vec::new();
-    if !rs.callers.is_empty() && !all_ports.is_empty() {
-        let from: Vec<Part> = rs.callers.iter().map(|c| pods(c)).collect();
-        ingress.push(rule("from", from, all_ports));
+    // One rule per port, in the spec's order, admitting every caller that reaches it.
+    for (k, p) in s.ports.iter().enumerate() {
+        let from: Vec<Part> = rs.callers.iter().filter(|c| c.port == Some(k)).map(|c| pods(&c.name)).collect();
+        if !from.is_empty() {
+            ingress.push(rule("from", from, vec![tcp(p.container())]));
+        }
     }
     let mut route_ports: Vec<u16> = rs.routes.iter().filter_map(|r| r.target).map(|k| s.ports[k].container()).collect();
     route_ports.sort_unstable();
@@ -68,8 +70,9 @@ fn ingress(r: &Resolved, rs: &ResolvedService) -> Vec<Part> {
     ingress
 }
 
-/// Where the service may connect: DNS, its callees (every port), its in-cluster resources (on
-/// their Service's port) and, for resources in the cloud, their ports outside the cluster.
+/// Where the service may connect: DNS, each callee on the port the call reaches, its in-cluster
+/// resources (on their Service's port) and, for resources in the cloud, their ports outside the
+/// cluster.
 fn egress(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing: &Backing) -> Vec<Part> {
     let kube_dns = map([
         ("namespaceSelector", map([("matchLabels", map([("kubernetes.io/metadata.name", "kube-system".into())]))])),
@@ -77,9 +80,8 @@ fn egress(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing: &Backing)
     ]);
     let mut egress = vec![map([("to", list([kube_dns])), ("ports", list([port("UDP", 53), tcp(53)]))])];
     for callee in &rs.callees {
-        let ports: Vec<Part> = callee.ports.iter().map(|p| tcp(*p)).collect();
-        if !ports.is_empty() {
-            egress.push(rule("to", vec![pods(&callee.name)], ports));
+        if let Some(port) = &callee.port {
+            egress.push(rule("to", vec![pods(&callee.name)], vec![tcp(port.container())]));
         }
     }
     let facts = &rs.envs[&pl.env];
@@ -99,12 +101,16 @@ fn egress(r: &Resolved, rs: &ResolvedService, pl: &Placement, backing: &Backing)
     }
     if !cloud_ports.is_empty() {
         // Managed services live outside the cluster at addresses known only after apply;
-        // allow their ports, plus HTTPS for the AWS APIs and the EKS Pod Identity agent.
+        // allow their ports, plus HTTPS for the AWS APIs (STS included, which IRSA calls).
         cloud_ports.push(443);
         cloud_ports.sort_unstable();
         cloud_ports.dedup();
         egress.push(rule("to", vec![ip_block("0.0.0.0/0")], cloud_ports.iter().map(|p| tcp(*p)).collect()));
-        egress.push(rule("to", vec![ip_block("169.254.170.23/32")], vec![tcp(80)]));
+        // The EKS Pod Identity agent on the node hands out the role's credentials; with IRSA
+        // nothing listens there.
+        if r.platform.identity == Identity::PodIdentity {
+            egress.push(rule("to", vec![ip_block("169.254.170.23/32")], vec![tcp(80)]));
+        }
     }
     egress
 }

@@ -16,7 +16,7 @@ mod service;
 mod tests;
 
 pub use naming::*;
-pub use service::{Callee, EnvFacts, ImageRef, PortRoles, ProcessFacts, ResolvedService, RouteFacts, SloFacts, DEFAULT_TAG};
+pub use service::{Callee, Caller, EnvFacts, ImageRef, PortRoles, ProcessFacts, ResolvedService, RouteFacts, SloFacts, DEFAULT_TAG};
 
 use crate::graph::Graph;
 use crate::model::{Environment, Platform, Provisioner, ResourceTypes, Workspace};

@@ -82,15 +82,16 @@ fn serves_requests(p: &Port) -> bool {
     p.name.value != METRICS_PORT && matches!(p.protocol, Protocol::Http | Protocol::Grpc)
 }
 
-/// The ports of `s` its callers reach ([`call_target`] of each caller's call), in caller order.
+/// The port of `callee` that `caller` reaches: the port its `calls` names (or its first port
+/// when it names none, or when the callee is only referenced by `${service.NAME...}`).
+pub fn reached_port(caller: &Service, callee: &Service) -> Option<usize> {
+    let port = caller.calls.iter().find(|call| call.service.value == callee.name.value).and_then(|call| call.port.as_ref()).map(|p| p.value.as_str());
+    call_target(callee, port)
+}
+
+/// The ports of `s` its callers reach ([`reached_port`] of each caller), in caller order.
 pub fn called_ports<'a>(s: &Service, callers: impl IntoIterator<Item = &'a Service>) -> Vec<usize> {
-    callers
-        .into_iter()
-        .filter_map(|c| {
-            let port = c.calls.iter().find(|call| call.service.value == s.name.value).and_then(|call| call.port.as_ref()).map(|p| p.value.as_str());
-            call_target(s, port)
-        })
-        .collect()
+    callers.into_iter().filter_map(|c| reached_port(c, s)).collect()
 }
 
 /// The port whose requests the SLOs, the request alerts and the dashboard measure.

@@ -36,8 +36,8 @@ pub struct ResolvedService {
     pub routes: Vec<RouteFacts>,
     /// The services it calls, sorted by index.
     pub callees: Vec<Callee>,
-    /// Names of the services that call it, sorted by index.
-    pub callers: Vec<String>,
+    /// The services that call it, sorted by index.
+    pub callers: Vec<Caller>,
     /// Per environment of platform.kdl (all of them, in its order).
     pub envs: IndexMap<String, EnvFacts>,
     /// In `spec.processes` order.
@@ -103,11 +103,19 @@ pub struct Callee {
     pub index: usize,
     /// The callee's name.
     pub name: String,
-    /// The callee's port the call reaches ([`roles::call_target`]), if it has any.
+    /// The callee's port the call reaches ([`roles::reached_port`]), if it has any: the only
+    /// one the call opens.
     pub port: Option<Port>,
-    /// Every container port of the callee: NetworkPolicy egress reaches them all, and a
-    /// NetworkPolicy sees the pod's port, not the Service's.
-    pub ports: Vec<u16>,
+}
+
+/// A service that calls this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's name.
+    pub name: String,
+    /// The port of this service it reaches ([`roles::reached_port`]), an index into
+    /// `spec.ports`; `None` when this service has no port.
+    pub port: Option<usize>,
 }
 
 /// The effective settings of a service in one environment.
@@ -171,7 +179,7 @@ pub(super) fn resolve(ws: &Workspace, graph: &Graph, i: usize, placements: &[&su
         roles: port_roles(s, &roles::called_ports(s, graph.callers(i).into_iter().map(|j| &ws.services[j]))),
         routes: s.routes.iter().map(|r| route(s, r, placements)).collect(),
         callees: graph.callees(i).into_iter().map(|j| callee(ws, s, j)).collect(),
-        callers: graph.callers(i).into_iter().map(|j| ws.services[j].name.value.clone()).collect(),
+        callers: graph.callers(i).into_iter().map(|j| Caller { name: ws.services[j].name.value.clone(), port: roles::reached_port(&ws.services[j], s) }).collect(),
         envs,
         processes,
         slo,
@@ -202,9 +210,7 @@ fn route(s: &Service, r: &crate::model::Route, placements: &[&super::Placement])
 
 fn callee(ws: &Workspace, s: &Service, j: usize) -> Callee {
     let c = &ws.services[j];
-    let port_name = s.calls.iter().find(|call| call.service.value == c.name.value).and_then(|call| call.port.as_ref()).map(|p| p.value.as_str());
-    let port = roles::call_target(c, port_name).map(|k| c.ports[k].clone());
-    Callee { index: j, name: c.name.value.clone(), port, ports: c.ports.iter().map(|p| p.container()).collect() }
+    Callee { index: j, name: c.name.value.clone(), port: roles::reached_port(s, c).map(|k| c.ports[k].clone()) }
 }
 
 fn env_facts(ws: &Workspace, s: &Service, e: &crate::model::Environment) -> EnvFacts {

@@ -97,11 +97,10 @@ fn calls_outweigh_internal_routes_and_the_first_serving_port_is_the_fallback() {
     let r = ok(&[("catalog", catalog), ("cart", caller)]);
     let rs = r.services.iter().find(|s| s.name == "catalog").unwrap();
     assert_eq!(port_name(rs, rs.roles.measured), Some("grpc"));
-    assert_eq!(rs.callers, vec!["cart".to_string()]);
+    assert_eq!(rs.callers, vec![Caller { name: "cart".to_string(), port: Some(1) }]);
     let cart = r.services.iter().find(|s| s.name == "cart").unwrap();
     assert_eq!(cart.callees.len(), 1);
     assert_eq!(cart.callees[0].port.as_ref().map(|p| p.number.value), Some(9090));
-    assert_eq!(cart.callees[0].ports, vec![8080, 9090]);
     // Alone, the internal route decides; without any traffic, the first serving port.
     let r = ok(&[("catalog", catalog)]);
     assert_eq!(port_name(&r.services[0], r.services[0].roles.measured), Some("http"));
