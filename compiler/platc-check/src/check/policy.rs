@@ -134,14 +134,32 @@ impl Violation {
     }
 }
 
-/// How to add the probes `require-probes` asks for, in the kind the service can answer: a
-/// command for a process that listens on no port, the gRPC health protocol for a gRPC service,
-/// HTTP paths otherwise.
+/// The probes to add to `s`, in the kind it can answer: commands for a process that listens on
+/// no port, the gRPC health protocol for a gRPC service, HTTP paths otherwise. Both the
+/// `require-probes` violation and warning W0101 suggest it.
+pub(crate) fn probes_example(s: &Service) -> &'static str {
+    match s.ports.first().map(|p| p.protocol) {
+        None => "health { readiness exec \"/app/ready\"; liveness exec \"/app/healthy\"; }",
+        Some(Protocol::Grpc) => "health { readiness grpc; liveness grpc; }",
+        Some(_) => "health readiness=\"/ready\" liveness=\"/healthz\"",
+    }
+}
+
 fn probes_help(s: &Service) -> String {
     match s.ports.first().map(|p| p.protocol) {
-        None => "add both; with no port to probe, a command checks the process: health { readiness exec \"/app/ready\"; liveness exec \"/app/healthy\"; }".into(),
-        Some(Protocol::Grpc) => "add both over the gRPC health protocol: health { readiness grpc; liveness grpc; }".into(),
-        Some(_) => "add both: health readiness=\"/ready\" liveness=\"/healthz\"".into(),
+        None => format!("add both; with no port to probe, a command checks the process: {}", probes_example(s)),
+        Some(Protocol::Grpc) => format!("add both over the gRPC health protocol: {}", probes_example(s)),
+        Some(_) => format!("add both: {}", probes_example(s)),
+    }
+}
+
+/// How to meet `require-slo`: an objective, or, for a service that serves no HTTP or gRPC
+/// requests (nothing to measure), a waiver saying so.
+fn slo_help(s: &Service) -> &'static str {
+    if s.ports.iter().any(|p| matches!(p.protocol, Protocol::Http | Protocol::Grpc)) {
+        "add an objective: slo availability=\"99.9%\" latency-p99=\"300ms\""
+    } else {
+        "it serves no HTTP or gRPC requests, so an SLO has nothing to measure; exempt it: waive require-slo reason=\"serves no requests\""
     }
 }
 
@@ -152,7 +170,7 @@ fn violations(platform: &Platform, policy: &Policy, s: &Service) -> Vec<Violatio
     match &policy.rule {
         PolicyRule::MinReplicas(min) => too_few_replicas(platform, policy, s, *min),
         PolicyRule::RequireSlo if s.slo.is_none() => {
-            vec![Violation::new(name.span, "no `slo`", format!("service `{}` declares no SLO", name.value), "add an objective: slo availability=\"99.9%\" latency-p99=\"300ms\"")]
+            vec![Violation::new(name.span, "no `slo`", format!("service `{}` declares no SLO", name.value), slo_help(s))]
         }
         PolicyRule::RequireOwner if s.owner.is_none() => vec![Violation::new(name.span, "no `owner`", format!("service `{}` has no owner", name.value), "name the owning team: owner team-name")],
         PolicyRule::RequireProbes if s.health.readiness.is_none() || s.health.liveness.is_none() => {

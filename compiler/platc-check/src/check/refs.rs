@@ -265,7 +265,7 @@ fn warnings(s: &Service, diags: &mut Diagnostics) {
     if serves_http && s.health.readiness.is_none() {
         diags.push(
             Diagnostic::new(codes::NO_READINESS_PROBE, Label::new(s.file, s.name.span, "no readiness probe"), format!("service `{}` has no readiness probe", s.name.value))
-                .with_help("without one, traffic reaches pods before they are ready: health readiness=\"/ready\" liveness=\"/healthz\""),
+                .with_help(format!("without one, traffic reaches pods before they are ready: {}", super::policy::probes_example(s))),
         );
     }
     if s.slo.is_none() {
