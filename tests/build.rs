@@ -14,6 +14,15 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The example trees: each directory of examples/ with a platform.kdl (at least the three).
+fn examples() -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(root().join("examples")).unwrap().filter_map(|e| e.ok()).filter(|e| e.path().join("platform.kdl").is_file()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    assert!(v.len() >= 3, "examples: {v:?}");
+    v
+}
+
 fn build_example(name: &str, opts: &BuildOptions) -> BuildResult {
     build_paths(&RealFs, &[PathBuf::from(format!("examples/{name}"))], &[], &root(), opts).expect("example loads")
 }
@@ -33,7 +42,8 @@ fn output(r: BuildResult) -> Output {
 
 #[test]
 fn two_builds_are_byte_identical() {
-    for ex in ["hello", "shop"] {
+    for ex in examples() {
+        let ex = ex.as_str();
         let a = output(build_example(ex, &BuildOptions::default()));
         let b = output(build_example(ex, &BuildOptions::default()));
         assert!(a.files.len() > 20, "{ex}: only {} files", a.files.len());
@@ -196,13 +206,13 @@ fn hello_tree_snapshot() {
 
 /// `OBJECT_KINDS` (what `patch` and `render --kind` accept) is the list of kinds the examples'
 /// builds make, both ways: a new kind cannot be left unpatchable, and a kind no longer built
-/// cannot stay accepted. The two examples between them use every platform choice that changes
+/// cannot stay accepted. The examples between them use every platform choice that changes
 /// which kinds exist (ingress and Gateway API, in-cluster and managed resources, cron jobs).
 #[test]
 fn the_patchable_kinds_are_the_kinds_built() {
     let mut built = std::collections::BTreeSet::new();
-    for ex in ["hello", "shop"] {
-        for (path, bytes) in output(build_example(ex, &BuildOptions::default())).files {
+    for ex in examples() {
+        for (path, bytes) in output(build_example(&ex, &BuildOptions::default())).files {
             if path.contains("/manifests/") {
                 let text = String::from_utf8(bytes).expect("YAML is UTF-8");
                 built.extend(text.lines().filter_map(|l| l.strip_prefix("kind: ")).map(str::to_string));
