@@ -21,11 +21,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use platc::build::build_paths;
-use platc_check::fs::RealFs;
+mod common;
+
 use platc_check::model::{Provisioner, Reference, Service, Workspace};
-use platc_emit::lower::BuildOptions;
-use platc_syntax::diagnostics::{render, Format};
 use serde_json::{json, Value as Json};
 
 const BRANCH: &str = "feature/polyglot";
@@ -41,11 +39,8 @@ struct Polyglot {
 
 /// examples/polyglot, every environment (the preview for a test branch).
 fn polyglot() -> Polyglot {
-    let opts = BuildOptions { branch: Some(BRANCH.into()), ..Default::default() };
-    let r = build_paths(&RealFs, &[PathBuf::from("examples/polyglot")], &[], &root(), &opts).expect("polyglot loads");
-    let diags: Vec<_> = r.diags.iter().cloned().collect();
-    let Some(output) = r.output else { panic!("polyglot: build failed:\n{}", render(&diags, &r.loaded.sources, Format::Human, false)) };
-    Polyglot { files: output.files, ws: r.workspace.expect("workspace") }
+    let (files, ws) = common::build_example("polyglot", BRANCH);
+    Polyglot { files, ws }
 }
 
 impl Polyglot {

@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 use platc::build::build_paths;
 use platc_check::fs::{MemoryFs, RealFs};
 use platc_check::model::Workspace;
@@ -49,11 +51,8 @@ struct Shop {
 }
 
 fn shop() -> Shop {
-    let opts = BuildOptions { branch: Some(BRANCH.into()), ..Default::default() };
-    let r = build_paths(&RealFs, &[PathBuf::from("examples/shop")], &[], &root(), &opts).expect("shop loads");
-    let diags: Vec<_> = r.diags.iter().cloned().collect();
-    let Some(output) = r.output else { panic!("shop: build failed:\n{}", render(&diags, &r.loaded.sources, Format::Human, false)) };
-    Shop { files: output.files, ws: r.workspace.expect("workspace") }
+    let (files, ws) = common::build_example("shop", BRANCH);
+    Shop { files, ws }
 }
 
 fn parse_docs(text: &str, what: &str) -> Vec<Json> {

@@ -17,6 +17,17 @@ pub const PAYMENTS: &str = include_str!("../cases/fixtures/payments.kdl");
 /// A clean service `checkout` that uses most features, clean against PLATFORM + PAYMENTS.
 pub const CHECKOUT: &str = include_str!("../cases/fixtures/checkout.kdl");
 
+/// examples/NAME built in memory for every environment (the preview for `branch`): every file
+/// it writes and the checked workspace. A failed build panics with its diagnostics.
+pub fn build_example(name: &str, branch: &str) -> (std::collections::BTreeMap<String, Vec<u8>>, platc_check::model::Workspace) {
+    let opts = platc_emit::lower::BuildOptions { branch: Some(branch.into()), ..Default::default() };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let r = platc::build::build_paths(&platc_check::fs::RealFs, &[PathBuf::from(format!("examples/{name}"))], &[], &root, &opts).expect("example loads");
+    let diags: Vec<_> = r.diags.iter().cloned().collect();
+    let Some(output) = r.output else { panic!("{name}: build failed:\n{}", render(&diags, &r.loaded.sources, Format::Human, false)) };
+    (output.files, r.workspace.expect("workspace"))
+}
+
 /// Every format, in a fixed order.
 pub const FORMATS: [(Format, &str); 4] = [(Format::Human, "human"), (Format::Json, "json"), (Format::Github, "github"), (Format::Sarif, "sarif")];
 
