@@ -318,3 +318,58 @@ fn grace_period_and_probe_headers_reach_every_pod() {
         "{web}"
     );
 }
+
+/// `init` containers run in the web pods, in spec order, before the web container: the
+/// service's image and tag unless they pin their own, the service's env under their own, the
+/// container's security context; the chart's template has them too. Workers do not get them,
+/// and an init's `${service...}` reference opens the egress like any other.
+#[test]
+fn init_containers_run_before_the_web_container() {
+    let platform = std::fs::read_to_string(root().join("examples/hello/platform.kdl")).unwrap();
+    let hello = std::fs::read_to_string(root().join("examples/hello/hello/service.kdl")).unwrap();
+    let api = r#"service api {
+    owner team-a
+    language go
+    port http 8080
+    health readiness="/ready" liveness="/healthz"
+    env LOG_LEVEL=info
+    scale min=2
+    init wait-for-hello {
+        image "docker.io/library/busybox:1.37.0"
+        env HELLO="${service.hello.host}:${service.hello.port}"
+        command "/bin/sh" "-c" "until wget -q -O /dev/null http://$HELLO/; do sleep 2; done"
+    }
+    init migrate {
+        command "bin/migrate" "--up"
+    }
+    worker mailer {
+        command "bin/mailer"
+    }
+}
+"#;
+    let mut fs = MemoryFs::new();
+    fs.add("/r/platform.kdl", platform.as_str());
+    fs.add("/r/hello/service.kdl", hello.as_str());
+    fs.add("/r/api/service.kdl", api);
+    let opts = BuildOptions { image_tag: Some("abc123".into()), env: Some("dev".into()), ..Default::default() };
+    let out = output(build_paths(&fs, &[PathBuf::from("/r")], &[], Path::new("/r"), &opts).expect("loads"));
+    let yaml = |path: &str| -> serde_json::Value { serde_saphyr::from_str(std::str::from_utf8(&out.files[path]).unwrap()).unwrap() };
+    let pod = yaml("api/manifests/dev/deployment-api.yaml")["spec"]["template"]["spec"].clone();
+    let inits = pod["initContainers"].as_array().expect("init containers");
+    let names: Vec<&str> = inits.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["api-wait-for-hello", "api-migrate"]);
+    assert_eq!(inits[0]["image"], "docker.io/library/busybox:1.37.0");
+    assert_eq!(inits[1]["image"], "ghcr.io/acme/api:abc123", "the service's own image and tag");
+    assert_eq!(inits[1]["command"], serde_json::json!(["bin/migrate", "--up"]));
+    assert_eq!(inits[0]["securityContext"], pod["containers"][0]["securityContext"]);
+    let env: Vec<&str> = inits[0]["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(env, ["LOG_LEVEL", "HELLO"], "the service's env, then the init's own");
+    let hello_addr = inits[0]["env"][1]["value"].as_str().unwrap();
+    assert!(hello_addr.starts_with("hello.") && hello_addr.ends_with(":8080"), "{hello_addr}");
+    assert!(yaml("api/manifests/dev/deployment-api-mailer.yaml")["spec"]["template"]["spec"]["initContainers"].is_null(), "workers run no init containers");
+    // The reference from the init opens the path to hello, as a `calls` would.
+    let policy = yaml("api/manifests/dev/networkpolicy-api.yaml");
+    assert!(policy["spec"]["egress"].as_array().unwrap().iter().any(|r| r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "hello"), "{policy}");
+    let template = std::str::from_utf8(&out.files["api/chart/templates/dev/deployment-api.yaml"]).unwrap();
+    assert!(template.contains("initContainers:") && template.contains("name: api-migrate"), "{template}");
+}

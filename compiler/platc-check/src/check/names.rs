@@ -106,11 +106,21 @@ pub fn image_ref(text: &str) -> Result<ImageRef, oci_spec::distribution::ParseEr
     Ok(ImageRef { registry: r.registry().to_ascii_lowercase(), repository: r.repository().to_string(), tag, digest: r.digest().map(str::to_string) })
 }
 
+/// An image CI does not build: where the spec says so, and what follows the image in an
+/// example of how to write it (` build=#false` on `image`, nothing in an `init`).
+#[derive(Debug, Clone, Copy)]
+pub struct Prebuilt {
+    /// `build=#false`, or the node of an image that is never built.
+    pub span: Span,
+    /// Written after the image in the help's examples.
+    pub written: &'static str,
+}
+
 /// An image repository such as `ghcr.io/acme/checkout`, parsed by the OCI reference grammar.
 /// The tag comes from CI, so a tag here is a warning, and `latest` an error (it makes deploys
 /// unreproducible). An image CI does not build (`prebuilt`, the span of `build=#false`) is the
 /// other way round: it must name its tag, which is then no warning.
-pub fn check_image(cx: &mut Cx, image: Spanned<String>, prebuilt: Option<Span>) -> Option<Spanned<String>> {
+pub fn check_image(cx: &mut Cx, image: Spanned<String>, prebuilt: Option<Prebuilt>) -> Option<Spanned<String>> {
     let v = image.value.as_str();
     let r = match image_ref(v) {
         Ok(r) => r,
@@ -130,13 +140,13 @@ pub fn check_image(cx: &mut Cx, image: Spanned<String>, prebuilt: Option<Span>) 
         // The tag and the version label would be cut from the digest: refused rather than
         // deployed wrong.
         cx.error(codes::INVALID_IMAGE, image.span, "a digest", "platc does not deploy images by digest yet").help =
-            Some(format!("pin a tag instead: image \"{repo}:{}\"{}", r.tag.as_deref().unwrap_or("1.2.3"), if prebuilt.is_some() { " build=#false" } else { "" }));
+            Some(format!("pin a tag instead: image \"{repo}:{}\"{}", r.tag.as_deref().unwrap_or("1.2.3"), prebuilt.map_or("", |p| p.written)));
         return None;
     }
     match (r.tag.as_deref(), prebuilt) {
         (Some("latest"), _) => {
             let help = match prebuilt {
-                Some(_) => format!("pin the version you deploy: image \"{repo}:1.2.3\" build=#false"),
+                Some(p) => format!("pin the version you deploy: image \"{repo}:1.2.3\"{}", p.written),
                 None => format!("write the repository only; CI tags each build with its commit: image \"{repo}\""),
             };
             cx.error(codes::INVALID_IMAGE, image.span, "`latest` tag", "the `latest` tag is never deployed").help = Some(help);
@@ -150,9 +160,9 @@ pub fn check_image(cx: &mut Cx, image: Spanned<String>, prebuilt: Option<Span>) 
             ));
             Some(image)
         }
-        (None, Some(build)) => {
-            cx.error(codes::UNPINNED_PREBUILT_IMAGE, image.span, "no tag", "an image platc does not build must name the version it deploys").label(build, "CI does not build it").help =
-                Some(format!("pin its tag: image \"{repo}:1.2.3\" build=#false (without a tag, nothing would say which version runs)"));
+        (None, Some(p)) => {
+            cx.error(codes::UNPINNED_PREBUILT_IMAGE, image.span, "no tag", "an image platc does not build must name the version it deploys").label(p.span, "CI does not build it").help =
+                Some(format!("pin its tag: image \"{repo}:1.2.3\"{} (without a tag, nothing would say which version runs)", p.written));
             None
         }
         (None, None) => Some(image),

@@ -193,12 +193,21 @@ fn violations(platform: &Platform, policy: &Policy, s: &Service) -> Vec<Violatio
             .filter(|(mem, _)| mem > max)
             .map(|(mem, span)| Violation::new(span, format!("{mem} memory"), format!("memory {mem} is above the platform maximum of {max}"), format!("use at most \"{max}\"")))
             .collect(),
-        PolicyRule::AllowedRegistries(regs) => match &s.image {
-            Some(image) if !regs.iter().any(|r| registry_allows(r, &image.value)) => {
-                vec![Violation::new(image.span, "registry not allowed", format!("image `{}` is not in an allowed registry", image.value), format!("push the image to one of: {}", regs.join(", ")))]
-            }
-            _ => Vec::new(),
-        },
+        PolicyRule::AllowedRegistries(regs) => {
+            // The service's image and every init container's own.
+            let inits = s.processes.iter().filter_map(|p| match &p.kind {
+                ProcessKind::Init { image } => image.as_ref(),
+                _ => None,
+            });
+            s.image
+                .iter()
+                .chain(inits)
+                .filter(|image| !regs.iter().any(|r| registry_allows(r, &image.value)))
+                .map(|image| {
+                    Violation::new(image.span, "registry not allowed", format!("image `{}` is not in an allowed registry", image.value), format!("push the image to one of: {}", regs.join(", ")))
+                })
+                .collect()
+        }
         PolicyRule::ForbidLoosening => loosened(s),
         _ => Vec::new(),
     }

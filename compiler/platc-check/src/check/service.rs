@@ -27,6 +27,7 @@ pub const SERVICE_NODES: &[&str] = &[
     "depends-on",
     "worker",
     "cron",
+    "init",
     "slo",
     "alert",
     "environment",
@@ -95,7 +96,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, types: &ResourceTypes, languages: &
             "uses" => s.uses.extend(uses::read(cx, child, types)),
             "calls" => s.calls.extend(read_call(cx, child)),
             "depends-on" => s.depends_on.extend(read_depends_on(cx, child)),
-            "worker" | "cron" => s.processes.extend(read_process(cx, child)),
+            "worker" | "cron" | "init" => s.processes.extend(read_process(cx, child)),
             "slo" => s.slo = read_slo(cx, child),
             "alert" => s.alerts.extend(read_alert(cx, child)),
             "environment" => s.overrides.extend(read_override(cx, child)),
@@ -137,8 +138,16 @@ fn read_image(cx: &mut Cx, node: &Node) -> (Option<Spanned<String>>, Option<Span
     let build = r.prop_bool(cx, "build");
     r.finish(cx);
     let prebuilt = build.filter(|b| !b.value).map(|b| b.span);
-    let image = image.and_then(|i| names::check_image(cx, i, prebuilt));
+    let image = image.and_then(|i| names::check_image(cx, i, prebuilt.map(|span| names::Prebuilt { span, written: " build=#false" })));
     (image, prebuilt)
+}
+
+/// `image "REF:TAG"` in an `init`: an image CI does not build, so its tag is pinned.
+fn read_init_image(cx: &mut Cx, node: &Node) -> Option<Spanned<String>> {
+    let mut r = NodeReader::new(node);
+    let image = r.req_arg_str(cx, 0, "an image with its tag", "image \"docker.io/library/busybox:1.37.0\"");
+    r.finish(cx);
+    image.and_then(|i| names::check_image(cx, i, Some(names::Prebuilt { span: node.name.span, written: "" })))
 }
 
 /// `shutdown grace="45s"`: whole seconds, at most an hour (a rollout waits that long per pod).
@@ -455,11 +464,17 @@ fn read_depends_on(cx: &mut Cx, node: &Node) -> Vec<Spanned<String>> {
 
 const CONCURRENCY: [(&str, CronConcurrency); 3] = [("allow", CronConcurrency::Allow), ("forbid", CronConcurrency::Forbid), ("replace", CronConcurrency::Replace)];
 const PROCESS_NODES: &[&str] = &["command", "env", "resources", "replicas"];
+const INIT_NODES: &[&str] = &["command", "env", "resources", "image"];
 
 /// `worker NAME { command ...; replicas N }` or `cron NAME schedule="..." { command ... }`
 fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
     let is_cron = node.name.value == "cron";
-    let example = if is_cron { "cron cleanup schedule=\"0 3 * * *\" { command \"bin/cleanup\" }" } else { "worker mailer { command \"bin/mailer\" }" };
+    let is_init = node.name.value == "init";
+    let example = match node.name.value.as_str() {
+        "cron" => "cron cleanup schedule=\"0 3 * * *\" { command \"bin/cleanup\" }",
+        "init" => "init migrate { command \"bin/migrate\" }",
+        _ => "worker mailer { command \"bin/mailer\" }",
+    };
     let mut r = NodeReader::new(node);
     let name = r.req_arg_str(cx, 0, "a name", example);
     let schedule = if is_cron { r.prop_str(cx, "schedule", "schedule=\"0 3 * * *\"") } else { None };
@@ -472,9 +487,14 @@ fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
     let mut env = Vec::new();
     let mut resources = ResourceSpec::default();
     let mut replicas = 1;
+    let mut image = None;
     let mut once = Once::default();
     for child in children {
-        let known = if is_cron { &PROCESS_NODES[..3] } else { PROCESS_NODES };
+        let known = match () {
+            _ if is_cron => &PROCESS_NODES[..3],
+            _ if is_init => INIT_NODES,
+            _ => PROCESS_NODES,
+        };
         if !known.contains(&child.name.value.as_str()) {
             cx.unknown_node(child, &node.name.value, known);
             continue;
@@ -495,6 +515,7 @@ fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
             }
             "env" => env.extend(read_env(cx, child)),
             "resources" => resources = read_resources(cx, child),
+            "image" => image = read_init_image(cx, child),
             _ => {
                 let mut rr = NodeReader::new(child);
                 if let Some(v) = rr.arg(0) {
@@ -521,6 +542,8 @@ fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
             cx.error(codes::INVALID_SCHEDULE, schedule.span, "not a cron schedule", format!("invalid cron schedule \"{}\"", schedule.value)).help = Some(help);
         }
         ProcessKind::Cron { schedule: schedule.value.trim().to_string(), concurrency: concurrency.unwrap_or(CronConcurrency::Forbid) }
+    } else if is_init {
+        ProcessKind::Init { image }
     } else {
         ProcessKind::Worker { replicas }
     };
@@ -682,8 +705,8 @@ fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
     let routes: Vec<(String, Span)> = s.routes.iter().map(|r| (format!("{} {}", r.host.as_ref().map(|h| h.value.as_str()).unwrap_or("(default host)"), r.path.value), r.path.span)).collect();
     names::duplicates(cx, routes.iter().map(|(n, sp)| (n, *sp)), "route");
     for p in &s.processes {
-        // Objects of a process are named SERVICE-PROCESS; CronJob names leave 11 characters
-        // for the Job suffix Kubernetes adds.
+        // Objects (and init containers) of a process are named SERVICE-PROCESS; CronJob names
+        // leave 11 characters for the Job suffix Kubernetes adds.
         let max = if matches!(p.kind, ProcessKind::Cron { .. }) { 52 } else { 63 };
         let full = s.name.value.len() + 1 + p.name.value.len();
         if full > max {
@@ -691,7 +714,7 @@ fn check_local(cx: &mut Cx, s: &Service, had_port_nodes: bool) {
                 codes::INVALID_NAME,
                 p.name.span,
                 format!("`{}-{}` has {full} characters", s.name.value, p.name.value),
-                format!("the name of {} `{}` is too long", if max == 52 { "cron job" } else { "worker" }, p.name.value),
+                format!("the name of {} `{}` is too long", p.kind.keyword(), p.name.value),
             )
             .help = Some(format!("its objects are named SERVICE-NAME, at most {max} characters: shorten the process name to {} characters or fewer", max.saturating_sub(s.name.value.len() + 1)));
         }

@@ -403,7 +403,7 @@ pub struct Call {
 pub struct Process {
     /// The process's name, unique among the service's processes.
     pub name: Spanned<String>,
-    /// Worker or cron job, with what only that kind has.
+    /// Worker, cron job or init container, with what only that kind has.
     pub kind: ProcessKind,
     /// The program and its arguments.
     pub command: Vec<String>,
@@ -411,7 +411,7 @@ pub struct Process {
     pub env: Vec<EnvVar>,
     /// Its requests and limits, merged over the platform's defaults (not over the service's).
     pub resources: ResourceSpec,
-    /// The `worker` or `cron` node's head, for diagnostics.
+    /// The `worker`, `cron` or `init` node's head, for diagnostics.
     pub span: Span,
 }
 
@@ -430,6 +430,23 @@ pub enum ProcessKind {
         /// What happens when a run is due while the last one still runs.
         concurrency: CronConcurrency,
     },
+    /// `init`: an init container of the web process's pods, run to completion, in order,
+    /// before its container starts.
+    Init {
+        /// `image "REF:TAG"`, pinned; `None`: the service's own image.
+        image: Option<Spanned<String>>,
+    },
+}
+
+impl ProcessKind {
+    /// The node that declares it, for messages.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ProcessKind::Worker { .. } => "worker",
+            ProcessKind::Cron { .. } => "cron job",
+            ProcessKind::Init { .. } => "init container",
+        }
+    }
 }
 
 /// `cron ... concurrency=`: what happens when a run is due while the last one still runs.

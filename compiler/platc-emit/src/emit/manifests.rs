@@ -9,7 +9,7 @@
 use indexmap::IndexMap;
 
 use super::object::{list, map, release, value, Expr, Map, Node, ValueType};
-use crate::lower::{BackingResource, CronJob, InClusterResource, IngressItem, Part, Values, Worker};
+use crate::lower::{BackingResource, CronJob, InClusterResource, IngressItem, InitContainer, Part, Values, Worker};
 
 /// Chart identity, used in the `helm.sh/chart` label, and the release the objects of one
 /// environment belong to.
@@ -352,12 +352,20 @@ fn resources<'a>(path: &[&'a str], r: &'a Part) -> Node<'a> {
 }
 
 fn pod_spec<'a>(v: &'a Values, container: Node<'a>, restart: Option<&'a str>) -> Node<'a> {
-    let mut spec = Map::with_capacity(6);
+    pod_spec_with(v, Vec::new(), container, restart)
+}
+
+/// A pod spec whose `init` containers run before `container`.
+fn pod_spec_with<'a>(v: &'a Values, inits: Vec<Node<'a>>, container: Node<'a>, restart: Option<&'a str>) -> Node<'a> {
+    let mut spec = Map::with_capacity(7);
     spec.set("serviceAccountName", &v.serviceAccount.name);
     spec.set("automountServiceAccountToken", v.serviceAccount.automount);
     spec.set("securityContext", &v.podSecurityContext);
     if let Some(g) = v.terminationGracePeriodSeconds {
         spec.set("terminationGracePeriodSeconds", g);
+    }
+    if !inits.is_empty() {
+        spec.set("initContainers", Node::List(inits));
     }
     spec.set("containers", list([container]));
     spec.set("volumes", list([map([("name", "tmp".into()), ("emptyDir", Node::Map(Map::default()))])]));
@@ -367,12 +375,24 @@ fn pod_spec<'a>(v: &'a Values, container: Node<'a>, restart: Option<&'a str>) ->
     Node::Map(spec)
 }
 
+/// An init container: a container like the others (security context, pull policy, /tmp),
+/// with its own pinned image when it names one.
+fn init_container<'a>(v: &'a Values, i: &'a InitContainer) -> Node<'a> {
+    let resources = resources(&["initContainers", &i.name, "resources"], &i.resources);
+    let mut c = container(v, &i.name, Some(&i.command), &i.env, resources, false);
+    if let (Some(image), Node::Map(m)) = (&i.image, &mut c) {
+        m.set("image", image);
+    }
+    c
+}
+
 fn web_deployment<'a>(v: &'a Values, chart: &'a ChartMeta) -> Node<'a> {
     let c = container(v, &v.fullname, None, &v.env, resources(&["resources"], &v.resources), true);
+    let inits = v.initContainers.iter().map(|i| init_container(v, i)).collect();
     let mut spec = Map::with_capacity(4);
     spec.set("revisionHistoryLimit", 5u32);
     spec.set("selector", map([("matchLabels", selector(v, web(v)))]));
-    spec.set("template", map([("metadata", pod_metadata(v, chart, web(v))), ("spec", pod_spec(v, c, None))]));
+    spec.set("template", map([("metadata", pod_metadata(v, chart, web(v))), ("spec", pod_spec_with(v, inits, c, None))]));
     // With autoscaling, the HPA owns the replica count; a fixed one would fight it on sync.
     if !v.autoscaling.enabled {
         spec.set("replicas", value(&["replicaCount"], ValueType::Int, v.replicaCount));

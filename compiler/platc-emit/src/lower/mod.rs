@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 
 use crate::emit::object::{list, map, Map, Node};
 
-use crate::model::{effective, Ingress, ProbeCheck, Protocol};
+use crate::model::{effective, Ingress, ProbeCheck, ProcessKind, Protocol};
 use crate::resolve::{naming, Resolved, ResolvedService};
 
 /// Everything the Kubernetes backends emit, per service and environment.
@@ -152,6 +152,7 @@ pub fn service_values_with(r: &Resolved, i: usize, pl: &Placement, opts: &BuildO
         networkPolicy: network::policy(r, rs, pl, &backing),
         ingress: ingress(r, rs, pl),
         httpRoute: http_route(r, rs, pl),
+        initContainers: init_containers(r, rs, pl),
         workers: workers(r, rs, pl, facts.ephemeral),
         cronJobs: cron_jobs(r, rs, pl),
         serviceMonitor: service_monitor(rs),
@@ -232,44 +233,59 @@ fn external_secret(r: &Resolved, rs: &ResolvedService) -> ExternalSecret {
     }
 }
 
-/// The service's worker processes; a preview runs at most one replica of each.
-fn workers(r: &Resolved, rs: &ResolvedService, pl: &Placement, ephemeral: bool) -> Vec<Worker> {
+/// What every process's container has, lowered once: its name, command, env and resources.
+struct ProcessParts {
+    name: String,
+    command: Vec<String>,
+    env: Vec<Part>,
+    resources: Part,
+}
+
+/// The processes of `rs` that `pick` keeps, in spec order: `pick` sees each one's kind and
+/// lowers its [`ProcessParts`] only for the kind it builds.
+fn processes<T>(r: &Resolved, rs: &ResolvedService, pl: &Placement, pick: impl Fn(&ProcessKind, &dyn Fn() -> ProcessParts) -> Option<T>) -> Vec<T> {
     rs.spec
         .processes
         .iter()
         .zip(&rs.processes)
-        .filter_map(|(pr, facts)| match &pr.kind {
-            crate::model::ProcessKind::Worker { replicas } => Some(Worker {
-                name: facts.workload.clone(),
-                annotations: worker_skips(),
-                replicas: if ephemeral { (*replicas).min(1) } else { *replicas },
-                command: pr.command.clone(),
-                env: wiring::process_env(r, rs, pl, pr),
-                resources: resources(&facts.resources),
-            }),
-            _ => None,
+        .filter_map(|(pr, facts)| {
+            let parts = || ProcessParts { name: facts.workload.clone(), command: pr.command.clone(), env: wiring::process_env(r, rs, pl, pr), resources: resources(&facts.resources) };
+            pick(&pr.kind, &parts)
         })
         .collect()
 }
 
+/// The service's worker processes; a preview runs at most one replica of each.
+fn workers(r: &Resolved, rs: &ResolvedService, pl: &Placement, ephemeral: bool) -> Vec<Worker> {
+    processes(r, rs, pl, |kind, parts| match kind {
+        ProcessKind::Worker { replicas } => {
+            let (p, replicas) = (parts(), if ephemeral { (*replicas).min(1) } else { *replicas });
+            Some(Worker { annotations: worker_skips(), replicas, name: p.name, command: p.command, env: p.env, resources: p.resources })
+        }
+        _ => None,
+    })
+}
+
+/// The service's init containers, in spec order.
+fn init_containers(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> Vec<InitContainer> {
+    processes(r, rs, pl, |kind, parts| match kind {
+        ProcessKind::Init { image } => {
+            let p = parts();
+            Some(InitContainer { image: image.as_ref().map(|i| i.value.clone()), name: p.name, command: p.command, env: p.env, resources: p.resources })
+        }
+        _ => None,
+    })
+}
+
 /// The service's cron processes, as CronJobs.
 fn cron_jobs(r: &Resolved, rs: &ResolvedService, pl: &Placement) -> Vec<CronJob> {
-    rs.spec
-        .processes
-        .iter()
-        .zip(&rs.processes)
-        .filter_map(|(pr, facts)| match &pr.kind {
-            crate::model::ProcessKind::Cron { schedule, concurrency } => Some(CronJob {
-                name: facts.workload.clone(),
-                schedule: schedule.clone(),
-                concurrencyPolicy: format!("{concurrency:?}"),
-                command: pr.command.clone(),
-                env: wiring::process_env(r, rs, pl, pr),
-                resources: resources(&facts.resources),
-            }),
-            _ => None,
-        })
-        .collect()
+    processes(r, rs, pl, |kind, parts| match kind {
+        ProcessKind::Cron { schedule, concurrency } => {
+            let p = parts();
+            Some(CronJob { schedule: schedule.clone(), concurrencyPolicy: format!("{concurrency:?}"), name: p.name, command: p.command, env: p.env, resources: p.resources })
+        }
+        _ => None,
+    })
 }
 
 /// Workers serve no port, so they have no HTTP or TCP probe to offer; Kubernetes restarts a

@@ -95,6 +95,8 @@ pub struct Values {
     pub ingress: IngressValues,
     /// The HTTPRoutes of the service's routes, when the platform routes through the Gateway API.
     pub httpRoute: HttpRouteValues,
+    /// The service's init containers (`init`), run in spec order before the web container.
+    pub initContainers: Vec<InitContainer>,
     /// The service's worker processes, one Deployment each, in spec order.
     pub workers: Vec<Worker>,
     /// The service's cron processes, one CronJob each, in spec order.
@@ -249,6 +251,23 @@ pub struct HttpRouteItem {
     pub hostnames: Vec<String>,
     /// One rule per route: its path prefix to the Service port, in Kubernetes' shape.
     pub rules: Vec<Part>,
+}
+
+/// An init container of the web pods: runs to completion before the web container starts.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InitContainer {
+    /// The container's name: the process's workload name (`SERVICE-NAME`).
+    pub name: String,
+    /// Its own pinned image; `None` runs the service's image and tag.
+    pub image: Option<String>,
+    /// The container's command; empty keeps the image's entrypoint.
+    pub command: Vec<String>,
+    /// The container's env: the service's wiring, then the init's own variables.
+    pub env: Vec<Part>,
+    /// Requests and limits of the container, in Kubernetes' shape; each quantity is a chart
+    /// value.
+    pub resources: Part,
 }
 
 /// A worker process of the service: a Deployment of its own, without ports nor probes.

@@ -132,13 +132,17 @@ impl<'a> Svc<'a> {
 }
 
 /// Container names of every process (web, workers, cron jobs) and the Deployments (web and
-/// workers), by their resolved workload names.
+/// workers), by their resolved workload names. Init containers are left out: kube-state-metrics
+/// reports them under other metric names (`kube_pod_init_container_*`).
 fn workloads(rs: &ResolvedService) -> (Vec<String>, Vec<String>) {
+    use crate::model::ProcessKind;
     let mut containers = vec![rs.name.clone()];
     let mut deployments = vec![rs.name.clone()];
     for (pr, facts) in rs.spec.processes.iter().zip(&rs.processes) {
-        if matches!(pr.kind, crate::model::ProcessKind::Worker { .. }) {
-            deployments.push(facts.workload.clone());
+        match pr.kind {
+            ProcessKind::Init { .. } => continue,
+            ProcessKind::Worker { .. } => deployments.push(facts.workload.clone()),
+            ProcessKind::Cron { .. } => {}
         }
         containers.push(facts.workload.clone());
     }
