@@ -83,6 +83,10 @@ pub fn load(fs: &dyn FileSystem, paths: &[PathBuf], stdlib_dirs: &[PathBuf], cwd
     let stdlib = Stdlib::with_overlays(fs, &overlay_dirs).map_err(|e| LoadError(format!("cannot load stdlib overlay {}: {}", display(cwd, &e.dir), e.message)))?;
     add_stdlib_sources(&stdlib, &overlay_dirs, cwd, &mut sources, &mut inputs);
     inputs.languages = stdlib.languages();
+    for (rel, f) in stdlib.misnamed_languages() {
+        let id = sources.add(SourceFile::new(display(cwd, Path::new(&f.display)), None, f.text.clone()));
+        diags.push(misnamed_language(id, rel, &f.text));
+    }
     for (rel, f) in stdlib.under("helm/") {
         let name = display(cwd, Path::new(&f.display));
         let id = sources.add(SourceFile::new(name, None, f.text.clone()));
@@ -191,6 +195,22 @@ fn chart_overlay_refused(file: crate::source::FileId, rel: &str, text: &str) -> 
         format!("the stdlib overlay has `{rel}`, but the Helm chart is no longer made from stdlib templates: platc derives it from the objects of the rendered manifests"),
     )
     .with_help("remove the file; to change a generated object in the chart and the manifests alike, write a `patch KIND` block in service.kdl (see `platc explain E0602`)")
+}
+
+/// E0603 for a language file of an overlay whose name no `language` can write.
+fn misnamed_language(file: crate::source::FileId, rel: &str, text: &str) -> crate::diagnostics::Diagnostic {
+    let first = text.lines().next().map_or(0, str::len);
+    let name = rel.trim_start_matches("ci/languages/").trim_end_matches(".yaml");
+    let fixed: String = name.to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join("-");
+    crate::diagnostics::Diagnostic::new(
+        crate::diagnostics::codes::BROKEN_STDLIB_FILE,
+        crate::diagnostics::Label::new(file, crate::source::Span::new(0, first), "not a language"),
+        format!("the stdlib overlay has `{rel}`, but `{name}` is not a language name: no `language` could select it"),
+    )
+    .with_help(format!(
+        "rename the file to lowercase letters and digits in words joined by `-`, at most 32 characters, e.g. ci/languages/{}.yaml",
+        if fixed.is_empty() { "my-language" } else { fixed.as_str() }
+    ))
 }
 
 /// A file as read by [`read_source`]: the source and, when it is not UTF-8, the offset of the
@@ -355,5 +375,18 @@ mod tests {
         let l = load(&fs, &[PathBuf::from(".")], &[], Path::new("/r")).unwrap();
         assert_eq!(l.inputs.services.len(), 2, "output tree and .git are skipped");
         assert!(load(&fs, &[PathBuf::from("nope")], &[], Path::new("/r")).is_err());
+    }
+
+    #[test]
+    fn a_language_file_no_spec_could_name_is_reported_in_itself() {
+        let mut fs = MemoryFs::new();
+        fs.add("/r/platform.kdl", "platform p {}").add("/ov/ci/languages/Visual Basic.yaml", "name: VB\n").add("/ov/ci/languages/elixir.yaml", "name: Elixir\n");
+        let l = load(&fs, &[PathBuf::from(".")], &[PathBuf::from("/ov")], Path::new("/r")).unwrap();
+        assert!(l.inputs.languages.contains(&"elixir".to_string()) && !l.inputs.languages.iter().any(|n| n.contains("Visual")), "{:?}", l.inputs.languages);
+        let d: Vec<_> = l.diags.iter().collect();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code.as_str(), "E0603");
+        assert!(d[0].help.as_deref().is_some_and(|h| h.contains("ci/languages/visual-basic.yaml")), "{:?}", d[0].help);
+        assert!(l.sources.get(d[0].primary.file).name.ends_with("Visual Basic.yaml"), "the diagnostic points into the file");
     }
 }

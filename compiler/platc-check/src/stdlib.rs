@@ -118,7 +118,18 @@ impl Stdlib {
     /// an overlay's). Each also has `docker/NAME.Dockerfile.hbs` and `scaffolds/NAME/`; a
     /// language whose files are broken or missing is reported when a build reads them (E0603).
     pub fn languages(&self) -> Vec<String> {
-        self.under(LANGUAGES_DIR).filter_map(|(k, _)| k[LANGUAGES_DIR.len()..].strip_suffix(".yaml")).filter(|n| !n.is_empty() && !n.contains('/')).map(str::to_string).collect()
+        self.language_files().filter(|(n, _)| is_language_name(n)).map(|(n, _)| n.to_string()).collect()
+    }
+
+    /// The language files whose name is not a language name ([`is_language_name`]): an
+    /// overlay's `ci/languages/Foo Bar.yaml`, which no `language` could name (reported, E0603).
+    pub fn misnamed_languages(&self) -> impl Iterator<Item = (&str, &StdlibFile)> {
+        self.language_files().filter(|(n, _)| !is_language_name(n)).map(|(_, f)| f)
+    }
+
+    /// Every `ci/languages/NAME.yaml` directly in that directory, with its NAME and its key.
+    fn language_files(&self) -> impl Iterator<Item = (&str, (&str, &StdlibFile))> {
+        self.under(LANGUAGES_DIR).filter_map(|(k, f)| k[LANGUAGES_DIR.len()..].strip_suffix(".yaml").filter(|n| !n.contains('/')).map(|n| (n, (k, f))))
     }
 
     /// The files the backends read (`ci/`, `docker/`, `incluster/`, `observability/`,
@@ -127,6 +138,13 @@ impl Stdlib {
         const BACKEND_DIRS: [&str; 5] = ["ci/", "docker/", "incluster/", "observability/", "terraform/"];
         self.files.iter().filter(|(k, _)| BACKEND_DIRS.iter().any(|d| k.starts_with(d))).map(|(k, v)| (k.as_str(), v))
     }
+}
+
+/// A language's name, as `language NAME` writes it and as CI job names, scaffold directories
+/// and messages carry it: lowercase letters and digits in words joined by single `-`, at most
+/// 32 characters (`go`, `dotnet`, `elixir-phoenix`).
+pub fn is_language_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 32 && name.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 /// Relative path with forward slashes, as stdlib keys are.
@@ -156,12 +174,21 @@ mod tests {
             assert!(builtin.contains(&l.to_string()), "{l} missing from {builtin:?}");
         }
         let mut fs = MemoryFs::new();
-        fs.add("/ov/ci/languages/elixir.yaml", "name: Elixir").add("/ov/ci/languages/notes.txt", "not a language").add("/ov/ci/languages/old/zig.yaml", "nested: no");
+        fs.add("/ov/ci/languages/elixir.yaml", "name: Elixir")
+            .add("/ov/ci/languages/notes.txt", "not a language")
+            .add("/ov/ci/languages/old/zig.yaml", "nested: no")
+            .add("/ov/ci/languages/Visual Basic.yaml", "name: VB")
+            .add("/ov/ci/languages/-x.yaml", "")
+            .add("/ov/ci/languages/.yaml", "");
         let lib = Stdlib::with_overlays(&fs, &[PathBuf::from("/ov")]).unwrap();
         let with = lib.languages();
         assert!(with.contains(&"elixir".to_string()), "{with:?}");
         assert!(!with.iter().any(|l| l == "notes" || l.contains("zig")), "{with:?}");
         assert_eq!(with.len(), builtin.len() + 1, "{with:?}");
+        let misnamed: Vec<&str> = lib.misnamed_languages().map(|(k, _)| k).collect();
+        assert_eq!(misnamed, ["ci/languages/-x.yaml", "ci/languages/.yaml", "ci/languages/Visual Basic.yaml"]);
+        assert!(["go", "dotnet", "elixir-phoenix", "f2"].iter().all(|n| is_language_name(n)));
+        assert!(!["", "Go", "a--b", "a-", "c#", "x".repeat(33).as_str()].iter().any(|n| is_language_name(n)));
     }
 
     #[test]
