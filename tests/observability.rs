@@ -647,3 +647,36 @@ fn the_slo_measures_the_port_the_routes_reach_not_the_first_port() {
         assert!(!text.contains("http_requests_total"), "{what} must not measure the HTTP admin port:\n{text}");
     }
 }
+
+/// OpenTelemetry's metric names, chosen by the platform with an overlay of settings.yaml (the
+/// one docs/observability.md shows): the rules, the unit tests and the dashboard follow,
+/// milliseconds included, and promtool passes the generated tests.
+#[test]
+fn opentelemetry_metric_names_come_from_the_platforms_settings() {
+    let doc = std::fs::read_to_string(root().join("docs/observability.md")).unwrap();
+    let start = doc.find("  ```yaml\n  protocols:").expect("the documented overlay") + "  ```yaml\n".len();
+    let protocols: String = doc[start..].lines().take_while(|l| !l.trim_start().starts_with("```")).map(|l| format!("{}\n", l.strip_prefix("  ").unwrap_or(l))).collect();
+    let settings = builtin("observability/settings.yaml");
+    let settings = format!("{}{protocols}", &settings[..settings.find("\nprotocols:").expect("protocols in settings.yaml") + 1]);
+    let ov = overlay(&[("observability/settings.yaml", settings)]);
+    let o = emit_with(&RealFs, &[PathBuf::from("examples/polyglot")], &[ov.path().to_path_buf()], &BuildOptions::default()).unwrap_or_else(|e| panic!("{e:?}"));
+    // cart measures gRPC with a 100ms latency objective; frontend HTTP with 500ms.
+    let cart = &o.service("cart").unwrap().all;
+    let rules = yaml(&rule_groups(cart));
+    assert!(rules.contains("rpc_server_duration_milliseconds_bucket{service=\"cart\"") && rules.contains("le=~\"100|100.0\""), "{rules}");
+    assert!(rules.contains("rpc_grpc_status_code=~\"2|4|13|14|15\"") && !rules.contains("grpc_server_handled_total"), "{rules}");
+    let frontend = &o.service("frontend").unwrap().all;
+    let rules = yaml(&rule_groups(frontend));
+    assert!(rules.contains("http_server_request_duration_seconds_bucket{service=\"frontend\"") && rules.contains("le=\"0.5\""), "{rules}");
+    assert!(!rules.contains("http_requests_total"), "{rules}");
+    let dashboard = serde_json::to_string(&cart.dashboard).unwrap();
+    assert!(dashboard.contains("rpc_server_duration_milliseconds_bucket") && dashboard.contains(" / 1000"), "{dashboard}");
+    let dashboard = serde_json::to_string(&frontend.dashboard).unwrap();
+    assert!(!dashboard.contains(" / 1000"), "seconds need no conversion");
+    for (name, a) in [("cart", cart), ("frontend", frontend)] {
+        let dir = tempfile::tempdir().unwrap();
+        write_rules(dir.path(), a);
+        let (ok, out) = promtool_test(dir.path());
+        assert!(ok, "{name}: {out}");
+    }
+}

@@ -47,6 +47,21 @@ pub struct ProtocolMetrics {
     pub error_example: IndexMap<String, String>,
     pub ok_example: IndexMap<String, String>,
     pub duration: String,
+    /// The unit of the duration histogram's observations and bucket bounds (`le`).
+    #[serde(default)]
+    pub duration_unit: DurationUnit,
+}
+
+/// The unit a duration histogram records in: seconds (Prometheus' convention and OpenTelemetry's
+/// `http.server.request.duration`) or milliseconds (OpenTelemetry's older `rpc.server.duration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurationUnit {
+    /// `le="0.3"` for 300 ms.
+    #[default]
+    Seconds,
+    /// `le="300"` for 300 ms.
+    Milliseconds,
 }
 
 /// `observability/slo.yaml`.

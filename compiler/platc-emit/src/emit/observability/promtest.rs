@@ -431,7 +431,7 @@ pub(crate) fn test_file(data: &ObsData, svc: &Svc, scope: &Scope, rules: &RuleSe
                         series_name(&format!("{}_bucket", m.duration), &all)
                     };
                     vec![
-                        json!({"series": le(&le_value(t)), "values": s.values(false)}),
+                        json!({"series": le(&le_value(t, m.duration_unit)), "values": s.values(false)}),
                         json!({"series": le("+Inf"), "values": s.values_total()}),
                         json!({"series": series_name(&format!("{}_count", m.duration), &base), "values": s.values_total()}),
                     ]

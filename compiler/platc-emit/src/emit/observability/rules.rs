@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::context::{param_text, prom_duration, quote, regex_escape, seconds, Scope, SloSpec, Svc};
-use super::data::{is_camel_case, AlertTemplate, Condition, ObsData, ObservabilityError, PairSpec, TierSpec};
+use super::data::{is_camel_case, AlertTemplate, Condition, DurationUnit, ObsData, ObservabilityError, PairSpec, TierSpec};
 use super::rule_file::{Labels, Rule, RuleGroup, Text};
 use super::template::{fill, fill_from};
 use crate::resolve::Resolved;
@@ -55,8 +55,10 @@ pub(crate) fn common_vars(model: &Resolved, data: &ObsData, svc: &Svc, scope: &S
         vars.push(("errors", selector(&m.requests, &[&svc_m, ns, &m.errors])));
         vars.push(("duration_bucket", selector(&format!("{}_bucket", m.duration), &[&svc_m, ns])));
         vars.push(("code_label", m.code_label.clone()));
+        // Dashboards show request durations in seconds, whatever unit the histogram records.
+        vars.push(("to_seconds", if m.duration_unit == DurationUnit::Milliseconds { " / 1000" } else { "" }.to_string()));
         if let Some(l) = svc.latency_slo() {
-            let le = le_matcher(l.threshold_ms.unwrap_or(0));
+            let le = le_matcher(l.threshold_ms.unwrap_or(0), m.duration_unit);
             vars.push(("latency_count", selector(&format!("{}_count", m.duration), &[&svc_m, ns])));
             vars.push(("latency_good", selector(&format!("{}_bucket", m.duration), &[&svc_m, ns, &le])));
         }
@@ -79,20 +81,24 @@ pub(crate) fn selector(metric: &str, matchers: &[&str]) -> String {
     out
 }
 
-/// The `le` matcher of a histogram bucket at `ms`. Client libraries write whole seconds as `1`
-/// or `1.0` (and Prometheus 3 normalises to `1.0`), so whole seconds match both.
-pub(crate) fn le_matcher(ms: u64) -> String {
-    let s = seconds(ms);
-    if ms % 1000 == 0 {
-        format!("le=~\"{s}|{s}.0\"")
+/// The `le` matcher of the duration histogram's bucket at `ms`, in its unit. Client libraries
+/// write a whole bound as `1` or `1.0` (and Prometheus 3 normalises to `1.0`), so a whole one
+/// matches both.
+pub(crate) fn le_matcher(ms: u64, unit: DurationUnit) -> String {
+    let v = le_value(ms, unit);
+    if v.contains('.') {
+        format!("le={}", quote(&v))
     } else {
-        format!("le={}", quote(&s))
+        format!("le=~\"{v}|{v}.0\"")
     }
 }
 
-/// The `le` label value the unit tests write for a bucket at `ms`.
-pub(crate) fn le_value(ms: u64) -> String {
-    seconds(ms)
+/// The `le` label value of a bucket at `ms` in the histogram's unit, as the unit tests write it.
+pub(crate) fn le_value(ms: u64, unit: DurationUnit) -> String {
+    match unit {
+        DurationUnit::Seconds => seconds(ms),
+        DurationUnit::Milliseconds => ms.to_string(),
+    }
 }
 
 /// The error ratio of an SLI over `window`, by namespace and service.
@@ -123,7 +129,7 @@ impl SliErrorRatio {
             }
             Some(t) => {
                 let count = selector(&format!("{}_count", m.duration), &[&svc_m, ns]);
-                let good = selector(&format!("{}_bucket", m.duration), &[&svc_m, ns, &le_matcher(t)]);
+                let good = selector(&format!("{}_bucket", m.duration), &[&svc_m, ns, &le_matcher(t, m.duration_unit)]);
                 vec![format!("(\n  {by} (rate({count}["), format!("]))\n  -\n  {by} (rate({good}["), format!("]))\n)\n/\n{by} (rate({count}["), "]))".to_string()]
             }
         };
@@ -458,8 +464,10 @@ mod tests {
 
     #[test]
     fn latency_buckets() {
-        assert_eq!(le_matcher(300), "le=\"0.3\"");
-        assert_eq!(le_matcher(2000), "le=~\"2|2.0\"");
-        assert_eq!(le_value(1500), "1.5");
+        assert_eq!(le_matcher(300, DurationUnit::Seconds), "le=\"0.3\"");
+        assert_eq!(le_matcher(2000, DurationUnit::Seconds), "le=~\"2|2.0\"");
+        assert_eq!(le_value(1500, DurationUnit::Seconds), "1.5");
+        assert_eq!(le_matcher(300, DurationUnit::Milliseconds), "le=~\"300|300.0\"");
+        assert_eq!(le_value(1500, DurationUnit::Milliseconds), "1500");
     }
 }
