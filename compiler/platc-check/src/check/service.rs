@@ -466,7 +466,8 @@ const CONCURRENCY: [(&str, CronConcurrency); 3] = [("allow", CronConcurrency::Al
 const PROCESS_NODES: &[&str] = &["command", "env", "resources", "replicas"];
 const INIT_NODES: &[&str] = &["command", "env", "resources", "image"];
 
-/// `worker NAME { command ...; replicas N }` or `cron NAME schedule="..." { command ... }`
+/// `worker NAME { command ...; replicas N }`, `cron NAME schedule="..." { command ... }` or
+/// `init NAME { command ...; image "REF:TAG" }`
 fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
     let is_cron = node.name.value == "cron";
     let is_init = node.name.value == "init";
@@ -490,9 +491,9 @@ fn read_process(cx: &mut Cx, node: &Node) -> Option<Process> {
     let mut image = None;
     let mut once = Once::default();
     for child in children {
-        let known = match () {
-            _ if is_cron => &PROCESS_NODES[..3],
-            _ if is_init => INIT_NODES,
+        let known = match node.name.value.as_str() {
+            "cron" => &PROCESS_NODES[..3],
+            "init" => INIT_NODES,
             _ => PROCESS_NODES,
         };
         if !known.contains(&child.name.value.as_str()) {
